@@ -1,0 +1,39 @@
+"""numnet: a deep learning library written from scratch on NumPy.
+
+Two APIs, both first class: tensors with reverse-mode autograd
+(``numnet.tensor``, ``Tensor.backward()``, ``numnet.no_grad()``,
+``numnet.functional``) and Keras-like layers and models (``numnet.layers``,
+``numnet.models``).
+"""
+
+from numnet import functional
+from numnet.autograd import (
+    Function,
+    GradcheckError,
+    Parameter,
+    Tensor,
+    enable_grad,
+    gradcheck,
+    is_grad_enabled,
+    no_grad,
+    tensor,
+)
+from numnet.backend import get_default_dtype, manual_seed, set_default_dtype
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Parameter",
+    "Tensor",
+    "enable_grad",
+    "functional",
+    "get_default_dtype",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "set_default_dtype",
+    "tensor",
+]

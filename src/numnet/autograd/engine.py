@@ -1,0 +1,139 @@
+"""Reverse-mode engine: walks the graph from an output back to the leaves.
+
+The walk is iterative (a heap ordered by generation, newest first), never
+recursive, so a chain of 10,000 ops is as fine as a chain of ten. A function is
+processed only after every function that consumed its outputs, so each gradient
+is complete when it is used. Gradients of a tensor used several times add up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+from collections.abc import Iterator
+
+import numpy as np
+
+from numnet.autograd.function import Function, unbroadcast
+from numnet.autograd.tensor import Tensor
+
+_strict_dtypes = False
+
+
+@contextlib.contextmanager
+def strict_dtypes() -> Iterator[None]:
+    """Raise when an op's backward returns a gradient of another dtype than its input.
+
+    Used by the tests to prove that float32 stays float32 inside every backward;
+    outside this context the engine silently casts such gradients.
+    """
+    global _strict_dtypes
+    previous = _strict_dtypes
+    _strict_dtypes = True
+    try:
+        yield
+    finally:
+        _strict_dtypes = previous
+
+
+def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
+    """Backpropagate from ``root`` and accumulate ``.grad`` on the leaves."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: the tensor does not require grad and has no graph; "
+            "create inputs with requires_grad=True"
+        )
+    grad = _initial_grad(root, grad)
+    if root.creator is None:
+        _accumulate_leaf(root, grad)
+        return
+    # id(tensor) -> (tensor, grad); holding the tensor keeps it alive (and its id
+    # unique) after the consumer that referenced it has been released.
+    grads = {id(root): (root, grad)}
+    heap: list = []
+    seen: set[int] = set()
+    counter = 0
+
+    def push(fn: Function) -> None:
+        nonlocal counter
+        if id(fn) not in seen:
+            seen.add(id(fn))
+            heapq.heappush(heap, (-fn.generation, counter, fn))
+            counter += 1
+
+    push(root.creator)
+    while heap:
+        fn = heapq.heappop(heap)[2]
+        if getattr(fn, "freed", False):
+            raise RuntimeError(
+                "backward: trying to backward through the graph a second time; "
+                "pass retain_graph=True to the first backward()"
+            )
+        gys = _output_grads(fn, grads)
+        gxs = fn.backward(*gys)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        _check_arity(fn, gxs)
+        for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad):
+            if gx is None or not wanted:
+                continue
+            gx = _fit_grad(fn, x, gx)
+            if x.creator is None or x._retains_grad:
+                _accumulate_leaf(x, gx)
+            if x.creator is not None:
+                key = id(x)
+                grads[key] = (x, gx if key not in grads else grads[key][1] + gx)
+                push(x.creator)
+        if not retain_graph:
+            fn.release()
+
+
+def _initial_grad(root: Tensor, grad) -> np.ndarray:
+    if grad is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for scalar outputs; "
+                f"the output has shape {root.shape}. Pass backward(grad) with that shape"
+            )
+        return np.ones(root.shape, dtype=root.dtype)
+    g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+    if g.shape != root.shape:
+        raise ValueError(
+            f"backward: gradient shape {g.shape} does not match output shape "
+            f"{root.shape}"
+        )
+    return g.astype(root.dtype, copy=False)
+
+
+def _output_grads(fn: Function, grads: dict) -> list:
+    gys = []
+    for ref, (shape, dtype) in zip(fn.outputs, fn.output_meta):
+        y = ref()
+        entry = grads.pop(id(y), None) if y is not None else None
+        gys.append(np.zeros(shape, dtype) if entry is None else entry[1])
+    return gys
+
+
+def _check_arity(fn: Function, gxs: tuple) -> None:
+    if len(gxs) != len(fn.inputs):
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned {len(gxs)} gradients for "
+            f"{len(fn.inputs)} inputs"
+        )
+
+
+def _fit_grad(fn: Function, x: Tensor, gx: np.ndarray) -> np.ndarray:
+    gx = unbroadcast(gx, x.shape)
+    if gx.dtype != x.dtype:
+        if _strict_dtypes:
+            raise TypeError(
+                f"{type(fn).__name__}.backward returned a {gx.dtype} gradient for a "
+                f"{x.dtype} input"
+            )
+        gx = gx.astype(x.dtype)
+    return gx
+
+
+def _accumulate_leaf(x: Tensor, gx: np.ndarray) -> None:
+    # Never add in place: gx may alias an array another input also received.
+    x.grad = gx if x.grad is None else x.grad + gx

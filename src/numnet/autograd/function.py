@@ -1,0 +1,165 @@
+"""The Function base class: how an op is wired into the graph.
+
+An op is a ``Function`` subclass with ``forward(*arrays)`` and ``backward(*grads)``
+written on raw ndarrays, side by side. ``Function.__call__`` turns the inputs into
+Tensors, runs ``forward`` and, when gradients are wanted, records itself as the
+creator of its outputs. The engine (``autograd/engine.py``) later calls
+``backward`` and reduces every input gradient back to its input's shape
+(un-broadcasting happens there, once, never inside ops).
+
+Example:
+    >>> import numpy as np, numnet
+    >>> from numnet.autograd import Function
+    >>> class Square(Function):
+    ...     def forward(self, x):
+    ...         self.x = x
+    ...         return x * x
+    ...     def backward(self, gy):
+    ...         return 2 * self.x * gy          # d(x^2)/dx = 2x
+    >>> x = numnet.tensor([3.0], requires_grad=True)
+    >>> Square()(x).backward(np.ones(1, np.float32))
+    >>> x.grad
+    array([6.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+
+import numpy as np
+
+from numnet.autograd.tensor import Tensor, as_tensor
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Return True when operations record a graph for backward."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = enabled
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def no_grad():
+    """Context manager in which no graph is recorded (inference, weight updates).
+
+    Example:
+        >>> import numnet
+        >>> w = numnet.tensor([1.0], requires_grad=True)
+        >>> with numnet.no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
+    """
+    return _grad_mode(False)
+
+
+def enable_grad():
+    """Context manager that turns graph recording back on inside ``no_grad()``."""
+    return _grad_mode(True)
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Subclasses implement ``forward(*xs)`` returning an ndarray or a tuple of
+    ndarrays, and ``backward(*gys)`` returning one gradient (or None) per input.
+    Forward stores what backward needs as attributes of ``self``. Options go to
+    ``__init__``. ``self.needs_input_grad`` (a tuple of bools, one per input) is set
+    before ``forward`` so an op can skip work for inputs that need no gradient.
+    """
+
+    #: Indices of inputs that are never differentiable (labels, indices).
+    nondifferentiable: tuple[int, ...] = ()
+
+    def __call__(self, *inputs):
+        tensors = _to_tensors(inputs)
+        record = _grad_enabled and any(t.requires_grad for t in tensors)
+        self.needs_input_grad = tuple(
+            record and t.requires_grad and i not in self.nondifferentiable
+            for i, t in enumerate(tensors)
+        )
+        raw = self.forward(*(t.data for t in tensors))
+        multiple = isinstance(raw, tuple)
+        outputs = tuple(Tensor._from_op(y) for y in (raw if multiple else (raw,)))
+        if record:
+            self._link(tensors, outputs)
+        return outputs if multiple else outputs[0]
+
+    def _link(self, tensors, outputs) -> None:
+        self.inputs = tensors
+        self.generation = max(t.generation for t in tensors)
+        self.outputs = [weakref.ref(y) for y in outputs]
+        self.output_meta = [(y.shape, y.dtype) for y in outputs]
+        for y in outputs:
+            y.creator = self
+            y.generation = self.generation + 1
+            y.requires_grad = True
+
+    def forward(self, *xs):
+        """Compute the op on raw ndarrays; store what ``backward`` needs on self."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self, *gys):
+        """Return the gradient w.r.t. each input (None where there is none)."""
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def release(self) -> None:
+        """Drop saved state and inputs after backward (the graph is freed)."""
+        self.__dict__.clear()
+        self.freed = True
+
+
+def _to_tensors(inputs) -> tuple[Tensor, ...]:
+    """Wrap non-Tensor inputs; Python scalars take the dtype of a float operand.
+
+    Casting scalars here is what keeps ``x * 0.5`` float32: a bare Python float
+    wrapped by ``np.asarray`` would be float64 and upcast the whole result.
+    """
+    reference = None
+    for item in inputs:
+        if isinstance(item, Tensor) and item.dtype.kind == "f":
+            reference = item.dtype
+            break
+    out = []
+    for item in inputs:
+        if isinstance(item, Tensor):
+            out.append(item)
+        elif isinstance(item, (bool, int, float, np.number)) and reference is not None:
+            out.append(Tensor._from_op(np.asarray(item, dtype=reference)))
+        else:
+            out.append(as_tensor(item))
+    return tuple(out)
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
+
+    Leading axes that broadcasting added are summed away; axes that were 1 in
+    ``shape`` are summed with keepdims.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    if lead:
+        out = out.reshape(out.shape[lead:])
+    if out.shape != shape:
+        raise ValueError(
+            f"gradient of shape {grad.shape} cannot be reduced to input shape {shape}"
+        )
+    return out

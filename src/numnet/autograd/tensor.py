@@ -1,0 +1,370 @@
+"""Tensor (an ndarray plus autograd bookkeeping) and Parameter.
+
+Every operator and method of ``Tensor`` is defined here statically and looks its
+implementation up in ``OPS``, a table that ``numnet.functional`` fills when it is
+imported (dependency inversion: autograd never imports the ops above it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from numnet import backend
+
+#: name -> differentiable function, filled by ``numnet.functional``.
+OPS: dict[str, Callable] = {}
+
+
+def _op(name: str) -> Callable:
+    try:
+        return OPS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"Tensor op '{name}' is not registered; import numnet.functional"
+        ) from None
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    Attributes:
+        data: the underlying ``numpy.ndarray``.
+        grad: the accumulated gradient (an ndarray) after ``backward()``, or None.
+        requires_grad: whether operations on this tensor are recorded.
+        creator: the Function that produced it (None for leaves).
+    """
+
+    __array_ufunc__ = None  # make NumPy defer ``ndarray + Tensor`` to __radd__
+    __hash__ = object.__hash__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        array = _to_array(data, dtype)
+        if requires_grad and array.dtype.kind != "f":
+            raise TypeError(
+                f"tensor: only floating-point tensors can require grad. "
+                f"Received dtype={array.dtype}"
+            )
+        self.data = array
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+        self.creator = None
+        self.generation = 0
+        self.name: str | None = None
+        self._retains_grad = False
+
+    @classmethod
+    def _from_op(cls, array: np.ndarray) -> Tensor:
+        """Wrap an op's raw output without copying or casting."""
+        t = cls.__new__(cls)
+        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t.grad = None
+        t.requires_grad = False
+        t.creator = None
+        t.generation = 0
+        t.name = None
+        t._retains_grad = False
+        return t
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (all axes reversed)."""
+        return _op("transpose")(self)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, prefix="tensor(")
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}, dtype={self.dtype}{grad})"
+
+    def numpy(self) -> np.ndarray:
+        """Return the data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        """Return the value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python "
+                f"scalar; the tensor has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def astype(self, dtype) -> Tensor:
+        """Return a copy cast to ``dtype`` (differentiable for float dtypes)."""
+        return _op("astype")(self, dtype)
+
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf requiring grad.
+
+        Args:
+            grad: the upstream gradient; may be omitted for one-element tensors.
+            retain_graph: keep the graph so that backward can run through it again.
+
+        Raises:
+            RuntimeError: on a non-scalar output without ``grad``, or a second
+                backward through a freed graph.
+        """
+        from numnet.autograd.engine import run_backward
+
+        run_backward(self, grad, retain_graph)
+
+    def detach(self) -> Tensor:
+        """Return a tensor sharing the data, cut from the graph."""
+        return Tensor._from_op(self.data)
+
+    def zero_grad(self) -> None:
+        """Reset ``.grad`` to None."""
+        self.grad = None
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self._retains_grad = True
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf and return self."""
+        if self.creator is not None:
+            raise RuntimeError("requires_grad_: only leaf tensors can change it")
+        if flag and self.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: dtype {self.dtype} cannot require grad")
+        self.requires_grad = flag
+        return self
+
+    def __add__(self, other):
+        return _op("add")(self, other)
+
+    def __radd__(self, other):
+        return _op("add")(other, self)
+
+    def __sub__(self, other):
+        return _op("sub")(self, other)
+
+    def __rsub__(self, other):
+        return _op("sub")(other, self)
+
+    def __mul__(self, other):
+        return _op("mul")(self, other)
+
+    def __rmul__(self, other):
+        return _op("mul")(other, self)
+
+    def __truediv__(self, other):
+        return _op("div")(self, other)
+
+    def __rtruediv__(self, other):
+        return _op("div")(other, self)
+
+    def __pow__(self, other):
+        return _op("pow")(self, other)
+
+    def __rpow__(self, other):
+        return _op("pow")(other, self)
+
+    def __neg__(self):
+        return _op("neg")(self)
+
+    def __matmul__(self, other):
+        return _op("matmul")(self, other)
+
+    def __rmatmul__(self, other):
+        return _op("matmul")(other, self)
+
+    def __getitem__(self, index):
+        return _op("getitem")(self, index)
+
+    # Comparisons give non-differentiable boolean tensors. ``==`` is left to
+    # identity on purpose, so that tensors can live in lists and dicts safely.
+    def __lt__(self, other):
+        return Tensor._from_op(self.data < _raw(other))
+
+    def __le__(self, other):
+        return Tensor._from_op(self.data <= _raw(other))
+
+    def __gt__(self, other):
+        return Tensor._from_op(self.data > _raw(other))
+
+    def __ge__(self, other):
+        return Tensor._from_op(self.data >= _raw(other))
+
+    def matmul(self, other):
+        """Matrix product, batched over leading axes (``self @ other``)."""
+        return _op("matmul")(self, other)
+
+    def exp(self):
+        """Elementwise e**x."""
+        return _op("exp")(self)
+
+    def log(self):
+        """Elementwise natural logarithm."""
+        return _op("log")(self)
+
+    def sqrt(self):
+        """Elementwise square root."""
+        return _op("sqrt")(self)
+
+    def abs(self):
+        """Elementwise absolute value (gradient 0 at 0)."""
+        return _op("abs")(self)
+
+    def clip(self, min=None, max=None):
+        """Clamp values into [min, max]."""
+        return _op("clip")(self, min, max)
+
+    def relu(self):
+        """max(x, 0)."""
+        return _op("relu")(self)
+
+    def sigmoid(self):
+        """1 / (1 + exp(-x))."""
+        return _op("sigmoid")(self)
+
+    def tanh(self):
+        """Hyperbolic tangent."""
+        return _op("tanh")(self)
+
+    def sum(self, axis=None, keepdims: bool = False):
+        """Sum over ``axis`` (all axes by default)."""
+        return _op("sum")(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False):
+        """Mean over ``axis``."""
+        return _op("mean")(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
+        """Variance over ``axis`` (biased by default, as NumPy)."""
+        return _op("var")(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def max(self, axis=None, keepdims: bool = False):
+        """Maximum over ``axis``; the gradient goes to one winner per slice."""
+        return _op("max")(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims: bool = False):
+        """Minimum over ``axis``; the gradient goes to one winner per slice."""
+        return _op("min")(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None):
+        """Indices of the maxima (an ndarray; not differentiable)."""
+        return self.data.argmax(axis=axis)
+
+    def reshape(self, *shape):
+        """Return the same data with a new shape (``-1`` infers one axis)."""
+        return _op("reshape")(self, _shape_args(shape))
+
+    def flatten(self, start_axis: int = 0):
+        """Flatten the axes from ``start_axis`` on into one."""
+        return _op("flatten")(self, start_axis)
+
+    def transpose(self, *axes):
+        """Permute the axes (reverse them when none are given)."""
+        return _op("transpose")(self, _shape_args(axes) or None)
+
+    def permute(self, *axes):
+        """Permute the axes (PyTorch name of ``transpose(axes)``)."""
+        return _op("transpose")(self, _shape_args(axes))
+
+    def squeeze(self, axis=None):
+        """Remove axes of length one."""
+        return _op("squeeze")(self, axis)
+
+    def unsqueeze(self, axis: int):
+        """Insert an axis of length one at ``axis``."""
+        return _op("unsqueeze")(self, axis)
+
+    def expand(self, *shape):
+        """Broadcast to ``shape`` (PyTorch name of ``broadcast_to``)."""
+        return _op("broadcast_to")(self, _shape_args(shape))
+
+    def broadcast_to(self, shape):
+        """Broadcast to ``shape``; the gradient is summed back."""
+        return _op("broadcast_to")(self, tuple(shape))
+
+
+class Parameter(Tensor):
+    """A trainable leaf tensor (a layer weight): requires grad by default."""
+
+    def __init__(self, data, requires_grad: bool = True, dtype=None, name=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _shape_args(args) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _raw(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _to_array(data, dtype) -> np.ndarray:
+    """Convert to an ndarray: floats take the default dtype, ints/bools stay."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        try:
+            target = np.dtype(dtype)
+        except TypeError as exc:
+            raise TypeError(f"tensor: unknown dtype {dtype!r}") from exc
+        return np.array(data, dtype=target)
+    array = np.array(data)
+    if array.dtype.kind in "fc" or array.dtype == object:
+        if array.dtype == object:
+            raise TypeError("tensor: data must be numeric; received objects")
+        return array.astype(backend.floatx(), copy=False)
+    if array.dtype.kind not in "biu":
+        raise TypeError(f"tensor: unsupported dtype {array.dtype}")
+    return array
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Create a tensor from array-like data (always copies).
+
+    Floating-point data takes the default dtype (float32) unless ``dtype`` is given;
+    integer and boolean data keep their dtype (labels, indices).
+
+    Example:
+        >>> import numnet
+        >>> numnet.tensor([[1, 2], [3, 4.0]], requires_grad=True).dtype
+        dtype('float32')
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def as_tensor(data) -> Tensor:
+    """Return ``data`` if it is a Tensor, else wrap it without requiring grad.
+
+    ndarrays are wrapped as they are (no copy, dtype kept); other floats take
+    the default dtype.
+    """
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray):
+        return Tensor._from_op(data)
+    return Tensor(data)

@@ -1,0 +1,96 @@
+"""Array backend: the array module, the default float dtype and the seeded RNG.
+
+Everything random in numnet (initializers, dropout, shuffling, augmentation) draws
+from the generator returned by :func:`get_rng`, so ``manual_seed(n)`` makes a run
+reproducible. Everything that creates floating-point arrays asks :func:`floatx`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+xp = np  # the array module; NumPy only in v1 (CuPy would plug in here)
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_default_dtype = np.dtype(np.float32)
+_rng = np.random.default_rng()
+
+
+def _as_float_dtype(dtype, argument: str = "dtype") -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(
+            f"invalid value for argument '{argument}'. Expected float32 or float64. "
+            f"Received: {argument}={dtype!r}"
+        ) from exc
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"invalid value for argument '{argument}'. Expected float32 or float64. "
+            f"Received: {argument}={dtype!r}"
+        )
+    return dt
+
+
+def get_default_dtype() -> np.dtype:
+    """Return the default floating dtype of new tensors and weights (float32)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the default floating dtype: ``"float32"`` (default) or ``"float64"``.
+
+    Raises:
+        TypeError: for any other dtype.
+    """
+    global _default_dtype
+    _default_dtype = _as_float_dtype(dtype)
+
+
+def floatx() -> np.dtype:
+    """Short alias of :func:`get_default_dtype` used inside the library."""
+    return _default_dtype
+
+
+@contextlib.contextmanager
+def floatx_scope(dtype) -> Iterator[None]:
+    """Temporarily change the default dtype, e.g. ``with floatx_scope("float64"):``."""
+    global _default_dtype
+    previous = _default_dtype
+    _default_dtype = _as_float_dtype(dtype)
+    try:
+        yield
+    finally:
+        _default_dtype = previous
+
+
+def manual_seed(seed: int) -> None:
+    """Seed numnet's global generator so that every random draw is reproducible.
+
+    Args:
+        seed: a non-negative integer.
+    """
+    global _rng
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(
+            f"manual_seed: invalid value for argument 'seed'. Expected a non-negative "
+            f"int. Received: seed={seed!r}"
+        )
+    _rng = np.random.default_rng(int(seed))
+
+
+def get_rng(seed: int | np.random.Generator | None = None) -> np.random.Generator:
+    """Return a generator: numnet's global one, or a new one for an explicit seed.
+
+    Args:
+        seed: None for the global generator (seeded by :func:`manual_seed`), an int
+            for a private generator, or a Generator which is returned as is.
+    """
+    if seed is None:
+        return _rng
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)

@@ -1,0 +1,63 @@
+"""Differentiable operations on Tensors (``import numnet.functional as F``).
+
+Importing this package also fills the Tensor operator table, so that ``a + b``,
+``x.sum()`` and friends work.
+"""
+
+from numnet.autograd.tensor import OPS as _OPS
+from numnet.functional.activations import (
+    elu,
+    gelu,
+    get_activation,
+    leaky_relu,
+    log_softmax,
+    relu,
+    selu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from numnet.functional.elementwise import (
+    abs,
+    add,
+    astype,
+    clip,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    sqrt,
+    sub,
+    where,
+)
+from numnet.functional.linalg import linear, matmul
+from numnet.functional.reduce import logsumexp, max, mean, min, sum, var
+from numnet.functional.shape import (
+    broadcast_to,
+    concatenate,
+    expand,
+    flatten,
+    getitem,
+    pad,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+
+_OPS.update(
+    add=add, sub=sub, mul=mul, div=div, pow=pow, neg=neg, matmul=matmul,
+    exp=exp, log=log, sqrt=sqrt, abs=abs, clip=clip, astype=astype,
+    relu=relu, sigmoid=sigmoid, tanh=tanh,
+    sum=sum, mean=mean, var=var, max=max, min=min,
+    reshape=reshape, flatten=flatten, transpose=transpose, squeeze=squeeze,
+    unsqueeze=unsqueeze, broadcast_to=broadcast_to, getitem=getitem,
+)  # fmt: skip

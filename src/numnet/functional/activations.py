@@ -1,0 +1,221 @@
+"""Activation functions, each one fused op, and ``get_activation`` for Keras strings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numnet.autograd.function import Function
+from numnet.autograd.tensor import Tensor
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) on raw arrays without overflow: uses z = e^-|x| <= 1."""
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+class _ReLU(Function):
+    """max(x, 0); relu'(0) = 0."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.where(self.mask, x, x.dtype.type(0))
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+class _LeakyReLU(Function):
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.slope = np.where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
+        return x * self.slope
+
+    def backward(self, gy):
+        return gy * self.slope
+
+
+class _ELU(Function):
+    def __init__(self, alpha, scale=1.0):
+        self.alpha, self.scale = alpha, scale
+
+    def forward(self, x):
+        dt = x.dtype.type
+        self.positive = x > 0
+        # expm1 only on the negative part avoids overflow for large positive x
+        neg = dt(self.alpha) * np.expm1(np.minimum(x, dt(0)))
+        self.neg = neg
+        return dt(self.scale) * np.where(self.positive, x, neg)
+
+    def backward(self, gy):
+        # d/dx: scale for x > 0; scale * (neg + alpha) = scale * alpha e^x otherwise
+        dt = gy.dtype.type
+        slope = np.where(self.positive, dt(1), self.neg + dt(self.alpha))
+        return gy * (dt(self.scale) * slope)
+
+
+class _Sigmoid(Function):
+    def forward(self, x):
+        self.y = stable_sigmoid(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y * (1 - self.y)  # s' = s (1 - s)
+
+
+class _Tanh(Function):
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * (1 - self.y * self.y)  # tanh' = 1 - tanh^2
+
+
+class _Softplus(Function):
+    def forward(self, x):
+        self.x = x
+        return np.logaddexp(x.dtype.type(0), x)  # log(1 + e^x) without overflow
+
+    def backward(self, gy):
+        return gy * stable_sigmoid(self.x)  # softplus' = sigmoid
+
+
+class _GELU(Function):
+    """Exact GELU: x * Phi(x), Phi the standard normal CDF."""
+
+    def forward(self, x):
+        from scipy.special import erf  # lazy: importing numnet must not load scipy
+
+        self.x = x
+        self.cdf = 0.5 * (1 + erf(x / x.dtype.type(math.sqrt(2))))
+        return x * self.cdf
+
+    def backward(self, gy):
+        pdf = np.exp(-0.5 * self.x * self.x) * self.x.dtype.type(1 / math.sqrt(2 * math.pi))
+        return gy * (self.cdf + self.x * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
+
+
+class _Softmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=self.axis, keepdims=True))  # shift: no overflow
+        self.y = e / e.sum(axis=self.axis, keepdims=True)
+        return self.y
+
+    def backward(self, gy):
+        # dL/dx = y * (g - sum(g * y))
+        gx = self.y * gy
+        gx -= self.y * gx.sum(axis=self.axis, keepdims=True)
+        return gx
+
+
+class _LogSoftmax(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        # dL/dx = g - softmax(x) * sum(g)
+        return gy - np.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def relu(x) -> Tensor:
+    """Rectified linear unit max(x, 0) (gradient 0 at 0)."""
+    return _ReLU()(x)
+
+
+def leaky_relu(x, alpha: float = 0.2) -> Tensor:
+    """x for x > 0, alpha * x otherwise (Keras default alpha 0.2)."""
+    return _LeakyReLU(alpha)(x)
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha * (e^x - 1) otherwise."""
+    return _ELU(alpha)(x)
+
+
+def selu(x) -> Tensor:
+    """Scaled ELU with the self-normalizing constants of Klambauer et al."""
+    return _ELU(_SELU_ALPHA, _SELU_SCALE)(x)
+
+
+def gelu(x) -> Tensor:
+    """Gaussian error linear unit x * Phi(x) (exact erf form)."""
+    return _GELU()(x)
+
+
+def sigmoid(x) -> Tensor:
+    """Logistic sigmoid 1 / (1 + e^-x), stable for large |x|."""
+    return _Sigmoid()(x)
+
+
+def tanh(x) -> Tensor:
+    """Hyperbolic tangent."""
+    return _Tanh()(x)
+
+
+def softplus(x) -> Tensor:
+    """log(1 + e^x), stable for large |x|."""
+    return _Softplus()(x)
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    """e^x / sum(e^x) along ``axis``, shifted by the max so that it never overflows."""
+    return _Softmax(axis)(x)
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``; finite for logits of any size."""
+    return _LogSoftmax(axis)(x)
+
+
+def linear_activation(x) -> Tensor:
+    """The identity (Keras's ``activation="linear"`` / ``None``)."""
+    return x
+
+
+ACTIVATIONS = {
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "selu": selu,
+    "gelu": gelu,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "softplus": softplus,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "linear": linear_activation,
+}
+
+
+def get_activation(identifier):
+    """Resolve an activation: None, a Keras name such as ``"relu"``, or a callable.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+    """
+    if identifier is None:
+        return linear_activation
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, str) and identifier in ACTIVATIONS:
+        return ACTIVATIONS[identifier]
+    raise ValueError(
+        f"invalid value for argument 'activation'. Expected one of "
+        f"{sorted(ACTIVATIONS)} or a callable. Received: activation={identifier!r}"
+    )

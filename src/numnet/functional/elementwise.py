@@ -1,0 +1,285 @@
+"""Elementwise ops: arithmetic, exp/log/sqrt/abs/clip, maximum/minimum, where, astype.
+
+Binary ops broadcast like NumPy; the engine sums each gradient back to its
+input's shape, so the backward passes here return full-size gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.autograd.function import Function
+from numnet.autograd.tensor import Tensor
+
+
+class _Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        return gy, gy
+
+
+class _Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        return gy, -gy
+
+
+class _Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        # d(ab)/da = b, d(ab)/db = a
+        ga = gy * self.b if self.needs_input_grad[0] else None
+        gb = gy * self.a if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class _Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        ga = gy / self.b if self.needs_input_grad[0] else None
+        gb = -gy * self.a / (self.b * self.b) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class _Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class _Pow(Function):
+    """a ** b for tensor a and b; the gradient w.r.t. b needs a > 0."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, gy):
+        # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b ln a  (only computed when wanted,
+        # so a negative base with a constant exponent never evaluates log(a))
+        ga = gy * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = gy * self.y * np.log(self.a)
+        return ga, gb
+
+
+class _PowScalar(Function):
+    """x ** c for a constant Python number c."""
+
+    def __init__(self, c: float):
+        self.c = c
+
+    def forward(self, x):
+        self.x = x
+        return x**self.c
+
+    def backward(self, gy):
+        # d(x^c)/dx = c x^(c-1)
+        return gy * (self.c * self.x ** (self.c - 1))
+
+
+class _Exp(Function):
+    def forward(self, x):
+        self.y = np.exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y  # d e^x = e^x
+
+
+class _Log(Function):
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, gy):
+        return gy / self.x  # d ln x = 1/x
+
+
+class _Sqrt(Function):
+    def forward(self, x):
+        self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy / (2 * self.y)  # d sqrt(x) = 1 / (2 sqrt(x))
+
+
+class _Abs(Function):
+    """|x|, with the sub-gradient convention abs'(0) = 0."""
+
+    def forward(self, x):
+        self.sign = np.sign(x)
+        return np.abs(x)
+
+    def backward(self, gy):
+        return gy * self.sign
+
+
+class _Clip(Function):
+    """Clamp into [low, high]; gradient 1 strictly inside, 0 on or outside."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.inside = np.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            self.inside &= x > self.low
+        if self.high is not None:
+            self.inside &= x < self.high
+        return np.clip(x, self.low, self.high)
+
+    def backward(self, gy):
+        return gy * self.inside
+
+
+class _Maximum(Function):
+    """Elementwise max; on ties the gradient goes to the first argument."""
+
+    def forward(self, a, b):
+        self.first = a >= b
+        return np.maximum(a, b)
+
+    def backward(self, gy):
+        return gy * self.first, gy * ~self.first
+
+
+class _Minimum(Function):
+    """Elementwise min; on ties the gradient goes to the first argument."""
+
+    def forward(self, a, b):
+        self.first = a <= b
+        return np.minimum(a, b)
+
+    def backward(self, gy):
+        return gy * self.first, gy * ~self.first
+
+
+class _Where(Function):
+    """``where(cond, a, b)``: the gradient flows to a where cond, else to b."""
+
+    nondifferentiable = (0,)
+
+    def forward(self, cond, a, b):
+        self.cond = cond.astype(bool, copy=False)
+        return np.where(self.cond, a, b)
+
+    def backward(self, gy):
+        zero = np.zeros((), gy.dtype)
+        return None, np.where(self.cond, gy, zero), np.where(self.cond, zero, gy)
+
+
+class _AsType(Function):
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.source = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.source)
+
+
+def add(a, b) -> Tensor:
+    """a + b with broadcasting."""
+    return _Add()(a, b)
+
+
+def sub(a, b) -> Tensor:
+    """a - b with broadcasting."""
+    return _Sub()(a, b)
+
+
+def mul(a, b) -> Tensor:
+    """a * b with broadcasting."""
+    return _Mul()(a, b)
+
+
+def div(a, b) -> Tensor:
+    """a / b with broadcasting."""
+    return _Div()(a, b)
+
+
+def neg(x) -> Tensor:
+    """-x."""
+    return _Neg()(x)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - the NumPy/PyTorch name
+    """a ** b; a constant Python exponent takes the cheaper scalar path."""
+    if isinstance(b, (int, float, np.number)) and not isinstance(b, bool):
+        if isinstance(a, Tensor):
+            return _PowScalar(b)(a)
+    return _Pow()(a, b)
+
+
+def exp(x) -> Tensor:
+    """e ** x."""
+    return _Exp()(x)
+
+
+def log(x) -> Tensor:
+    """Natural logarithm."""
+    return _Log()(x)
+
+
+def sqrt(x) -> Tensor:
+    """Square root."""
+    return _Sqrt()(x)
+
+
+def abs(x) -> Tensor:  # noqa: A001 - the NumPy/PyTorch name
+    """|x| (sub-gradient 0 at 0)."""
+    return _Abs()(x)
+
+
+def clip(x, min=None, max=None) -> Tensor:  # noqa: A002
+    """Clamp x into [min, max]; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of 'min' and 'max' must be given")
+    return _Clip(min, max)(x)
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum (ties send the gradient to ``a``)."""
+    return _Maximum()(a, b)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum (ties send the gradient to ``a``)."""
+    return _Minimum()(a, b)
+
+
+def where(condition, a, b) -> Tensor:
+    """Pick ``a`` where ``condition`` holds, else ``b``.
+
+    The gradient of the branch not taken is exactly zero, but a NaN or inf
+    produced *inside* that branch's own backward still propagates (0 * inf).
+    Use the "safe input" idiom: ``where(x > 0, sqrt(where(x > 0, x, 1)), x)``.
+    """
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    return _Where()(np.asarray(condition), a, b)
+
+
+def astype(x, dtype) -> Tensor:
+    """Cast to another dtype; the gradient is cast back."""
+    return _AsType(dtype)(x)

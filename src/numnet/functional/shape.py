@@ -1,0 +1,236 @@
+"""Shape ops: reshape, transpose, squeeze/unsqueeze, broadcast, indexing, joins, pad."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.autograd.function import Function, unbroadcast
+from numnet.autograd.tensor import Tensor, as_tensor
+
+
+class _Reshape(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} "
+                f"({x.size} elements) into shape {self.shape}"
+            ) from None
+
+    def backward(self, gy):
+        return gy.reshape(self.in_shape)
+
+
+class _Transpose(Function):
+    def __init__(self, axes):
+        self.axes = None if axes is None else tuple(axes)
+
+    def forward(self, x):
+        axes = self.axes if self.axes is not None else tuple(range(x.ndim))[::-1]
+        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(
+                f"transpose: axes {self.axes} are not a permutation of the "
+                f"{x.ndim} axes of a tensor of shape {x.shape}"
+            )
+        self.perm = axes
+        return x.transpose(axes)
+
+    def backward(self, gy):
+        return gy.transpose(np.argsort([a % gy.ndim for a in self.perm]))
+
+
+class _BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return unbroadcast(gy, self.in_shape)
+
+
+class _GetItem(Function):
+    """x[index]; backward scatters with add, so repeated indices accumulate."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x[self.index]
+
+    def backward(self, gy):
+        gx = np.zeros(self.in_shape, dtype=gy.dtype)
+        if _is_advanced(self.index):
+            np.add.at(gx, self.index, gy)  # scatter-add: repeated indices accumulate
+        else:
+            gx[self.index] = gy  # basic slicing never repeats an element
+        return gx
+
+
+def _is_advanced(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+class _Concatenate(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.sizes = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        return tuple(np.split(gy, self.sizes, axis=self.axis))
+
+
+class _Stack(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, gy):
+        return tuple(np.moveaxis(gy, self.axis, 0))
+
+
+class _Split(Function):
+    def __init__(self, indices_or_sections, axis):
+        self.sections, self.axis = indices_or_sections, axis
+
+    def forward(self, x):
+        return tuple(np.split(x, self.sections, axis=self.axis))
+
+    def backward(self, *gys):
+        return np.concatenate(gys, axis=self.axis)
+
+
+class _Pad(Function):
+    def __init__(self, pad_width, value):
+        self.pad_width, self.value = pad_width, value
+
+    def forward(self, x):
+        self.slices = tuple(slice(b, b + n) for (b, _), n in zip(self.pad_width, x.shape))
+        return np.pad(x, self.pad_width, constant_values=self.value)
+
+    def backward(self, gy):
+        return gy[self.slices]
+
+
+def reshape(x, shape) -> Tensor:
+    """Give x a new shape with the same number of elements (``-1`` infers one)."""
+    return _Reshape(shape)(x)
+
+
+def flatten(x, start_axis: int = 0) -> Tensor:
+    """Merge the axes from ``start_axis`` on into one (``flatten(x, 1)`` per sample)."""
+    x = as_tensor(x)
+    return _Reshape(x.shape[:start_axis] + (-1,))(x)
+
+
+def transpose(x, axes=None) -> Tensor:
+    """Permute axes (reverse them when ``axes`` is None)."""
+    return _Transpose(axes)(x)
+
+
+def permute(x, axes) -> Tensor:
+    """Permute axes (PyTorch spelling)."""
+    return _Transpose(axes)(x)
+
+
+def squeeze(x, axis=None) -> Tensor:
+    """Remove axes of length one (all of them, or ``axis``)."""
+    x = as_tensor(x)
+    if axis is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+        for a in axes:
+            if x.shape[a] != 1:
+                raise ValueError(
+                    f"squeeze: axis {a} has length {x.shape[a]}, expected 1 "
+                    f"(tensor shape {x.shape})"
+                )
+        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    return _Reshape(shape)(x)
+
+
+def unsqueeze(x, axis: int) -> Tensor:
+    """Insert an axis of length one at ``axis``."""
+    x = as_tensor(x)
+    axis = axis % (x.ndim + 1)
+    return _Reshape(x.shape[:axis] + (1,) + x.shape[axis:])(x)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """Broadcast to ``shape``; the gradient is summed back to x's shape."""
+    return _BroadcastTo(shape)(x)
+
+
+def expand(x, shape) -> Tensor:
+    """PyTorch spelling of :func:`broadcast_to`."""
+    return _BroadcastTo(shape)(x)
+
+
+def getitem(x, index) -> Tensor:
+    """``x[index]``: slices, ints, None, Ellipsis, boolean masks and integer arrays."""
+    return _GetItem(_raw_index(index))(x)
+
+
+def _raw_index(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    tensors = list(tensors)
+    _check_join("concatenate", tensors, axis, same_axis=False)
+    return _Concatenate(axis)(*tensors)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along a new axis."""
+    tensors = list(tensors)
+    _check_join("stack", tensors, axis, same_axis=True)
+    return _Stack(axis)(*tensors)
+
+
+def _check_join(name: str, tensors, axis: int, same_axis: bool) -> None:
+    if not tensors:
+        raise ValueError(f"{name}: expected at least one tensor, received none")
+    shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
+    for s in shapes[1:]:
+        a, b = list(shapes[0]), list(s)
+        if not same_axis and len(a) == len(b) and len(a) > 0:
+            a.pop(axis % len(a))
+            b.pop(axis % len(b))
+        if a != b:
+            raise ValueError(f"{name}: shapes {shapes} do not match along axis {axis}")
+
+
+def split(x, indices_or_sections, axis: int = 0) -> tuple[Tensor, ...]:
+    """Split into equal sections (an int) or at indices (a list), like ``np.split``."""
+    return _Split(indices_or_sections, axis)(x)
+
+
+def pad(x, pad_width, value: float = 0.0) -> Tensor:
+    """Constant padding; ``pad_width`` is ((before, after), ...) per axis, as NumPy."""
+    x = as_tensor(x)
+    width = tuple(tuple(int(v) for v in p) for p in np.broadcast_to(
+        np.asarray(pad_width, dtype=int), (x.ndim, 2)))
+    return _Pad(width, value)(x)
