@@ -21,6 +21,7 @@ import numpy as np
 
 from numnet import backend
 from numnet.autograd.tensor import Parameter, Tensor, as_tensor
+from numnet.layers.symbolic import is_symbolic, symbolic_call
 
 _name_counts: dict[str, int] = {}
 
@@ -121,6 +122,8 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__}.call is not implemented")
 
     def __call__(self, x, *args, training=None, **kwargs):
+        if is_symbolic(x):  # functional API: record a graph node (layers/symbolic.py)
+            return symbolic_call(self, x, args, training, kwargs)
         x = _as_input(x, self.dtype)
         if not self.built:
             self.build(_shape_of(x))

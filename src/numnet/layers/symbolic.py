@@ -1,0 +1,227 @@
+"""Symbolic tensors: the graph-recording half of the Keras functional API.
+
+``layers.Input(shape)`` returns a :class:`SymbolicTensor`: a placeholder with a
+shape (batch axis ``None``), a dtype and a history (the layer and the
+:class:`Node` that produced it). Calling any layer on symbolic inputs does not
+compute anything: ``Layer.__call__`` hands the call to :func:`symbolic_call`,
+which records a ``Node`` (layer, inputs, constant keyword arguments) and returns
+new symbolic outputs. ``models.Model(inputs, outputs)`` then walks the nodes back
+from the outputs and replays them on real tensors.
+
+Output shapes are found by running the layer once on a zeros batch of size 1 in
+inference mode under ``no_grad()`` (so BatchNorm statistics are untouched and
+the layer gets built, as in Keras). No layer needs a ``compute_output_shape``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator
+
+import numpy as np
+
+from numnet.autograd.function import no_grad
+from numnet.autograd.tensor import Tensor
+
+_node_ids = itertools.count()
+
+# Sizes substituted for unknown (None) non-batch axes during the dry run; an
+# output axis whose size differs between the two runs is reported as None.
+_PROBE_SIZES = (32, 40)
+
+
+class SymbolicTensor:
+    """A placeholder for a batch of data flowing through a functional graph.
+
+    Attributes:
+        shape: the shape, batch axis first and ``None`` (unknown axes are None).
+        dtype: the NumPy dtype of the values it stands for.
+        node: the :class:`Node` that produced it.
+        index: which output of that node it is.
+        name: a readable name, ``"<layer name>/<index>"`` or the Input's name.
+    """
+
+    def __init__(self, shape, dtype, node: Node, index: int = 0, name=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.node = node
+        self.index = index
+        self.name = name or f"{node.layer.name}/{index}"
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes, batch axis included."""
+        return len(self.shape)
+
+    @property
+    def layer(self):
+        """The layer whose call produced this tensor."""
+        return self.node.layer
+
+    def __repr__(self) -> str:
+        return (
+            f"<SymbolicTensor shape={self.shape} dtype={self.dtype} name={self.name!r}>"
+        )
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            f"SymbolicTensor {self.name!r} has no value: it is a placeholder of a "
+            "functional model. Call layers on it (use layers.Lambda for custom "
+            "operations) and build models.Model(inputs, outputs)."
+        )
+
+    def _no_math(self, *args):
+        raise TypeError(
+            f"SymbolicTensor {self.name!r}: arithmetic on placeholders is not "
+            "recorded. Use merge layers (layers.Add, layers.Multiply, ...) or "
+            "layers.Lambda inside a functional model."
+        )
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _no_math
+    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = _no_math
+    __pow__ = __getitem__ = _no_math
+    __hash__ = object.__hash__
+
+
+class Node:
+    """One call of a layer inside a graph: which inputs, which outputs.
+
+    Attributes:
+        layer: the layer that was called.
+        inputs: the flat list of input :class:`SymbolicTensor` s (empty for Input).
+        input_is_list: whether the layer received a list (merge layers) or a tensor.
+        kwargs: the constant keyword arguments of the call (e.g. ``training``).
+        outputs: the flat list of output symbolic tensors.
+        output_is_list: whether the layer returned a list/tuple.
+        id: a global creation counter; creation order is a topological order.
+    """
+
+    def __init__(self, layer, inputs, input_is_list: bool, kwargs: dict):
+        self.layer = layer
+        self.inputs = list(inputs)
+        self.input_is_list = input_is_list
+        self.kwargs = dict(kwargs)
+        self.outputs: list[SymbolicTensor] = []
+        self.output_is_list = False
+        self.id = next(_node_ids)
+
+    @property
+    def parents(self) -> list[Node]:
+        """The nodes that produced this node's inputs."""
+        return [t.node for t in self.inputs]
+
+    def __repr__(self) -> str:
+        return f"<Node {self.layer.name} #{self.id}>"
+
+
+def is_symbolic(x) -> bool:
+    """True when ``x`` is a SymbolicTensor or a list/tuple holding one."""
+    if isinstance(x, SymbolicTensor):
+        return True
+    return isinstance(x, (list, tuple)) and any(
+        isinstance(v, SymbolicTensor) for v in x
+    )
+
+
+def symbolic_call(layer, x, args: tuple, training, kwargs: dict):
+    """Record ``layer(x, *args, training=training, **kwargs)`` as a graph node.
+
+    Called by ``Layer.__call__`` when its input is symbolic. The layer is built
+    and its output shapes are inferred by a dry run (see the module docstring).
+
+    Returns:
+        A SymbolicTensor, or a list of them when the layer returns several outputs.
+
+    Raises:
+        TypeError: when a list input mixes symbolic tensors with other values, or
+            when extra positional arguments are given.
+    """
+    inputs, input_is_list = _flatten_inputs(layer, x)
+    if args:
+        raise TypeError(
+            f"{layer.name}: in a functional model, pass extra call arguments by "
+            f"keyword. Received {len(args)} extra positional argument(s)."
+        )
+    if any(is_symbolic(v) for v in kwargs.values()):
+        raise TypeError(
+            f"{layer.name}: symbolic tensors are only supported as the first "
+            f"argument of a layer call. Received them in {sorted(kwargs)}."
+        )
+    if training is not None:
+        kwargs = {**kwargs, "training": bool(training)}
+    node = Node(layer, inputs, input_is_list, kwargs)
+    outputs, output_is_list = _infer_outputs(node)
+    node.outputs = [
+        SymbolicTensor(shape, dtype, node, i)
+        for i, (shape, dtype) in enumerate(outputs)
+    ]
+    node.output_is_list = output_is_list
+    return list(node.outputs) if output_is_list else node.outputs[0]
+
+
+def _flatten_inputs(layer, x) -> tuple[list[SymbolicTensor], bool]:
+    if isinstance(x, SymbolicTensor):
+        return [x], False
+    bad = [type(v).__name__ for v in x if not isinstance(v, SymbolicTensor)]
+    if bad:
+        raise TypeError(
+            f"{layer.name}: a list input of a functional graph must contain only "
+            f"symbolic tensors (from layers.Input or other layer calls). "
+            f"Received elements of type {bad}."
+        )
+    return list(x), True
+
+
+def _infer_outputs(node: Node):
+    """Dry-run the layer on zeros; return ([(shape, dtype)...], output_is_list)."""
+    unknown = any(d is None for t in node.inputs for d in t.shape[1:])
+    runs = [_dry_run(node, size) for size in (_PROBE_SIZES if unknown else (None,))]
+    first, is_list = runs[0]
+    shapes = []
+    for i, array in enumerate(first):
+        dims = [None] + list(array.shape[1:])
+        for other, _ in runs[1:]:
+            dims = [
+                d if d is None or d == o else None
+                for d, o in zip(dims, (None,) + other[i].shape[1:], strict=True)
+            ]
+        shapes.append((tuple(dims), array.dtype))
+    return shapes, is_list
+
+
+def _dry_run(node: Node, probe: int | None):
+    values = []
+    for t in node.inputs:
+        shape = (1,) + tuple(probe if d is None else d for d in t.shape[1:])
+        values.append(Tensor._from_op(np.zeros(shape, dtype=t.dtype)))
+    x = values if node.input_is_list else values[0]
+    kwargs = {**node.kwargs, "training": False}
+    with no_grad(), inference_mode(node.layer):
+        try:
+            out = node.layer(x, **kwargs)
+        except (ValueError, TypeError, IndexError) as err:
+            shapes = [t.shape for t in node.inputs]
+            raise type(err)(
+                f"{node.layer.name} ({type(node.layer).__name__}) could not be "
+                f"called on symbolic input(s) of shape {shapes}: {err}"
+            ) from err
+    is_list = isinstance(out, (list, tuple))
+    outs = list(out) if is_list else [out]
+    return [o.data if isinstance(o, Tensor) else np.asarray(o) for o in outs], is_list
+
+
+@contextlib.contextmanager
+def inference_mode(layer) -> Iterator[None]:
+    """Put ``layer`` and all its children in eval mode, then restore each flag."""
+    saved, stack = [], [layer]
+    while stack:
+        current = stack.pop()
+        saved.append((current, current.training))
+        current.training = False
+        stack.extend(current.layers_iter())
+    try:
+        yield
+    finally:
+        for current, flag in saved:
+            current.training = flag
