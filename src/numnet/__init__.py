@@ -17,6 +17,7 @@ from numnet.autograd import (
     is_grad_enabled,
     no_grad,
     tensor,
+    zero_grad,
 )
 from numnet.backend import get_default_dtype, manual_seed, set_default_dtype
 
@@ -36,4 +37,5 @@ __all__ = [
     "no_grad",
     "set_default_dtype",
     "tensor",
+    "zero_grad",
 ]

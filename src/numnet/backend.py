@@ -19,18 +19,15 @@ _default_dtype = np.dtype(np.float32)
 _rng = np.random.default_rng()
 
 
-def _as_float_dtype(dtype, argument: str = "dtype") -> np.dtype:
+def _as_float_dtype(dtype, where: str) -> np.dtype:
     try:
         dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(
-            f"invalid value for argument '{argument}'. Expected float32 or float64. "
-            f"Received: {argument}={dtype!r}"
-        ) from exc
+    except TypeError:
+        dt = None
     if dt not in _FLOAT_DTYPES:
         raise TypeError(
-            f"invalid value for argument '{argument}'. Expected float32 or float64. "
-            f"Received: {argument}={dtype!r}"
+            f"{where}: invalid value for argument 'dtype'. Expected 'float32' or "
+            f"'float64'. Received: dtype={dtype!r}"
         )
     return dt
 
@@ -47,7 +44,7 @@ def set_default_dtype(dtype) -> None:
         TypeError: for any other dtype.
     """
     global _default_dtype
-    _default_dtype = _as_float_dtype(dtype)
+    _default_dtype = _as_float_dtype(dtype, "set_default_dtype")
 
 
 def floatx() -> np.dtype:
@@ -60,11 +57,50 @@ def floatx_scope(dtype) -> Iterator[None]:
     """Temporarily change the default dtype, e.g. ``with floatx_scope("float64"):``."""
     global _default_dtype
     previous = _default_dtype
-    _default_dtype = _as_float_dtype(dtype)
+    _default_dtype = _as_float_dtype(dtype, "floatx_scope")
     try:
         yield
     finally:
         _default_dtype = previous
+
+
+def check_dtype(dtype, where: str = "tensor") -> np.dtype:
+    """Validate a user ``dtype`` argument: a boolean, integer or float NumPy dtype.
+
+    Raises:
+        TypeError: naming ``where`` and the received value otherwise.
+    """
+    try:
+        target = np.dtype(dtype)
+    except TypeError:
+        target = None
+    if target is None or target.kind not in "biuf":
+        raise TypeError(
+            f"{where}: invalid value for argument 'dtype'. Expected a boolean, "
+            f"integer or floating-point dtype such as 'float32'. Received: "
+            f"dtype={dtype!r}"
+        )
+    return target
+
+
+def to_array(data, dtype=None) -> np.ndarray:
+    """Convert array-like data to a new ndarray with numnet's dtype rules.
+
+    With ``dtype`` given, the data is cast to it. Otherwise floating-point data
+    takes the default dtype (:func:`floatx`) and integer/boolean data keep theirs
+    (labels, indices, masks). Anything else (complex, strings, objects) is refused.
+    """
+    if dtype is not None:
+        return np.array(data, dtype=check_dtype(dtype))
+    array = np.array(data)
+    if array.dtype.kind == "f":
+        return array.astype(_default_dtype, copy=False)
+    if array.dtype.kind not in "biu":
+        raise TypeError(
+            f"tensor: data must be boolean, integer or floating-point. "
+            f"Received: data of dtype {array.dtype}"
+        )
+    return array
 
 
 def manual_seed(seed: int) -> None:

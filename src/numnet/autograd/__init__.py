@@ -7,6 +7,7 @@ from numnet.autograd.function import (
     is_grad_enabled,
     no_grad,
     unbroadcast,
+    zero_grad,
 )
 from numnet.autograd.gradcheck import GradcheckError, gradcheck
 from numnet.autograd.tensor import Parameter, Tensor, as_tensor, tensor
@@ -24,4 +25,5 @@ __all__ = [
     "strict_dtypes",
     "tensor",
     "unbroadcast",
+    "zero_grad",
 ]

@@ -44,8 +44,11 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
             "create inputs with requires_grad=True"
         )
     grad = _initial_grad(root, grad)
+    # ids of arrays already stored as some .grad, or owned by the caller: a leaf
+    # receiving one of them gets a copy, so that every .grad is its own array
+    handed = {id(grad)}
     if root.creator is None:
-        _accumulate_leaf(root, grad)
+        _accumulate_leaf(root, grad, handed)
         return
     # id(tensor) -> (tensor, grad); holding the tensor keeps it alive (and its id
     # unique) after the consumer that referenced it has been released.
@@ -74,12 +77,12 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
         _check_arity(fn, gxs)
-        for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad):
+        for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad, strict=True):
             if gx is None or not wanted:
                 continue
             gx = _fit_grad(fn, x, gx)
             if x.creator is None or x._retains_grad:
-                _accumulate_leaf(x, gx)
+                _accumulate_leaf(x, gx, handed)
             if x.creator is not None:
                 key = id(x)
                 grads[key] = (x, gx if key not in grads else grads[key][1] + gx)
@@ -93,7 +96,8 @@ def _initial_grad(root: Tensor, grad) -> np.ndarray:
         if root.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs; "
-                f"the output has shape {root.shape}. Pass backward(grad) with that shape"
+                f"the output has shape {root.shape}. Pass backward(grad) with a "
+                f"gradient of that shape"
             )
         return np.ones(root.shape, dtype=root.dtype)
     g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
@@ -107,7 +111,7 @@ def _initial_grad(root: Tensor, grad) -> np.ndarray:
 
 def _output_grads(fn: Function, grads: dict) -> list:
     gys = []
-    for ref, (shape, dtype) in zip(fn.outputs, fn.output_meta):
+    for ref, (shape, dtype) in zip(fn.outputs, fn.output_meta, strict=True):
         y = ref()
         entry = grads.pop(id(y), None) if y is not None else None
         gys.append(np.zeros(shape, dtype) if entry is None else entry[1])
@@ -123,7 +127,10 @@ def _check_arity(fn: Function, gxs: tuple) -> None:
 
 
 def _fit_grad(fn: Function, x: Tensor, gx: np.ndarray) -> np.ndarray:
-    gx = unbroadcast(gx, x.shape)
+    try:
+        gx = unbroadcast(gx, x.shape)
+    except ValueError as exc:
+        raise ValueError(f"{type(fn).__name__}.backward: {exc}") from None
     if gx.dtype != x.dtype:
         if _strict_dtypes:
             raise TypeError(
@@ -134,6 +141,14 @@ def _fit_grad(fn: Function, x: Tensor, gx: np.ndarray) -> np.ndarray:
     return gx
 
 
-def _accumulate_leaf(x: Tensor, gx: np.ndarray) -> None:
-    # Never add in place: gx may alias an array another input also received.
-    x.grad = gx if x.grad is None else x.grad + gx
+def _accumulate_leaf(x: Tensor, gx: np.ndarray, handed: set[int]) -> None:
+    if x.grad is not None:
+        # never add in place: x.grad may be an array the user also holds
+        x.grad = x.grad + gx
+        return
+    # gx may be a read-only broadcast view, the caller's array, or the very array
+    # another input also received (add): store a private, writable copy then
+    if id(gx) in handed or gx.base is not None or not gx.flags.writeable:
+        gx = gx.copy()
+    handed.add(id(gx))
+    x.grad = gx

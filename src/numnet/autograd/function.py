@@ -74,22 +74,25 @@ class Function:
     """Base class of every differentiable op.
 
     Subclasses implement ``forward(*xs)`` returning an ndarray or a tuple of
-    ndarrays, and ``backward(*gys)`` returning one gradient (or None) per input.
-    Forward stores what backward needs as attributes of ``self``. Options go to
-    ``__init__``. ``self.needs_input_grad`` (a tuple of bools, one per input) is set
-    before ``forward`` so an op can skip work for inputs that need no gradient.
+    ndarrays, and ``backward(*gys)`` returning one gradient (or None) per input,
+    at the full broadcast size (the engine sums it down to the input's shape and
+    casts it to the input's dtype). Forward stores what backward needs as
+    attributes of ``self``. Options go to ``__init__``. ``self.needs_input_grad``
+    (a tuple of bools, one per input) is set before ``forward`` so an op can skip
+    work for inputs that need no gradient. ``backward`` must not modify its
+    ``gys`` in place: the same array may be handed to several ops.
     """
 
     #: Indices of inputs that are never differentiable (labels, indices).
     nondifferentiable: tuple[int, ...] = ()
 
     def __call__(self, *inputs):
-        tensors = _to_tensors(inputs)
-        record = _grad_enabled and any(t.requires_grad for t in tensors)
+        tensors = _to_tensors(inputs, self.nondifferentiable)
         self.needs_input_grad = tuple(
-            record and t.requires_grad and i not in self.nondifferentiable
+            _grad_enabled and t.requires_grad and i not in self.nondifferentiable
             for i, t in enumerate(tensors)
         )
+        record = any(self.needs_input_grad)
         raw = self.forward(*(t.data for t in tensors))
         multiple = isinstance(raw, tuple)
         outputs = tuple(Tensor._from_op(y) for y in (raw if multiple else (raw,)))
@@ -121,11 +124,14 @@ class Function:
         self.freed = True
 
 
-def _to_tensors(inputs) -> tuple[Tensor, ...]:
-    """Wrap non-Tensor inputs; Python scalars take the dtype of a float operand.
+def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
+    """Wrap non-Tensor inputs; floating constants take the dtype of a float operand.
 
-    Casting scalars here is what keeps ``x * 0.5`` float32: a bare Python float
-    wrapped by ``np.asarray`` would be float64 and upcast the whole result.
+    Casting here is what keeps ``x * 0.5`` float32: a bare Python float wrapped by
+    ``np.asarray`` would be float64 and upcast the whole result. Python scalars,
+    lists and float ndarrays are cast; integer and boolean ndarrays (labels,
+    indices, masks) and every input at a ``keep`` position (nondifferentiable
+    labels) are kept as they are.
     """
     reference = None
     for item in inputs:
@@ -133,14 +139,34 @@ def _to_tensors(inputs) -> tuple[Tensor, ...]:
             reference = item.dtype
             break
     out = []
-    for item in inputs:
+    for i, item in enumerate(inputs):
         if isinstance(item, Tensor):
             out.append(item)
-        elif isinstance(item, (bool, int, float, np.number)) and reference is not None:
+        elif reference is None or i in keep:
+            out.append(as_tensor(item))
+        elif isinstance(item, np.ndarray):
+            cast = item.dtype.kind == "f" and item.dtype != reference
+            out.append(Tensor._from_op(item.astype(reference) if cast else item))
+        elif isinstance(item, (bool, int, float, np.number, list, tuple)):
             out.append(Tensor._from_op(np.asarray(item, dtype=reference)))
         else:
             out.append(as_tensor(item))
     return tuple(out)
+
+
+def zero_grad(tensors) -> None:
+    """Reset ``.grad`` to None on every tensor of an iterable (e.g. parameters).
+
+    Example:
+        >>> import numnet
+        >>> w = numnet.tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> numnet.zero_grad([w])
+        >>> w.grad is None
+        True
+    """
+    for t in tensors:
+        t.grad = None
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -152,6 +178,11 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(
+            f"gradient of shape {grad.shape} has fewer axes than the input shape "
+            f"{shape}"
+        )
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )

@@ -40,15 +40,18 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        array = _to_array(data, dtype)
+        array = backend.to_array(data, dtype)
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(
                 f"tensor: only floating-point tensors can require grad. "
                 f"Received dtype={array.dtype}"
             )
+        self._set(array, bool(requires_grad))
+
+    def _set(self, array: np.ndarray, requires_grad: bool) -> None:
         self.data = array
         self.grad: np.ndarray | None = None
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         self.creator = None
         self.generation = 0
         self.name: str | None = None
@@ -58,13 +61,7 @@ class Tensor:
     def _from_op(cls, array: np.ndarray) -> Tensor:
         """Wrap an op's raw output without copying or casting."""
         t = cls.__new__(cls)
-        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
-        t.grad = None
-        t.requires_grad = False
-        t.creator = None
-        t.generation = 0
-        t.name = None
-        t._retains_grad = False
+        t._set(array if isinstance(array, np.ndarray) else np.asarray(array), False)
         return t
 
     @property
@@ -94,6 +91,19 @@ class Tensor:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)  # one element only, as NumPy (ambiguous otherwise)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        # ``np.asarray(t)`` gives the data (plotting, metrics); never differentiable
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, prefix="tensor(")
@@ -186,6 +196,9 @@ class Tensor:
     def __neg__(self):
         return _op("neg")(self)
 
+    def __abs__(self):
+        return _op("abs")(self)
+
     def __matmul__(self, other):
         return _op("matmul")(self, other)
 
@@ -212,6 +225,22 @@ class Tensor:
     def matmul(self, other):
         """Matrix product, batched over leading axes (``self @ other``)."""
         return _op("matmul")(self, other)
+
+    def pow(self, exponent):
+        """self ** exponent."""
+        return _op("pow")(self, exponent)
+
+    def maximum(self, other):
+        """Elementwise maximum with broadcasting (ties: gradient to self)."""
+        return _op("maximum")(self, other)
+
+    def minimum(self, other):
+        """Elementwise minimum with broadcasting (ties: gradient to self)."""
+        return _op("minimum")(self, other)
+
+    def where(self, condition, other):
+        """self where ``condition`` holds, else ``other`` (``torch.Tensor.where``)."""
+        return _op("where")(condition, self, other)
 
     def exp(self):
         """Elementwise e**x."""
@@ -265,6 +294,18 @@ class Tensor:
         """Minimum over ``axis``; the gradient goes to one winner per slice."""
         return _op("min")(self, axis=axis, keepdims=keepdims)
 
+    def logsumexp(self, axis=None, keepdims: bool = False):
+        """log(sum(exp(self))) over ``axis``, computed stably."""
+        return _op("logsumexp")(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1):
+        """Softmax along ``axis``."""
+        return _op("softmax")(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1):
+        """Log-softmax along ``axis``."""
+        return _op("log_softmax")(self, axis=axis)
+
     def argmax(self, axis=None):
         """Indices of the maxima (an ndarray; not differentiable)."""
         return self.data.argmax(axis=axis)
@@ -285,6 +326,10 @@ class Tensor:
         """Permute the axes (PyTorch name of ``transpose(axes)``)."""
         return _op("transpose")(self, _shape_args(axes))
 
+    def swapaxes(self, axis1: int, axis2: int):
+        """Exchange two axes (what ``torch.Tensor.transpose(d0, d1)`` does)."""
+        return _op("swapaxes")(self, axis1, axis2)
+
     def squeeze(self, axis=None):
         """Remove axes of length one."""
         return _op("squeeze")(self, axis)
@@ -300,6 +345,10 @@ class Tensor:
     def broadcast_to(self, shape):
         """Broadcast to ``shape``; the gradient is summed back."""
         return _op("broadcast_to")(self, tuple(shape))
+
+    def split(self, indices_or_sections, axis: int = 0):
+        """Split like ``np.split``: an int is a number of equal sections."""
+        return _op("split")(self, indices_or_sections, axis=axis)
 
 
 class Parameter(Tensor):
@@ -321,26 +370,6 @@ def _shape_args(args) -> tuple:
 
 def _raw(value):
     return value.data if isinstance(value, Tensor) else value
-
-
-def _to_array(data, dtype) -> np.ndarray:
-    """Convert to an ndarray: floats take the default dtype, ints/bools stay."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if dtype is not None:
-        try:
-            target = np.dtype(dtype)
-        except TypeError as exc:
-            raise TypeError(f"tensor: unknown dtype {dtype!r}") from exc
-        return np.array(data, dtype=target)
-    array = np.array(data)
-    if array.dtype.kind in "fc" or array.dtype == object:
-        if array.dtype == object:
-            raise TypeError("tensor: data must be numeric; received objects")
-        return array.astype(backend.floatx(), copy=False)
-    if array.dtype.kind not in "biu":
-        raise TypeError(f"tensor: unsupported dtype {array.dtype}")
-    return array
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:

@@ -4,6 +4,8 @@ Importing this package also fills the Tensor operator table, so that ``a + b``,
 ``x.sum()`` and friends work.
 """
 
+# ruff: noqa: F401 (a re-export module)
+
 from numnet.autograd.tensor import OPS as _OPS
 from numnet.functional.activations import (
     elu,
@@ -49,6 +51,8 @@ from numnet.functional.shape import (
     split,
     squeeze,
     stack,
+    sum_to,
+    swapaxes,
     transpose,
     unsqueeze,
 )
@@ -60,4 +64,6 @@ _OPS.update(
     sum=sum, mean=mean, var=var, max=max, min=min,
     reshape=reshape, flatten=flatten, transpose=transpose, squeeze=squeeze,
     unsqueeze=unsqueeze, broadcast_to=broadcast_to, getitem=getitem,
+    maximum=maximum, minimum=minimum, where=where, split=split, swapaxes=swapaxes,
+    logsumexp=logsumexp, softmax=softmax, log_softmax=log_softmax,
 )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
@@ -98,7 +99,9 @@ class _GELU(Function):
         return x * self.cdf
 
     def backward(self, gy):
-        pdf = np.exp(-0.5 * self.x * self.x) * self.x.dtype.type(1 / math.sqrt(2 * math.pi))
+        pdf = np.exp(-0.5 * self.x * self.x) * self.x.dtype.type(
+            1 / math.sqrt(2 * math.pi)
+        )
         return gy * (self.cdf + self.x * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
 
 

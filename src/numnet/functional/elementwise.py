@@ -8,13 +8,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
 
+def _broadcasting(name: str, op, *arrays):
+    """Run ``op(*arrays)``; a shape mismatch names the op and every shape."""
+    try:
+        return op(*arrays)
+    except ValueError:
+        shapes = " and ".join(str(a.shape) for a in arrays)
+        raise ValueError(
+            f"{name}: operands could not be broadcast together. Received shapes "
+            f"{shapes}"
+        ) from None
+
+
 class _Add(Function):
     def forward(self, a, b):
-        return a + b
+        return _broadcasting("add", np.add, a, b)
 
     def backward(self, gy):
         return gy, gy
@@ -22,7 +35,7 @@ class _Add(Function):
 
 class _Sub(Function):
     def forward(self, a, b):
-        return a - b
+        return _broadcasting("sub", np.subtract, a, b)
 
     def backward(self, gy):
         return gy, -gy
@@ -31,7 +44,7 @@ class _Sub(Function):
 class _Mul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a * b
+        return _broadcasting("mul", np.multiply, a, b)
 
     def backward(self, gy):
         # d(ab)/da = b, d(ab)/db = a
@@ -43,7 +56,7 @@ class _Mul(Function):
 class _Div(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a / b
+        return _broadcasting("div", np.divide, a, b)
 
     def backward(self, gy):
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
@@ -65,7 +78,7 @@ class _Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.y = a**b
+        self.y = _broadcasting("pow", np.power, a, b)
         return self.y
 
     def backward(self, gy):
@@ -139,12 +152,15 @@ class _Clip(Function):
         self.low, self.high = low, high
 
     def forward(self, x):
+        # bounds as x's dtype: a NumPy float64 bound would upcast a float32 x
+        low = None if self.low is None else x.dtype.type(self.low)
+        high = None if self.high is None else x.dtype.type(self.high)
         self.inside = np.ones(x.shape, dtype=bool)
-        if self.low is not None:
-            self.inside &= x > self.low
-        if self.high is not None:
-            self.inside &= x < self.high
-        return np.clip(x, self.low, self.high)
+        if low is not None:
+            self.inside &= x > low
+        if high is not None:
+            self.inside &= x < high
+        return np.clip(x, low, high)
 
     def backward(self, gy):
         return gy * self.inside
@@ -154,7 +170,7 @@ class _Maximum(Function):
     """Elementwise max; on ties the gradient goes to the first argument."""
 
     def forward(self, a, b):
-        self.first = a >= b
+        self.first = _broadcasting("maximum", np.greater_equal, a, b)
         return np.maximum(a, b)
 
     def backward(self, gy):
@@ -165,7 +181,7 @@ class _Minimum(Function):
     """Elementwise min; on ties the gradient goes to the first argument."""
 
     def forward(self, a, b):
-        self.first = a <= b
+        self.first = _broadcasting("minimum", np.less_equal, a, b)
         return np.minimum(a, b)
 
     def backward(self, gy):
@@ -179,7 +195,7 @@ class _Where(Function):
 
     def forward(self, cond, a, b):
         self.cond = cond.astype(bool, copy=False)
-        return np.where(self.cond, a, b)
+        return _broadcasting("where", np.where, self.cond, a, b)
 
     def backward(self, gy):
         zero = np.zeros((), gy.dtype)
@@ -188,7 +204,7 @@ class _Where(Function):
 
 class _AsType(Function):
     def __init__(self, dtype):
-        self.dtype = np.dtype(dtype)
+        self.dtype = dtype
 
     def forward(self, x):
         self.source = x.dtype
@@ -227,7 +243,8 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the NumPy/PyTorch name
     """a ** b; a constant Python exponent takes the cheaper scalar path."""
     if isinstance(b, (int, float, np.number)) and not isinstance(b, bool):
         if isinstance(a, Tensor):
-            return _PowScalar(b)(a)
+            # a Python number: NumPy keeps x's dtype (np.float64(2) would upcast)
+            return _PowScalar(b.item() if isinstance(b, np.number) else b)(a)
     return _Pow()(a, b)
 
 
@@ -281,5 +298,16 @@ def where(condition, a, b) -> Tensor:
 
 
 def astype(x, dtype) -> Tensor:
-    """Cast to another dtype; the gradient is cast back."""
-    return _AsType(dtype)(x)
+    """Cast to another dtype; the gradient is cast back.
+
+    A cast to an integer or boolean dtype is not differentiable: the result
+    does not require grad.
+
+    Raises:
+        TypeError: for a dtype that is not boolean, integer or floating-point.
+    """
+    target = backend.check_dtype(dtype, "astype")
+    if target.kind != "f":
+        raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+        return Tensor._from_op(raw.astype(target))
+    return _AsType(target)(x)

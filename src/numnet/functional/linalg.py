@@ -13,7 +13,10 @@ class _MatMul(Function):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError("matmul: operands must be at least 1-D (use * for scalars)")
+            raise ValueError(
+                "matmul: operands must be at least 1-D (use * for scalars). "
+                f"Received shapes {a.shape} and {b.shape}"
+            )
         k_a, k_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
         if k_a != k_b:
             raise ValueError(
@@ -21,14 +24,21 @@ class _MatMul(Function):
                 f"b has shape {b.shape} ({k_a} != {k_b})"
             )
         self.a, self.b = a, b
-        return a @ b
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise ValueError(
+                f"matmul: batch axes could not be broadcast together. Received "
+                f"shapes {a.shape} and {b.shape}"
+            ) from None
 
     def backward(self, gy):
-        # dL/da = gy @ b^T, dL/db = a^T @ gy (1-D operands handled as row/column)
+        # dL/da = gy @ b^T, dL/db = a^T @ gy; a 1-D a is a row (1, K), a 1-D b a
+        # column (K, 1), and gy gets the matching length-1 axis back
         a = self.a[None, :] if self.a.ndim == 1 else self.a
         b = self.b[:, None] if self.b.ndim == 1 else self.b
         if self.a.ndim == 1:
-            gy = np.expand_dims(gy, -2)
+            gy = np.expand_dims(gy, -1 if self.b.ndim == 1 else -2)
         if self.b.ndim == 1:
             gy = gy[..., None]
         ga = gb = None
@@ -60,7 +70,11 @@ class _Linear(Function):
     def backward(self, gy):
         g2 = gy.reshape(-1, gy.shape[-1])
         gx = (g2 @ self.w.T).reshape(self.x.shape) if self.needs_input_grad[0] else None
-        gw = self.x.reshape(-1, self.x.shape[-1]).T @ g2 if self.needs_input_grad[1] else None
+        gw = (
+            self.x.reshape(-1, self.x.shape[-1]).T @ g2
+            if self.needs_input_grad[1]
+            else None
+        )
         if len(self.needs_input_grad) == 2:
             return gx, gw
         gb = g2.sum(axis=0) if self.needs_input_grad[2] else None

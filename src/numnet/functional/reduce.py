@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import builtins
-
 import numpy as np
 
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
 
-def _normalize_axis(axis, ndim: int) -> tuple[int, ...]:
+def _normalize_axis(axis, ndim: int, name: str = "reduce") -> tuple[int, ...]:
+    """Turn ``axis`` (None, int or tuple) into sorted non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dims")
-        out.append(int(a) % builtins.max(ndim, 1))
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"{name}: axis {a} is out of bounds for a tensor of {ndim} dimension(s)"
+            )
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated axis in axis={axis!r}")
     return tuple(sorted(out))
 
 
@@ -32,7 +35,7 @@ class _Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = _normalize_axis(self.axis, x.ndim, "sum")
         self.shape = x.shape
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
@@ -47,7 +50,7 @@ class _Mean(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = _normalize_axis(self.axis, x.ndim, "mean")
         self.shape = x.shape
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
         return x.mean(axis=self.axes, keepdims=self.keepdims)
@@ -62,7 +65,7 @@ class _Var(Function):
         self.axis, self.keepdims, self.ddof = axis, keepdims, ddof
 
     def forward(self, x):
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = _normalize_axis(self.axis, x.ndim, "var")
         self.centered = x - x.mean(axis=self.axes, keepdims=True)
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
         sq = np.square(self.centered)
@@ -84,7 +87,8 @@ class _MaxMin(Function):
         self.axis, self.keepdims, self.use_max = axis, keepdims, use_max
 
     def forward(self, x):
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        name = "max" if self.use_max else "min"
+        self.axes = _normalize_axis(self.axis, x.ndim, name)
         self.shape = x.shape
         y = (x.max if self.use_max else x.min)(axis=self.axes, keepdims=True)
         hits = x == y
@@ -94,9 +98,13 @@ class _MaxMin(Function):
         first = np.zeros_like(flat)
         np.put_along_axis(first, flat.argmax(axis=-1)[..., None], True, axis=-1)
         first = first.reshape(moved.shape)
-        self.mask = np.moveaxis(first, range(x.ndim - len(self.axes), x.ndim), self.axes)
-        return y if self.keepdims else y.reshape(
-            [n for i, n in enumerate(x.shape) if i not in self.axes]
+        self.mask = np.moveaxis(
+            first, range(x.ndim - len(self.axes), x.ndim), self.axes
+        )
+        return (
+            y
+            if self.keepdims
+            else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
         )
 
     def backward(self, gy):
@@ -108,7 +116,7 @@ class _LogSumExp(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = _normalize_axis(self.axis, x.ndim, "logsumexp")
         m = x.max(axis=self.axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # a row of -inf stays -inf, not NaN
         e = np.exp(x - m)

@@ -1,4 +1,9 @@
-"""Shape ops: reshape, transpose, squeeze/unsqueeze, broadcast, indexing, joins, pad."""
+"""Shape ops: reshape, transpose, squeeze/unsqueeze, broadcast, indexing, joins, pad.
+
+None of them computes anything: backward moves the gradient back to where each
+element came from (the inverse permutation, a sum over broadcast copies, a
+scatter-add for indexing, a slice for padding).
+"""
 
 from __future__ import annotations
 
@@ -50,10 +55,35 @@ class _BroadcastTo(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return np.broadcast_to(x, self.shape)
+        try:
+            return np.broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to "
+                f"shape {self.shape}"
+            ) from None
 
     def backward(self, gy):
         return unbroadcast(gy, self.in_shape)
+
+
+class _SumTo(Function):
+    """The adjoint of broadcast_to: sum x down to ``shape``."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return unbroadcast(x, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"sum_to: cannot sum a tensor of shape {x.shape} to shape {self.shape}"
+            ) from None
+
+    def backward(self, gy):
+        return np.broadcast_to(gy, self.in_shape)
 
 
 class _GetItem(Function):
@@ -68,16 +98,19 @@ class _GetItem(Function):
 
     def backward(self, gy):
         gx = np.zeros(self.in_shape, dtype=gy.dtype)
-        if _is_advanced(self.index):
+        if _has_integer_array(self.index):
             np.add.at(gx, self.index, gy)  # scatter-add: repeated indices accumulate
         else:
-            gx[self.index] = gy  # basic slicing never repeats an element
+            gx[self.index] = gy  # slices, ints and masks never repeat an element
         return gx
 
 
-def _is_advanced(index) -> bool:
+def _has_integer_array(index) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+    return any(
+        isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype.kind != "b"
+        for p in parts
+    )
 
 
 class _Concatenate(Function):
@@ -108,7 +141,13 @@ class _Split(Function):
         self.sections, self.axis = indices_or_sections, axis
 
     def forward(self, x):
-        return tuple(np.split(x, self.sections, axis=self.axis))
+        try:
+            return tuple(np.split(x, self.sections, axis=self.axis))
+        except ValueError:
+            raise ValueError(
+                f"split: a tensor of shape {x.shape} cannot be split into "
+                f"{self.sections} equal sections along axis {self.axis}"
+            ) from None
 
     def backward(self, *gys):
         return np.concatenate(gys, axis=self.axis)
@@ -119,7 +158,9 @@ class _Pad(Function):
         self.pad_width, self.value = pad_width, value
 
     def forward(self, x):
-        self.slices = tuple(slice(b, b + n) for (b, _), n in zip(self.pad_width, x.shape))
+        self.slices = tuple(
+            slice(b, b + n) for (b, _), n in zip(self.pad_width, x.shape, strict=True)
+        )
         return np.pad(x, self.pad_width, constant_values=self.value)
 
     def backward(self, gy):
@@ -147,13 +188,34 @@ def permute(x, axes) -> Tensor:
     return _Transpose(axes)(x)
 
 
+def swapaxes(x, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes (``torch.transpose(x, d0, d1)``, ``np.swapaxes``)."""
+    x = as_tensor(x)
+    axes = list(range(x.ndim))
+    a, b = (
+        _check_axis("swapaxes", axis1, x.ndim),
+        _check_axis("swapaxes", axis2, x.ndim),
+    )
+    axes[a], axes[b] = axes[b], axes[a]
+    return _Transpose(axes)(x)
+
+
+def _check_axis(name: str, axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{name}: axis {axis} is out of bounds for a tensor of {ndim} dimension(s)"
+        )
+    return axis % ndim
+
+
 def squeeze(x, axis=None) -> Tensor:
     """Remove axes of length one (all of them, or ``axis``)."""
     x = as_tensor(x)
     if axis is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+        axes = {_check_axis("squeeze", a, x.ndim) for a in axes}
         for a in axes:
             if x.shape[a] != 1:
                 raise ValueError(
@@ -167,7 +229,7 @@ def squeeze(x, axis=None) -> Tensor:
 def unsqueeze(x, axis: int) -> Tensor:
     """Insert an axis of length one at ``axis``."""
     x = as_tensor(x)
-    axis = axis % (x.ndim + 1)
+    axis = _check_axis("unsqueeze", axis, x.ndim + 1)
     return _Reshape(x.shape[:axis] + (1,) + x.shape[axis:])(x)
 
 
@@ -179,6 +241,15 @@ def broadcast_to(x, shape) -> Tensor:
 def expand(x, shape) -> Tensor:
     """PyTorch spelling of :func:`broadcast_to`."""
     return _BroadcastTo(shape)(x)
+
+
+def sum_to(x, shape) -> Tensor:
+    """Sum ``x`` down to ``shape`` (the adjoint of :func:`broadcast_to`).
+
+    The differentiable twin of ``numnet.autograd.unbroadcast``, which the engine
+    applies to every input gradient.
+    """
+    return _SumTo(shape)(x)
 
 
 def getitem(x, index) -> Tensor:
@@ -214,13 +285,19 @@ def _check_join(name: str, tensors, axis: int, same_axis: bool) -> None:
     if not tensors:
         raise ValueError(f"{name}: expected at least one tensor, received none")
     shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
+    ndim = len(shapes[0]) + (1 if same_axis else 0)
+    axis = _check_axis(name, axis, ndim)
     for s in shapes[1:]:
         a, b = list(shapes[0]), list(s)
-        if not same_axis and len(a) == len(b) and len(a) > 0:
-            a.pop(axis % len(a))
-            b.pop(axis % len(b))
+        if not same_axis and len(a) == len(b):
+            a.pop(axis)
+            b.pop(axis)
         if a != b:
-            raise ValueError(f"{name}: shapes {shapes} do not match along axis {axis}")
+            raise ValueError(
+                f"{name}: all shapes must match except along axis {axis}"
+                f"{'' if not same_axis else ' (stack needs equal shapes)'}. "
+                f"Received shapes {shapes}"
+            )
 
 
 def split(x, indices_or_sections, axis: int = 0) -> tuple[Tensor, ...]:
@@ -231,6 +308,14 @@ def split(x, indices_or_sections, axis: int = 0) -> tuple[Tensor, ...]:
 def pad(x, pad_width, value: float = 0.0) -> Tensor:
     """Constant padding; ``pad_width`` is ((before, after), ...) per axis, as NumPy."""
     x = as_tensor(x)
-    width = tuple(tuple(int(v) for v in p) for p in np.broadcast_to(
-        np.asarray(pad_width, dtype=int), (x.ndim, 2)))
-    return _Pad(width, value)(x)
+    try:
+        width = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+    except ValueError:
+        width = None
+    if width is None or (width < 0).any():
+        raise ValueError(
+            f"pad: invalid value for argument 'pad_width'. Expected non-negative "
+            f"(before, after) pairs for the {x.ndim} axes of a tensor of shape "
+            f"{x.shape}. Received: pad_width={pad_width!r}"
+        )
+    return _Pad(tuple(tuple(int(v) for v in p) for p in width), value)(x)
