@@ -38,6 +38,14 @@ from numnet.functional.elementwise import (
     where,
 )
 from numnet.functional.linalg import linear, matmul
+from numnet.functional.nn import (
+    batch_norm,
+    dropout,
+    layer_norm,
+    sigmoid_binary_cross_entropy,
+    softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
+)
 from numnet.functional.reduce import logsumexp, max, mean, min, sum, var
 from numnet.functional.shape import (
     broadcast_to,

@@ -1,0 +1,353 @@
+"""Fused neural-network ops: dropout, normalization and the cross-entropy losses.
+
+Each is one Function (forward and backward side by side) because the composed
+version is either numerically unsafe (softmax followed by log overflows) or
+needlessly slow (batch norm as a dozen elementwise ops). Their composed twins
+live in the tests as oracles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet import backend
+from numnet.autograd.function import Function
+from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.functional.activations import stable_sigmoid
+from numnet.functional.elementwise import sqrt
+from numnet.functional.shape import reshape
+
+
+class _Dropout(Function):
+    """y = x * keep / (1 - rate): the mask and the scale are fixed before the call."""
+
+    def __init__(self, scaled_mask: np.ndarray):
+        self.scaled_mask = scaled_mask
+
+    def forward(self, x):
+        return x * self.scaled_mask
+
+    def backward(self, gy):
+        return gy * self.scaled_mask  # dy/dx = keep / (1 - rate)
+
+
+class _Normalize(Function):
+    """y = gamma * x_hat + beta, x_hat = (x - mean) / sqrt(var + eps) over ``axes``.
+
+    The statistics are over ``axes`` (batch norm: every axis but the channel;
+    layer norm: the feature axes); gamma and beta broadcast against x. The
+    variance is the biased one (divide by m), as in the normalization itself.
+    """
+
+    def __init__(self, axes: tuple[int, ...], epsilon: float):
+        self.axes, self.epsilon = axes, epsilon
+
+    def forward(self, x, gamma, beta):
+        mean = x.mean(axis=self.axes, keepdims=True)
+        centered = x - mean
+        var = np.square(centered).mean(axis=self.axes, keepdims=True)
+        self.inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))
+        self.x_hat = centered * self.inv_std
+        self.gamma = gamma
+        self.batch_mean, self.batch_var = mean, var
+        return self.x_hat * gamma + beta
+
+    def backward(self, gy):
+        # With g = dL/dx_hat = gy * gamma and means over the m normalized elements:
+        #   dL/dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
+        # (the two mean terms are the paths through the batch mean and variance).
+        gx = ggamma = gbeta = None
+        if self.needs_input_grad[0]:
+            g = gy * self.gamma
+            mean_g = g.mean(axis=self.axes, keepdims=True)
+            mean_gx = (g * self.x_hat).mean(axis=self.axes, keepdims=True)
+            gx = self.inv_std * (g - mean_g - self.x_hat * mean_gx)
+        if self.needs_input_grad[1]:
+            ggamma = gy * self.x_hat  # summed to gamma's shape by the engine
+        if self.needs_input_grad[2]:
+            gbeta = gy
+        return gx, ggamma, gbeta
+
+
+class _SoftmaxCrossEntropy(Function):
+    """loss = -sum_k t_k log softmax(z)_k along ``axis``, via log-sum-exp."""
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, z, t):
+        shifted = z - z.max(axis=self.axis, keepdims=True)  # no overflow in exp
+        lse = np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        self.log_p, self.t = shifted - lse, t
+        # 0 * log p is 0 even where p underflows to 0 (a masked -inf logit)
+        safe_log_p = np.where(t != 0, self.log_p, z.dtype.type(0))
+        return -(t * safe_log_p).sum(axis=self.axis)
+
+    def backward(self, gy):
+        # dL/dz = softmax(z) * sum(t) - t (= p - t for one-hot t); dL/dt = -log p
+        g = np.expand_dims(gy, self.axis)
+        gz = gt = None
+        if self.needs_input_grad[0]:
+            total = self.t.sum(axis=self.axis, keepdims=True)
+            gz = g * (np.exp(self.log_p) * total - self.t)
+        if self.needs_input_grad[1]:
+            gt = -g * self.log_p
+        return gz, gt
+
+
+class _SparseSoftmaxCrossEntropy(Function):
+    """loss = logsumexp(z) - z[label] over the last axis; labels are integers."""
+
+    nondifferentiable = (1,)
+
+    def forward(self, z, labels):
+        shifted = z - z.max(axis=-1, keepdims=True)
+        self.log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.index = labels[..., None]
+        return -np.take_along_axis(self.log_p, self.index, axis=-1)[..., 0]
+
+    def backward(self, gy):
+        # dL/dz = softmax(z) - one_hot(label)
+        p = np.exp(self.log_p)
+        picked = np.take_along_axis(p, self.index, axis=-1)
+        np.put_along_axis(p, self.index, picked - 1, axis=-1)
+        return gy[..., None] * p, None
+
+
+class _SigmoidBinaryCrossEntropy(Function):
+    """Elementwise -t log s(z) - (1 - t) log(1 - s(z)), s the sigmoid.
+
+    Computed as max(z, 0) - z t + log(1 + e^-|z|): no overflow for any z.
+    """
+
+    def forward(self, z, t):
+        self.z, self.t = z, t
+        return np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+
+    def backward(self, gy):
+        # dL/dz = sigmoid(z) - t ; dL/dt = -z
+        gz = (
+            gy * (stable_sigmoid(self.z) - self.t) if self.needs_input_grad[0] else None
+        )
+        gt = -gy * self.z if self.needs_input_grad[1] else None
+        return gz, gt
+
+
+def _raw(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def dropout(x, rate: float, training: bool = True, mask=None, rng=None,
+            noise_shape=None) -> Tensor:  # fmt: skip
+    """Inverted dropout: zero each element with probability ``rate``, scale the rest.
+
+    At training time ``y = x * keep / (1 - rate)`` so the expected activation is
+    unchanged and inference is the identity (no rescaling needed).
+
+    Args:
+        x: the input tensor.
+        rate: the drop probability, in [0, 1).
+        training: False returns ``x`` unchanged.
+        mask: an optional keep mask (bool or 0/1, broadcastable to x) to pin the
+            random draw (tests); it is still scaled by 1 / (1 - rate).
+        rng: a Generator or int seed; default numnet's global generator.
+        noise_shape: the shape of the random mask (broadcast against x), e.g.
+            ``(N, 1, 1, C)`` to drop whole feature maps.
+
+    Shape:
+        any -> same shape.
+    """
+    if not 0 <= rate < 1:
+        raise ValueError(
+            f"dropout: invalid value for argument 'rate'. Expected a number in "
+            f"[0, 1). Received: rate={rate!r}"
+        )
+    x = as_tensor(x)
+    if not training or (rate == 0 and mask is None):
+        return x
+    dt = x.dtype.type
+    if mask is None:
+        shape = x.shape if noise_shape is None else tuple(noise_shape)
+        mask = backend.get_rng(rng).random(shape, dtype=np.float32) >= rate
+    mask = np.asarray(_raw(mask))
+    try:
+        ok = np.broadcast_shapes(mask.shape, x.shape) == x.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"dropout: the mask of shape {mask.shape} does not broadcast to the "
+            f"input shape {x.shape}"
+        )
+    return _Dropout(mask.astype(x.dtype) * dt(1.0 / (1.0 - rate)))(x)
+
+
+def _channel_axis(axis: int, ndim: int, owner: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{owner}: invalid value for argument 'axis'. Expected an axis of a "
+            f"{ndim}-D input. Received: axis={axis}"
+        )
+    return axis % ndim
+
+
+def _param(value, shape, dtype, fill: float) -> Tensor:
+    """gamma/beta reshaped to broadcast along the channel axis (or a constant)."""
+    if value is None:
+        return Tensor._from_op(np.full((), fill, dtype=dtype))
+    value = as_tensor(value)
+    return (
+        value if value.shape == tuple(shape[-value.ndim :]) else reshape(value, shape)
+    )
+
+
+def batch_norm(x, gamma=None, beta=None, moving_mean=None, moving_variance=None,
+               training: bool = False, momentum: float = 0.99,
+               epsilon: float = 1e-3, axis: int = -1) -> Tensor:  # fmt: skip
+    """Batch normalization over every axis but ``axis`` (the channel axis).
+
+    Training: normalize with the batch mean and (biased) variance, and update the
+    moving statistics in place, Keras style:
+    ``moving = momentum * moving + (1 - momentum) * batch``.
+    Inference: normalize with the moving statistics (an affine map of x).
+
+    Args:
+        x: input, e.g. (N, D) after Dense or (N, H, W, C) after Conv2D.
+        gamma, beta: scale and offset of shape (C,), or None (1 and 0).
+        moving_mean, moving_variance: (C,) Tensors or arrays; updated in place in
+            training mode (when given), required in inference mode.
+        training: use batch statistics (True) or the moving ones (False).
+        momentum: weight of the old moving value.
+        epsilon: added to the variance before the square root.
+        axis: the channel axis.
+
+    Shape:
+        x: (..., C, ...) -> same shape.
+    """
+    x = as_tensor(x)
+    ch = _channel_axis(axis, x.ndim, "batch_norm")
+    shape = tuple(x.shape[i] if i == ch else 1 for i in range(x.ndim))
+    g, b = _param(gamma, shape, x.dtype, 1.0), _param(beta, shape, x.dtype, 0.0)
+    if training:
+        fn = _Normalize(tuple(i for i in range(x.ndim) if i != ch), epsilon)
+        y = fn(x, g, b)
+        for moving, batch in (
+            (moving_mean, fn.batch_mean),
+            (moving_variance, fn.batch_var),
+        ):
+            if moving is not None:
+                moving = _raw(moving)
+                moving *= momentum
+                moving += (1.0 - momentum) * batch.reshape(moving.shape)
+        return y
+    if moving_mean is None or moving_variance is None:
+        raise ValueError(
+            "batch_norm: inference mode (training=False) needs moving_mean and "
+            "moving_variance"
+        )
+    mean = reshape(as_tensor(_raw(moving_mean)), shape)
+    var = reshape(as_tensor(_raw(moving_variance)), shape)
+    scale = g / sqrt(var + epsilon)  # folded: y = x * scale + (beta - mean * scale)
+    return x * scale + (b - mean * scale)
+
+
+def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon: float = 1e-3) -> Tensor:
+    """Layer normalization: normalize each sample over ``axis`` (int or tuple).
+
+    gamma and beta have the shape of the normalized axes and broadcast over the
+    others. Same fused op as :func:`batch_norm`, with per-sample statistics.
+
+    Shape:
+        x: (N, ..., D) -> same shape.
+    """
+    x = as_tensor(x)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(sorted(_channel_axis(a, x.ndim, "layer_norm") for a in axes))
+    shape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
+    g, b = _param(gamma, shape, x.dtype, 1.0), _param(beta, shape, x.dtype, 0.0)
+    return _Normalize(axes, epsilon)(x, g, b)
+
+
+def _same_float(t, reference: Tensor) -> Tensor:
+    """Targets without a graph take the dtype of the predictions (no float64 leak)."""
+    t = as_tensor(t)
+    if not t.requires_grad and t.dtype != reference.dtype:
+        t = Tensor._from_op(t.data.astype(reference.dtype))
+    return t
+
+
+def _check_same_shape(name: str, logits: Tensor, targets: Tensor) -> None:
+    if logits.shape != targets.shape:
+        raise ValueError(
+            f"{name}: targets and logits must have the same shape. Received: "
+            f"targets.shape={targets.shape}, logits.shape={logits.shape}"
+        )
+
+
+def softmax_cross_entropy(logits, targets, axis: int = -1) -> Tensor:
+    """Cross-entropy of softmax(logits) against probability targets, fused.
+
+    ``-sum(t * log_softmax(z))`` along ``axis``, computed with log-sum-exp, so
+    logits of any size give a finite loss and gradient (``softmax(z) - t``).
+
+    Shape:
+        logits, targets: (N, ..., C) -> (N, ...) per-sample losses.
+    """
+    logits = as_tensor(logits)
+    targets = _same_float(targets, logits)
+    _check_same_shape("softmax_cross_entropy", logits, targets)
+    return _SoftmaxCrossEntropy(axis)(logits, targets)
+
+
+def sparse_softmax_cross_entropy(logits, labels) -> Tensor:
+    """Cross-entropy of softmax(logits) over the last axis against integer labels.
+
+    Raises:
+        ValueError: when a label is outside [0, C) or the shapes disagree.
+
+    Shape:
+        logits: (N, ..., C), labels: (N, ...) integers -> (N, ...).
+    """
+    logits = as_tensor(logits)
+    labels = np.asarray(_raw(labels))
+    if labels.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"sparse_softmax_cross_entropy: labels must have the shape of the logits "
+            f"without the class axis, {logits.shape[:-1]}. Received: "
+            f"labels.shape={labels.shape}, logits.shape={logits.shape}"
+        )
+    labels = _as_int_labels(labels, logits.shape[-1], "sparse_softmax_cross_entropy")
+    return _SparseSoftmaxCrossEntropy()(logits, labels)
+
+
+def _as_int_labels(labels: np.ndarray, num_classes: int, owner: str) -> np.ndarray:
+    if labels.dtype.kind == "f":
+        if not np.all(np.mod(labels, 1) == 0):
+            raise ValueError(f"{owner}: labels must be integers (class indices)")
+        labels = labels.astype(np.int64)
+    elif labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"{owner}: labels must be integers. Received dtype {labels.dtype}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels.min() if labels.min() < 0 else labels.max()
+        raise ValueError(
+            f"{owner}: received a label value of {bad} which is outside the valid "
+            f"range of [0, {num_classes})"
+        )
+    return labels
+
+
+def sigmoid_binary_cross_entropy(logits, targets) -> Tensor:
+    """Binary cross-entropy of sigmoid(logits) against targets in [0, 1], fused.
+
+    ``max(z, 0) - z t + log(1 + exp(-|z|))``: finite for logits of any size,
+    gradient ``sigmoid(z) - t``.
+
+    Shape:
+        logits, targets: any (same shape) -> same shape (elementwise losses).
+    """
+    logits = as_tensor(logits)
+    targets = _same_float(targets, logits)
+    _check_same_shape("sigmoid_binary_cross_entropy", logits, targets)
+    return _SigmoidBinaryCrossEntropy()(logits, targets)
