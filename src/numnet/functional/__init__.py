@@ -38,6 +38,12 @@ from numnet.functional.elementwise import (
     where,
 )
 from numnet.functional.linalg import linear, matmul
+from numnet.functional.metric_learning import (
+    batch_triplet_loss,
+    mine_triplets,
+    pairwise_distances,
+    triplet_loss,
+)
 from numnet.functional.nn import (
     batch_norm,
     dropout,
