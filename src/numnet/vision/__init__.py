@@ -1,0 +1,31 @@
+"""Detection utilities: boxes, IoU, non-max suppression, YOLO-style targets.
+
+Plain NumPy post-processing and target building (no autograd), used with any
+numnet model whose head predicts boxes.
+"""
+
+from numnet.vision.boxes import (
+    box_area,
+    center_to_corners,
+    corners_to_center,
+    iou,
+    non_max_suppression,
+)
+from numnet.vision.yolo import (
+    decode_yolo_output,
+    encode_yolo_targets,
+    shape_iou,
+    yolo_head,
+)
+
+__all__ = [
+    "box_area",
+    "center_to_corners",
+    "corners_to_center",
+    "decode_yolo_output",
+    "encode_yolo_targets",
+    "iou",
+    "non_max_suppression",
+    "shape_iou",
+    "yolo_head",
+]
