@@ -1,0 +1,300 @@
+"""The Optimizer base class: slots, gradient clipping, weight decay, schedules.
+
+An optimizer is created before any parameter exists (Keras style). The first
+:meth:`Optimizer.apply` builds its *slots* (moments, accumulators) lazily,
+aligned to the parameters it receives; later parameters get slots when first
+seen. A subclass implements only :meth:`Optimizer.update_step`, which updates
+one raw array in place. One step is::
+
+    g <- clip(grad)                           (clipvalue / clipnorm / global_clipnorm)
+    w <- w - lr * weight_decay * w            (decoupled weight decay, if set)
+    w <- update_step(w, g, slots, lr)         (the rule of the subclass)
+    w <- w.constraint(w)                      (if the weight has a constraint)
+
+Everything runs on ``param.data`` in place, so no graph is recorded and no new
+array is bound to the parameter. The learning rate is a Python float (or a
+schedule evaluated to one), so float32 weights stay float32 (NEP 50: a Python
+float never upcasts an array, a NumPy float64 scalar would).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from numnet.autograd.function import no_grad
+from numnet.optimizers import schedules as schedules_module
+
+
+def _check_nonneg(owner: str, name: str, value, allow_none: bool = True):
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
+        value, bool
+    )
+    if not ok or not math.isfinite(value) or value < 0:
+        raise ValueError(
+            f"{owner}: invalid value for argument '{name}'. Expected a non-negative "
+            f"number{' or None' if allow_none else ''}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_unit_interval(owner: str, name: str, value) -> float:
+    """Validate a decay rate such as beta_1 in [0, 1)."""
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    if not ok or not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"{owner}: invalid value for argument '{name}'. Expected a number in "
+            f"[0, 1). Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+class Optimizer:
+    """Base class of the optimizers.
+
+    Args:
+        learning_rate: a positive float, or a schedule from
+            :mod:`numnet.optimizers.schedules` (any callable ``step -> lr``),
+            evaluated at :attr:`iterations`.
+        clipnorm: clip each gradient to this L2 norm.
+        clipvalue: clip each gradient element to [-clipvalue, clipvalue].
+        global_clipnorm: clip all gradients together to this global L2 norm.
+        weight_decay: decoupled weight decay: ``w -= lr * weight_decay * w``
+            before each update (as Keras 3 and AdamW do).
+        name: a name for messages and configs.
+
+    Attributes:
+        iterations: the number of steps applied so far.
+    """
+
+    #: Names of the per-parameter state arrays, created as zeros like the weight.
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        weight_decay=None,
+        name=None,
+    ):
+        owner = type(self).__name__
+        self.name = name or owner.lower()
+        self.clipnorm = _check_nonneg(owner, "clipnorm", clipnorm)
+        self.clipvalue = _check_nonneg(owner, "clipvalue", clipvalue)
+        self.global_clipnorm = _check_nonneg(owner, "global_clipnorm", global_clipnorm)
+        if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                f"{owner}: only one of clipnorm, clipvalue and global_clipnorm can be "
+                f"set. Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}"
+            )
+        self.weight_decay = _check_nonneg(owner, "weight_decay", weight_decay)
+        self._learning_rate = None
+        self.learning_rate = learning_rate
+        self.iterations = 0
+        self._params: list = []
+        self._index: dict[int, int] = {}
+        self._slots: list[dict[str, np.ndarray]] = []
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step (a schedule is evaluated)."""
+        lr = self._learning_rate
+        if callable(lr):
+            return float(lr(self.iterations))
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if callable(value):
+            self._learning_rate = value
+            return
+        if isinstance(self._learning_rate, schedules_module.LearningRateSchedule):
+            raise TypeError(
+                f"{type(self).__name__}: the learning rate is the schedule "
+                f"{type(self._learning_rate).__name__}; it cannot be set to a number. "
+                f"Create the optimizer with a float learning_rate to change it "
+                f"during training. Received: learning_rate={value!r}"
+            )
+        ok = isinstance(value, (int, float, np.floating, np.integer))
+        if not ok or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+            raise ValueError(
+                f"{type(self).__name__}: invalid value for argument 'learning_rate'. "
+                f"Expected a non-negative float or a schedule. "
+                f"Received: learning_rate={value!r}"
+            )
+        self._learning_rate = float(value)
+
+    @property
+    def schedule(self):
+        """The learning-rate schedule, or None when the rate is a constant."""
+        return self._learning_rate if callable(self._learning_rate) else None
+
+    def build(self, params) -> None:
+        """Create the slots of every parameter not seen before (zeros like it)."""
+        for p in params:
+            if id(p) in self._index:
+                continue
+            self._index[id(p)] = len(self._params)
+            self._params.append(p)
+            self._slots.append(
+                {name: np.zeros_like(p.data) for name in self.slot_names}
+            )
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """All slot arrays, parameter by parameter in build order."""
+        return [slots[n] for slots in self._slots for n in self.slot_names]
+
+    def apply(self, params) -> None:
+        """One step on every parameter of ``params`` that has a ``.grad``."""
+        params = [p for p in params if p.grad is not None]
+        self.apply_gradients([(p.grad, p) for p in params])
+
+    def step(self, params=None) -> None:
+        """PyTorch spelling: one step on ``params`` (default: every built one)."""
+        self.apply(self._params if params is None else params)
+
+    def zero_grad(self, params=None) -> None:
+        """Reset ``.grad`` of ``params`` (default: every parameter built so far)."""
+        for p in self._params if params is None else params:
+            p.grad = None
+
+    def apply_gradients(self, grads_and_params) -> None:
+        """One step with explicit gradients: ``apply_gradients(zip(grads, params))``.
+
+        Gradients may be ndarrays or Tensors of the parameter's shape; None
+        gradients are skipped.
+        """
+        pairs = [(_raw(g), p) for g, p in grads_and_params if g is not None]
+        if not pairs:
+            self.iterations += 1
+            return
+        for g, p in pairs:
+            if g.shape != p.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: gradient of shape {g.shape} does not "
+                    f"match parameter {p.name!r} of shape {p.shape}"
+                )
+        self.build([p for _, p in pairs])
+        grads = self._clip([g for g, _ in pairs])
+        lr = self.learning_rate
+        with no_grad():
+            for g, (_, p) in zip(grads, pairs, strict=True):
+                w = p.data
+                if self.weight_decay:
+                    w -= w * (lr * self.weight_decay)
+                self.update_step(w, g, self._slots[self._index[id(p)]], lr)
+                constraint = getattr(p, "constraint", None)
+                if constraint is not None:
+                    w[...] = _resolve_constraint(constraint)(w)
+        self.iterations += 1
+
+    def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        # Gradients may be shared with other tensors: never modify them in place.
+        if self.clipvalue is not None:
+            c = self.clipvalue
+            return [np.clip(g, -c, c) for g in grads]
+        if self.clipnorm is not None:
+            return [_scale_to_norm(g, _norm(g), self.clipnorm) for g in grads]
+        if self.global_clipnorm is not None:
+            total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
+            return [_scale_to_norm(g, total, self.global_clipnorm) for g in grads]
+        return grads
+
+    def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict, lr: float):
+        """Update ``param`` in place from ``grad``; ``slots`` are its state arrays."""
+        raise NotImplementedError(f"{type(self).__name__}.update_step")
+
+    def get_config(self) -> dict:
+        """The constructor arguments as JSON data (a schedule is serialized)."""
+        lr = self._learning_rate
+        if callable(lr):
+            lr = schedules_module.serialize(lr)
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+            "weight_decay": self.weight_decay,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Optimizer:
+        """Create an optimizer from :meth:`get_config` output."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules_module.deserialize(
+                config["learning_rate"]
+            )
+        return cls(**config)
+
+    def get_state(self, params) -> dict[str, np.ndarray]:
+        """The step counter and the slots of ``params``, keyed ``"<i>/<slot>"``.
+
+        ``i`` is the index in ``params`` (e.g. ``model.trainable_weights``), so
+        the state can be restored into a fresh model with :meth:`set_state`.
+        """
+        state = {"iterations": np.array(self.iterations, dtype=np.int64)}
+        for i, p in enumerate(params):
+            if id(p) in self._index:
+                slots = self._slots[self._index[id(p)]]
+                for name in self.slot_names:
+                    state[f"{i}/{name}"] = slots[name].copy()
+        return state
+
+    def set_state(self, state: dict, params) -> None:
+        """Restore :meth:`get_state` output for the same list of parameters.
+
+        Raises:
+            ValueError: when a slot is missing or has the wrong shape.
+        """
+        params = list(params)
+        self.build(params)
+        self.iterations = int(state["iterations"])
+        for i, p in enumerate(params):
+            slots = self._slots[self._index[id(p)]]
+            for name in self.slot_names:
+                key = f"{i}/{name}"
+                if key not in state:
+                    continue  # never updated before saving: keep zeros
+                value = np.asarray(state[key])
+                if value.shape != p.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}: optimizer slot {key!r} has shape "
+                        f"{value.shape}, the parameter {p.name!r} has shape {p.shape}"
+                    )
+                slots[name][...] = value
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} learning_rate={self._learning_rate!r}>"
+
+
+def _resolve_constraint(constraint):
+    if callable(constraint):
+        return constraint
+    from numnet import constraints  # a name or config given to add_weight
+
+    return constraints.get(constraint)
+
+
+def _raw(g) -> np.ndarray:
+    return g.data if hasattr(g, "data") and not isinstance(g, np.ndarray) else g
+
+
+def _norm(g: np.ndarray) -> float:
+    flat = g.reshape(-1)
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
+def _scale_to_norm(g: np.ndarray, norm: float, max_norm: float) -> np.ndarray:
+    # g * max_norm / max(norm, max_norm): unchanged when already short enough.
+    if norm <= max_norm:
+        return g
+    return g * (max_norm / norm)
