@@ -1,0 +1,33 @@
+"""Keras-like layers (``from numnet import layers``).
+
+Every layer is a :class:`Layer`: weights are created lazily from the first input
+(``build``), ``__call__`` works on Tensors and ndarrays and composes with
+autograd, ``training`` switches Dropout/BatchNorm behaviour, and
+``get_config``/``from_config`` round-trip through JSON.
+"""
+
+from numnet.layers.base import Layer
+from numnet.layers.core import (
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    Reshape,
+    SpatialDropout2D,
+)
+from numnet.layers.input_layer import Input, InputLayer
+from numnet.layers.normalization import BatchNormalization, LayerNormalization
+
+__all__ = [
+    "Activation",
+    "BatchNormalization",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Input",
+    "InputLayer",
+    "Layer",
+    "LayerNormalization",
+    "Reshape",
+    "SpatialDropout2D",
+]
