@@ -16,10 +16,31 @@ from numnet.layers.core import (
     SpatialDropout2D,
 )
 from numnet.layers.input_layer import Input, InputLayer
+from numnet.layers.lambda_layer import Lambda, LambdaNotSerializableError
+from numnet.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+)
 from numnet.layers.normalization import BatchNormalization, LayerNormalization
 
 __all__ = [
     "Activation",
+    "Add",
+    "Average",
+    "Concatenate",
+    "Dot",
+    "Lambda",
+    "LambdaNotSerializableError",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Subtract",
     "BatchNormalization",
     "Dense",
     "Dropout",
