@@ -156,7 +156,7 @@ def _check_full(objective, t, grad, eps, atol, rtol, label) -> None:
 
 def _check_directions(objective, t, grad, eps, atol, rtol, label, rng, n) -> None:
     original = t.data.copy()
-    for _ in range(n):
+    for k in range(n):
         d = rng.standard_normal(t.shape)
         d /= np.linalg.norm(d)
         t.data[...] = original + eps * d
@@ -166,7 +166,7 @@ def _check_directions(objective, t, grad, eps, atol, rtol, label, rng, n) -> Non
         t.data[...] = original
         numeric = np.array([(plus - minus) / (2 * eps)])
         analytic = np.array([np.sum(grad * d)])
-        _compare(analytic, numeric, atol, rtol, label, "random direction")
+        _compare(analytic, numeric, atol, rtol, label, f"along random direction {k}")
 
 
 def _compare(analytic, numeric, atol, rtol, label, what) -> None:
@@ -174,9 +174,11 @@ def _compare(analytic, numeric, atol, rtol, label, what) -> None:
     error = np.where(np.isfinite(error), error, np.inf)  # NaN/inf on either side
     if np.any(error > 0):
         worst = int(np.argmax(error))
-        where = np.unravel_index(worst, numeric.shape) if what == "element" else ()
+        if what == "element":
+            index = tuple(int(i) for i in np.unravel_index(worst, numeric.shape))
+            what = f"at element {index}"
         raise GradcheckError(
-            f"gradcheck failed for {label}: at {what} {where} the analytic gradient "
-            f"is {analytic.flat[worst]!r} but the numerical one is "
-            f"{numeric.flat[worst]!r} (atol={atol}, rtol={rtol})"
+            f"gradcheck failed for {label}: {what} the analytic gradient is "
+            f"{float(analytic.flat[worst])!r} but the numerical one is "
+            f"{float(numeric.flat[worst])!r} (atol={atol}, rtol={rtol})"
         )

@@ -161,7 +161,7 @@ class _Pad(Function):
         self.slices = tuple(
             slice(b, b + n) for (b, _), n in zip(self.pad_width, x.shape, strict=True)
         )
-        return np.pad(x, self.pad_width, constant_values=self.value)
+        return np.pad(x, self.pad_width or 0, constant_values=self.value)
 
     def backward(self, gy):
         return gy[self.slices]
@@ -309,8 +309,9 @@ def pad(x, pad_width, value: float = 0.0) -> Tensor:
     """Constant padding; ``pad_width`` is ((before, after), ...) per axis, as NumPy."""
     x = as_tensor(x)
     try:
-        width = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
-    except ValueError:
+        width = np.asarray(pad_width, dtype=int) if x.ndim else np.zeros((0, 2), int)
+        width = np.broadcast_to(width, (x.ndim, 2))
+    except (ValueError, TypeError):
         width = None
     if width is None or (width < 0).any():
         raise ValueError(
