@@ -1,0 +1,424 @@
+"""Loss functions with Keras names, by object or by string (``losses.get("mse")``).
+
+``loss(y_true, y_pred, sample_weight=None)`` returns a scalar Tensor: the
+per-sample losses (each the mean over the last axis for the elementwise losses,
+as in Keras), optionally weighted, then reduced by ``reduction``:
+
+* ``"sum_over_batch_size"`` (default): sum of the weighted per-sample losses
+  divided by their number (the batch mean without weights);
+* ``"sum"``: their sum; ``"none"`` / None: the per-sample Tensor itself.
+
+``y_true`` may be an ndarray (or list); float targets take ``y_pred``'s dtype.
+
+Cross-entropy on probabilities: when ``y_pred`` came out of a layer with a
+softmax (last axis) or sigmoid activation, it carries its pre-activation
+tensor (``y_pred._logits``, see ``numnet.layers``) and the loss uses the fused
+from-logits form (log-sum-exp), so a saturated output never gives inf/NaN.
+Other probability tensors are clipped to [1e-7, 1 - 1e-7] as in Keras.
+
+Example:
+    >>> import numpy as np
+    >>> from numnet import losses
+    >>> mse = losses.get("mse")
+    >>> round(mse(np.array([[1.0], [2.0]]), np.array([[1.5], [2.0]])).item(), 4)
+    0.125
+    >>> cce = losses.SparseCategoricalCrossentropy(from_logits=True)
+    >>> round(cce(np.array([0]), np.array([[2.0, 0.0]])).item(), 4)
+    0.1269
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import numnet.functional as F
+from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.functional.nn import _as_int_labels
+
+EPSILON = 1e-7  # Keras's backend epsilon for clipping probabilities
+_REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
+
+
+def _y_pred(y_pred) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    if y_pred.dtype.kind != "f":
+        y_pred = Tensor._from_op(y_pred.data.astype(np.float32))
+    return y_pred
+
+
+def _targets(owner: str, y_true, y_pred: Tensor) -> Tensor:
+    """y_true as a Tensor of y_pred's shape and dtype (a trailing 1 is squeezed)."""
+    if isinstance(y_true, Tensor) and y_true.requires_grad:
+        t = y_true
+    else:
+        raw = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+        t = Tensor._from_op(raw.astype(y_pred.dtype, copy=False))
+    if t.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        t = F.reshape(t, t.shape + (1,))
+    elif t.ndim == y_pred.ndim + 1 and t.shape[-1] == 1:
+        t = F.reshape(t, t.shape[:-1])
+    if t.shape != y_pred.shape:
+        raise ValueError(
+            f"{owner}: y_true and y_pred must have the same shape. Received: "
+            f"y_true.shape={t.shape}, y_pred.shape={y_pred.shape}"
+        )
+    return t
+
+
+def _mean_last(values: Tensor) -> Tensor:
+    """Keras's per-sample reduction: the mean over the last axis (for ndim >= 2)."""
+    return F.mean(values, axis=-1) if values.ndim >= 2 else values
+
+
+def _logits_of(y_pred: Tensor, kind: str, axis: int):
+    """The logits behind a softmax/sigmoid output (when over the last axis)."""
+    logits = getattr(y_pred, "_logits", None)
+    if logits is None or getattr(y_pred, "_logits_activation", None) != kind:
+        return None
+    return logits if axis in (-1, y_pred.ndim - 1) else None
+
+
+class Loss:
+    """Base class: implement ``call(y_true, y_pred)`` returning per-sample losses.
+
+    Args:
+        name: the loss name (Keras snake_case default).
+        reduction: ``"sum_over_batch_size"``, ``"sum"`` or ``"none"``.
+    """
+
+    default_name = "loss"
+
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(
+                f"{type(self).__name__}: invalid value for argument 'reduction'. "
+                f"Expected one of {list(_REDUCTIONS)}. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.name = name or self.default_name
+        self.reduction = reduction
+
+    def call(self, y_true, y_pred: Tensor) -> Tensor:
+        """Per-sample losses (no reduction)."""
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        values = self.call(y_true, _y_pred(y_pred))
+        if sample_weight is not None:
+            values = values * _sample_weight(self.name, sample_weight, values)
+        if self.reduction in ("none", None):
+            return values
+        total = F.sum(values)
+        if self.reduction == "sum" or values.size <= 1:
+            return total
+        return total / float(values.size)
+
+    def get_config(self) -> dict:
+        """The constructor arguments (JSON-friendly)."""
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        """Rebuild from :meth:`get_config` output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.get_config()})"
+
+
+def _sample_weight(owner: str, sample_weight, values: Tensor) -> np.ndarray:
+    sw = np.asarray(getattr(sample_weight, "data", sample_weight), dtype=values.dtype)
+    while sw.ndim > values.ndim and sw.shape[-1] == 1:
+        sw = sw[..., 0]
+    sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
+    try:
+        np.broadcast_shapes(sw.shape, values.shape)
+    except ValueError:
+        raise ValueError(
+            f"{owner}: sample_weight of shape {np.shape(sample_weight)} does not match "
+            f"the per-sample losses of shape {values.shape}"
+        ) from None
+    return sw
+
+
+class MeanSquaredError(Loss):
+    """mean((y_pred - y_true)^2) over the last axis."""
+
+    default_name = "mean_squared_error"
+
+    def call(self, y_true, y_pred):
+        d = y_pred - _targets(type(self).__name__, y_true, y_pred)
+        return _mean_last(d * d)
+
+
+class MeanAbsoluteError(Loss):
+    """mean(|y_pred - y_true|) over the last axis."""
+
+    default_name = "mean_absolute_error"
+
+    def call(self, y_true, y_pred):
+        d = y_pred - _targets(type(self).__name__, y_true, y_pred)
+        return _mean_last(F.abs(d))
+
+
+class Huber(Loss):
+    """Quadratic for |error| <= delta, linear beyond: 0.5 q^2 + delta (|e| - q).
+
+    With q = min(|e|, delta) this equals Keras's piecewise definition and is
+    differentiable everywhere (gradient clip(e, -delta, delta)).
+    """
+
+    default_name = "huber_loss"
+
+    def __init__(self, delta: float = 1.0, name=None, reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+        if not isinstance(delta, (int, float)) or isinstance(delta, bool) or delta <= 0:
+            raise ValueError(
+                f"Huber: invalid value for argument 'delta'. Expected a positive "
+                f"number. Received: delta={delta!r}"
+            )
+        self.delta = float(delta)
+
+    def call(self, y_true, y_pred):
+        error = F.abs(y_pred - _targets("Huber", y_true, y_pred))
+        quadratic = F.minimum(error, self.delta)
+        return _mean_last(
+            0.5 * quadratic * quadratic + self.delta * (error - quadratic)
+        )
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "delta": self.delta}
+
+
+class _CrossentropyBase(Loss):
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        name=None,
+        reduction="sum_over_batch_size",
+    ):
+        super().__init__(name, reduction)
+        self.from_logits = bool(from_logits)
+        ok = isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1
+        if not ok or isinstance(label_smoothing, bool):
+            raise ValueError(
+                f"{type(self).__name__}: invalid value for argument "
+                f"'label_smoothing'. Expected a number in [0, 1]. "
+                f"Received: label_smoothing={label_smoothing!r}"
+            )
+        self.label_smoothing = float(label_smoothing)
+        self.axis = int(axis)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
+
+
+class BinaryCrossentropy(_CrossentropyBase):
+    """-(y log p + (1 - y) log(1 - p)), averaged over the last axis.
+
+    Args:
+        from_logits: y_pred are logits (fused, stable) instead of probabilities.
+        label_smoothing: targets become y (1 - s) + s / 2.
+    """
+
+    default_name = "binary_crossentropy"
+
+    def call(self, y_true, y_pred):
+        t = _targets("BinaryCrossentropy", y_true, y_pred)
+        if self.label_smoothing:
+            t = t * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid", -1)
+        if logits is not None:
+            return _mean_last(F.sigmoid_binary_cross_entropy(logits, t))
+        p = F.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        return _mean_last(-(t * F.log(p) + (1.0 - t) * F.log(1.0 - p)))
+
+
+class CategoricalCrossentropy(_CrossentropyBase):
+    """-sum(y log p) over the class axis, y one-hot (or soft) targets.
+
+    Args:
+        from_logits: y_pred are logits (fused log-sum-exp) instead of probabilities.
+        label_smoothing: targets become y (1 - s) + s / C.
+        axis: the class axis.
+    """
+
+    default_name = "categorical_crossentropy"
+
+    def call(self, y_true, y_pred):
+        t = _targets("CategoricalCrossentropy", y_true, y_pred)
+        if self.label_smoothing:
+            c = y_pred.shape[self.axis]
+            t = t * (1.0 - self.label_smoothing) + self.label_smoothing / c
+        logits = (
+            y_pred if self.from_logits else _logits_of(y_pred, "softmax", self.axis)
+        )
+        if logits is not None:
+            return F.softmax_cross_entropy(logits, t, axis=self.axis)
+        p = y_pred / F.sum(y_pred, axis=self.axis, keepdims=True)
+        p = F.clip(p, EPSILON, 1.0 - EPSILON)
+        return -F.sum(t * F.log(p), axis=self.axis)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """-log p[label] with integer labels over the last axis of y_pred.
+
+    Args:
+        from_logits: y_pred are logits (fused log-sum-exp) instead of probabilities.
+
+    Labels may be (N,) or (N, 1) (any leading shape); a label outside [0, C) is a
+    ValueError.
+    """
+
+    default_name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+        self.from_logits = bool(from_logits)
+
+    def call(self, y_true, y_pred):
+        labels = np.asarray(getattr(y_true, "data", y_true))
+        if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+            labels = labels[..., 0]
+        if labels.shape != y_pred.shape[:-1]:
+            raise ValueError(
+                "SparseCategoricalCrossentropy: y_true must hold one integer label per "
+                f"row of y_pred, shape {y_pred.shape[:-1]} (or with a trailing 1). "
+                f"Received: y_true.shape={np.shape(y_true)}, "
+                f"y_pred.shape={y_pred.shape}"
+            )
+        logits = y_pred if self.from_logits else _logits_of(y_pred, "softmax", -1)
+        if logits is not None:
+            return F.sparse_softmax_cross_entropy(logits, labels)
+        labels = _as_int_labels(
+            labels, y_pred.shape[-1], "SparseCategoricalCrossentropy"
+        )
+        p = y_pred / F.sum(y_pred, axis=-1, keepdims=True)
+        picked = F.getitem(p, _index_of(labels))
+        return -F.log(F.clip(picked, EPSILON, 1.0 - EPSILON))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+def _index_of(labels: np.ndarray) -> tuple:
+    """Advanced index picking p[..., label] for every leading position."""
+    grids = np.indices(labels.shape, sparse=True)
+    return tuple(grids) + (labels,)
+
+
+class LossFunctionWrapper(Loss):
+    """Wrap a plain ``fn(y_true, y_pred) -> per-sample Tensor`` into a Loss."""
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size", **kwargs):
+        super().__init__(name or getattr(fn, "__name__", "loss"), reduction)
+        self.fn, self.kwargs = fn, kwargs
+
+    def call(self, y_true, y_pred):
+        return as_tensor(self.fn(y_true, y_pred, **self.kwargs))
+
+
+def mean_squared_error(y_true, y_pred) -> Tensor:
+    """Per-sample mean squared error (Keras's function form)."""
+    return MeanSquaredError().call(y_true, _y_pred(y_pred))
+
+
+def mean_absolute_error(y_true, y_pred) -> Tensor:
+    """Per-sample mean absolute error."""
+    return MeanAbsoluteError().call(y_true, _y_pred(y_pred))
+
+
+def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
+    """Per-sample Huber loss."""
+    return Huber(delta).call(y_true, _y_pred(y_pred))
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """Per-sample binary cross-entropy."""
+    return BinaryCrossentropy(from_logits, label_smoothing).call(
+        y_true, _y_pred(y_pred)
+    )
+
+
+def categorical_crossentropy(
+    y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1
+):
+    """Per-sample categorical cross-entropy."""
+    loss = CategoricalCrossentropy(from_logits, label_smoothing, axis)
+    return loss.call(y_true, _y_pred(y_pred))
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Per-sample sparse categorical cross-entropy."""
+    return SparseCategoricalCrossentropy(from_logits).call(y_true, _y_pred(y_pred))
+
+
+_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        MeanSquaredError,
+        MeanAbsoluteError,
+        Huber,
+        BinaryCrossentropy,
+        CategoricalCrossentropy,
+        SparseCategoricalCrossentropy,
+    )
+}
+_ALIASES = {
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "huber": Huber,
+    "huber_loss": Huber,
+    "binary_crossentropy": BinaryCrossentropy,
+    "bce": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+
+
+def serialize(loss) -> dict:
+    """The JSON-friendly form ``{"class_name": ..., "config": {...}}`` of a loss."""
+    if isinstance(loss, Loss) and type(loss).__name__ in _CLASSES:
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    raise ValueError(
+        f"losses.serialize: cannot serialise {loss!r}; only built-in Loss objects "
+        f"(or their names) can be saved"
+    )
+
+
+def get(identifier):
+    """Resolve a loss: a Keras name, a serialised dict, a Loss, or a function.
+
+    A plain function ``fn(y_true, y_pred)`` returning per-sample losses is wrapped
+    in :class:`LossFunctionWrapper` (so it is reduced like the built-in losses).
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+    """
+    if identifier is None or isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]].from_config(
+            identifier.get("config", {})
+        )
+    if isinstance(identifier, str):
+        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
+        if cls is not None:
+            return cls()
+    elif callable(identifier):
+        return LossFunctionWrapper(identifier)
+    raise ValueError(
+        f"invalid value for argument 'loss'. Expected one of {sorted(_ALIASES)}, a "
+        f"Loss object or a function(y_true, y_pred). Received: loss={identifier!r}"
+    )
