@@ -1,0 +1,282 @@
+"""The fused SimpleRNN, GRU and LSTM ops: forward loop and BPTT loop of each cell.
+
+Weight layouts and gate orders are Keras's, so weights move between numnet and
+Keras unchanged. With x_t (N, D), h (N, U), ``kernel`` (D, G),
+``recurrent_kernel`` (U, G) and ``σ`` the recurrent activation (sigmoid),
+``φ`` the activation (tanh):
+
+SimpleRNN (G = U)::
+
+    h_t = φ(x_t W + h_{t-1} R + b)
+
+LSTM (G = 4U, gates i, f, c, o; bias (4U,))::
+
+    [i, f, c̃, o] = [σ, σ, φ, σ](x_t W + h_{t-1} R + b)
+    c_t = f ⊙ c_{t-1} + i ⊙ c̃
+    h_t = o ⊙ φ(c_t)
+
+GRU (G = 3U, gates z, r, h), ``reset_after=True`` (Keras default, bias (2, 3U) =
+[input bias; recurrent bias])::
+
+    [xz, xr, xh] = x_t W + b_in          [rz, rr, rh] = h_{t-1} R + b_rec
+    z = σ(xz + rz)    r = σ(xr + rr)    h̃ = φ(xh + r ⊙ rh)
+    h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+
+GRU ``reset_after=False`` (the original Cho et al. form, bias (3U,))::
+
+    z = σ(xz + h_{t-1} R_z)    r = σ(xr + h_{t-1} R_r)
+    h̃ = φ(xh + (r ⊙ h_{t-1}) R_h)
+    h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
+
+Recurrent dropout multiplies h_{t-1} by a fixed (N, U) mask where it enters a
+recurrent GEMM (R), never in the carried state. Buffers are time-major (T, N, .).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.functional.rnn_base import FusedRecurrent, activate_, times_derivative_
+
+
+def _empty(*shape, like: np.ndarray) -> np.ndarray:
+    return np.empty(shape, dtype=like.dtype)
+
+
+def _weight_grads(op: FusedRecurrent, Hp2d, dREC2d, dbias) -> tuple:
+    """(drecurrent_kernel[, dbias]) when the inputs need them, else None."""
+    drk = Hp2d.T @ dREC2d if op.needs_input_grad[2] else None
+    if not op.has_bias:
+        return (drk,)
+    return drk, (dbias() if op.needs_input_grad[3] else None)
+
+
+class _SimpleRNN(FusedRecurrent):
+    """h_t = φ(x_t W + h_{t-1} R + b); the preactivation buffer is H itself."""
+
+    def _xw_bias(self, bias):
+        return bias
+
+    def _loop(self, XW, states):
+        T, N, U = self.T, self.N, self.U
+        self.H = H = _empty(T + 1, N, U, like=XW)
+        H[0], H[1:] = states[0], XW
+        hd = _empty(N, U, like=XW)
+        rec = _empty(N, U, like=XW)
+        for t in range(T):
+            np.matmul(self.recurrent_input(H[t], hd), self.recurrent_kernel, out=rec)
+            H[t + 1] += rec
+            activate_(H[t + 1], self.activation)
+            self.carry_(H[t + 1], H[t], t)
+        return (H[T],)
+
+    def _loop_backward(self, dstates):
+        T, N, U = self.T, self.N, self.U
+        H, rkT = self.H, self.recurrent_kernel.T
+        dA = _empty(T, N, U, like=H)
+        dh, dh_next, tmp = dstates[0], _empty(N, U, like=H), _empty(N, U, like=H)
+        for t in reversed(range(T)):
+            da = self.step_grad(dh, t, dA[t])
+            times_derivative_(da, H[t + 1], self.activation, tmp)  # dz = dh φ'(z)
+            np.matmul(da, rkT, out=dh_next)  # dh_{t-1} = dz R^T
+            self._finish_dh(dh_next, dh, t)
+            dh, dh_next = dh_next, dh
+        dA2 = dA.reshape(T * N, U)
+        grads = _weight_grads(self, self.previous_states(), dA2, lambda: dA2.sum(0))
+        return dA, grads, [dh]
+
+    def _finish_dh(self, dh_new, dh_old, t, direct=None) -> None:
+        """dh_{t-1} = (GEMM part) * rec_mask [+ direct part] [+ skipped samples' dh]."""
+        if self.rec_mask is not None:
+            dh_new *= self.rec_mask
+        if direct is not None:
+            dh_new += direct
+        self.carry_grad_(dh_new, dh_old, t)
+
+
+class _LSTM(_SimpleRNN):
+    """The LSTM cell; gate buffer A (T, N, 4U) holds [i, f, c̃, o] after activation."""
+
+    n_states = 2
+    n_gates = 4
+
+    def _loop(self, XW, states):
+        T, N, U = self.T, self.N, self.U
+        act, rec_act = self.activation, self.recurrent_activation
+        self.A = XW  # activated in place, step by step
+        self.H = H = _empty(T + 1, N, U, like=XW)
+        self.C = C = _empty(T + 1, N, U, like=XW)
+        self.PC = PC = _empty(T, N, U, like=XW)  # φ(c_t)
+        H[0], C[0] = states
+        rec = _empty(N, 4 * U, like=XW)
+        hd, tmp = _empty(N, U, like=XW), _empty(N, U, like=XW)
+        for t in range(T):
+            a = XW[t]
+            np.matmul(self.recurrent_input(H[t], hd), self.recurrent_kernel, out=rec)
+            a += rec
+            i, f, g, o = a[:, :U], a[:, U : 2 * U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
+            activate_(a[:, : 2 * U], rec_act)  # i and f together
+            activate_(g, act)
+            activate_(o, rec_act)
+            np.multiply(f, C[t], out=C[t + 1])  # c_t = f c_{t-1} + i c̃
+            C[t + 1] += np.multiply(i, g, out=tmp)
+            activate_(C[t + 1], act, out=PC[t])
+            np.multiply(o, PC[t], out=H[t + 1])  # h_t = o φ(c_t)
+            self.carry_(H[t + 1], H[t], t)
+            self.carry_(C[t + 1], C[t], t)
+        return H[T], C[T]
+
+    def _loop_backward(self, dstates):
+        T, N, U = self.T, self.N, self.U
+        A, dh, dc = self.A, dstates[0], dstates[1]
+        self.dA = dA = np.empty_like(A)
+        self.bufs = [_empty(N, U, like=A) for _ in range(4)]
+        self.bufs.append(_empty(N, 2 * U, like=A))
+        dh_next, dc_next = _empty(N, U, like=A), _empty(N, U, like=A)
+        rkT = self.recurrent_kernel.T
+        for t in reversed(range(T)):
+            dct = self._cell_backward(dh, dc, t)
+            np.multiply(dct, A[t, :, U : 2 * U], out=dc_next)  # dc_{t-1} = dc f
+            self.carry_grad_(dc_next, dc, t)
+            np.matmul(dA[t], rkT, out=dh_next)  # dh_{t-1} = dz R^T
+            self._finish_dh(dh_next, dh, t)
+            dh, dh_next, dc, dc_next = dh_next, dh, dc_next, dc
+        dA2 = dA.reshape(T * N, 4 * U)
+        grads = _weight_grads(self, self.previous_states(), dA2, lambda: dA2.sum(0))
+        return dA, grads, [dh, dc]
+
+    def _cell_backward(self, dh, dc, t):
+        """Write the gate preactivation gradients of step t into dA[t]; return dc_t."""
+        U, a, da = self.U, self.A[t], self.dA[t]
+        act, rec_act = self.activation, self.recurrent_activation
+        dht, dct, tmp, tmp2, tmp_if = self.bufs
+        i, g, o = a[:, :U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
+        self.step_grad(dh, t, dht)
+        np.copyto(dct, dc)
+        if self.skipped(t):
+            dct *= self.keep_f[t]
+        do = np.multiply(dht, self.PC[t], out=da[:, 3 * U :])  # h = o φ(c)
+        times_derivative_(do, o, rec_act, tmp)
+        np.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
+        times_derivative_(tmp2, self.PC[t], act, tmp)
+        dct += tmp2
+        np.multiply(dct, g, out=da[:, :U])  # di = dc c̃
+        np.multiply(dct, self.C[t], out=da[:, U : 2 * U])  # df = dc c_{t-1}
+        times_derivative_(da[:, : 2 * U], a[:, : 2 * U], rec_act, tmp_if)
+        dg = np.multiply(dct, i, out=da[:, 2 * U : 3 * U])  # dc̃ = dc i
+        times_derivative_(dg, g, act, tmp)
+        return dct
+
+
+class _GRU(_SimpleRNN):
+    """The GRU cell; gate buffer A (T, N, 3U) holds [z, r, h̃] after activation."""
+
+    n_gates = 3
+
+    def __init__(self, *, reset_after: bool = True, **options):
+        super().__init__(**options)
+        self.reset_after = reset_after
+        self.b_rh = None
+
+    def _xw_bias(self, bias):
+        if not self.reset_after:
+            return bias
+        U = self.U
+        b = bias[0].copy()
+        b[: 2 * U] += bias[1, : 2 * U]  # recurrent z and r biases simply add
+        self.b_rh = bias[1, 2 * U :]  # the h one sits inside r ⊙ (h R_h + b_rh)
+        return b
+
+    def _loop(self, XW, states):
+        T, N, U = self.T, self.N, self.U
+        R = self.recurrent_kernel
+        self.A = XW
+        self.H = H = _empty(T + 1, N, U, like=XW)
+        H[0] = states[0]
+        if self.reset_after:
+            self.REC = _empty(T, N, 3 * U, like=XW)  # h_{t-1} R + b_rec per step
+        else:
+            self.Rzr, self.Rh = np.ascontiguousarray(R[:, : 2 * U]), R[:, 2 * U :]
+            self.RH = _empty(T, N, U, like=XW)  # r ⊙ h_{t-1}, input of the R_h GEMM
+        self.hd, self.tmp = _empty(N, U, like=XW), _empty(N, 2 * U, like=XW)
+        for t in range(T):
+            self._step(XW[t], t)
+            self.carry_(H[t + 1], H[t], t)
+        return (H[T],)
+
+    def _step(self, a, t) -> None:
+        U, H, tmp = self.U, self.H, self.tmp
+        z, r, hh = a[:, :U], a[:, U : 2 * U], a[:, 2 * U :]
+        hd = self.recurrent_input(H[t], self.hd)
+        if self.reset_after:
+            rec = np.matmul(hd, self.recurrent_kernel, out=self.REC[t])
+            if self.b_rh is not None:
+                rec[:, 2 * U :] += self.b_rh
+            a[:, : 2 * U] += rec[:, : 2 * U]
+            activate_(a[:, : 2 * U], self.recurrent_activation)
+            hh += np.multiply(r, rec[:, 2 * U :], out=tmp[:, :U])  # r ⊙ (h R_h + b)
+        else:
+            a[:, : 2 * U] += np.matmul(hd, self.Rzr, out=tmp)
+            activate_(a[:, : 2 * U], self.recurrent_activation)
+            np.multiply(r, hd, out=self.RH[t])
+            hh += np.matmul(self.RH[t], self.Rh, out=tmp[:, :U])  # (r ⊙ h) R_h
+        activate_(hh, self.activation)
+        np.subtract(H[t], hh, out=H[t + 1])  # h_t = h̃ + z (h_{t-1} - h̃)
+        H[t + 1] *= z
+        H[t + 1] += hh
+
+    def _loop_backward(self, dstates):
+        T, N, U = self.T, self.N, self.U
+        self.dXW = dXW = np.empty_like(self.A)
+        if self.reset_after:
+            self.dREC = np.empty_like(self.A)
+        self.bufs = [_empty(N, U, like=dXW) for _ in range(3)]
+        dh, dh_next = dstates[0], _empty(N, U, like=dXW)
+        for t in reversed(range(T)):
+            self._step_backward(dh, dh_next, t)
+            dh, dh_next = dh_next, dh
+        return dXW, self._gru_weight_grads(), [dh]
+
+    def _step_backward(self, dh, dh_next, t) -> None:
+        U, z, r, hh = self.U, *np.split(self.A[t], 3, axis=1)
+        dz, dr, dhh = np.split(self.dXW[t], 3, axis=1)
+        dht, tmp, drh = self.bufs
+        rec_act = self.recurrent_activation
+        self.step_grad(dh, t, dht)
+        np.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
+        dz *= dht
+        times_derivative_(dz, z, rec_act, tmp)
+        np.subtract(1, z, out=dhh)  # dh/dh̃ = 1 - z
+        dhh *= dht
+        times_derivative_(dhh, hh, self.activation, tmp)
+        if self.reset_after:
+            np.multiply(dhh, self.REC[t, :, 2 * U :], out=dr)
+            times_derivative_(dr, r, rec_act, tmp)
+            drec = self.dREC[t]
+            drec[:, : 2 * U] = self.dXW[t, :, : 2 * U]
+            np.multiply(dhh, r, out=drec[:, 2 * U :])
+            np.matmul(drec, self.recurrent_kernel.T, out=dh_next)
+        else:
+            np.matmul(dhh, self.Rh.T, out=drh)  # d(r ⊙ h_{t-1})
+            np.multiply(drh, self.recurrent_input(self.H[t], tmp), out=dr)
+            times_derivative_(dr, r, rec_act, tmp)
+            np.matmul(self.dXW[t, :, : 2 * U], self.Rzr.T, out=dh_next)
+            dh_next += drh * r
+        self._finish_dh(dh_next, dh, t, direct=np.multiply(dht, z, out=dht))
+
+    def _gru_weight_grads(self) -> tuple:
+        T, N, U = self.T, self.N, self.U
+        dXW2 = self.dXW.reshape(T * N, 3 * U)
+        Hp = self.previous_states()
+        if self.reset_after:
+            dREC2 = self.dREC.reshape(T * N, 3 * U)
+            return _weight_grads(
+                self, Hp, dREC2, lambda: np.stack([dXW2.sum(0), dREC2.sum(0)])
+            )
+        drk = None
+        if self.needs_input_grad[2]:
+            RH2 = self.RH.reshape(T * N, U)
+            drk = np.concatenate([Hp.T @ dXW2[:, : 2 * U], RH2.T @ dXW2[:, 2 * U :]], 1)
+        if not self.has_bias:
+            return (drk,)
+        return drk, (dXW2.sum(0) if self.needs_input_grad[3] else None)

@@ -1,0 +1,218 @@
+"""RNNBase: what SimpleRNN, GRU and LSTM share (arguments, weights, masks, dropout).
+
+A recurrent layer runs one fused op (``numnet.functional.recurrent``) over the
+whole sequence. Its call signature is Keras's::
+
+    outputs = layer(x, initial_state=None, mask=None, training=None)
+
+* ``x`` is (batch, time, features);
+* ``mask`` (bool, (batch, time)) defaults to ``x._keras_mask``, the attribute that
+  ``Embedding(mask_zero=True)`` and ``Masking`` attach to their outputs; masked
+  steps carry the state through and output zeros;
+* ``return_state=True`` returns ``[output, *final_states]``;
+* with ``return_sequences=True`` the mask is attached to the output, so stacked
+  recurrent layers skip the same steps.
+
+Dropout follows Keras: at training time one input mask (N, D) and one
+recurrent mask (N, U) are drawn per call (per batch of sequences) and reused at
+every time step (Gal & Ghahramani's variational dropout).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import numnet.functional as F
+from numnet import backend
+from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.functional.rnn_base import FUSED_ACTIVATIONS
+from numnet.layers import _utils as U
+from numnet.layers.base import Layer
+
+
+def _fused_activation(owner: str, argument: str, value) -> str:
+    """Activation name accepted by the fused ops (None means linear)."""
+    name = "linear" if value is None else value
+    if isinstance(name, str) and name in FUSED_ACTIVATIONS:
+        return name
+    raise ValueError(
+        f"{owner}: invalid value for argument '{argument}'. Expected one of "
+        f"{list(FUSED_ACTIVATIONS)} or None. Received: {argument}={value!r}"
+    )
+
+
+def _flag(owner: str, name: str, value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(
+        f"{owner}: invalid value for argument '{name}'. Expected a bool. "
+        f"Received: {name}={value!r}"
+    )
+
+
+def _rate(owner: str, name: str, value) -> float:
+    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if ok and 0 <= value < 1:
+        return float(value)
+    raise ValueError(
+        f"{owner}: invalid value for argument '{name}'. Expected a float in [0, 1). "
+        f"Received: {name}={value!r}"
+    )
+
+
+class RNNBase(Layer):
+    """Base class of the recurrent layers; see the module docstring.
+
+    Subclasses set ``n_gates`` and ``n_states``, and implement ``_bias_shape()``
+    and ``_run(x, states, mask, rec_mask)`` returning the fused op's outputs.
+    """
+
+    n_gates = 1
+    n_states = 1
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.units = U.positive_int(owner, "units", units)
+        self.activation = _fused_activation(owner, "activation", activation)
+        self.recurrent_activation = _fused_activation(
+            owner, "recurrent_activation", recurrent_activation
+        )
+        self.use_bias = _flag(owner, "use_bias", use_bias)
+        self.dropout = _rate(owner, "dropout", dropout)
+        self.recurrent_dropout = _rate(owner, "recurrent_dropout", recurrent_dropout)
+        self.return_sequences = _flag(owner, "return_sequences", return_sequences)
+        self.return_state = _flag(owner, "return_state", return_state)
+        self.go_backwards = _flag(owner, "go_backwards", go_backwards)
+        if seed is not None and not U._is_int(seed):
+            raise ValueError(
+                f"{owner}: invalid value for argument 'seed'. Expected an int or "
+                f"None. Received: seed={seed!r}"
+            )
+        self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+        args = {
+            "kernel": (kernel_initializer, kernel_regularizer, kernel_constraint),
+            "recurrent": (
+                recurrent_initializer,
+                recurrent_regularizer,
+                recurrent_constraint,
+            ),
+            "bias": (bias_initializer, bias_regularizer, bias_constraint),
+        }
+        self._args = {k: U.weight_args(owner, k, *v) for k, v in args.items()}
+        self.kernel = self.recurrent_kernel = self.bias = None
+
+    def build(self, input_shape) -> None:
+        U.check_input(self, input_shape, ndim=3)
+        self.input_dim = int(input_shape[-1])
+        G = self.n_gates * self.units
+        self.kernel = U.add_weight(
+            self, "kernel", (self.input_dim, G), self._args["kernel"]
+        )
+        self.recurrent_kernel = U.add_weight(
+            self, "recurrent_kernel", (self.units, G), self._args["recurrent"]
+        )
+        if self.use_bias:
+            self.bias = U.add_weight(
+                self, "bias", self._bias_shape(), self._bias_args()
+            )
+        self.built = True
+
+    def _bias_shape(self) -> tuple:
+        return (self.n_gates * self.units,)
+
+    def _bias_args(self) -> tuple:
+        return self._args["bias"]
+
+    def call(self, x, training=False, initial_state=None, mask=None):
+        U.check_input(self, x.shape, ndim=3, axes={-1: self.input_dim})
+        if mask is None:
+            mask = getattr(x, "_keras_mask", None)
+        states = self._initial_states(initial_state, x.shape[0])
+        rec_mask = None
+        if training and self.dropout > 0:
+            keep = self._keep_mask((x.shape[0], 1, x.shape[2]), self.dropout)
+            x = F.dropout(x, self.dropout, mask=keep)
+        if training and self.recurrent_dropout > 0:
+            keep = self._keep_mask((x.shape[0], self.units), self.recurrent_dropout)
+            rec_mask = keep.astype(self.dtype) / (1 - self.recurrent_dropout)
+        outputs = self._run(x, states, mask, rec_mask)
+        output = outputs[0]
+        if self.return_sequences and mask is not None:
+            output._keras_mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
+        return [output, *outputs[1:]] if self.return_state else output
+
+    def _keep_mask(self, shape, rate) -> np.ndarray:
+        return backend.get_rng(self._rng).random(shape, dtype=np.float32) >= rate
+
+    def _options(self, mask, rec_mask) -> dict:
+        return {
+            "mask": mask,
+            "go_backwards": self.go_backwards,
+            "return_sequences": self.return_sequences,
+            "activation": self.activation,
+            "recurrent_dropout_mask": rec_mask,
+        }
+
+    def _initial_states(self, initial_state, batch: int):
+        if initial_state is None:
+            return None
+        if isinstance(initial_state, (Tensor, np.ndarray)):
+            initial_state = [initial_state]
+        states = [as_tensor(s) for s in initial_state]
+        owner = f"{type(self).__name__} '{self.name}'"
+        if len(states) != self.n_states:
+            raise ValueError(
+                f"{owner}: invalid value for argument 'initial_state'. Expected a "
+                f"list of {self.n_states} tensor(s) of shape (batch, units). "
+                f"Received: {len(states)} tensor(s)"
+            )
+        for i, s in enumerate(states):
+            if s.shape != (batch, self.units):
+                raise ValueError(
+                    f"{owner}: initial_state[{i}] must have shape "
+                    f"{(batch, self.units)}. Received: {s.shape}"
+                )
+        return [s if s.dtype == self.dtype else s.astype(self.dtype) for s in states]
+
+    def get_config(self) -> dict:
+        owner = type(self).__name__
+        config = {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "seed": self.seed,
+        }
+        prefixes = {"kernel": "kernel", "recurrent": "recurrent", "bias": "bias"}
+        for key, prefix in prefixes.items():
+            config.update(U.weight_config(owner, prefix, *self._args[key]))
+        return config
