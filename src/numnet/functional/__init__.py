@@ -37,6 +37,7 @@ from numnet.functional.elementwise import (
     sub,
     where,
 )
+from numnet.functional.embedding import embedding
 from numnet.functional.linalg import linear, matmul
 from numnet.functional.metric_learning import (
     batch_triplet_loss,
@@ -52,6 +53,7 @@ from numnet.functional.nn import (
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
+from numnet.functional.recurrent import gru, lstm, simple_rnn
 from numnet.functional.reduce import logsumexp, max, mean, min, sum, var
 from numnet.functional.shape import (
     broadcast_to,

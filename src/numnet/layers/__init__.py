@@ -15,6 +15,7 @@ from numnet.layers.core import (
     Reshape,
     SpatialDropout2D,
 )
+from numnet.layers.embedding import Embedding, Masking
 from numnet.layers.input_layer import Input, InputLayer
 from numnet.layers.lambda_layer import Lambda, LambdaNotSerializableError
 from numnet.layers.merge import (
@@ -28,6 +29,8 @@ from numnet.layers.merge import (
     Subtract,
 )
 from numnet.layers.normalization import BatchNormalization, LayerNormalization
+from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
+from numnet.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Activation",
@@ -51,4 +54,11 @@ __all__ = [
     "LayerNormalization",
     "Reshape",
     "SpatialDropout2D",
+    "Bidirectional",
+    "Embedding",
+    "GRU",
+    "LSTM",
+    "Masking",
+    "SimpleRNN",
+    "TimeDistributed",
 ]
