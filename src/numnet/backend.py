@@ -21,10 +21,11 @@ _rng = np.random.default_rng()
 
 def _as_float_dtype(dtype, where: str) -> np.dtype:
     try:
-        dt = np.dtype(dtype)
+        # np.dtype(None) is float64: refuse None explicitly
+        dt = None if dtype is None else np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in _FLOAT_DTYPES:
+    if dt is None or dt not in _FLOAT_DTYPES:
         raise TypeError(
             f"{where}: invalid value for argument 'dtype'. Expected 'float32' or "
             f"'float64'. Received: dtype={dtype!r}"
@@ -71,7 +72,7 @@ def check_dtype(dtype, where: str = "tensor") -> np.dtype:
         TypeError: naming ``where`` and the received value otherwise.
     """
     try:
-        target = np.dtype(dtype)
+        target = None if dtype is None else np.dtype(dtype)  # np.dtype(None): float64
     except TypeError:
         target = None
     if target is None or target.kind not in "biuf":

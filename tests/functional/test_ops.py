@@ -41,9 +41,6 @@ FORWARD_TOL = {"rtol": 1e-6, "atol": 1e-9}  # float64 forward vs reference
 HUGE_CHECK = {"eps": 1e-3}
 
 
-# -- samplers: (rng, shape) -> float64 array ---------------------------------
-
-
 def normal(rng, s):
     return rng.standard_normal(s)
 
@@ -86,8 +83,6 @@ def avoiding(*points):
 
     return sample
 
-
-# -- strategies ---------------------------------------------------------------
 
 SEEDS = st.integers(0, 2**32 - 1)
 FIXED_PAIRS = [((3, 1), (1, 4)), ((), (2, 3)), ((2, 1, 3), (4, 1)), ((1,), (3, 1))]
@@ -270,9 +265,6 @@ def pad_args(draw):
     return x, width, draw(st.sampled_from([0.0, 1.5]))
 
 
-# -- references -------------------------------------------------------------------
-
-
 def ref_sum_to(x, s):
     out = np.zeros(s)  # naive oracle: add every element to the cell it came from
     lead = x.ndim - len(s)
@@ -307,9 +299,6 @@ def ref_reduce(np_reduction):
 
 
 SELU = (1.6732632423543772, 1.0507009873554805)
-
-
-# -- the table ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -624,9 +613,6 @@ CASES = [
 IDS = [case.name for case in CASES]
 
 
-# -- the three checks -----------------------------------------------------------
-
-
 def _is_float_array(a) -> bool:
     return isinstance(a, np.ndarray) and a.dtype.kind == "f"
 
@@ -685,8 +671,6 @@ def test_float32_forward_and_backward(case, data):
             assert leaf.grad.shape == leaf.shape
             assert np.all(np.isfinite(leaf.grad))
 
-
-# -- table hygiene and broadcasting families that must always be hit ---------------
 
 ISSUE_OPS = {
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs",

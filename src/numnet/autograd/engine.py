@@ -60,6 +60,11 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
     def push(fn: Function) -> None:
         nonlocal counter
         if id(fn) not in seen:
+            if getattr(fn, "freed", False):  # released by an earlier backward
+                raise RuntimeError(
+                    "backward: trying to backward through the graph a second time; "
+                    "pass retain_graph=True to the first backward()"
+                )
             seen.add(id(fn))
             heapq.heappush(heap, (-fn.generation, counter, fn))
             counter += 1
@@ -67,11 +72,6 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
     push(root.creator)
     while heap:
         fn = heapq.heappop(heap)[2]
-        if getattr(fn, "freed", False):
-            raise RuntimeError(
-                "backward: trying to backward through the graph a second time; "
-                "pass retain_graph=True to the first backward()"
-            )
         gys = _output_grads(fn, grads)
         gxs = fn.backward(*gys)
         if not isinstance(gxs, tuple):
