@@ -1,0 +1,137 @@
+"""Metric base classes: Metric, Mean, Sum, MeanMetricWrapper, and label helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _array(value) -> np.ndarray:
+    return np.asarray(getattr(value, "data", value))
+
+
+def _int_labels(owner: str, labels: np.ndarray) -> np.ndarray:
+    if labels.dtype.kind == "f":
+        if not np.all(np.mod(labels, 1) == 0):
+            raise ValueError(f"{owner}: labels must be integers (class indices)")
+        return labels.astype(np.int64)
+    if labels.dtype.kind not in "iub":
+        raise ValueError(
+            f"{owner}: labels must be integers. Received dtype {labels.dtype}"
+        )
+    return labels.astype(np.int64, copy=False)
+
+
+def _match_rank(y_true: np.ndarray, y_pred: np.ndarray):
+    """Squeeze a trailing axis of size 1 so that (N,) and (N, 1) compare per sample."""
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        y_pred = y_pred[..., 0]
+    return y_true, y_pred
+
+
+def _sparse_labels(owner: str, y_true, y_pred: np.ndarray) -> np.ndarray:
+    labels = _array(y_true)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if labels.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            f"{owner}: expected one integer label per row of y_pred, shape "
+            f"{y_pred.shape[:-1]}. Received: y_true.shape={np.shape(y_true)}, "
+            f"y_pred.shape={y_pred.shape}"
+        )
+    return _int_labels(owner, labels)
+
+
+class Metric:
+    """Base class: subclasses implement update_state, result and reset_state."""
+
+    default_name = "metric"
+
+    def __init__(self, name=None):
+        self.name = name or self.default_name
+        self.reset_state()
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Accumulate the statistics of one batch."""
+        raise NotImplementedError
+
+    def result(self):
+        """The metric over everything seen since the last reset."""
+        raise NotImplementedError
+
+    def reset_state(self) -> None:
+        """Forget the accumulated statistics (called at each epoch start)."""
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        self.update_state(y_true, y_pred, sample_weight=sample_weight)
+        return self.result()
+
+    def get_config(self) -> dict:
+        """The constructor arguments (JSON-friendly)."""
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Metric:
+        """Rebuild from :meth:`get_config` output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _broadcast_weights(sample_weight, values: np.ndarray) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones_like(values)
+    sw = _array(sample_weight).astype(np.float64)
+    while sw.ndim > values.ndim and sw.shape[-1] == 1:
+        sw = sw[..., 0]
+    sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
+    try:
+        return np.broadcast_to(sw, values.shape)
+    except ValueError:
+        raise ValueError(
+            f"sample_weight of shape {np.shape(sample_weight)} does not match the "
+            f"metric values of shape {values.shape}"
+        ) from None
+
+
+class Mean(Metric):
+    """The (weighted) mean of the values passed to ``update_state(values)``."""
+
+    default_name = "mean"
+
+    def reset_state(self) -> None:
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, values, sample_weight=None) -> None:
+        values = np.asarray(_array(values), dtype=np.float64)
+        weights = _broadcast_weights(sample_weight, values)
+        self.total += float(np.sum(values * weights))
+        self.count += float(np.sum(weights))
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+class Sum(Mean):
+    """The (weighted) sum of the values passed to ``update_state(values)``."""
+
+    default_name = "sum"
+
+    def result(self) -> float:
+        return self.total
+
+
+class MeanMetricWrapper(Mean):
+    """Average a per-sample function ``fn(y_true, y_pred, **kwargs)`` over samples."""
+
+    def __init__(self, fn, name=None, **kwargs):
+        self.fn, self._fn_kwargs = fn, kwargs
+        super().__init__(name or getattr(fn, "__name__", "metric"))
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        super().update_state(self.fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, **self._fn_kwargs}
