@@ -1,0 +1,20 @@
+"""Keras-like models: ``Sequential``, subclassed ``Model``, functional ``Model``.
+
+Example:
+    >>> from numnet import layers, models
+    >>> model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    >>> model.compile(optimizer="sgd", loss="mse")
+"""
+
+from numnet.models.model import Model
+from numnet.models.sequential import Sequential
+
+
+def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras)
+    """Load a model saved with ``model.save`` (see :func:`numnet.saving.load_model`)."""
+    from numnet import saving
+
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
+
+
+__all__ = ["Model", "Sequential", "load_model"]
