@@ -20,6 +20,7 @@ from numnet.functional.activations import (
     softplus,
     tanh,
 )
+from numnet.functional.conv import conv2d, conv2d_transpose, depthwise_conv2d
 from numnet.functional.elementwise import (
     abs,
     add,
@@ -52,6 +53,13 @@ from numnet.functional.nn import (
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
+)
+from numnet.functional.pooling import (
+    avg_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool2d,
+    upsample2d,
 )
 from numnet.functional.recurrent import gru, lstm, simple_rnn
 from numnet.functional.reduce import logsumexp, max, mean, min, sum, var

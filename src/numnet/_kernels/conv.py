@@ -1,0 +1,183 @@
+"""Convolution forward and backward on raw ndarrays, as GEMMs over im2col columns.
+
+With x (N, H, W, C), the Keras kernel w (KH, KW, C, O) reshaped to w2 (KH*KW*C, O)
+and cols = im2col(x) reshaped to (N*OH*OW, KH*KW*C):
+
+    forward:  y2 = cols @ w2 + b                     (one GEMM)
+    backward: dw2 = cols^T @ gy2                      (GEMM, reusing cols)
+              db = sum of gy2 over its rows
+              dx = col2im(gy2 @ w2^T)                 (GEMM, then the += loop)
+
+The batch is processed in blocks of a few MiB of columns, so that each block's
+columns are still in cache when the GEMM reads them (``BLOCK_BYTES``). The
+columns of the whole batch are kept for the backward pass when they fit in the
+memory budget (``im2col.set_memory_budget``); otherwise backward recomputes them
+block by block. Forward and backward use the same blocks, so the only effect of
+the budget on results is the summation order of dw2 when a block must shrink.
+
+The transposed convolution is the adjoint of a convolution: its forward is the
+convolution's input gradient and its input gradient is the convolution's forward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet._kernels.im2col import (
+    Geometry,
+    block_size,
+    blocks,
+    col2im_padded,
+    get_memory_budget,
+    im2col_padded,
+    pad_into,
+    unpad,
+)
+
+#: Target bytes of columns per block (cache blocking; tuned on the W1 benchmark).
+BLOCK_BYTES = 4 * 2**20
+
+
+class _Columns:
+    """Builds the column blocks of one input, reusing one padded and one column
+    buffer across blocks; optionally keeps every block for the backward pass."""
+
+    def __init__(self, x: np.ndarray, g: Geometry, keep: bool):
+        N, C = x.shape[0], x.shape[3]
+        self.x, self.g, self.C = x, g, C
+        self.K = g.KH * g.KW * C
+        per_item = g.OH * g.OW * self.K * x.dtype.itemsize
+        self.nb = block_size(N, per_item, BLOCK_BYTES)
+        self.blocks = blocks(N, self.nb)
+        self.keep = keep and N * per_item <= get_memory_budget()
+        self.saved: list[np.ndarray] = []
+        self._xp = self._cols = None
+
+    def block(self, k: int) -> np.ndarray:
+        """Columns of block k as a 2-D (rows, KH*KW*C) array."""
+        if len(self.saved) > k:
+            return self.saved[k]
+        start, stop = self.blocks[k]
+        n, g = stop - start, self.g
+        xb = self.x[start:stop]
+        if g.padded and self._xp is None:
+            self._xp = np.zeros(g.padded_shape(self.nb, self.C), self.x.dtype)
+        xp = pad_into(xb, g, self._xp) if g.padded else xb
+        shape = (n, g.OH, g.OW, g.KH, g.KW, self.C)
+        if self.keep:
+            out = np.empty(shape, self.x.dtype)
+        else:
+            if self._cols is None:
+                self._cols = np.empty((self.nb,) + shape[1:], self.x.dtype)
+            out = self._cols[:n]
+        cols = im2col_padded(xp, g, out).reshape(n * g.OH * g.OW, self.K)
+        if self.keep:
+            self.saved.append(cols)
+        return cols
+
+    def release_buffers(self) -> None:
+        """Drop the scratch buffers (the kept columns stay)."""
+        self._xp = self._cols = None
+
+
+class _Col2Im:
+    """Accumulates column-gradient blocks back into an (N, H, W, C) image."""
+
+    def __init__(self, out: np.ndarray, g: Geometry, nb: int):
+        self.out, self.g = out, g
+        self.buf = np.empty(g.padded_shape(nb, out.shape[3]), out.dtype)
+
+    def add(self, start: int, stop: int, dcols: np.ndarray) -> None:
+        g, n = self.g, stop - start
+        buf = self.buf[:n]
+        buf[...] = 0
+        shape = (n, g.OH, g.OW, g.KH, g.KW, self.out.shape[3])
+        col2im_padded(dcols.reshape(shape), g, buf)
+        self.out[start:stop] = unpad(buf, g)
+
+
+def conv2d_forward(x, w2, b, g: Geometry, keep_cols: bool = False):
+    """y = conv(x, w2) + b; returns (y, columns) where columns is kept for backward.
+
+    Args:
+        x: (N, H, W, C) C-contiguous input; w2: (KH*KW*C, O); b: (O,) or None.
+        keep_cols: keep the columns for the weight gradient (if within budget).
+    """
+    N, O = x.shape[0], w2.shape[1]
+    y = np.empty((N, g.OH, g.OW, O), x.dtype)
+    columns = _Columns(x, g, keep_cols)
+    for k, (start, stop) in enumerate(columns.blocks):
+        y2 = y[start:stop].reshape(-1, O)
+        np.matmul(columns.block(k), w2, out=y2)
+        if b is not None:
+            y2 += b
+    columns.release_buffers()
+    return y, columns
+
+
+def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, True)):
+    """Gradients (dx, dw2, db) of conv2d_forward; None where ``needs`` is False.
+
+    dw2 = cols^T @ gy2 (GEMM on the kept or recomputed columns), db = sum(gy2),
+    dx = col2im(gy2 @ w2^T).
+    """
+    x, O = columns.x, w2.shape[1]
+    gy = np.ascontiguousarray(gy)
+    dx = np.empty_like(x) if needs[0] else None
+    dw2 = np.zeros_like(w2) if needs[1] else None
+    db = np.zeros(O, gy.dtype) if needs[2] else None
+    scatter = _Col2Im(dx, g, columns.nb) if needs[0] else None
+    dcols = None
+    for k, (start, stop) in enumerate(columns.blocks):
+        gy2 = gy[start:stop].reshape(-1, O)
+        if needs[1]:
+            dw2 += columns.block(k).T @ gy2
+        if needs[2]:
+            db += gy2.sum(axis=0)
+        if needs[0]:
+            rows = gy2.shape[0]
+            if dcols is None:
+                dcols = np.empty((rows, w2.shape[0]), gy.dtype)
+            np.matmul(gy2, w2.T, out=dcols[:rows])
+            scatter.add(start, stop, dcols[:rows])
+    columns.release_buffers()
+    return dx, dw2, db
+
+
+def conv2d_transpose_forward(x, w2, b, g: Geometry):
+    """Transposed convolution: the input gradient of the convolution ``g`` describes.
+
+    x is (N, OH, OW, Ci) (the convolution's output side), w2 is (KH*KW*Co, Ci) and
+    the result is (N, H, W, Co): y = col2im(x2 @ w2^T) + b.
+    """
+    N, Ci = x.shape[0], x.shape[3]
+    Co = w2.shape[0] // (g.KH * g.KW)
+    y = np.empty((N, g.H, g.W, Co), x.dtype)
+    per_item = g.OH * g.OW * w2.shape[0] * x.dtype.itemsize
+    nb = block_size(N, per_item, BLOCK_BYTES)
+    scatter = _Col2Im(y, g, nb)
+    for start, stop in blocks(N, nb):
+        scatter.add(start, stop, x[start:stop].reshape(-1, Ci) @ w2.T)
+    if b is not None:
+        y += b
+    return y
+
+
+def conv2d_transpose_backward(gy, x, w2, g: Geometry, needs=(True, True, True)):
+    """Gradients (dx, dw2, db) of conv2d_transpose_forward.
+
+    With cols = im2col(gy): dx2 = cols @ w2 (a convolution) and dw2 = cols^T @ x2.
+    """
+    Ci = x.shape[3]
+    gy = np.ascontiguousarray(gy)
+    columns = _Columns(gy, g, keep=False)
+    dx = np.empty_like(x) if needs[0] else None
+    dw2 = np.zeros_like(w2) if needs[1] else None
+    for k, (start, stop) in enumerate(columns.blocks):
+        cols = columns.block(k) if (needs[0] or needs[1]) else None
+        if needs[0]:
+            np.matmul(cols, w2, out=dx[start:stop].reshape(-1, Ci))
+        if needs[1]:
+            dw2 += cols.T @ x[start:stop].reshape(-1, Ci)
+    db = gy.sum(axis=(0, 1, 2)) if needs[2] else None
+    return dx, dw2, db

@@ -1,0 +1,325 @@
+"""im2col / col2im for channels-last images, and the window arithmetic around them.
+
+A convolution slides a KH x KW window over a padded (N, H, W, C) image with strides
+(sh, sw) and dilations (dh, dw). im2col copies every window into one row of a column
+buffer laid out (N, OH, OW, KH, KW, C), so that the convolution becomes one matrix
+product (N*OH*OW, KH*KW*C) @ (KH*KW*C, C_out) with the Keras kernel (KH, KW, C, C_out)
+reshaped, and no transposes (cs231n's im2col, channels-last).
+
+How the copy is done: a loop over the KH kernel rows only. For kernel row i, the
+window rows ``xp[:, i*dh + oh*sh]`` are a strided slice, and along the width the
+(KW, C) block of a window is a contiguous run of the row (when dw == 1), read
+through ``sliding_window_view``: one strided copy of KW*C-long runs per kernel
+row, never a loop over images or pixels.
+
+col2im is the adjoint (it scatters rows back and adds where windows overlap). The
+writes cannot go through an overlapping view, so the output columns are split into
+q = ceil(window_width / sw) groups (ow = r, r+q, r+2q, ...) whose windows do not
+overlap; each (kernel row, group) pair is then one ``+=`` through a plain reshaped
+slice. No ``np.add.at``.
+
+Output size (course notes): OH = floor((H + pt + pb - dh*(KH-1) - 1) / sh) + 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+#: Default cap on the bytes of column buffers a convolution keeps alive (256 MiB).
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+_memory_budget = DEFAULT_MEMORY_BUDGET
+
+
+def get_memory_budget() -> int:
+    """Return the column-buffer memory budget in bytes (default 256 MiB)."""
+    return _memory_budget
+
+
+def set_memory_budget(nbytes: int) -> None:
+    """Cap the bytes of column buffers that a convolution keeps alive.
+
+    Convolutions run over the batch in blocks; the columns of the whole batch are
+    kept for the backward pass only when they fit in this budget (otherwise they are
+    recomputed block by block), and a single block never exceeds it. Results do not
+    depend on the budget except for float rounding in the weight gradient, which
+    is summed block by block.
+
+    Args:
+        nbytes: a positive number of bytes.
+
+    Raises:
+        ValueError: for a non-positive or non-integer value.
+    """
+    global _memory_budget
+    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)):
+        raise ValueError(
+            f"set_memory_budget: invalid value for argument 'nbytes'. Expected a "
+            f"positive int. Received: nbytes={nbytes!r}"
+        )
+    if nbytes <= 0:
+        raise ValueError(
+            f"set_memory_budget: invalid value for argument 'nbytes'. Expected a "
+            f"positive int. Received: nbytes={nbytes!r}"
+        )
+    _memory_budget = int(nbytes)
+
+
+@contextlib.contextmanager
+def memory_budget(nbytes: int) -> Iterator[None]:
+    """Temporarily set the column-buffer budget: ``with memory_budget(2**20): ...``."""
+    previous = _memory_budget
+    set_memory_budget(nbytes)
+    try:
+        yield
+    finally:
+        set_memory_budget(previous)
+
+
+def conv_output_size(n: int, f: int, s: int = 1, p=0, d: int = 1) -> int:
+    """Output length of a window sweep: floor((n + 2p - d(f-1) - 1) / s) + 1.
+
+    Args:
+        n: input length; f: window (filter) length; s: stride; d: dilation.
+        p: padding per side, or a (before, after) pair.
+
+    Example (course notes: n=39 with f=3/5/5 and s=1/2/2):
+        >>> sizes = [(39, 3, 1), (37, 5, 2), (17, 5, 2)]
+        >>> [conv_output_size(n, f, s) for n, f, s in sizes]
+        [37, 17, 7]
+    """
+    before, after = (p, p) if isinstance(p, (int, np.integer)) else p
+    return (n + before + after - d * (f - 1) - 1) // s + 1
+
+
+def same_padding(n: int, f: int, s: int = 1, d: int = 1) -> tuple[int, int]:
+    """(before, after) padding of TensorFlow's "same": the output has ceil(n/s) cells.
+
+    The total padding is max((ceil(n/s) - 1)*s + d(f-1) + 1 - n, 0); an odd total
+    puts the extra cell after (bottom/right), as TensorFlow and Keras do.
+
+    Example:
+        >>> same_padding(28, 3), same_padding(28, 4), same_padding(32, 5, 2)
+        ((1, 1), (1, 2), (1, 2))
+    """
+    out = -(-n // s)
+    total = max((out - 1) * s + d * (f - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def pair(value, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
+    """Turn an int or a pair of ints into a pair, validating the range.
+
+    Raises:
+        ValueError: naming ``op`` and the argument, e.g. ``stride=0``.
+    """
+    items = (value, value) if isinstance(value, (int, np.integer)) else value
+    try:
+        a, b = items
+        ok = all(_is_int(v) and v >= minimum for v in (a, b))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(
+            f"{op}: invalid value for argument '{name}'. Expected a {kind} int or a "
+            f"pair of {kind} ints. Received: {name}={value!r}"
+        )
+    return int(a), int(b)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Sizes of one 2-D window sweep over an (N, H, W, C) image.
+
+    Attributes:
+        H, W: input height and width; KH, KW: window size; sh, sw: strides;
+        dh, dw: dilations; pt, pb, pl, pr: padding top, bottom, left, right.
+    """
+
+    H: int
+    W: int
+    KH: int
+    KW: int
+    sh: int = 1
+    sw: int = 1
+    dh: int = 1
+    dw: int = 1
+    pt: int = 0
+    pb: int = 0
+    pl: int = 0
+    pr: int = 0
+
+    @property
+    def OH(self) -> int:  # noqa: N802 - course-notes dimension name
+        return conv_output_size(self.H, self.KH, self.sh, (self.pt, self.pb), self.dh)
+
+    @property
+    def OW(self) -> int:  # noqa: N802
+        return conv_output_size(self.W, self.KW, self.sw, (self.pl, self.pr), self.dw)
+
+    @property
+    def padded(self) -> bool:
+        return any((self.pt, self.pb, self.pl, self.pr))
+
+    @property
+    def span_w(self) -> int:
+        """Width covered by one dilated window: dw*(KW-1) + 1."""
+        return self.dw * (self.KW - 1) + 1
+
+    @property
+    def groups(self) -> int:
+        """How many output columns apart two windows stop overlapping (col2im)."""
+        return -(-self.span_w // self.sw)
+
+    def padded_shape(self, n: int, c: int) -> tuple[int, int, int, int]:
+        """Shape of the zero-padded input buffer, with slack on the right for col2im."""
+        q, m = self.groups, self.groups * self.sw
+        width = self.W + self.pl + self.pr
+        for r in range(min(q, self.OW)):
+            width = max(width, r * self.sw + len(range(r, self.OW, q)) * m)
+        return n, self.H + self.pt + self.pb, width, c
+
+
+def make_geometry(
+    H: int, W: int, kernel_size, stride=1, padding="valid", dilation=1, op="conv2d"
+) -> Geometry:
+    """Resolve stride, padding ("valid", "same", int or (ph, pw)) and dilation.
+
+    Raises:
+        ValueError: for an unknown padding string, a bad pair, or a (dilated)
+            window larger than the padded input.
+    """
+    KH, KW = pair(kernel_size, "kernel_size", op)
+    sh, sw = pair(stride, "stride", op)
+    dh, dw = pair(dilation, "dilation", op)
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            pt = pb = pl = pr = 0
+        elif mode == "same":
+            pt, pb = same_padding(H, KH, sh, dh)
+            pl, pr = same_padding(W, KW, sw, dw)
+        else:
+            raise ValueError(
+                f"{op}: invalid value for argument 'padding'. Expected 'valid', "
+                f"'same', an int or a pair of ints. Received: padding={padding!r}"
+            )
+    else:
+        ph, pw = pair(padding, "padding", op, minimum=0)
+        pt = pb = ph
+        pl = pr = pw
+    g = Geometry(H, W, KH, KW, sh, sw, dh, dw, pt, pb, pl, pr)
+    if g.OH < 1 or g.OW < 1:
+        raise ValueError(
+            f"{op}: the window ({KH}x{KW}, dilation ({dh}, {dw})) is larger than the "
+            f"padded input ({H + pt + pb}x{W + pl + pr} from an input of {H}x{W} "
+            f"with padding ((top, bottom), (left, right))={((pt, pb), (pl, pr))})"
+        )
+    return g
+
+
+def pad_into(x: np.ndarray, g: Geometry, buffer: np.ndarray | None = None, value=0):
+    """Return ``x`` (N, H, W, C) padded as ``g`` says (plus col2im slack on the right).
+
+    ``buffer`` (shape ``g.padded_shape``, at least N images) is reused when given:
+    its border must already hold ``value``; only the interior is overwritten.
+    """
+    n, c = x.shape[0], x.shape[3]
+    if buffer is None:
+        buffer = np.full(g.padded_shape(n, c), value, dtype=x.dtype)
+    xp = buffer[:n]
+    xp[:, g.pt : g.pt + g.H, g.pl : g.pl + g.W] = x
+    return xp
+
+
+def im2col_padded(xp: np.ndarray, g: Geometry, out: np.ndarray | None = None):
+    """Columns (n, OH, OW, KH, KW, C) of an already padded input ``xp``."""
+    n, C = xp.shape[0], xp.shape[3]
+    OH, OW = g.OH, g.OW
+    if out is None:
+        out = np.empty((n, OH, OW, g.KH, g.KW, C), dtype=xp.dtype)
+    flat_w = xp.shape[2] * C
+    for i in range(g.KH):
+        # the rows i*dh + oh*sh of every window, then the windows along the width
+        rows = xp[:, i * g.dh : i * g.dh + (OH - 1) * g.sh + 1 : g.sh]
+        rows = rows.reshape(n, OH, flat_w)
+        win = sliding_window_view(rows, g.span_w * C, axis=2)
+        win = win[:, :, : (OW - 1) * g.sw * C + 1 : g.sw * C]
+        out[:, :, :, i] = win.reshape(n, OH, OW, g.span_w, C)[:, :, :, :: g.dw]
+    return out
+
+
+def col2im_padded(cols: np.ndarray, g: Geometry, out: np.ndarray) -> np.ndarray:
+    """Add the columns (n, OH, OW, KH, KW, C) back into the padded buffer ``out``.
+
+    ``out`` has ``g.padded_shape`` (with the slack) and is accumulated into, so it
+    is usually zeros. Windows of output columns ow and ow + q never overlap (q =
+    ``g.groups``), so each (kernel row i, column group r) is one ``+=`` through a
+    slice of ``out`` reshaped to (n, OH, T, q*sw, C).
+    """
+    n, C = cols.shape[0], cols.shape[5]
+    OH, OW, q = g.OH, g.OW, g.groups
+    m = q * g.sw
+    for i in range(g.KH):
+        rows = out[:n, i * g.dh : i * g.dh + (OH - 1) * g.sh + 1 : g.sh]
+        for r in range(min(q, OW)):
+            T = len(range(r, OW, q))
+            start = r * g.sw
+            block = rows[:, :, start : start + T * m].reshape(n, OH, T, m, C)
+            block = block[:, :, :, : g.span_w : g.dw]
+            block += cols[:, :, r::q, i]
+    return out
+
+
+def window_view(xp: np.ndarray, g: Geometry, i: int, j: int) -> np.ndarray:
+    """The (n, OH, OW, C) view of the padded input seen by kernel offset (i, j)."""
+    rows = slice(i * g.dh, i * g.dh + (g.OH - 1) * g.sh + 1, g.sh)
+    cols = slice(j * g.dw, j * g.dw + (g.OW - 1) * g.sw + 1, g.sw)
+    return xp[:, rows, cols]
+
+
+def unpad(xp: np.ndarray, g: Geometry) -> np.ndarray:
+    """The interior (n, H, W, C) view of a padded buffer."""
+    return xp[:, g.pt : g.pt + g.H, g.pl : g.pl + g.W]
+
+
+def im2col(x: np.ndarray, g: Geometry) -> np.ndarray:
+    """Columns (N, OH, OW, KH, KW, C) of the input ``x`` (N, H, W, C), zero-padded.
+
+    Example (a 1x3x3x1 image, 2x2 windows, stride 1):
+        >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+        >>> im2col(x, make_geometry(3, 3, 2)).reshape(4, 4)
+        array([[0., 1., 3., 4.],
+               [1., 2., 4., 5.],
+               [3., 4., 6., 7.],
+               [4., 5., 7., 8.]])
+    """
+    xp = pad_into(x, g) if g.padded else x
+    return im2col_padded(xp, g)
+
+
+def col2im(cols: np.ndarray, g: Geometry) -> np.ndarray:
+    """The adjoint of :func:`im2col`: sum columns back into an (N, H, W, C) image."""
+    out = np.zeros(g.padded_shape(cols.shape[0], cols.shape[5]), dtype=cols.dtype)
+    return np.ascontiguousarray(unpad(col2im_padded(cols, g, out), g))
+
+
+def block_size(n: int, bytes_per_item: int, target: int) -> int:
+    """How many batch items to process at once: at most ``target`` bytes of columns,
+    at most the memory budget, at least one item."""
+    limit = min(target, _memory_budget)
+    return max(1, min(n, limit // max(1, bytes_per_item)))
+
+
+def blocks(n: int, size: int) -> list[tuple[int, int]]:
+    """(start, stop) pairs covering range(n) in steps of ``size``."""
+    return [(s, min(n, s + size)) for s in range(0, n, size)]

@@ -1,0 +1,266 @@
+"""Convolutions on channels-last images: conv2d, conv2d_transpose, depthwise_conv2d.
+
+Each is one fused op over the pure-ndarray kernels of ``numnet._kernels``:
+conv2d is im2col + one GEMM forward and GEMMs + col2im backward (see
+``_kernels/conv.py`` for the equations), conv2d_transpose is its adjoint, and
+depthwise_conv2d a loop over the kernel offsets. Kernel layouts are Keras's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet._kernels.conv import (
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_transpose_backward,
+    conv2d_transpose_forward,
+)
+from numnet._kernels.depthwise import depthwise_backward, depthwise_forward
+from numnet._kernels.im2col import Geometry, make_geometry, pair
+from numnet.autograd.function import Function
+from numnet.autograd.tensor import Tensor
+
+
+def _check_inputs(op: str, x, w, b, layout: str, in_axis: int, n_out: int) -> None:
+    """Validate ranks, channel counts, bias shape and dtypes of a convolution."""
+    if x.ndim != 4:
+        raise ValueError(
+            f"{op}: expected an input x of shape (N, H, W, C) (channels-last). "
+            f"Received: x.shape={x.shape}"
+        )
+    if w.ndim != 4:
+        raise ValueError(
+            f"{op}: expected a kernel w of shape {layout}. Received: w.shape={w.shape}"
+        )
+    if x.shape[3] != w.shape[in_axis]:
+        raise ValueError(
+            f"{op}: the input has {x.shape[3]} channels (x.shape={x.shape}) but the "
+            f"kernel expects {w.shape[in_axis]} (w.shape={w.shape}, layout {layout})"
+        )
+    if b is not None and b.shape != (n_out,):
+        raise ValueError(
+            f"{op}: expected a bias b of shape ({n_out},). Received: b.shape={b.shape}"
+        )
+    dtypes = {x.dtype, w.dtype} | ({b.dtype} if b is not None else set())
+    if x.dtype.kind != "f" or len(dtypes) > 1:
+        got = f"x.dtype={x.dtype}, w.dtype={w.dtype}"
+        got += "" if b is None else f", b.dtype={b.dtype}"
+        raise TypeError(
+            f"{op}: expected floating-point x, w and b of one dtype. Received: {got}"
+        )
+
+
+class _Conv2d(Function):
+    """y = x (*) w + b via im2col and one GEMM; backward reuses the columns."""
+
+    def __init__(self, stride, padding, dilation):
+        self.options = stride, padding, dilation
+
+    def forward(self, x, w, b=None):
+        _check_inputs("conv2d", x, w, b, "(KH, KW, C_in, C_out)", 2, w.shape[-1])
+        stride, padding, dilation = self.options
+        self.g = make_geometry(
+            x.shape[1], x.shape[2], w.shape[:2], stride, padding, dilation, "conv2d"
+        )
+        self.w_shape = w.shape
+        self.w2 = np.ascontiguousarray(w).reshape(-1, w.shape[3])
+        keep = self.needs_input_grad[1]  # the columns are only needed for dL/dw
+        y, self.columns = conv2d_forward(
+            np.ascontiguousarray(x), self.w2, b, self.g, keep_cols=keep
+        )
+        return y
+
+    def backward(self, gy):
+        # dw2 = cols^T gy2, db = sum gy2, dx = col2im(gy2 w2^T)
+        needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
+        dx, dw2, db = conv2d_backward(gy, self.w2, self.g, self.columns, needs)
+        dw = None if dw2 is None else dw2.reshape(self.w_shape)
+        return (dx, dw, db)[: len(self.inputs)]
+
+
+def transpose_geometry(
+    H_in: int, W_in: int, kernel_size, stride, padding, output_padding
+) -> Geometry:
+    """Geometry of the convolution whose adjoint is a Keras Conv2DTranspose.
+
+    Output length (Keras): "valid": (n-1)*s + max(k, s) (+ output_padding - the
+    default max(k, s) - k); "same": n*s, or (n-1)*s + k%2 + output_padding.
+    """
+    op = "conv2d_transpose"
+    k, s = pair(kernel_size, "kernel_size", op), pair(stride, "stride", op)
+    mode = padding.lower() if isinstance(padding, str) else None
+    if mode not in ("valid", "same"):
+        raise ValueError(
+            f"{op}: invalid value for argument 'padding'. Expected 'valid' or 'same'. "
+            f"Received: padding={padding!r}"
+        )
+    outp = output_padding
+    if outp is not None:
+        outp = pair(output_padding, "output_padding", op, minimum=0)
+    if outp is not None and (outp[0] >= s[0] or outp[1] >= s[1]):
+        raise ValueError(
+            f"{op}: invalid value for argument 'output_padding'. Expected values "
+            f"smaller than the stride {s}. Received: output_padding={output_padding!r}"
+        )
+    sizes, pads = [], []
+    extra = (None, None) if outp is None else outp
+    for n, kk, ss, a in zip((H_in, W_in), k, s, extra, strict=True):
+        # paddings of the equivalent dilated-input convolution (Keras/JAX), then
+        # the top/bottom padding of the forward convolution it is the adjoint of
+        if mode == "valid":
+            left, right = kk - 1, kk - 1 + (max(kk, ss) - kk if a is None else a)
+        else:
+            pad_len = ss + kk - 2 if a is None else kk + kk % 2 - 2 + a
+            left = min(pad_len // 2 + pad_len % 2, kk - 1)
+            right = pad_len - left
+        sizes.append((n - 1) * ss + left + right - kk + 2)
+        pads.append((kk - 1 - left, max(kk - 1 - right, 0)))
+    (pt, pb), (pl, pr) = pads
+    g = Geometry(sizes[0], sizes[1], k[0], k[1], s[0], s[1], 1, 1, pt, pb, pl, pr)
+    if sizes[0] < 1 or sizes[1] < 1 or (g.OH, g.OW) != (H_in, W_in):
+        raise ValueError(
+            f"{op}: kernel_size={k}, stride={s}, padding={padding!r} and "
+            f"output_padding={output_padding!r} give no valid output for an input "
+            f"of {H_in}x{W_in}"
+        )
+    return g
+
+
+class _Conv2dTranspose(Function):
+    """The adjoint of conv2d: y = col2im(x2 w2^T) + b; kernel (KH, KW, Co, Ci)."""
+
+    def __init__(self, stride, padding, output_padding):
+        self.options = stride, padding, output_padding
+
+    def forward(self, x, w, b=None):
+        layout = "(KH, KW, C_out, C_in)"
+        _check_inputs("conv2d_transpose", x, w, b, layout, 3, w.shape[2])
+        stride, padding, output_padding = self.options
+        self.g = transpose_geometry(
+            x.shape[1], x.shape[2], w.shape[:2], stride, padding, output_padding
+        )
+        self.x, self.w_shape = np.ascontiguousarray(x), w.shape
+        self.w2 = np.ascontiguousarray(w).reshape(-1, w.shape[3])
+        return conv2d_transpose_forward(self.x, self.w2, b, self.g)
+
+    def backward(self, gy):
+        # dx = conv2d(gy, w) (im2col(gy) w2), dw2 = im2col(gy)^T x2, db = sum gy
+        needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
+        dx, dw2, db = conv2d_transpose_backward(gy, self.x, self.w2, self.g, needs)
+        dw = None if dw2 is None else dw2.reshape(self.w_shape)
+        return (dx, dw, db)[: len(self.inputs)]
+
+
+class _DepthwiseConv2d(Function):
+    """Per-channel convolution (Keras kernel (KH, KW, C_in, depth_multiplier))."""
+
+    def __init__(self, stride, padding, dilation):
+        self.options = stride, padding, dilation
+
+    def forward(self, x, w, b=None):
+        layout = "(KH, KW, C_in, depth_multiplier)"
+        n_out = w.shape[2] * w.shape[3] if w.ndim == 4 else -1
+        _check_inputs("depthwise_conv2d", x, w, b, layout, 2, n_out)
+        stride, padding, dilation = self.options
+        self.g = make_geometry(
+            x.shape[1], x.shape[2], w.shape[:2], stride, padding, dilation,
+            "depthwise_conv2d",
+        )  # fmt: skip
+        self.x, self.w = x, w
+        return depthwise_forward(x, w, b, self.g)
+
+    def backward(self, gy):
+        # dx_ij += sum_m gy w[i, j]; dw[i, j] = sum over pixels of x_ij gy
+        needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
+        grads = depthwise_backward(gy, self.x, self.w, self.g, needs)
+        return grads[: len(self.inputs)]
+
+
+def _apply(fn: Function, x, w, b) -> Tensor:
+    return fn(x, w) if b is None else fn(x, w, b)
+
+
+def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
+    """2-D convolution (cross-correlation, as in every DL library) of NHWC images.
+
+    Output size per axis: floor((n + p_before + p_after - d*(k-1) - 1) / s) + 1.
+    "same" pads like TensorFlow (the extra cell of an odd total goes after), so
+    with stride 1 the output keeps H and W, even for even kernels.
+
+    Args:
+        x: input images (N, H, W, C_in).
+        w: kernel (KH, KW, C_in, C_out), Keras layout.
+        b: optional bias (C_out,).
+        stride: int or (sh, sw).
+        padding: "valid", "same", an int or (ph, pw) zeros on each side.
+        dilation: int or (dh, dw); spreads the kernel taps d cells apart.
+
+    Returns:
+        The output (N, OH, OW, C_out), in the dtype of x.
+
+    Raises:
+        ValueError: bad ranks, channel mismatch, unknown padding, a kernel larger
+            than the padded input. TypeError: mixed or non-float dtypes.
+
+    Shape:
+        x: (N, H, W, C_in), w: (KH, KW, C_in, C_out), b: (C_out,)
+        -> (N, OH, OW, C_out)
+
+    Example (course notes: a vertical edge detector on a 6x6 image):
+        >>> import numpy as np, numnet.functional as F
+        >>> image = np.array([[10.0] * 3 + [0.0] * 3] * 6).reshape(1, 6, 6, 1)
+        >>> edge = np.array([[1.0, 0, -1]] * 3).reshape(3, 3, 1, 1)
+        >>> F.conv2d(image, edge).numpy()[0, :, :, 0]
+        array([[ 0., 30., 30.,  0.],
+               [ 0., 30., 30.,  0.],
+               [ 0., 30., 30.,  0.],
+               [ 0., 30., 30.,  0.]])
+    """
+    return _apply(_Conv2d(stride, padding, dilation), x, w, b)
+
+
+def conv2d_transpose(
+    x, w, b=None, stride=1, padding="valid", output_padding=None
+) -> Tensor:
+    """Transposed convolution (Keras Conv2DTranspose): the adjoint of conv2d.
+
+    It maps a small image to a larger one (decoders, autoencoders): each input
+    pixel adds a copy of the kernel, scaled by its value, to the output.
+    Output size per axis (Keras): "valid": (n-1)*s + max(k, s); "same": n*s; with
+    ``output_padding`` a: (n-1)*s + k + a ("valid") or (n-1)*s + k%2 + a ("same").
+
+    Args:
+        x: input (N, H, W, C_in).
+        w: kernel (KH, KW, C_out, C_in), Keras Conv2DTranspose layout.
+        b: optional bias (C_out,).
+        stride: int or pair. padding: "valid" or "same".
+        output_padding: None or an int/pair smaller than the stride.
+
+    Shape:
+        x: (N, H, W, C_in), w: (KH, KW, C_out, C_in) -> (N, OH, OW, C_out)
+
+    Example:
+        >>> import numpy as np, numnet.functional as F
+        >>> x = np.ones((1, 2, 2, 1))
+        >>> F.conv2d_transpose(x, np.ones((3, 3, 1, 1)), stride=2).shape
+        (1, 5, 5, 1)
+    """
+    return _apply(_Conv2dTranspose(stride, padding, output_padding), x, w, b)
+
+
+def depthwise_conv2d(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
+    """Depthwise 2-D convolution (Keras DepthwiseConv2D): one filter bank per channel.
+
+    Output channel c*M + m is input channel c convolved with w[:, :, c, m].
+
+    Args:
+        x: input (N, H, W, C_in).
+        w: kernel (KH, KW, C_in, depth_multiplier M).
+        b: optional bias (C_in*M,).
+        stride, padding, dilation: as in :func:`conv2d`.
+
+    Shape:
+        x: (N, H, W, C_in), w: (KH, KW, C_in, M) -> (N, OH, OW, C_in*M)
+    """
+    return _apply(_DepthwiseConv2d(stride, padding, dilation), x, w, b)

@@ -1,0 +1,173 @@
+"""Pooling and upsampling of channels-last images.
+
+max_pool2d and avg_pool2d are fused ops over ``numnet._kernels.pooling`` (a loop
+over the window offsets, never over pixels); the global pools compose the
+reductions of ``functional.reduce``; upsample2d repeats pixels (nearest).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet._kernels.im2col import make_geometry, pair
+from numnet._kernels.pooling import (
+    avg_pool_backward,
+    avg_pool_forward,
+    max_pool_backward,
+    max_pool_forward,
+)
+from numnet.autograd.function import Function
+from numnet.autograd.tensor import Tensor
+from numnet.functional.reduce import max as _max
+from numnet.functional.reduce import mean as _mean
+
+
+def _check_image(op: str, x, dtype: bool = True) -> None:
+    if len(np.shape(x)) != 4:
+        raise ValueError(
+            f"{op}: expected an input x of shape (N, H, W, C) (channels-last). "
+            f"Received: x.shape={np.shape(x)}"
+        )
+    if dtype and x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input. Received: {x.dtype}")
+
+
+def _pool_geometry(op: str, x: np.ndarray, pool_size, strides, padding):
+    _check_image(op, x)
+    if not (isinstance(padding, str) and padding.lower() in ("valid", "same")):
+        raise ValueError(
+            f"{op}: invalid value for argument 'padding'. Expected 'valid' or 'same'. "
+            f"Received: padding={padding!r}"
+        )
+    size = pair(pool_size, "pool_size", op)
+    strides = size if strides is None else pair(strides, "strides", op)
+    return make_geometry(x.shape[1], x.shape[2], size, strides, padding, 1, op)
+
+
+class _MaxPool2d(Function):
+    """Window maxima; the gradient goes to one winner per window (the first, in
+    row-major window order, among equal maxima)."""
+
+    def __init__(self, pool_size, strides, padding):
+        self.options = pool_size, strides, padding
+
+    def forward(self, x):
+        self.g = _pool_geometry("max_pool2d", x, *self.options)
+        self.x_shape = x.shape
+        y, self.argmax = max_pool_forward(x, self.g)
+        return y
+
+    def backward(self, gy):
+        # dL/dx[winner of window] += gy[window]; every other cell gets 0
+        return max_pool_backward(gy, self.argmax, self.x_shape, self.g)
+
+
+class _AvgPool2d(Function):
+    """Window means over the non-padding cells (Keras/TensorFlow "same")."""
+
+    def __init__(self, pool_size, strides, padding):
+        self.options = pool_size, strides, padding
+
+    def forward(self, x):
+        self.g = _pool_geometry("avg_pool2d", x, *self.options)
+        self.x_shape = x.shape
+        return avg_pool_forward(x, self.g)
+
+    def backward(self, gy):
+        # dL/dx[cell] = sum over the windows containing it of gy / count(window)
+        return avg_pool_backward(gy, self.x_shape, self.g)
+
+
+class _Upsample2d(Function):
+    """Nearest-neighbour upsampling: every pixel becomes an sh x sw block."""
+
+    def __init__(self, size):
+        self.size = size
+
+    def forward(self, x):
+        _check_image("upsample2d", x)
+        self.sh, self.sw = pair(self.size, "size", "upsample2d")
+        N, H, W, C = x.shape
+        blocks = np.broadcast_to(x[:, :, None, :, None], (N, H, self.sh, W, self.sw, C))
+        return blocks.reshape(N, H * self.sh, W * self.sw, C)
+
+    def backward(self, gy):
+        # each input pixel was copied into sh*sw outputs: sum their gradients
+        N, OH, OW, C = gy.shape
+        blocks = gy.reshape(N, OH // self.sh, self.sh, OW // self.sw, self.sw, C)
+        return blocks.sum(axis=(2, 4))
+
+
+def max_pool2d(x, pool_size, strides=None, padding="valid") -> Tensor:
+    """2-D max pooling of NHWC images (Keras MaxPooling2D semantics).
+
+    Args:
+        x: input (N, H, W, C).
+        pool_size: int or (ph, pw).
+        strides: int, pair, or None for ``pool_size`` (non-overlapping windows).
+            Smaller strides give overlapping windows.
+        padding: "valid" (drop partial windows) or "same" (TensorFlow padding;
+            padded cells never win).
+
+    Shape:
+        x: (N, H, W, C) -> (N, OH, OW, C), OH = floor((H - ph)/sh) + 1 ("valid")
+        or ceil(H/sh) ("same").
+
+    Example:
+        >>> import numpy as np, numnet.functional as F
+        >>> x = np.array([[1.0, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]])
+        >>> F.max_pool2d(x.reshape(1, 4, 4, 1), 2).numpy()[0, :, :, 0]
+        array([[9., 2.],
+               [6., 3.]])
+    """
+    return _MaxPool2d(pool_size, strides, padding)(x)
+
+
+def avg_pool2d(x, pool_size, strides=None, padding="valid") -> Tensor:
+    """2-D average pooling of NHWC images (Keras AveragePooling2D semantics).
+
+    With "same" padding each window averages only its cells inside the image, as
+    Keras/TensorFlow do (the padding is not counted as zeros).
+
+    Args:
+        x: input (N, H, W, C).
+        pool_size, strides, padding: as in :func:`max_pool2d`.
+
+    Shape:
+        x: (N, H, W, C) -> (N, OH, OW, C)
+    """
+    return _AvgPool2d(pool_size, strides, padding)(x)
+
+
+def global_avg_pool2d(x) -> Tensor:
+    """Mean over the spatial axes (Keras GlobalAveragePooling2D).
+
+    Shape:
+        x: (N, H, W, C) -> (N, C)
+    """
+    _check_image("global_avg_pool2d", x, dtype=False)
+    return _mean(x, axis=(1, 2))
+
+
+def global_max_pool2d(x) -> Tensor:
+    """Maximum over the spatial axes (Keras GlobalMaxPooling2D); the gradient goes
+    to one (the first) maximal pixel per image and channel.
+
+    Shape:
+        x: (N, H, W, C) -> (N, C)
+    """
+    _check_image("global_max_pool2d", x, dtype=False)
+    return _max(x, axis=(1, 2))
+
+
+def upsample2d(x, size=(2, 2)) -> Tensor:
+    """Nearest-neighbour upsampling (Keras UpSampling2D): repeat rows and columns.
+
+    Args:
+        x: input (N, H, W, C).
+        size: int or (sh, sw) repetitions.
+
+    Shape:
+        x: (N, H, W, C) -> (N, H*sh, W*sw, C)
+    """
+    return _Upsample2d(size)(x)
