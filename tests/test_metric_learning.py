@@ -178,3 +178,27 @@ def test_bad_arguments():
         triplet_loss(x, x, np.zeros((3, 2)))
     with pytest.raises(ValueError, match="same D"):
         pairwise_distances(x, np.zeros((2, 3)))
+
+
+def test_losses_wrappers_and_registry(rng):
+    from numnet import losses
+
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    x = rng.normal(size=(6, 3))
+    loss = losses.get("triplet_loss")
+    assert isinstance(loss, losses.TripletLoss) and loss.mining == "semi-hard"
+    expected = batch_triplet_loss(labels, x, 0.2, "semi-hard").data
+    np.testing.assert_allclose(loss(labels.reshape(-1, 1), x).data, expected)
+    hard = losses.triplet_loss(labels, x, margin=1.0, mining="hard")
+    np.testing.assert_allclose(
+        hard.data, batch_triplet_loss(labels, x, 1.0, "hard").data
+    )
+    clone = losses.get(losses.serialize(losses.TripletLoss(0.5, "all", squared=False)))
+    assert (clone.margin, clone.mining, clone.squared) == (0.5, "all", False)
+    assert numnet.gradcheck(lambda e: losses.TripletLoss(1.0, "all")(labels, e), [x])
+    with pytest.raises(
+        ValueError, match="TripletLoss: invalid value for argument 'mining'"
+    ):
+        losses.TripletLoss(mining="random")
+    with pytest.raises(ValueError, match="sample_weight"):
+        loss(labels, x, sample_weight=np.ones(6))

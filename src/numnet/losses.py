@@ -422,3 +422,56 @@ def get(identifier):
         f"invalid value for argument 'loss'. Expected one of {sorted(_ALIASES)}, a "
         f"Loss object or a function(y_true, y_pred). Received: loss={identifier!r}"
     )
+
+
+class TripletLoss(Loss):
+    """Triplet loss with in-batch mining: ``y_true`` labels, ``y_pred`` embeddings.
+
+    The anchor/positive/negative triplets are mined inside each batch from the
+    labels (see ``numnet.functional.batch_triplet_loss``), so a plain embedding
+    network trains with ``model.compile(loss=TripletLoss(margin=0.2))``. Like
+    TensorFlow-Addons' ``TripletSemiHardLoss``, the loss is one scalar per batch;
+    shuffle so that each batch holds several items of several classes.
+
+    Args:
+        margin: alpha in max(d(a, p) - d(a, n) + alpha, 0).
+        mining: "semi-hard" (FaceNet, default), "hard" (batch-hard) or "all".
+        squared: squared Euclidean distances (the course's form) or plain ones.
+        name, reduction: as for every :class:`Loss` (the value is already a mean).
+    """
+
+    default_name = "triplet_loss"
+
+    def __init__(self, margin=0.2, mining="semi-hard", squared=True, name=None,
+                 reduction="sum_over_batch_size"):  # fmt: skip
+        super().__init__(name, reduction)
+        F.metric_learning.check_triplet_options(type(self).__name__, margin, mining)
+        self.margin, self.mining, self.squared = float(margin), mining, bool(squared)
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        if sample_weight is not None:
+            raise ValueError(
+                f"{type(self).__name__}: sample_weight is not supported (the loss "
+                f"couples the samples of a batch). Received: sample_weight"
+            )
+        return super().__call__(y_true, y_pred)
+
+    def call(self, y_true, y_pred: Tensor) -> Tensor:
+        labels = np.asarray(getattr(y_true, "data", y_true)).reshape(-1)
+        return F.batch_triplet_loss(
+            labels, y_pred, self.margin, self.mining, squared=self.squared
+        )
+
+    def get_config(self) -> dict:
+        """The constructor arguments."""
+        config = {"margin": self.margin, "mining": self.mining}
+        return {**super().get_config(), **config, "squared": self.squared}
+
+
+def triplet_loss(y_true, y_pred, margin=0.2, mining="semi-hard") -> Tensor:
+    """Batch triplet loss of labelled embeddings (function form of TripletLoss)."""
+    return TripletLoss(margin, mining).call(y_true, _y_pred(y_pred))
+
+
+_CLASSES["TripletLoss"] = TripletLoss
+_ALIASES.update(triplet_loss=TripletLoss, triplet_semihard_loss=TripletLoss)

@@ -137,7 +137,7 @@ def mine_triplets(labels, distances, mining: str = "semi-hard"):
         Three int arrays (anchor, positive, negative) of equal length. Anchors
         without a positive or without a negative yield no triplet.
     """
-    _check_mining(mining)
+    _check_mining(mining, "mine_triplets")
     d = distances.data if isinstance(distances, Tensor) else np.asarray(distances)
     pos, neg = triplet_masks(labels)
     if d.shape != pos.shape:
@@ -216,10 +216,16 @@ def _batch_all(d: Tensor, labels: np.ndarray, margin: float) -> Tensor:
     return sum(losses) * (1.0 / max(active, 1))
 
 
-def _check_mining(mining) -> None:
+def check_triplet_options(owner: str, margin, mining) -> None:
+    """Validate ``margin`` (a float >= 0) and ``mining``; errors name ``owner``."""
+    _check_margin(owner, margin)
+    _check_mining(mining, owner)
+
+
+def _check_mining(mining, owner: str = "batch_triplet_loss") -> None:
     if mining not in MINING_STRATEGIES:
         raise ValueError(
-            f"invalid value for argument 'mining'. Expected one of "
+            f"{owner}: invalid value for argument 'mining'. Expected one of "
             f"{list(MINING_STRATEGIES)}. Received: mining={mining!r}"
         )
 
