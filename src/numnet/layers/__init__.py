@@ -7,6 +7,12 @@ autograd, ``training`` switches Dropout/BatchNorm behaviour, and
 """
 
 from numnet.layers.base import Layer
+from numnet.layers.conv import (
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+)
 from numnet.layers.core import (
     Activation,
     Dense,
@@ -29,10 +35,28 @@ from numnet.layers.merge import (
     Subtract,
 )
 from numnet.layers.normalization import BatchNormalization, LayerNormalization
+from numnet.layers.pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling2D,
+)
 from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
+from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from numnet.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
+    "AveragePooling2D",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Cropping2D",
+    "DepthwiseConv2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "MaxPooling2D",
+    "SeparableConv2D",
+    "UpSampling2D",
+    "ZeroPadding2D",
     "Activation",
     "Add",
     "Average",
