@@ -100,7 +100,7 @@ class Layer:
         init = initializers.get(initializer)
         value = np.asarray(init(tuple(shape), dtype=self.dtype), dtype=self.dtype)
         if trainable:
-            weight = Parameter(value, name=f"{self.name}/{name}")
+            weight = Parameter(value, name=f"{self.name}/{name}", dtype=self.dtype)
             weight.requires_grad = self._trainable
         else:
             weight = Tensor._from_op(value)
