@@ -147,8 +147,14 @@ def test_reduce_lr_on_plateau_with_cooldown_and_min_lr():
     # reaches 0 in epoch 3, which already counts again, as in Keras), reduce at 3
     # (0.03 = min_lr), then it stays at min_lr
     assert [round(entry["learning_rate"], 6) for entry in logs] == [
-        0.1, 0.1, 0.05, 0.05, 0.03, 0.03, 0.03,
-    ]  # fmt: skip
+        0.1,
+        0.1,
+        0.05,
+        0.05,
+        0.03,
+        0.03,
+        0.03,
+    ]
     assert model.optimizer.learning_rate == pytest.approx(0.03)
 
 
@@ -188,15 +194,17 @@ def test_model_checkpoint_every_epoch_and_best_only():
     cb = callbacks.ModelCheckpoint("m-{epoch:02d}-{val_loss:.1f}.npz")
     model, _, _ = run([cb], [0.5, 0.7])
     assert model.saved == [("model", "m-01-0.5.npz"), ("model", "m-02-0.7.npz")]
-    cb = callbacks.ModelCheckpoint("best.npz", save_best_only=True,
-                                   save_weights_only=True)  # fmt: skip
+    cb = callbacks.ModelCheckpoint(
+        "best.npz", save_best_only=True, save_weights_only=True
+    )
     model, _, _ = run([cb], [0.5, 0.7, 0.4, 0.4])
     assert model.saved == [("weights", "best.npz")] * 2 and cb.best == 0.4
 
 
 def test_model_checkpoint_threshold_and_bad_placeholder():
-    cb = callbacks.ModelCheckpoint("b.npz", save_best_only=True,
-                                   initial_value_threshold=0.45)  # fmt: skip
+    cb = callbacks.ModelCheckpoint(
+        "b.npz", save_best_only=True, initial_value_threshold=0.45
+    )
     model, _, _ = run([cb], [0.5, 0.4])
     assert model.saved == [("model", "b.npz")]
     cb = callbacks.ModelCheckpoint("m-{val_acc}.npz")
@@ -224,8 +232,10 @@ def test_csv_logger_marks_missing_keys(tmp_path):
     cb_list.on_epoch_end(1, {"loss": 0.5})
     cb_list.on_train_end()
     assert path.read_text().splitlines() == [
-        "epoch;loss;val_loss", "0;1.0;2.0", "1;0.5;NA",
-    ]  # fmt: skip
+        "epoch;loss;val_loss",
+        "0;1.0;2.0",
+        "1;0.5;NA",
+    ]
 
 
 def test_terminate_on_nan_stops_after_the_batch(capsys):

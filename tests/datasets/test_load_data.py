@@ -128,9 +128,10 @@ def test_download_into_cache_with_checksum(isolated, monkeypatch, rng, kind):
 def test_second_mirror_is_tried(isolated, monkeypatch, rng):
     url, checksums, arrays = _mirror(isolated, rng, "idx")
     spec = dataclasses.replace(
-        fashion_mnist.SPEC, mirrors=fashion_mnist.SPEC.mirrors + (url,),
+        fashion_mnist.SPEC,
+        mirrors=fashion_mnist.SPEC.mirrors + (url,),
         checksums=checksums,
-    )  # fmt: skip
+    )
     monkeypatch.setattr(fashion_mnist, "SPEC", spec)
     _check(fashion_mnist.load_data(), arrays)
 

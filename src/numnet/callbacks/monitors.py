@@ -88,9 +88,17 @@ class EarlyStopping(_Monitor):
         best: the best value seen; ``best_epoch`` its epoch.
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0,
-                 mode="auto", baseline=None, restore_best_weights=False,
-                 start_from_epoch=0):  # fmt: skip
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0.0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__(monitor, mode, min_delta)
         if not isinstance(patience, int) or patience < 0:
             raise ValueError(
@@ -155,8 +163,17 @@ class ReduceLROnPlateau(_Monitor):
         min_lr: lower bound of the learning rate.
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0,
-                 mode="auto", min_delta=1e-4, cooldown=0, min_lr=0.0):  # fmt: skip
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
         super().__init__(monitor, mode, min_delta)
         if not 0 < factor < 1:
             raise ValueError(
@@ -218,9 +235,16 @@ class ModelCheckpoint(_Monitor):
         best: the best monitored value so far.
     """
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto",
-                 initial_value_threshold=None):  # fmt: skip
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        initial_value_threshold=None,
+    ):
         super().__init__(monitor, mode)
         self.filepath = str(filepath)
         self.verbose = verbose

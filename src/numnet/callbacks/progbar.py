@@ -71,8 +71,9 @@ class Progbar:
         interval: minimum seconds between redraws (default: by stream kind).
     """
 
-    def __init__(self, target, width=30, verbose=1, unit_name="step", stream=None,
-                 interval=None):  # fmt: skip
+    def __init__(
+        self, target, width=30, verbose=1, unit_name="step", stream=None, interval=None
+    ):
         self.target = target
         self.width = width
         self.verbose = verbose
@@ -176,8 +177,9 @@ class ProgbarLogger(Callback):
 
     def _new_bar(self, steps, unit="step"):
         self._seen = 0
-        self.progbar = Progbar(steps, verbose=self.verbose, unit_name=unit,
-                               stream=self.stream)  # fmt: skip
+        self.progbar = Progbar(
+            steps, verbose=self.verbose, unit_name=unit, stream=self.stream
+        )
 
     def on_train_begin(self, logs=None):
         self._in_fit = True

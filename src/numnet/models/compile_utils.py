@@ -23,9 +23,14 @@ def _names_for_outputs(model, n: int) -> list[str]:
     return [f"output_{i + 1}" for i in range(n)]
 
 
+def _is_per_output(spec) -> bool:
+    # {"class_name": ..., "config": ...} is one serialized object, not a mapping
+    return isinstance(spec, dict) and "class_name" not in spec
+
+
 def _per_output(owner: str, spec, names: list[str], argument: str) -> list:
     """Spread a single/list/dict spec over the outputs."""
-    if isinstance(spec, dict):
+    if _is_per_output(spec):
         unknown = sorted(set(spec) - set(names))
         if unknown:
             raise ValueError(
@@ -95,9 +100,11 @@ class Compiled:
         self.names: list[str] = []
 
     def _check_metrics(self, metrics) -> None:
-        items = metrics.values() if isinstance(metrics, dict) else (
-            metrics if isinstance(metrics, (list, tuple)) else [metrics]
-        )  # fmt: skip
+        items = (
+            metrics.values()
+            if _is_per_output(metrics)
+            else (metrics if isinstance(metrics, (list, tuple)) else [metrics])
+        )
         for item in items:
             if isinstance(item, (list, tuple)):
                 self._check_metrics(item)
@@ -105,9 +112,11 @@ class Compiled:
                 _resolve_metric(self.owner, item, None)  # lists the valid names
 
     def _check_loss(self, loss) -> None:
-        items = loss.values() if isinstance(loss, dict) else (
-            loss if isinstance(loss, (list, tuple)) else [loss]
-        )  # fmt: skip
+        items = (
+            loss.values()
+            if _is_per_output(loss)
+            else (loss if isinstance(loss, (list, tuple)) else [loss])
+        )
         for item in items:
             if item is not None:
                 losses_module.get(item)  # raises, listing the valid names
@@ -122,10 +131,13 @@ class Compiled:
             raise ValueError(f"{self.owner}: no loss to optimize (loss=None)")
         weights = self.loss_weights_spec
         self.weights = (
-            [1.0] * n if weights is None
-            else [1.0 if w is None else float(w)
-                  for w in _per_output(self.owner, weights, self.names, "loss_weights")]
-        )  # fmt: skip
+            [1.0] * n
+            if weights is None
+            else [
+                1.0 if w is None else float(w)
+                for w in _per_output(self.owner, weights, self.names, "loss_weights")
+            ]
+        )
         metric_specs = self._metric_specs(n)
         self.trackers = []
         for i, specs_i in enumerate(metric_specs):
@@ -143,7 +155,7 @@ class Compiled:
         spec = self.metrics_spec
         if spec is None:
             return [[] for _ in range(n)]
-        if isinstance(spec, dict):
+        if _is_per_output(spec):
             per = _per_output(self.owner, spec, self.names, "metrics")
             return [m if isinstance(m, (list, tuple)) else [m] for m in per]
         if (
@@ -151,8 +163,10 @@ class Compiled:
             and isinstance(spec, (list, tuple))
             and all(isinstance(m, (list, tuple)) or m is None for m in spec)
         ):
-            return [list(m or []) for m in _per_output(
-                self.owner, spec, self.names, "metrics")]  # fmt: skip
+            return [
+                list(m or [])
+                for m in _per_output(self.owner, spec, self.names, "metrics")
+            ]
         spec = list(spec) if isinstance(spec, (list, tuple)) else [spec]
         return [spec for _ in range(n)]
 
@@ -203,8 +217,10 @@ def _metrics_module():
 def _serialize_nest(spec, module):
     if spec is None or isinstance(spec, (str, int, float)):
         return spec
-    if isinstance(spec, dict):
+    if _is_per_output(spec):
         return {k: _serialize_nest(v, module) for k, v in spec.items()}
+    if isinstance(spec, dict):
+        return spec
     if isinstance(spec, (list, tuple)):
         return [_serialize_nest(v, module) for v in spec]
     return module.serialize(spec)

@@ -93,8 +93,16 @@ def _num_samples(owner: str, x, y, sample_weight) -> int:
 class ArrayBatches:
     """Batches of in-memory arrays; reshuffled at each ``epoch_iterator()``."""
 
-    def __init__(self, owner, x, y=None, sample_weight=None, batch_size=32,
-                 shuffle=False, steps=None):  # fmt: skip
+    def __init__(
+        self,
+        owner,
+        x,
+        y=None,
+        sample_weight=None,
+        batch_size=32,
+        shuffle=False,
+        steps=None,
+    ):
         self.x = map_structure(_as_array, x)
         self.y = map_structure(_as_array, y)
         self.sample_weight = map_structure(_as_array, sample_weight)
@@ -189,8 +197,16 @@ class IterableBatches:
         return item, None, None
 
 
-def make_batches(owner, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
-                 steps=None, needs_y=True):  # fmt: skip
+def make_batches(
+    owner,
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    shuffle=False,
+    steps=None,
+    needs_y=True,
+):
     """Choose the adapter for ``x``; see the module docstring.
 
     Raises:
@@ -211,7 +227,8 @@ def make_batches(owner, x, y=None, sample_weight=None, batch_size=None, shuffle=
             f"{owner}: y is required with array inputs (or pass a DataLoader or a "
             f"generator of (x, y) batches as x)"
         )
-    return ArrayBatches(owner, x, y, sample_weight, batch_size or 32, shuffle, steps)
+    size = 32 if batch_size is None else batch_size
+    return ArrayBatches(owner, x, y, sample_weight, size, shuffle, steps)
 
 
 def split_validation(owner: str, x, y, sample_weight, validation_split: float):

@@ -104,8 +104,9 @@ class Model(Layer):
             f"call(self, x, training=False)"
         )
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None,
-                loss_weights=None) -> None:  # fmt: skip
+    def compile(
+        self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None
+    ) -> None:
         """Configure training.
 
         Args:
@@ -139,11 +140,24 @@ class Model(Layer):
             )
         return self.compiled
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
-            callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
-            class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None):  # fmt: skip
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+    ):
         """Train for ``epochs`` epochs; return the :class:`History`.
 
         Args:
@@ -181,9 +195,17 @@ class Model(Layer):
         self._require_compiled("fit")
         return training.fit(self, **{k: v for k, v in locals().items() if k != "self"})
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
-                 sample_weight=None, steps=None, callbacks=None,
-                 return_dict=False):  # fmt: skip
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """Loss and metrics on the given data, in inference mode.
 
         Returns:
@@ -214,8 +236,9 @@ class Model(Layer):
         """
         return training.predict(self, x, batch_size, verbose, steps, callbacks)
 
-    def train_on_batch(self, x, y, sample_weight=None, class_weight=None,
-                       return_dict=False):  # fmt: skip
+    def train_on_batch(
+        self, x, y, sample_weight=None, class_weight=None, return_dict=False
+    ):
         """One training step on one batch; returns the loss (and metrics).
 
         Metrics are those of this batch alone.
@@ -228,6 +251,7 @@ class Model(Layer):
         self._regularized_cache = bool(self._all_regularized())
         with training.train_mode(self):
             logs = training.train_step(self, x, y, sample_weight, self._params())
+        logs.update(compiled.metric_results())
         return logs if return_dict else _collapse(logs)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
@@ -238,6 +262,7 @@ class Model(Layer):
         self._regularized_cache = bool(self._all_regularized())
         with no_grad(), inference_mode(self):
             logs = training.test_step(self, x, y, sample_weight)
+        logs.update(compiled.metric_results())
         return logs if return_dict else _collapse(logs)
 
     def predict_on_batch(self, x):

@@ -64,9 +64,16 @@ def deserialize_layer(spec, custom_objects: dict | None = None) -> Layer:
         )
     cls = layer_class(spec.get("class_name"), custom_objects)
     config = spec.get("config", {})
-    if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(config, custom_objects=custom_objects)
-    return cls.from_config(config)
+    try:
+        if "custom_objects" in inspect.signature(cls.from_config).parameters:
+            return cls.from_config(config, custom_objects=custom_objects)
+        return cls.from_config(config)
+    except TypeError as exc:
+        raise ValueError(
+            f"could not recreate {cls.__name__} from its config {config!r}: {exc}. "
+            f"A subclass whose __init__ takes other arguments must implement "
+            f"get_config() and from_config()."
+        ) from exc
 
 
 def serialize_layer(layer: Layer) -> dict:

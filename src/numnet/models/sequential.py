@@ -136,7 +136,7 @@ class Sequential(Model):
                 None
                 if self._build_input_shape is None
                 else list(self._build_input_shape)
-            ),  # fmt: skip
+            ),
         }
 
     @classmethod

@@ -171,9 +171,24 @@ def class_weights(model, class_weight, y):
     return da.class_weight_to_sample_weight(model.name, class_weight, targets[0])
 
 
-def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split,
-        validation_data, shuffle, class_weight, sample_weight, initial_epoch,
-        steps_per_epoch, validation_steps, validation_batch_size):  # fmt: skip
+def fit(
+    model,
+    x,
+    y,
+    batch_size,
+    epochs,
+    verbose,
+    callbacks,
+    validation_split,
+    validation_data,
+    shuffle,
+    class_weight,
+    sample_weight,
+    initial_epoch,
+    steps_per_epoch,
+    validation_steps,
+    validation_batch_size,
+):
     """See :meth:`Model.fit`."""
     owner = f"{model.name}.fit"
     if validation_split and validation_data is None:
@@ -184,13 +199,21 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split,
         if da.is_batch_source(x):
             raise ValueError(f"{owner}: class_weight needs array inputs")
         sample_weight = class_weights(model, class_weight, y)
-    data = da.make_batches(owner, x, y, sample_weight, batch_size, shuffle,
-                           steps_per_epoch)  # fmt: skip
+    data = da.make_batches(
+        owner, x, y, sample_weight, batch_size, shuffle, steps_per_epoch
+    )
     val = None
     if validation_data is not None:
         vx, vy, vsw = da.unpack_validation(owner, validation_data)
-        val = da.make_batches(owner, vx, vy, vsw, validation_batch_size or batch_size,
-                              False, validation_steps)  # fmt: skip
+        val = da.make_batches(
+            owner,
+            vx,
+            vy,
+            vsw,
+            validation_batch_size or batch_size,
+            False,
+            validation_steps,
+        )
     verbose = resolve_verbose(verbose)
     history = callbacks_module.History()
     cbs = _callback_list(model, callbacks, history, verbose, epochs, data.steps)
@@ -218,9 +241,12 @@ def _callback_list(model, callbacks, history, verbose, epochs, steps):
     user = list(callbacks or [])
     extra = [callbacks_module.ProgbarLogger()] if verbose else []
     return callbacks_module.CallbackList(
-        user + [history] + extra, model=model, epochs=epochs, steps=steps,
+        user + [history] + extra,
+        model=model,
+        epochs=epochs,
+        steps=steps,
         verbose=verbose,
-    )  # fmt: skip
+    )
 
 
 def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
@@ -285,8 +311,9 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
 def predict(model, x, batch_size, verbose, steps, callbacks):
     """See :meth:`Model.predict`."""
     owner = f"{model.name}.predict"
-    data = da.make_batches(owner, x, None, None, batch_size, False, steps,
-                           needs_y=False)  # fmt: skip
+    data = da.make_batches(
+        owner, x, None, None, batch_size, False, steps, needs_y=False
+    )
     verbose = resolve_verbose(verbose)
     extra = [callbacks_module.ProgbarLogger()] if verbose == 1 else []
     cbs = callbacks_module.CallbackList(

@@ -1,0 +1,304 @@
+"""Save and load models as one ``.npz`` file: no pickle, atomic writes.
+
+File layout (a NumPy ``.npz`` zip, every entry a plain numeric array)::
+
+    __numnet__        uint8 bytes of a UTF-8 JSON document: format name and
+                      version, numnet version, date, the model class and config
+                      (data only), its build shape, the compile config, and the
+                      names and shapes of the weights
+    weights/0000 ...  the weights, in ``model.get_weights()`` order
+    optimizer/iterations, optimizer/<i>/<slot>
+                      the optimizer state (``include_optimizer=True``), slots
+                      keyed by the index of the parameter in
+                      ``model.trainable_weights``
+
+Loading uses ``np.load(allow_pickle=False)``; the config is resolved through an
+allowlist of numnet's own layer and model classes (plus ``custom_objects``), so
+a crafted file can neither unpickle objects nor name arbitrary functions.
+Writing goes to a temporary file in the destination directory, which is
+flushed, fsynced and renamed over the destination with ``os.replace``; on any
+error or interruption the temporary file is removed and the previous file is
+left untouched.
+
+Example:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from numnet import layers, models
+    >>> model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> model.save(path)
+    >>> clone = models.load_model(path)
+    >>> x = np.ones((1, 3), np.float32)
+    >>> bool((clone.predict(x, verbose=0) == model.predict(x, verbose=0)).all())
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+
+import numpy as np
+
+FORMAT = "numnet.model"
+FORMAT_VERSION = 1
+_META = "__numnet__"
+
+
+class SaveFormatError(ValueError):
+    """A file that is not a valid numnet save (foreign, truncated or crafted)."""
+
+
+def atomic_write(path, write) -> None:
+    """Call ``write(file)`` on a temporary file, then rename it to ``path``.
+
+    The temporary file lives in the destination directory (so the rename is
+    atomic), is flushed and fsynced before ``os.replace``, and is removed if
+    anything fails, including ``KeyboardInterrupt``.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def _encode(meta: dict) -> np.ndarray:
+    return np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+
+
+def _write_npz(path, meta: dict, arrays: dict) -> None:
+    entries = {_META: _encode(meta), **arrays}
+    atomic_write(path, lambda f: np.savez(f, **entries))
+
+
+def _weights_meta(model) -> tuple[dict, dict]:
+    ordered = model._ordered_weights()
+    arrays = {f"weights/{i:04d}": w.data for i, w in enumerate(ordered)}
+    meta = {"weights": [[w.name, list(w.shape)] for w in ordered]}
+    return meta, arrays
+
+
+def _base_meta(model, kind: str) -> dict:
+    from numnet import __version__
+
+    shape = getattr(model, "_build_input_shape", None)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "numnet_version": __version__,
+        "date_saved": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "class_name": type(model).__name__,
+        "build_input_shape": _jsonable_shape(shape),
+    }
+
+
+def _jsonable_shape(shape):
+    if shape is None:
+        return None
+    if isinstance(shape, list):
+        return [_jsonable_shape(s) for s in shape]
+    return list(shape)
+
+
+def _from_json_shape(shape):
+    if shape is None:
+        return None
+    if shape and isinstance(shape[0], list):
+        return [_from_json_shape(s) for s in shape]
+    return tuple(shape)
+
+
+def save_weights(model, filepath) -> None:
+    """Write the weights of ``model`` to ``filepath`` (atomic, see module doc)."""
+    _require_built(model, "save_weights")
+    meta, arrays = _weights_meta(model)
+    _write_npz(filepath, {**_base_meta(model, "weights"), **meta}, arrays)
+
+
+def save_model(model, filepath, include_optimizer: bool = True) -> None:
+    """Write architecture, weights and (optionally) optimizer state and compile config.
+
+    Raises:
+        ValueError: when the model is not built, or its config holds values that
+            are not JSON data (e.g. a Lambda layer's function).
+    """
+    _require_built(model, "save")
+    meta = _base_meta(model, "model")
+    meta["config"] = model.get_config()
+    weights_meta, arrays = _weights_meta(model)
+    meta.update(weights_meta)
+    meta["compile_config"] = None
+    if include_optimizer and getattr(model, "compiled", None) is not None:
+        try:
+            meta["compile_config"] = model.get_compile_config()
+        except ValueError as exc:
+            warnings.warn(
+                f"{model.name}: the compile arguments cannot be saved ({exc}); the "
+                f"model is saved uncompiled, without optimizer state",
+                stacklevel=3,
+            )
+        else:
+            state = model.optimizer.get_state(model.trainable_weights)
+            arrays.update({f"optimizer/{k}": v for k, v in state.items()})
+    try:
+        json.dumps(meta)
+    except TypeError as exc:
+        raise ValueError(
+            f"{model.name}: the model config is not JSON data and cannot be saved "
+            f"({exc}); save_weights() saves the weights alone"
+        ) from None
+    _write_npz(filepath, meta, arrays)
+
+
+def _require_built(model, method: str) -> None:
+    if not model.built:
+        raise ValueError(
+            f"{model.name}.{method}: the model is not built, so it has no weights "
+            f"yet. Call it on data, build(input_shape) it, or give the first "
+            f"layer an input_shape."
+        )
+
+
+def read_file(filepath) -> tuple[dict, dict]:
+    """Read a numnet ``.npz``: return ``(metadata, {name: array})``.
+
+    Raises:
+        FileNotFoundError: when the file does not exist.
+        SaveFormatError: for a truncated, foreign or crafted file.
+    """
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+        raise SaveFormatError(
+            f"{path}: not a readable numnet save (truncated, corrupt, or a foreign "
+            f"file; object arrays are refused): {exc}"
+        ) from None
+    if _META not in arrays:
+        raise SaveFormatError(
+            f"{path}: not a numnet save: the '{_META}' metadata entry is missing "
+            f"(found entries {sorted(arrays)[:5]})"
+        )
+    try:
+        meta = json.loads(arrays.pop(_META).astype(np.uint8).tobytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SaveFormatError(f"{path}: corrupt metadata ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise SaveFormatError(f"{path}: not a numnet save (unknown format)")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise SaveFormatError(
+            f"{path}: saved with format version {meta.get('format_version')}, this "
+            f"numnet reads up to {FORMAT_VERSION}; upgrade numnet"
+        )
+    return meta, arrays
+
+
+def _load_weight_arrays(model, meta: dict, arrays: dict, path) -> None:
+    targets = model._ordered_weights()
+    saved = meta.get("weights", [])
+    if len(saved) != len(targets):
+        raise ValueError(
+            f"{path}: the file holds {len(saved)} weights, the model "
+            f"{model.name!r} has {len(targets)}; the architectures must match"
+        )
+    for i, (target, (name, _shape)) in enumerate(zip(targets, saved, strict=True)):
+        key = f"weights/{i:04d}"
+        if key not in arrays:
+            raise SaveFormatError(f"{path}: missing weight entry {key} ({name})")
+        value = arrays[key]
+        if value.shape != target.shape:
+            raise ValueError(
+                f"{path}: weight {name!r} has shape {value.shape}, but the model's "
+                f"{target.name!r} must match shape {target.shape}"
+            )
+        target.data[...] = value
+
+
+def load_weights(model, filepath) -> None:
+    """Load weights saved by ``save_weights`` or ``save`` into ``model``.
+
+    An unbuilt model is built from the shape recorded in the file.
+
+    Raises:
+        ValueError: when the weights do not match the model's.
+        SaveFormatError: for an unreadable file.
+    """
+    meta, arrays = read_file(filepath)
+    if not model.built:
+        shape = _from_json_shape(meta.get("build_input_shape"))
+        if shape is None:
+            raise ValueError(
+                f"{model.name}.load_weights: the model is not built and the file "
+                f"records no input shape; build the model first"
+            )
+        model.build(shape)
+    _load_weight_arrays(model, meta, arrays, os.fspath(filepath))
+
+
+def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A002
+    """Recreate a model saved by ``model.save``: architecture, weights, compile state.
+
+    Args:
+        filepath: the ``.npz`` file.
+        custom_objects: ``{"ClassName": cls}`` for your own Layer/Model classes.
+        compile: restore the optimizer (with its state), loss and metrics.
+
+    Raises:
+        SaveFormatError: for a truncated, foreign or crafted file.
+        ValueError: for a config naming a class that is not allowed.
+    """
+    from numnet.models import registry
+
+    path = os.fspath(filepath)
+    meta, arrays = read_file(path)
+    if meta.get("kind") != "model" or "config" not in meta:
+        raise SaveFormatError(
+            f"{path}: this file holds weights only (save_weights); build the model "
+            f"and call model.load_weights({path!r})"
+        )
+    spec = {"class_name": meta.get("class_name"), "config": meta["config"]}
+    model = registry.deserialize_layer(spec, custom_objects)
+    shape = _from_json_shape(meta.get("build_input_shape"))
+    if not model.built and shape is not None:
+        model.build(shape)
+    _load_weight_arrays(model, meta, arrays, path)
+    if compile and meta.get("compile_config"):
+        _restore_compile(model, meta["compile_config"], arrays)
+    return model
+
+
+def _restore_compile(model, config: dict, arrays: dict) -> None:
+    from numnet import optimizers
+
+    optimizer = optimizers.deserialize(config["optimizer"])
+    model.compile(
+        optimizer=optimizer,
+        loss=config["loss"],
+        metrics=config.get("metrics"),
+        loss_weights=config.get("loss_weights"),
+    )
+    prefix = "optimizer/"
+    state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+    if state:
+        optimizer.set_state(state, model.trainable_weights)
