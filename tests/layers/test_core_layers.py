@@ -230,3 +230,9 @@ def test_dropout_noise_shape_and_spatial_dropout():
     run_layer_test(
         lambda: layers.SpatialDropout2D(0.3), (2, 3, 3, 4), train_differs=True
     )
+
+
+def test_layer_dtype_argument_sets_the_weight_dtype():
+    layer = layers.Dense(2, dtype="float64")
+    y = layer(np.ones((1, 3)))
+    assert layer.kernel.dtype == layer.bias.dtype == y.dtype == np.float64
