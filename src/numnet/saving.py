@@ -85,6 +85,9 @@ def _encode(meta: dict) -> np.ndarray:
 
 def _write_npz(path, meta: dict, arrays: dict) -> None:
     entries = {_META: _encode(meta), **arrays}
+    if hasattr(path, "write"):  # an open binary file (e.g. BytesIO): written as is
+        np.savez(path, **entries)
+        return
     atomic_write(path, lambda f: np.savez(f, **entries))
 
 
@@ -180,15 +183,18 @@ def _require_built(model, method: str) -> None:
 def read_file(filepath) -> tuple[dict, dict]:
     """Read a numnet ``.npz``: return ``(metadata, {name: array})``.
 
+    ``filepath`` may also be an open binary file.
+
     Raises:
         FileNotFoundError: when the file does not exist.
         SaveFormatError: for a truncated, foreign or crafted file.
     """
-    path = os.fspath(filepath)
-    if not os.path.exists(path):
+    is_file = hasattr(filepath, "read")
+    path = "<file object>" if is_file else os.fspath(filepath)
+    if not is_file and not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(filepath if is_file else path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
         raise SaveFormatError(
@@ -212,6 +218,10 @@ def read_file(filepath) -> tuple[dict, dict]:
             f"numnet reads up to {FORMAT_VERSION}; upgrade numnet"
         )
     return meta, arrays
+
+
+def _label(filepath) -> str:
+    return "<file object>" if hasattr(filepath, "read") else os.fspath(filepath)
 
 
 def _load_weight_arrays(model, meta: dict, arrays: dict, path) -> None:
@@ -253,7 +263,7 @@ def load_weights(model, filepath) -> None:
                 f"records no input shape; build the model first"
             )
         model.build(shape)
-    _load_weight_arrays(model, meta, arrays, os.fspath(filepath))
+    _load_weight_arrays(model, meta, arrays, _label(filepath))
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A002
@@ -270,8 +280,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A0
     """
     from numnet.models import registry
 
-    path = os.fspath(filepath)
-    meta, arrays = read_file(path)
+    path = _label(filepath)
+    meta, arrays = read_file(filepath)
     if meta.get("kind") != "model" or "config" not in meta:
         raise SaveFormatError(
             f"{path}: this file holds weights only (save_weights); build the model "
