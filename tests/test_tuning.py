@@ -93,7 +93,7 @@ def test_markdown_table():
     lines = result.to_markdown().splitlines()
     assert (
         lines[0]
-        == "| rank | trial | lr | dropout | score | epochs | status | time (s) |"
+        == "| rank | trial | lr | dropout | score | epochs run | status | time (s) |"
     )
     assert lines[1] == "|---|---|---|---|---|---|---|---|"
     assert len(lines) == 5 and lines[2].startswith("| 1 | ")

@@ -102,14 +102,32 @@ def test_plot_feature_maps_uses_layer_outputs(rng, tmp_path):
 
 
 def test_plot_model(tmp_path):
-    net = _TinyNet()
-    rows = viz.model_rows(net)
-    assert rows[1] == ("dense", "Dense", "(None, 8)", 36 * 8 + 8) or rows[1][2:] == (
-        "(None, 8)",
-        36 * 8 + 8,
-    )
-    fig = viz.plot_model(net, path=tmp_path / "model.png")
+    rows = viz.model_rows(_TinyNet())
+    assert [r[1:] for r in rows] == [
+        ("Flatten", "(None, 36)", 0, []),
+        ("Dense", "(None, 8)", 36 * 8 + 8, []),
+        ("Dense", "(None, 3)", 8 * 3 + 3, []),
+    ]
+    fig = viz.plot_model(_TinyNet(), path=tmp_path / "model.png")
+    assert fig.axes[0].get_title() == f"tiny: {36 * 8 + 8 + 27:,} params"
     _check_png(fig, tmp_path / "model.png")
+
+
+def test_plot_model_of_sequential_and_functional_models(tmp_path):
+    from numnet.models import Model, Sequential
+
+    seq = Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(2)])
+    assert [r[2] for r in viz.model_rows(seq)] == ["(None, 4)", "(None, 2)"]
+    inputs = layers.Input(shape=(3,))
+    hidden = layers.Dense(4, name="hidden")(inputs)
+    skip = layers.Dense(4, name="skip")(inputs)
+    merged = layers.Add(name="merge")([hidden, skip])
+    graph = Model(inputs, layers.Dense(1, name="out")(merged))
+    rows = {r[0]: r for r in viz.model_rows(graph)}
+    assert rows["merge"][4] == ["hidden", "skip"]  # a branch: inputs are named
+    assert rows["merge"][2] == "(None, 4)" and rows["hidden"][4] == []
+    fig = viz.plot_model(graph, path=tmp_path / "graph.png")
+    _check_png(fig, tmp_path / "graph.png")
 
 
 def test_plot_confusion_matrix(rng, tmp_path):

@@ -174,15 +174,17 @@ class TrialReporter:
     stop), or pass :meth:`callback` to ``model.fit(callbacks=[...])``.
     """
 
-    def __init__(self, trial: Trial, objective: str, pruner: _Pruner | None):
+    def __init__(self, trial, objective, pruner, max_epochs: int | None = None):
         self.trial, self.objective, self.pruner = trial, objective, pruner
+        self.max_epochs = max_epochs  # the last epoch is never "pruned"
         self.pruned = False
 
     def report(self, value: float) -> bool:
         """Record the objective after one more epoch; True means "stop now"."""
         self.trial.curve.append(float(value))
-        if self.pruner is not None and self.pruner.should_stop(self.trial.curve):
-            self.pruned = True
+        last = self.max_epochs is not None and len(self.trial.curve) >= self.max_epochs
+        if self.pruner is not None and not last:
+            self.pruned = self.pruner.should_stop(self.trial.curve)
         return self.pruned
 
     def callback(self):
@@ -249,7 +251,7 @@ class SearchResult:
                 "trial": t.number,
                 **t.config,
                 self.objective: t.score,
-                "epochs": len(t.curve),
+                "epochs run": len(t.curve),
                 "status": t.status,
                 "time (s)": t.seconds,
             }
@@ -381,7 +383,8 @@ class RandomSearch:
         configs = sample_configs(self.space, self.n_trials, self.seed)
         for number, config in enumerate(configs):
             trial = Trial(number, config)
-            reporter = TrialReporter(trial, self.objective, pruner)
+            budget = epochs if x is not None else None
+            reporter = TrialReporter(trial, self.objective, pruner, budget)
             start = time.perf_counter()
             try:
                 if x is not None:

@@ -87,15 +87,22 @@ def layer_activations(model, x) -> list[tuple[str, np.ndarray]]:
     layers of a sequential ``model.layers`` one after the other in eval mode.
     """
     if hasattr(model, "layer_outputs"):
-        return [(name, np.asarray(a)) for name, a in model.layer_outputs(x)]
+        return [(name, _first_array(a)) for name, a in model.layer_outputs(x)]
     from numnet import no_grad
 
     outputs, h = [], x
     with no_grad():
         for layer in model.layers:
             h = layer(h, training=False)
-            outputs.append((layer.name, np.asarray(getattr(h, "data", h))))
+            outputs.append((layer.name, _first_array(h)))
     return outputs
+
+
+def _first_array(out) -> np.ndarray:
+    """The (first) output of a layer as an ndarray (multi-output layers: the first)."""
+    while isinstance(out, (list, tuple)):
+        out = out[0]
+    return np.asarray(getattr(out, "data", out))
 
 
 def _feature_images(activations: list[np.ndarray], max_channels: int) -> list:
@@ -177,29 +184,45 @@ def _sample_shape(model, input_shape):
     if input_shape is not None:
         return tuple(input_shape)
     shape = getattr(model, "input_shape", None)
-    if shape is not None:
+    if shape is not None and not isinstance(shape[0], (tuple, list)):
         return tuple(shape)[1:]  # Keras convention: includes the batch axis
     first = model.layers[0] if getattr(model, "layers", None) else None
     return getattr(first, "_input_shape", None)
 
 
-def model_rows(model, input_shape=None) -> list[tuple[str, str, str, int]]:
-    """``(name, class name, output shape, parameter count)`` for every layer."""
+def _inbound(model) -> dict[str, list[str]]:
+    """Layer name -> names of the layers feeding it (functional models only)."""
+    links: dict[str, list[str]] = {}
+    for node in getattr(model, "_nodes", []):
+        names = [t.layer.name for t in getattr(node, "inputs", [])]
+        links.setdefault(node.layer.name, []).extend(names)
+    return links
+
+
+def model_rows(model, input_shape=None) -> list[tuple[str, str, str, int, list]]:
+    """``(name, class, output shape, parameter count, inbound layers)`` per layer.
+
+    The inbound list is empty for a plain chain (each layer feeds the next).
+    """
     shapes: dict[str, str] = {}
     sample = _sample_shape(model, input_shape)
     if sample is not None:
+        shapes["__input__"] = str((None, *sample))
         zeros = np.zeros((1, *sample), dtype=np.float32)
         for name, a in layer_activations(model, zeros):
             shapes[name] = str((None, *a.shape[1:]))
-    return [
-        (
-            layer.name,
-            type(layer).__name__,
-            shapes.get(layer.name, "?"),
-            int(layer.count_params()) if layer.built else 0,
+    links, rows, previous = _inbound(model), [], None
+    for layer in model.layers:
+        kind = type(layer).__name__
+        shape = shapes.get(
+            layer.name, shapes.get("__input__", "?") if kind == "InputLayer" else "?"
         )
-        for layer in model.layers
-    ]
+        inbound = links.get(layer.name, [])
+        inbound = [] if inbound in ([], [previous]) else inbound
+        params = int(layer.count_params()) if layer.built else 0
+        rows.append((layer.name, kind, shape, params, inbound))
+        previous = layer.name
+    return rows
 
 
 def plot_model(model, path=None, input_shape=None, figsize=None):
@@ -214,8 +237,6 @@ def plot_model(model, path=None, input_shape=None, figsize=None):
     Returns:
         The matplotlib Figure.
     """
-    from matplotlib.patches import FancyBboxPatch
-
     rows = model_rows(model, input_shape)
     n = len(rows)
     fig = new_figure(*(figsize or (4.6, 0.3 + 0.75 * n)))
@@ -224,46 +245,37 @@ def plot_model(model, path=None, input_shape=None, figsize=None):
     ax.set_ylim(-0.15, n - 0.3)
     ax.invert_yaxis()
     ax.axis("off")
-    for i, (name, kind, shape, params) in enumerate(rows):
-        ax.add_patch(
-            FancyBboxPatch(
-                (0.05, i),
-                0.9,
-                0.55,
-                boxstyle="round,pad=0.02",
-                facecolor=_box_color(kind),
-                edgecolor="0.3",
-            )
-        )
-        ax.text(
-            0.5,
-            i + 0.17,
-            f"{name} ({kind})",
-            ha="center",
-            va="center",
-            fontsize=8.5,
-            weight="bold",
-        )
-        ax.text(
-            0.5,
-            i + 0.4,
-            f"{shape}   {params:,} params",
-            ha="center",
-            va="center",
-            fontsize=7.5,
-        )
+    for i, row in enumerate(rows):
+        _draw_layer_box(ax, i, *row)
         if i + 1 < n:
-            ax.annotate(
-                "",
-                xy=(0.5, i + 1 - 0.03),
-                xytext=(0.5, i + 0.58),
-                arrowprops={"arrowstyle": "->", "color": "0.3"},
-            )
-    total = sum(r[3] for r in rows)
+            arrow = {"arrowstyle": "->", "color": "0.3"}
+            ax.annotate("", (0.5, i + 0.97), (0.5, i + 0.58), arrowprops=arrow)
+    total = sum(row[3] for row in rows)
     ax.set_title(
         f"{getattr(model, 'name', type(model).__name__)}: {total:,} params", fontsize=9
     )
     return finish(fig, path)
+
+
+def _draw_layer_box(ax, i, name, kind, shape, params, inbound) -> None:
+    """Box ``i`` (top = 0): name and type, then output shape, params, inputs."""
+    from matplotlib.patches import FancyBboxPatch
+
+    box = FancyBboxPatch(
+        (0.05, i),
+        0.9,
+        0.55,
+        boxstyle="round,pad=0.02",
+        facecolor=_box_color(kind),
+        edgecolor="0.3",
+    )
+    ax.add_patch(box)
+    title = f"{name} ({kind})"
+    ax.text(0.5, i + 0.17, title, ha="center", va="center", fontsize=8.5, weight="bold")
+    detail = f"{shape}   {params:,} params"
+    if inbound:  # a functional graph: say where the inputs come from
+        detail += "   ← " + ", ".join(inbound)
+    ax.text(0.5, i + 0.4, detail, ha="center", va="center", fontsize=7.5)
 
 
 def _box_color(kind: str) -> str:
