@@ -6,6 +6,7 @@ Example:
     >>> model.compile(optimizer="sgd", loss="mse")
 """
 
+from numnet.models.functional import Functional
 from numnet.models.model import Model
 from numnet.models.sequential import Sequential
 
@@ -17,4 +18,4 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
     return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Functional", "Model", "Sequential", "load_model"]

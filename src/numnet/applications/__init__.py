@@ -1,0 +1,34 @@
+"""Architectures from the course, built from the public layers.
+
+Every constructor returns a functional ``Model`` (``models.Model(inputs,
+outputs)``); the block functions take and return symbolic tensors, so they
+compose into your own graphs:
+
+>>> from numnet import layers, models
+>>> from numnet.applications import convolutional_block, identity_block
+>>> x = layers.Input((28, 28, 16))
+>>> y = identity_block(convolutional_block(x, 32), 32)
+>>> y.shape
+(None, 14, 14, 32)
+"""
+
+from numnet.applications.classic import lenet5, vgg_small
+from numnet.applications.inception import inception_module, small_inception
+from numnet.applications.mobilenet import mobilenet_block, small_mobilenet
+from numnet.applications.resnet import (
+    convolutional_block,
+    identity_block,
+    small_resnet,
+)
+
+__all__ = [
+    "convolutional_block",
+    "identity_block",
+    "inception_module",
+    "lenet5",
+    "mobilenet_block",
+    "small_inception",
+    "small_mobilenet",
+    "small_resnet",
+    "vgg_small",
+]
