@@ -55,7 +55,9 @@ class Layer:
     Subclass it and implement ``build(input_shape)`` and ``call(x, training=False)``.
     """
 
-    def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
+    def __init__(
+        self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs
+    ):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}: unexpected keyword argument(s) "
@@ -74,8 +76,10 @@ class Layer:
     def __setattr__(self, key, value):
         if isinstance(value, Layer) and key not in ("_outer",):
             self._layers[key] = value
-        elif isinstance(value, (list, tuple)) and value and all(
-            isinstance(v, Layer) for v in value
+        elif (
+            isinstance(value, (list, tuple))
+            and value
+            and all(isinstance(v, Layer) for v in value)
         ):
             for i, v in enumerate(value):
                 self._layers[f"{key}.{i}"] = v
@@ -282,7 +286,7 @@ def _accepts_training(cls: type) -> bool:
 
 def _as_input(x, dtype):
     """Tensors pass through; float arrays are cast to the layer dtype once."""
-    if isinstance(x, Tensor) or isinstance(x, (list, tuple)):
+    if isinstance(x, Tensor) or isinstance(x, (list, tuple, dict)):
         return x
     array = np.asarray(x)
     if array.dtype.kind == "f" and array.dtype != dtype:
