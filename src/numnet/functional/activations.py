@@ -137,52 +137,92 @@ class _LogSoftmax(Function):
 
 
 def relu(x) -> Tensor:
-    """Rectified linear unit max(x, 0) (gradient 0 at 0)."""
+    """Rectified linear unit max(x, 0) (gradient 0 at 0).
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _ReLU()(x)
 
 
 def leaky_relu(x, alpha: float = 0.2) -> Tensor:
-    """x for x > 0, alpha * x otherwise (Keras default alpha 0.2)."""
+    """x for x > 0, alpha * x otherwise (Keras default alpha 0.2).
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _LeakyReLU(alpha)(x)
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, alpha * (e^x - 1) otherwise."""
+    """x for x > 0, alpha * (e^x - 1) otherwise.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _ELU(alpha)(x)
 
 
 def selu(x) -> Tensor:
-    """Scaled ELU with the self-normalizing constants of Klambauer et al."""
+    """Scaled ELU with the self-normalizing constants of Klambauer et al.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _ELU(_SELU_ALPHA, _SELU_SCALE)(x)
 
 
 def gelu(x) -> Tensor:
-    """Gaussian error linear unit x * Phi(x) (exact erf form)."""
+    """Gaussian error linear unit x * Phi(x) (exact erf form).
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _GELU()(x)
 
 
 def sigmoid(x) -> Tensor:
-    """Logistic sigmoid 1 / (1 + e^-x), stable for large |x|."""
+    """Logistic sigmoid 1 / (1 + e^-x), stable for large |x|.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Sigmoid()(x)
 
 
 def tanh(x) -> Tensor:
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Tanh()(x)
 
 
 def softplus(x) -> Tensor:
-    """log(1 + e^x), stable for large |x|."""
+    """log(1 + e^x), stable for large |x|.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Softplus()(x)
 
 
 def softmax(x, axis: int = -1) -> Tensor:
-    """e^x / sum(e^x) along ``axis``, shifted by the max so that it never overflows."""
+    """e^x / sum(e^x) along ``axis``, shifted by the max so that it never overflows.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Softmax(axis)(x)
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``; finite for logits of any size."""
+    """x - logsumexp(x) along ``axis``; finite for logits of any size.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _LogSoftmax(axis)(x)
 
 

@@ -215,32 +215,56 @@ class _AsType(Function):
 
 
 def add(a, b) -> Tensor:
-    """a + b with broadcasting."""
+    """a + b with broadcasting.
+
+    Shape:
+        a, b: broadcastable shapes -> their broadcast shape.
+    """
     return _Add()(a, b)
 
 
 def sub(a, b) -> Tensor:
-    """a - b with broadcasting."""
+    """a - b with broadcasting.
+
+    Shape:
+        a, b: broadcastable shapes -> their broadcast shape.
+    """
     return _Sub()(a, b)
 
 
 def mul(a, b) -> Tensor:
-    """a * b with broadcasting."""
+    """a * b with broadcasting.
+
+    Shape:
+        a, b: broadcastable shapes -> their broadcast shape.
+    """
     return _Mul()(a, b)
 
 
 def div(a, b) -> Tensor:
-    """a / b with broadcasting."""
+    """a / b with broadcasting.
+
+    Shape:
+        a, b: broadcastable shapes -> their broadcast shape.
+    """
     return _Div()(a, b)
 
 
 def neg(x) -> Tensor:
-    """-x."""
+    """-x.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Neg()(x)
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - the NumPy/PyTorch name
-    """a ** b; a constant Python exponent takes the cheaper scalar path."""
+    """a ** b; a constant Python exponent takes the cheaper scalar path.
+
+    Shape:
+        a, b: broadcastable shapes -> their broadcast shape.
+    """
     if isinstance(b, (int, float, np.number)) and not isinstance(b, bool):
         if isinstance(a, Tensor):
             # a Python number: NumPy keeps x's dtype (np.float64(2) would upcast)
@@ -249,39 +273,67 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the NumPy/PyTorch name
 
 
 def exp(x) -> Tensor:
-    """e ** x."""
+    """e ** x.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Exp()(x)
 
 
 def log(x) -> Tensor:
-    """Natural logarithm."""
+    """Natural logarithm.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Log()(x)
 
 
 def sqrt(x) -> Tensor:
-    """Square root."""
+    """Square root.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Sqrt()(x)
 
 
 def abs(x) -> Tensor:  # noqa: A001 - the NumPy/PyTorch name
-    """|x| (sub-gradient 0 at 0)."""
+    """|x| (sub-gradient 0 at 0).
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     return _Abs()(x)
 
 
 def clip(x, min=None, max=None) -> Tensor:  # noqa: A002
-    """Clamp x into [min, max]; either bound may be None."""
+    """Clamp x into [min, max]; either bound may be None.
+
+    Shape:
+        x: any shape -> the same shape.
+    """
     if min is None and max is None:
         raise ValueError("clip: at least one of 'min' and 'max' must be given")
     return _Clip(min, max)(x)
 
 
 def maximum(a, b) -> Tensor:
-    """Elementwise maximum (ties send the gradient to ``a``)."""
+    """Elementwise maximum (ties send the gradient to ``a``).
+
+    Shape:
+        a, b: broadcastable shapes -> their broadcast shape.
+    """
     return _Maximum()(a, b)
 
 
 def minimum(a, b) -> Tensor:
-    """Elementwise minimum (ties send the gradient to ``a``)."""
+    """Elementwise minimum (ties send the gradient to ``a``).
+
+    Shape:
+        a, b: broadcastable shapes -> their broadcast shape.
+    """
     return _Minimum()(a, b)
 
 
@@ -291,6 +343,9 @@ def where(condition, a, b) -> Tensor:
     The gradient of the branch not taken is exactly zero, but a NaN or inf
     produced *inside* that branch's own backward still propagates (0 * inf).
     Use the "safe input" idiom: ``where(x > 0, sqrt(where(x > 0, x, 1)), x)``.
+
+    Shape:
+        condition, a, b: broadcastable -> their broadcast shape.
     """
     if isinstance(condition, Tensor):
         condition = condition.data
@@ -305,6 +360,9 @@ def astype(x, dtype) -> Tensor:
 
     Raises:
         TypeError: for a dtype that is not boolean, integer or floating-point.
+
+    Shape:
+        x: any shape -> the same shape.
     """
     target = backend.check_dtype(dtype, "astype")
     if target.kind != "f":

@@ -82,7 +82,12 @@ class _Linear(Function):
 
 
 def matmul(a, b) -> Tensor:
-    """Matrix product ``a @ b``, batched over leading axes like ``np.matmul``."""
+    """Matrix product ``a @ b``, batched over leading axes like ``np.matmul``.
+
+    Shape:
+        a: (..., N, K) or (K,), b: (..., K, M) or (K,) -> (..., N, M); batch
+            axes broadcast, a 1-D operand's axis is dropped from the result, as NumPy.
+    """
     return _MatMul()(a, b)
 
 

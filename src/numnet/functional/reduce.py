@@ -131,30 +131,54 @@ class _LogSumExp(Function):
 
 
 def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis`` (int, tuple or None for all)."""
+    """Sum over ``axis`` (int, tuple or None for all).
+
+    Shape:
+        x: any shape -> x's shape without the reduced axes (kept as 1 with keepdims).
+    """
     return _Sum(axis, keepdims)(x)
 
 
 def mean(x, axis=None, keepdims: bool = False) -> Tensor:
-    """Arithmetic mean over ``axis``."""
+    """Arithmetic mean over ``axis``.
+
+    Shape:
+        x: any shape -> x's shape without the reduced axes (kept as 1 with keepdims).
+    """
     return _Mean(axis, keepdims)(x)
 
 
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over ``axis``; ``ddof=0`` is the biased estimate, as in NumPy."""
+    """Variance over ``axis``; ``ddof=0`` is the biased estimate, as in NumPy.
+
+    Shape:
+        x: any shape -> x's shape without the reduced axes (kept as 1 with keepdims).
+    """
     return _Var(axis, keepdims, ddof)(x)
 
 
 def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``; the gradient goes to one (the first) maximum."""
+    """Maximum over ``axis``; the gradient goes to one (the first) maximum.
+
+    Shape:
+        x: any shape -> x's shape without the reduced axes (kept as 1 with keepdims).
+    """
     return _MaxMin(axis, keepdims, True)(x)
 
 
 def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Minimum over ``axis``; the gradient goes to one (the first) minimum."""
+    """Minimum over ``axis``; the gradient goes to one (the first) minimum.
+
+    Shape:
+        x: any shape -> x's shape without the reduced axes (kept as 1 with keepdims).
+    """
     return _MaxMin(axis, keepdims, False)(x)
 
 
 def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))), m = max(x)."""
+    """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))), m = max(x).
+
+    Shape:
+        x: any shape -> x's shape without the reduced axes (kept as 1 with keepdims).
+    """
     return _LogSumExp(axis, keepdims)(x)

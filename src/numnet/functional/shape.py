@@ -168,28 +168,48 @@ class _Pad(Function):
 
 
 def reshape(x, shape) -> Tensor:
-    """Give x a new shape with the same number of elements (``-1`` infers one)."""
+    """Give x a new shape with the same number of elements (``-1`` infers one).
+
+    Shape:
+        x: any shape -> ``shape`` (same number of elements).
+    """
     return _Reshape(shape)(x)
 
 
 def flatten(x, start_axis: int = 0) -> Tensor:
-    """Merge the axes from ``start_axis`` on into one (``flatten(x, 1)`` per sample)."""
+    """Merge the axes from ``start_axis`` on into one (``flatten(x, 1)`` per sample).
+
+    Shape:
+        x: (d0, ..., dk) -> (d0, ..., d_{start_axis - 1}, product of the rest).
+    """
     x = as_tensor(x)
     return _Reshape(x.shape[:start_axis] + (-1,))(x)
 
 
 def transpose(x, axes=None) -> Tensor:
-    """Permute axes (reverse them when ``axes`` is None)."""
+    """Permute axes (reverse them when ``axes`` is None).
+
+    Shape:
+        x: (d0, ..., dk) -> the permuted dims (d_axes[0], ...).
+    """
     return _Transpose(axes)(x)
 
 
 def permute(x, axes) -> Tensor:
-    """Permute axes (PyTorch spelling)."""
+    """Permute axes (PyTorch spelling).
+
+    Shape:
+        x: (d0, ..., dk) -> the permuted dims (d_axes[0], ...).
+    """
     return _Transpose(axes)(x)
 
 
 def swapaxes(x, axis1: int, axis2: int) -> Tensor:
-    """Exchange two axes (``torch.transpose(x, d0, d1)``, ``np.swapaxes``)."""
+    """Exchange two axes (``torch.transpose(x, d0, d1)``, ``np.swapaxes``).
+
+    Shape:
+        x: any shape -> the same dims with axis1 and axis2 exchanged.
+    """
     x = as_tensor(x)
     axes = list(range(x.ndim))
     a, b = (
@@ -209,7 +229,11 @@ def _check_axis(name: str, axis: int, ndim: int) -> int:
 
 
 def squeeze(x, axis=None) -> Tensor:
-    """Remove axes of length one (all of them, or ``axis``)."""
+    """Remove axes of length one (all of them, or ``axis``).
+
+    Shape:
+        x: any shape -> the shape without the removed length-1 axes.
+    """
     x = as_tensor(x)
     if axis is None:
         shape = tuple(n for n in x.shape if n != 1)
@@ -227,19 +251,31 @@ def squeeze(x, axis=None) -> Tensor:
 
 
 def unsqueeze(x, axis: int) -> Tensor:
-    """Insert an axis of length one at ``axis``."""
+    """Insert an axis of length one at ``axis``.
+
+    Shape:
+        x: (d0, ..., dk) -> a 1 inserted at ``axis`` (k + 2 dims).
+    """
     x = as_tensor(x)
     axis = _check_axis("unsqueeze", axis, x.ndim + 1)
     return _Reshape(x.shape[:axis] + (1,) + x.shape[axis:])(x)
 
 
 def broadcast_to(x, shape) -> Tensor:
-    """Broadcast to ``shape``; the gradient is summed back to x's shape."""
+    """Broadcast to ``shape``; the gradient is summed back to x's shape.
+
+    Shape:
+        x: broadcastable to ``shape`` -> ``shape``.
+    """
     return _BroadcastTo(shape)(x)
 
 
 def expand(x, shape) -> Tensor:
-    """PyTorch spelling of :func:`broadcast_to`."""
+    """PyTorch spelling of :func:`broadcast_to`.
+
+    Shape:
+        x: broadcastable to ``shape`` -> ``shape``.
+    """
     return _BroadcastTo(shape)(x)
 
 
@@ -248,12 +284,19 @@ def sum_to(x, shape) -> Tensor:
 
     The differentiable twin of ``numnet.autograd.unbroadcast``, which the engine
     applies to every input gradient.
+
+    Shape:
+        x: a shape that ``shape`` broadcasts to -> ``shape``.
     """
     return _SumTo(shape)(x)
 
 
 def getitem(x, index) -> Tensor:
-    """``x[index]``: slices, ints, None, Ellipsis, boolean masks and integer arrays."""
+    """``x[index]``: slices, ints, None, Ellipsis, boolean masks and integer arrays.
+
+    Shape:
+        x: any shape -> the shape NumPy gives ``x.data[index]``.
+    """
     return _GetItem(_raw_index(index))(x)
 
 
@@ -268,14 +311,22 @@ def _raw_index(index):
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+    """Join tensors along an existing axis.
+
+    Shape:
+        tensors: equal shapes except along ``axis`` -> the sizes summed there.
+    """
     tensors = list(tensors)
     _check_join("concatenate", tensors, axis, same_axis=False)
     return _Concatenate(axis)(*tensors)
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
-    """Join tensors along a new axis."""
+    """Join tensors along a new axis.
+
+    Shape:
+        tensors: equal shapes (d0, ..., dk) -> a new axis of len(tensors) at ``axis``.
+    """
     tensors = list(tensors)
     _check_join("stack", tensors, axis, same_axis=True)
     return _Stack(axis)(*tensors)
@@ -301,12 +352,20 @@ def _check_join(name: str, tensors, axis: int, same_axis: bool) -> None:
 
 
 def split(x, indices_or_sections, axis: int = 0) -> tuple[Tensor, ...]:
-    """Split into equal sections (an int) or at indices (a list), like ``np.split``."""
+    """Split into equal sections (an int) or at indices (a list), like ``np.split``.
+
+    Shape:
+        x: any shape -> pieces with the same shape except along ``axis``.
+    """
     return _Split(indices_or_sections, axis)(x)
 
 
 def pad(x, pad_width, value: float = 0.0) -> Tensor:
-    """Constant padding; ``pad_width`` is ((before, after), ...) per axis, as NumPy."""
+    """Constant padding; ``pad_width`` is ((before, after), ...) per axis, as NumPy.
+
+    Shape:
+        x: (d0, ..., dk) -> (d0 + before0 + after0, ..., dk + beforek + afterk).
+    """
     x = as_tensor(x)
     try:
         width = np.asarray(pad_width, dtype=int) if x.ndim else np.zeros((0, 2), int)
