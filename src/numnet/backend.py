@@ -93,6 +93,8 @@ def to_array(data, dtype=None) -> np.ndarray:
     """
     if dtype is not None:
         return np.array(data, dtype=check_dtype(dtype))
+    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+        return data.astype(_default_dtype)  # one copy, not np.array + astype
     array = np.array(data)
     if array.dtype.kind == "f":
         return array.astype(_default_dtype, copy=False)

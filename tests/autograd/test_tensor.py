@@ -74,10 +74,18 @@ def test_only_floats_can_require_grad():
 
 
 def test_tensor_copies_its_data():
-    a = np.zeros(3, np.float32)
-    t = numnet.tensor(a)
-    a[0] = 1
-    assert t.data[0] == 0
+    for a in (np.zeros(3, np.float32), np.zeros(3, np.float64), np.zeros(3, int)):
+        t = numnet.tensor(a)
+        a[0] = 1
+        assert t.data[0] == 0
+
+
+def test_tensor_from_a_tensor_copies_and_leaves_the_graph():
+    x = numnet.tensor([1.0, 2.0], requires_grad=True)
+    y = numnet.tensor(x * 2)
+    assert y.creator is None and not y.requires_grad
+    np.testing.assert_array_equal(y.data, [2.0, 4.0])
+    assert numnet.tensor(x, dtype="float64").dtype == np.float64
 
 
 def test_astype_validates_and_int_casts_are_not_differentiable():
