@@ -1,0 +1,130 @@
+"""Conv, depthwise and pooling kernels against naive loops, chunking, adjoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests._kernels.strategies import geometries, naive_conv, pool_geometries
+
+from numnet._kernels import conv, depthwise, pooling
+from numnet._kernels import im2col as k
+
+
+def _conv_data(g, C, O, seed, N=2):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, g.H, g.W, C))
+    w = rng.standard_normal((g.KH, g.KW, C, O))
+    return x, w, rng.standard_normal(O), rng.standard_normal((N, g.OH, g.OW, O))
+
+
+@given(geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16))
+def test_conv_forward_matches_naive_loop(g, C, O, seed):
+    x, w, b, _ = _conv_data(g, C, O, seed)
+    y, _ = conv.conv2d_forward(x, w.reshape(-1, O), b, g)
+    np.testing.assert_allclose(y, naive_conv(x, w, b, g), rtol=1e-12, atol=1e-12)
+
+
+@given(geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16))
+def test_transpose_is_the_adjoint_of_conv(g, C, O, seed):
+    # <conv(x), u> = <x, conv_transpose(u)> with the same kernel and geometry
+    x, w, _, u = _conv_data(g, C, O, seed)
+    w2 = w.reshape(-1, O)
+    y, _ = conv.conv2d_forward(x, w2, None, g)
+    xt = conv.conv2d_transpose_forward(u, w2, None, g)
+    assert np.sum(y * u) == pytest.approx(np.sum(x * xt), rel=1e-12, abs=1e-12)
+
+
+def _all_grads(x, w, b, gy, g, keep):
+    w2 = w.reshape(-1, w.shape[3])
+    y, cols = conv.conv2d_forward(x, w2, b, g, keep_cols=keep)
+    return (y,) + conv.conv2d_backward(gy, w2, g, cols)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid", 1])
+def test_chunked_equals_unchunked(padding):
+    # a tiny budget forces one image per block and recomputed columns
+    g = k.make_geometry(9, 8, 3, stride=(1, 2), padding=padding)
+    x, w, b, gy = _conv_data(g, 3, 4, 0, N=5)
+    whole = _all_grads(x, w, b, gy, g, keep=True)
+    with k.memory_budget(g.OH * g.OW * 9 * 3 * 8):  # one image of columns
+        assert k.block_size(5, g.OH * g.OW * 27 * 8, 10**9) == 1
+        chunked = _all_grads(x, w, b, gy, g, keep=True)
+    # equal up to rounding: BLAS may block a GEMM of fewer rows differently, and
+    # dw, db are summed block by block
+    for a, c in zip(whole, chunked, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
+def test_kept_and_recomputed_columns_agree():
+    g = k.make_geometry(6, 6, 3, padding="same")
+    x, w, b, gy = _conv_data(g, 2, 3, 1, N=3)
+    kept = _all_grads(x, w, b, gy, g, keep=True)
+    recomputed = _all_grads(x, w, b, gy, g, keep=False)
+    for a, c in zip(kept, recomputed, strict=True):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_backward_skips_unneeded_gradients():
+    g = k.make_geometry(5, 5, 3)
+    x, w, b, gy = _conv_data(g, 2, 2, 2)
+    w2 = w.reshape(-1, 2)
+    _, cols = conv.conv2d_forward(x, w2, b, g, keep_cols=False)
+    dx, dw2, db = conv.conv2d_backward(gy, w2, g, cols, needs=(False, True, False))
+    assert dx is None and db is None and dw2.shape == w2.shape
+
+
+@given(geometries(), st.integers(1, 3), st.integers(1, 2), st.integers(0, 2**16))
+def test_depthwise_matches_per_channel_conv(g, C, M, seed):
+    x, w, b, _ = _conv_data(g, C, M, seed)
+    w = w[:, :, :1].repeat(C, axis=2) * np.arange(1, C + 1)[:, None]  # (KH, KW, C, M)
+    bias = np.zeros(C * M)
+    y = depthwise.depthwise_forward(x, w, bias, g)
+    for c in range(C):
+        expected = naive_conv(x[..., c : c + 1], w[:, :, c : c + 1], 0.0, g)
+        np.testing.assert_allclose(y[..., c * M : (c + 1) * M], expected, atol=1e-12)
+
+
+def naive_pool(x, g, reduce, pad_value):
+    xp = np.pad(
+        x, ((0, 0), (g.pt, g.pb), (g.pl, g.pr), (0, 0)), constant_values=pad_value
+    )
+    y = np.zeros((x.shape[0], g.OH, g.OW, x.shape[3]))
+    for oh in range(g.OH):
+        for ow in range(g.OW):
+            win = xp[:, oh * g.sh : oh * g.sh + g.KH, ow * g.sw : ow * g.sw + g.KW]
+            y[:, oh, ow] = reduce(win)
+    return y
+
+
+@given(pool_geometries(), st.integers(0, 2**16))
+def test_max_pool_matches_naive(g, seed):
+    x = np.random.default_rng(seed).standard_normal((2, g.H, g.W, 2))
+    y, _ = pooling.max_pool_forward(x, g)
+    expected = naive_pool(x, g, lambda w: w.max(axis=(1, 2)), -np.inf)
+    np.testing.assert_array_equal(y, expected)
+
+
+@given(pool_geometries(), st.integers(0, 2**16))
+def test_avg_pool_counts_only_valid_cells(g, seed):
+    x = np.random.default_rng(seed).standard_normal((2, g.H, g.W, 2))
+    sums = naive_pool(x, g, lambda w: w.sum(axis=(1, 2)), 0.0)
+    counts = naive_pool(np.ones_like(x), g, lambda w: w.sum(axis=(1, 2)), 0.0)
+    np.testing.assert_allclose(pooling.avg_pool_forward(x, g), sums / counts)
+
+
+@pytest.mark.parametrize(
+    "size, strides, padding", [(2, 2, "valid"), (3, 1, "valid"), (2, 1, "same")]
+)
+def test_max_pool_ties_have_one_deterministic_winner(size, strides, padding):
+    # all-equal windows (a ReLU's zeros): the first cell in row-major order wins
+    g = k.make_geometry(4, 4, size, strides, padding, 1, "max_pool2d")
+    x = np.zeros((1, 4, 4, 1))
+    y, argmax = pooling.max_pool_forward(x, g)
+    assert not argmax.any()
+    dx = pooling.max_pool_backward(np.ones_like(y), argmax, x.shape, g)
+    expected = np.zeros((1, 4, 4, 1))
+    np.add.at(expected, (0, g.sh * np.arange(g.OH)[:, None], g.sw * np.arange(g.OW)), 1)
+    np.testing.assert_array_equal(dx, expected)
+    assert dx.sum() == y.size  # one winner per window, no gradient lost or doubled
