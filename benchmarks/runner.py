@@ -1,0 +1,169 @@
+"""Time every registered workload, numnet against PyTorch, and print a Markdown table.
+
+Timing protocol: each side is warmed up, then numnet and PyTorch calls alternate
+(numnet first on even rounds, PyTorch first on odd ones) so that both see the same
+machine load; the table shows the median time of each side and the median of the
+per-round ratios numnet/PyTorch. On a shared machine, quote ratios, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from benchmarks.registry import Workload, discover
+
+
+@dataclass
+class Result:
+    id: str
+    name: str
+    numnet_ms: float
+    torch_ms: float | None = None
+    ratio: float | None = None
+    gflops: float | None = None
+    gemm_share: float | None = None
+    numnet_times_ms: list[float] = field(default_factory=list)
+    torch_times_ms: list[float] = field(default_factory=list)
+
+
+def _elapsed_ms(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1e3
+
+
+def gemm_gflops(n: int = 1024, repeats: int = 10) -> float:
+    """Measured float32 GEMM speed of NumPy (n x n x n, median of ``repeats``)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    times = [_elapsed_ms(lambda: a @ b) for _ in range(repeats)]
+    return 2 * n**3 / (statistics.median(times) * 1e-3) / 1e9
+
+
+def torch_module(threads: int):
+    """Return the torch module set to ``threads`` threads, or None if unavailable."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def time_workload(w: Workload, quick: bool, with_torch: bool, repeats=None) -> Result:
+    """Warm up, then alternate numnet and PyTorch calls; medians and median ratio."""
+    rounds = repeats or (w.quick_repeats if quick else w.repeats)
+    ours = w.numnet_setup()
+    theirs = w.torch_setup() if with_torch and w.torch_setup is not None else None
+    for _ in range(1 if quick else w.warmup):
+        ours()
+    for _ in range(1 if quick else w.torch_warmup):
+        if theirs is not None:
+            theirs()
+    t_ours, t_theirs = [], []
+    for i in range(rounds):
+        if theirs is not None and i % 2:
+            t_theirs.append(_elapsed_ms(theirs))
+        t_ours.append(_elapsed_ms(ours))
+        if theirs is not None and not i % 2:
+            t_theirs.append(_elapsed_ms(theirs))
+    result = Result(w.id, w.name, statistics.median(t_ours), numnet_times_ms=t_ours)
+    if theirs is not None:
+        result.torch_ms = statistics.median(t_theirs)
+        result.torch_times_ms = t_theirs
+        result.ratio = statistics.median(
+            a / b for a, b in zip(t_ours, t_theirs, strict=True)
+        )
+    return result
+
+
+def markdown_table(results: list[Result], gemm: float, with_torch: bool) -> str:
+    """The results as a Markdown table (the PyTorch columns only ``with_torch``)."""
+    head = ["workload", "numnet ms"]
+    head += ["PyTorch ms", "ratio"] if with_torch else []
+    head += ["GFLOP/s", f"% of GEMM ({gemm:.0f} GFLOP/s)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        row = [f"{r.id} {r.name}", f"{r.numnet_ms:.2f}"]
+        if with_torch:
+            row.append("-" if r.torch_ms is None else f"{r.torch_ms:.2f}")
+            row.append("-" if r.ratio is None else f"{r.ratio:.2f}x")
+        row.append("-" if r.gflops is None else f"{r.gflops:.0f}")
+        row.append("-" if r.gemm_share is None else f"{100 * r.gemm_share:.0f}%")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _machine(threads: int, torch) -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    parts = [
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        f"{threads} threads",
+        f"load {load:.2f}",
+        f"NumPy {np.__version__}",
+    ]
+    if torch is not None:
+        parts.append(f"PyTorch {torch.__version__}")
+    return "; ".join(parts)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="tiny repeats (smoke run)")
+    p.add_argument("--only", default="", help="comma-separated ids, e.g. W1,W3")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--repeats", type=int, help="timed calls per side (override)")
+    p.add_argument("--threads", type=int, default=2, help="BLAS/torch threads")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    return p.parse_args(argv)
+
+
+def select(workloads: list[Workload], only: str) -> list[Workload]:
+    """Filter by ``--only``; unknown ids are an error listing the known ones."""
+    if not only:
+        return workloads
+    wanted = [s.strip() for s in only.split(",") if s.strip()]
+    known = {w.id for w in workloads}
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise SystemExit(
+            f"benchmarks: unknown workload id(s) {unknown}; known: {sorted(known)}"
+        )
+    return [w for w in workloads if w.id in wanted]
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    workloads = select(discover(), args.only)
+    torch = None if args.no_torch else torch_module(args.threads)
+    gemm = gemm_gflops(512 if args.quick else 1024, 3 if args.quick else 10)
+    results = []
+    for w in workloads:
+        r = time_workload(w, args.quick, torch is not None, args.repeats)
+        if w.flops:
+            r.gflops = w.flops / (r.numnet_ms * 1e-3) / 1e9
+            r.gemm_share = r.gflops / gemm
+        results.append(r)
+    print(f"numnet benchmarks ({_machine(args.threads, torch)})\n")
+    print(markdown_table(results, gemm, torch is not None))
+    if args.json:
+        payload = {
+            "machine": _machine(args.threads, torch),
+            "gemm_gflops": gemm,
+            "quick": args.quick,
+            "results": [r.__dict__ for r in results],
+        }
+        with open(args.json, "w") as f:
+            json.dump(payload, f, indent=2)
+    return 0

@@ -1,0 +1,66 @@
+"""The benchmark runner works end to end (a seconds-long ``--quick`` smoke run).
+
+Speed itself is never asserted here: timings live in ``python -m benchmarks``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside src/
+
+from benchmarks import registry, runner  # noqa: E402
+
+
+def test_registry_discovers_the_conv_workloads():
+    workloads = registry.discover()
+    ids = [w.id for w in workloads]
+    assert {"W1", "W2", "W3"} <= set(ids)
+    assert len(ids) == len(set(ids))
+    for w in workloads:
+        assert callable(w.numnet_setup) and w.name
+
+
+def test_select_rejects_unknown_ids():
+    workloads = registry.discover()
+    assert [w.id for w in runner.select(workloads, "W3, W1")] == ["W1", "W3"]
+    with pytest.raises(SystemExit, match="W99"):
+        runner.select(workloads, "W1,W99")
+
+
+def test_quick_run_without_torch_prints_the_table(capsys, tmp_path):
+    out = tmp_path / "bench.json"
+    assert (
+        runner.main(["--quick", "--only", "W2,W3", "--no-torch", "--json", str(out)])
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "| workload | numnet ms |" in table and "PyTorch" not in table
+    assert "| W2 " in table and "| W3 " in table and "| W1 " not in table
+    results = json.loads(out.read_text())["results"]
+    assert [r["id"] for r in results] == ["W2", "W3"]
+    assert results[0]["gflops"] > 0 and results[1]["gflops"] is None
+
+
+def test_python_m_benchmarks_quick(tmp_path):
+    # the real entry point, with PyTorch when it is installed
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only=W3", f"--json={out}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| W3 " in done.stdout
+    payload = json.loads(out.read_text())
+    assert payload["quick"] and payload["results"][0]["numnet_ms"] > 0
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    assert "PyTorch ms" in done.stdout and payload["results"][0]["ratio"] > 0
