@@ -6,6 +6,7 @@ autograd, ``training`` switches Dropout/BatchNorm behaviour, and
 ``get_config``/``from_config`` round-trip through JSON.
 """
 
+from numnet.layers.activation import ELU, LeakyReLU, ReLU, Softmax
 from numnet.layers.base import Layer
 from numnet.layers.conv import (
     Conv2D,
@@ -46,6 +47,10 @@ from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from numnet.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
+    "ELU",
+    "LeakyReLU",
+    "ReLU",
+    "Softmax",
     "AveragePooling2D",
     "Conv2D",
     "Conv2DTranspose",

@@ -1,0 +1,135 @@
+"""Activation layers with parameters: ReLU, LeakyReLU, ELU, Softmax (Keras names).
+
+(``layers.Activation("relu")`` covers the parameter-free activations.)
+
+Example:
+    >>> import numpy as np
+    >>> from numnet import layers
+    >>> x = np.array([[-2.0, 0.5, 9.0]], np.float32)
+    >>> layers.ReLU(max_value=6.0)(x).data
+    array([[0. , 0.5, 6. ]], dtype=float32)
+    >>> layers.LeakyReLU(negative_slope=0.1)(x).data
+    array([[-0.2,  0.5,  9. ]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numnet.functional as F
+from numnet.layers import _utils as U
+from numnet.layers.base import Layer
+
+
+def _real(owner: str, name: str, value, minimum=None, allow_none=False):
+    if value is None and allow_none:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok and (minimum is None or value >= minimum):
+        return float(value)
+    bound = "" if minimum is None else f" >= {minimum}"
+    raise ValueError(
+        f"{owner}: invalid value for argument '{name}'. Expected a number{bound}"
+        f"{' or None' if allow_none else ''}. Received: {name}={value!r}"
+    )
+
+
+class ReLU(Layer):
+    """Rectified linear unit with Keras's options.
+
+    ``f(x) = max_value`` for x >= max_value, ``x`` for threshold <= x < max_value,
+    ``negative_slope * (x - threshold)`` otherwise.
+
+    Args:
+        max_value: upper bound (None: unbounded; 6.0 gives ReLU6).
+        negative_slope: slope below the threshold (0: plain ReLU).
+        threshold: where the function switches.
+
+    Shape:
+        input: any; output: the same shape.
+    """
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_value = _real("ReLU", "max_value", max_value, 0.0, allow_none=True)
+        self.negative_slope = _real("ReLU", "negative_slope", negative_slope, 0.0)
+        self.threshold = _real("ReLU", "threshold", threshold)
+
+    def call(self, x):
+        if self.negative_slope == 0 and self.threshold == 0:
+            y = F.relu(x)
+        else:
+            below = (x - self.threshold) * self.negative_slope
+            y = F.where(x.data >= self.threshold, x, below)
+        return y if self.max_value is None else F.minimum(y, self.max_value)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }
+
+
+class LeakyReLU(Layer):
+    """``x`` for x > 0, ``negative_slope * x`` otherwise (Keras default 0.3).
+
+    Shape:
+        input: any; output: the same shape.
+    """
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        super().__init__(**kwargs)
+        self.negative_slope = _real("LeakyReLU", "negative_slope", negative_slope, 0.0)
+
+    def call(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+class ELU(Layer):
+    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise.
+
+    Shape:
+        input: any; output: the same shape.
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = _real("ELU", "alpha", alpha)
+
+    def call(self, x):
+        return F.elu(x, self.alpha)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class Softmax(Layer):
+    """Softmax along ``axis``; over the last axis the output keeps its logits for
+    the cross-entropy losses' stable fused path (as ``Activation("softmax")``).
+
+    Shape:
+        input: any; output: the same shape.
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if not U._is_int(axis):
+            raise ValueError(
+                f"Softmax: invalid value for argument 'axis'. Expected an int. "
+                f"Received: axis={axis!r}"
+            )
+        self.axis = int(axis)
+
+    def call(self, x):
+        U.check_input(self, x.shape, min_ndim=max(1, -self.axis, self.axis + 1))
+        if self.axis in (-1, x.ndim - 1):
+            return U.apply_activation(F.softmax, x)
+        return F.softmax(x, axis=self.axis)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
