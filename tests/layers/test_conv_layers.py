@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.layers.helpers import run_layer_test
 
 from numnet import layers
@@ -210,3 +212,46 @@ def test_separable_conv2d(rng):
     depthwise.set_weights([dw])
     mid = depthwise(x).data
     np.testing.assert_allclose(y, naive_conv(mid, pw, bias), atol=1e-10)
+
+
+@given(
+    h=st.integers(3, 8),
+    w=st.integers(3, 8),
+    c_in=st.integers(1, 3),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 2),
+    dilation=st.integers(1, 2),
+    padding=st.sampled_from(["valid", "same"]),
+)
+def test_conv2d_output_shape_and_values_for_any_geometry(
+    h, w, c_in, kh, kw, sh, sw, dilation, padding
+):
+    if padding == "valid" and (dilation * (kh - 1) >= h or dilation * (kw - 1) >= w):
+        return  # the kernel does not fit: covered by the error test
+    rng = np.random.default_rng(h * 100 + w)
+    x = rng.normal(size=(2, h, w, c_in))
+    layer = layers.Conv2D(
+        2,
+        (kh, kw),
+        strides=(sh, sw),
+        padding=padding,
+        dilation_rate=dilation,
+        dtype="float64",
+    )
+    y = layer(x).data
+    if padding == "same":
+        expected = (2, -(-h // sh), -(-w // sw), 2)  # ceil(H / s), as Keras
+    else:
+        expected = (
+            2,
+            (h - dilation * (kh - 1) - 1) // sh + 1,
+            (w - dilation * (kw - 1) - 1) // sw + 1,
+            2,
+        )
+    assert y.shape == expected
+    if padding == "valid":
+        kernel, bias = layer.get_weights()
+        oracle = naive_conv(x, kernel, bias, (sh, sw), (dilation, dilation))
+        np.testing.assert_allclose(y, oracle, atol=1e-10)
