@@ -236,3 +236,19 @@ def test_layer_dtype_argument_sets_the_weight_dtype():
     layer = layers.Dense(2, dtype="float64")
     y = layer(np.ones((1, 3)))
     assert layer.kernel.dtype == layer.bias.dtype == y.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (lambda: layers.Dense(3), (2, 4)),
+        (lambda: layers.Conv2D(2, 3), (1, 5, 5, 1)),
+        (lambda: layers.MaxPooling2D(), (1, 4, 4, 2)),
+        (lambda: layers.BatchNormalization(), (3, 2)),
+        (lambda: layers.Activation("relu"), (3, 2)),
+    ],
+)
+def test_integer_inputs_are_cast_to_the_layer_dtype(layer, shape):
+    x = np.arange(np.prod(shape)).reshape(shape) % 7  # int64, like raw labels/pixels
+    assert layer()(x.astype(np.uint8)).dtype == np.float32
+    assert layer()(x).dtype == np.float32  # int64 must not leak float64

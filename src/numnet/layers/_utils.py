@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import constraints, initializers, regularizers
+from numnet.autograd.tensor import Tensor
 from numnet.functional.activations import ACTIVATIONS, get_activation
 from numnet.functional.activations import sigmoid as _sigmoid
 from numnet.functional.activations import softmax as _softmax
@@ -77,6 +78,14 @@ def rate_in_unit_interval(owner: str, value) -> float:
         f"{owner}: invalid value for argument 'rate'. Expected a float in [0, 1). "
         f"Received: rate={value!r}"
     )
+
+
+def float_input(layer, x):
+    """Cast integer/bool inputs (e.g. uint8 images) to the layer's dtype, as Keras
+    autocasts; float inputs pass unchanged (so no float64 leaks from int64 data)."""
+    if x.dtype.kind in "biu":
+        return Tensor._from_op(x.data.astype(layer.dtype))
+    return x
 
 
 def check_input(layer, shape, ndim=None, min_ndim=None, axes=None) -> None:

@@ -56,6 +56,7 @@ class ReLU(Layer):
         self.threshold = _real("ReLU", "threshold", threshold)
 
     def call(self, x):
+        x = U.float_input(self, x)
         if self.negative_slope == 0 and self.threshold == 0:
             y = F.relu(x)
         else:
@@ -84,6 +85,7 @@ class LeakyReLU(Layer):
         self.negative_slope = _real("LeakyReLU", "negative_slope", negative_slope, 0.0)
 
     def call(self, x):
+        x = U.float_input(self, x)
         return F.leaky_relu(x, self.negative_slope)
 
     def get_config(self) -> dict:
@@ -102,6 +104,7 @@ class ELU(Layer):
         self.alpha = _real("ELU", "alpha", alpha)
 
     def call(self, x):
+        x = U.float_input(self, x)
         return F.elu(x, self.alpha)
 
     def get_config(self) -> dict:
@@ -126,6 +129,7 @@ class Softmax(Layer):
         self.axis = int(axis)
 
     def call(self, x):
+        x = U.float_input(self, x)
         U.check_input(self, x.shape, min_ndim=max(1, -self.axis, self.axis + 1))
         if self.axis in (-1, x.ndim - 1):
             return U.apply_activation(F.softmax, x)

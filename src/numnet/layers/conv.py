@@ -156,6 +156,7 @@ class Conv2D(_Conv):
         self.built = True
 
     def call(self, x):
+        x = U.float_input(self, x)
         self._check(x.shape, self.in_channels)
         y = self._run(
             F.conv2d,
@@ -236,6 +237,7 @@ class Conv2DTranspose(Conv2D):
         self.built = True
 
     def call(self, x):
+        x = U.float_input(self, x)
         self._check(x.shape, self.in_channels)
         y = self._run(
             F.conv2d_transpose,
@@ -328,6 +330,7 @@ class DepthwiseConv2D(_Conv):
         self.built = True
 
     def call(self, x):
+        x = U.float_input(self, x)
         self._check(x.shape, self.in_channels)
         y = self._run(
             F.depthwise_conv2d,
@@ -415,6 +418,7 @@ class SeparableConv2D(DepthwiseConv2D):
         self.built = True
 
     def call(self, x):
+        x = U.float_input(self, x)
         self._check(x.shape, self.in_channels)
         y = self._run(
             F.depthwise_conv2d,

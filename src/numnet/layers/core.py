@@ -76,6 +76,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, x):
+        x = U.float_input(self, x)
         U.check_input(self, x.shape, min_ndim=2, axes={-1: self.input_dim})
         return U.apply_activation(self.activation, F.linear(x, self.kernel, self.bias))
 
@@ -102,7 +103,7 @@ class Activation(Layer):
         self.activation = U.get_activation_checked("Activation", activation)
 
     def call(self, x):
-        return U.apply_activation(self.activation, x)
+        return U.apply_activation(self.activation, U.float_input(self, x))
 
     def get_config(self) -> dict:
         return {
@@ -215,6 +216,7 @@ class Dropout(Layer):
     def call(self, x, training=False):
         if not training or self.rate == 0:
             return x
+        x = U.float_input(self, x)
         return F.dropout(
             x,
             self.rate,

@@ -164,6 +164,7 @@ class BatchNormalization(Layer):
         self.built = True
 
     def call(self, x, training=False):
+        x = U.float_input(self, x)
         U.check_input(
             self, x.shape, ndim=self._ndim, axes={self._channel_axis: self.channels}
         )
@@ -256,6 +257,7 @@ class LayerNormalization(Layer):
         self.built = True
 
     def call(self, x):
+        x = U.float_input(self, x)
         U.check_input(self, x.shape, ndim=self._ndim, axes=self._sizes)
         return F.layer_norm(
             x, self.gamma, self.beta, axis=self._axes, epsilon=self.epsilon

@@ -41,6 +41,7 @@ class _Pooling2D(Layer):
         self.data_format = U.channels_last(owner, data_format)
 
     def call(self, x):
+        x = U.float_input(self, x)
         U.check_input(self, x.shape, ndim=4)
         if self.padding == "valid" and (
             x.shape[1] < self.pool_size[0] or x.shape[2] < self.pool_size[1]
@@ -101,6 +102,7 @@ class _GlobalPooling2D(Layer):
         self.keepdims = bool(keepdims)
 
     def call(self, x):
+        x = U.float_input(self, x)
         U.check_input(self, x.shape, ndim=4)
         y = getattr(F, self._op_name)(x)
         return F.reshape(y, (y.shape[0], 1, 1, y.shape[1])) if self.keepdims else y
