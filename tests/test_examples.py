@@ -1,0 +1,57 @@
+"""Smoke runs of the Fashion-MNIST examples on a tiny subset (seconds each)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+DATA = "/usr/share/datasets/fashion-mnist"
+
+pytestmark = pytest.mark.skipif(
+    not os.path.isdir(DATA) and not os.environ.get("NUMNET_DATA"),
+    reason="Fashion-MNIST files absent (apt-get install dataset-fashion-mnist)",
+)
+
+
+def load_example(name):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return module
+
+
+@pytest.mark.parametrize(
+    "name", ["fashion_mnist_mlp", "fashion_mnist_cnn", "fashion_mnist_cnn_bn"]
+)
+def test_example_smoke_run(name, capsys, tmp_path):
+    module = load_example(name)
+    save = tmp_path / "model.npz"
+    argv = ["--epochs", "1", "--limit", "200", "--batch-size", "64", "--verbose", "2"]
+    accuracy = module.main(argv + ["--save", str(save)])
+    out = capsys.readouterr().out
+    assert 0.0 <= accuracy <= 1.0
+    assert "test accuracy" in out and "per epoch" in out and "forward" in out
+    assert "Total params" in out and "Epoch 1/1" in out
+    assert save.exists()
+
+
+def test_quickstart_runs(capsys, monkeypatch):
+    module = load_example("fashion_mnist_mlp")
+    monkeypatch.setattr(sys, "argv", ["quickstart.py", "--limit", "100"])
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        source = (EXAMPLES / "quickstart.py").read_text()
+        exec(compile(source, "quickstart.py", "exec"), {"__name__": "__main__"})
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    assert "MLP: test accuracy" in capsys.readouterr().out
+    assert module is not None
