@@ -33,6 +33,8 @@ class Workload:
             about 10 to pick its algorithm).
         repeats: timed calls of each side in a full run; ``quick_repeats`` in
             ``--quick`` mode.
+        opt_in: a heavy workload (W8 trains for minutes) that runs only when
+            named in ``--only`` or with ``--full``.
     """
 
     id: str
@@ -44,6 +46,7 @@ class Workload:
     torch_warmup: int = 10
     repeats: int = 30
     quick_repeats: int = 2
+    opt_in: bool = False  # heavy (minutes): run only with --only <id> or --full
 
 
 def _natural_key(workload: Workload):

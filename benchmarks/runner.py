@@ -126,13 +126,17 @@ def parse_args(argv):
     p.add_argument("--repeats", type=int, help="timed calls per side (override)")
     p.add_argument("--threads", type=int, default=2, help="BLAS/torch threads")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    p.add_argument("--full", action="store_true", help="also run opt-in workloads (W8)")
     return p.parse_args(argv)
 
 
-def select(workloads: list[Workload], only: str) -> list[Workload]:
-    """Filter by ``--only``; unknown ids are an error listing the known ones."""
+def select(workloads: list[Workload], only: str, full: bool = False) -> list[Workload]:
+    """Filter by ``--only``; unknown ids are an error listing the known ones.
+
+    Without ``--only``, opt-in (heavy) workloads run only with ``--full``.
+    """
     if not only:
-        return workloads
+        return [w for w in workloads if full or not w.opt_in]
     wanted = [s.strip() for s in only.split(",") if s.strip()]
     known = {w.id for w in workloads}
     unknown = [s for s in wanted if s not in known]
@@ -145,7 +149,7 @@ def select(workloads: list[Workload], only: str) -> list[Workload]:
 
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    workloads = select(discover(), args.only)
+    workloads = select(discover(), args.only, args.full)
     torch = None if args.no_torch else torch_module(args.threads)
     gemm = gemm_gflops(512 if args.quick else 1024, 3 if args.quick else 10)
     results = []

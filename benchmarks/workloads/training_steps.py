@@ -61,19 +61,29 @@ def numnet_cnn():
 def torch_mlp(torch):
     nn = torch.nn
     return nn.Sequential(
-        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+        nn.Linear(784, 512),
+        nn.ReLU(),
+        nn.Linear(512, 512),
+        nn.ReLU(),
         nn.Linear(512, 10),
-    )  # fmt: skip
+    )
 
 
 def torch_cnn(torch):
     nn = torch.nn
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Dropout(0.5),
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(1600, 128),
+        nn.ReLU(),
+        nn.Dropout(0.5),
         nn.Linear(128, 10),
-    )  # fmt: skip
+    )
 
 
 def _numnet_step(make, flat):
@@ -135,8 +145,11 @@ def _w8_numnet():
     def run():
         numnet.manual_seed(0)
         model = numnet_cnn()
-        model.compile(optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
-                      metrics=["accuracy"])  # fmt: skip
+        model.compile(
+            optimizers.Adam(1e-3),
+            "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         start = time.perf_counter()
         model.fit(x, y, batch_size=BATCH, epochs=2, verbose=0)
         _, acc = model.evaluate(xt, yt, batch_size=1000, verbose=0)
@@ -196,5 +209,16 @@ WORKLOADS = [
         _numnet_step(numnet_cnn, flat=False),
         _torch_step(torch_cnn, flat=False),
         repeats=20,
+    ),
+    Workload(
+        "W8",
+        "course CNN, 2 epochs on 60k Fashion-MNIST + test accuracy",
+        _w8_numnet,
+        _w8_torch,
+        warmup=0,
+        torch_warmup=0,
+        repeats=1,
+        quick_repeats=1,
+        opt_in=True,
     ),
 ]
