@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import numnet
-from numnet import layers, models
+from numnet import layers, losses, models, optimizers
 from numnet.layers.symbolic import SymbolicTensor
 from numnet.models.functional import Functional
 
@@ -252,3 +252,53 @@ def test_error_duplicate_layer_names():
 def test_input_starts_a_sequential_model():
     model = models.Sequential([layers.Input((4,)), layers.Dense(2)])
     assert model(np.zeros((3, 4), np.float32)).shape == (3, 2)
+
+
+def _two_task_model():
+    a, b = layers.Input((4,), name="a"), layers.Input((3,), name="b")
+    h = layers.Dense(16, activation="relu")(layers.Concatenate()([a, b]))
+    label = layers.Dense(3, name="label")(h)
+    box = layers.Dense(2, name="box")(h)
+    return models.Model([a, b], [label, box])
+
+
+def _two_task_data(rng, n=64):
+    xa = rng.normal(size=(n, 4)).astype(np.float32)
+    xb = rng.normal(size=(n, 3)).astype(np.float32)
+    labels = (xa[:, 0] > 0).astype(np.int64) + (xb[:, 0] > 0)
+    boxes = np.stack([xa[:, 1], xb[:, 1]], axis=1).astype(np.float32)
+    return xa, xb, labels, boxes
+
+
+def test_multi_output_training_with_dicts_and_loss_weights(rng):
+    model = _two_task_model()
+    model.compile(
+        optimizers.Adam(1e-2),
+        loss={"label": losses.SparseCategoricalCrossentropy(from_logits=True),
+              "box": "mse"},
+        loss_weights={"label": 1.0, "box": 3.0},
+        metrics={"label": ["accuracy"]},  # no metrics for "box"
+    )  # fmt: skip
+    xa, xb, labels, boxes = _two_task_data(rng)
+    before = model.evaluate([xa, xb], [labels, boxes], verbose=0, return_dict=True)
+    assert before["loss"] == pytest.approx(
+        before["label_loss"] + 3.0 * before["box_loss"], rel=1e-5
+    )
+    history = model.fit({"a": xa, "b": xb}, {"label": labels, "box": boxes},
+                        epochs=15, batch_size=16, verbose=0)  # fmt: skip
+    assert set(history.history) == {"loss", "label_loss", "box_loss",
+                                    "label_accuracy"}  # fmt: skip
+    after = model.evaluate([xa, xb], [labels, boxes], verbose=0, return_dict=True)
+    assert after["label_loss"] < before["label_loss"]
+    assert after["box_loss"] < before["box_loss"]
+    label_pred, box_pred = model.predict({"a": xa, "b": xb}, verbose=0)
+    assert label_pred.shape == (64, 3) and box_pred.shape == (64, 2)
+
+
+def test_multi_output_lists_of_losses_and_metrics(rng):
+    model = _two_task_model()
+    model.compile("adam", loss=["sparse_categorical_crossentropy", "mse"],
+                  loss_weights=[0.5, 2.0], metrics=[["accuracy"], ["mae"]])  # fmt: skip
+    xa, xb, labels, boxes = _two_task_data(rng, n=32)
+    logs = model.train_on_batch([xa, xb], [labels, boxes], return_dict=True)
+    assert {"label_loss", "box_loss", "label_accuracy", "box_mae"} <= set(logs)

@@ -157,7 +157,9 @@ class Compiled:
             return [[] for _ in range(n)]
         if _is_per_output(spec):
             per = _per_output(self.owner, spec, self.names, "metrics")
-            return [m if isinstance(m, (list, tuple)) else [m] for m in per]
+            # an output missing from the dict (None) simply has no metrics
+            return [list(m) if isinstance(m, (list, tuple)) else [m] if m else []
+                    for m in per]  # fmt: skip
         if (
             n > 1
             and isinstance(spec, (list, tuple))
