@@ -54,3 +54,16 @@ def test_get_config_refuses_with_the_remedy():
 def test_invalid_arguments(kwargs, argument):
     with pytest.raises(ValueError, match=f"argument '{argument}'"):
         Lambda(**kwargs)
+
+
+def test_model_with_lambda_saves_weights_but_not_architecture(tmp_path):
+    from numnet import layers, models
+
+    model = models.Sequential(
+        [layers.Dense(3, input_shape=(2,)), Lambda(lambda x: x * 2.0)]
+    )
+    with pytest.raises(LambdaNotSerializableError):
+        model.save(tmp_path / "model.npz")
+    assert not any(tmp_path.iterdir())  # nothing half-written
+    model.save_weights(tmp_path / "weights.npz")
+    assert (tmp_path / "weights.npz").exists()
