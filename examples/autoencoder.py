@@ -7,7 +7,7 @@ noise. Three models:
 
 1. Dense 784-128-32-128-784 (sigmoid output), trained on clean images;
 2. the same architecture trained to denoise;
-3. a convolutional denoiser: Conv2D + MaxPooling2D down to 7x7x32, back up with
+3. a convolutional denoiser: Conv2D + MaxPooling2D down to 7x7x16, back up with
    Conv2DTranspose (stride 2) to 28x28.
 
 Reported: the test mean squared error of each reconstruction next to two
@@ -45,17 +45,17 @@ def dense_autoencoder(code_size: int = 32) -> Sequential:
 
 
 def conv_autoencoder() -> Sequential:
-    """28x28x1 -> 7x7x32 -> 28x28x1 with strided Conv2DTranspose upsampling."""
+    """28x28x1 -> 7x7x16 -> 28x28x1 with strided Conv2DTranspose upsampling."""
     return Sequential(
         [
             layers.Conv2D(
                 32, 3, padding="same", activation="relu", input_shape=(28, 28, 1)
             ),
             layers.MaxPooling2D(2),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(16, 3, padding="same", activation="relu"),
             layers.MaxPooling2D(2, name="code"),
-            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),
-            layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),
             layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
         ]
     )
@@ -111,6 +111,12 @@ def main(argv=None) -> dict:
         help="epochs of the conv model (default: --epochs)",
     )
     parser.add_argument("--limit", type=int, default=None, help="training images")
+    parser.add_argument(
+        "--conv-limit",
+        type=int,
+        default=None,
+        help="training images of the conv model (default: --limit)",
+    )
     parser.add_argument("--test-limit", type=int, default=None, help="test images")
     parser.add_argument("--noise", type=float, default=0.3, help="noise sigma")
     parser.add_argument("--batch-size", type=int, default=128)
@@ -138,8 +144,8 @@ def main(argv=None) -> dict:
         ),
         "conv denoiser": train(
             conv,
-            noisy_train.reshape(-1, 28, 28, 1),
-            x_train.reshape(-1, 28, 28, 1),
+            noisy_train[: args.conv_limit].reshape(-1, 28, 28, 1),
+            x_train[: args.conv_limit].reshape(-1, 28, 28, 1),
             conv_epochs,
             args.batch_size,
             args.verbose,
