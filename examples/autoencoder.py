@@ -49,7 +49,7 @@ def conv_autoencoder() -> Sequential:
     return Sequential(
         [
             layers.Conv2D(
-                32, 3, padding="same", activation="relu", input_shape=(28, 28, 1)
+                16, 3, padding="same", activation="relu", input_shape=(28, 28, 1)
             ),
             layers.MaxPooling2D(2),
             layers.Conv2D(16, 3, padding="same", activation="relu"),
