@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet._kernels import workspace
 from numnet._kernels.im2col import (
     Geometry,
     block_size,
@@ -39,8 +40,12 @@ BLOCK_BYTES = 4 * 2**20
 
 
 class _Columns:
-    """Builds the column blocks of one input, reusing one padded and one column
-    buffer across blocks; optionally keeps every block for the backward pass."""
+    """Builds the column blocks of one input, one (rows, KH*KW*C) block at a time.
+
+    Scratch buffers (the zero-padded copy of a block, the block's columns) and the
+    kept columns of the whole batch come from the ``workspace`` pool and go back
+    to it in :meth:`recycle`.
+    """
 
     def __init__(self, x: np.ndarray, g: Geometry, keep: bool):
         N, C = x.shape[0], x.shape[3]
@@ -50,34 +55,33 @@ class _Columns:
         self.nb = block_size(N, per_item, BLOCK_BYTES)
         self.blocks = blocks(N, self.nb)
         self.keep = keep and N * per_item <= get_memory_budget()
-        self.saved: list[np.ndarray] = []
-        self._xp = self._cols = None
+        rows = (N if self.keep else self.nb) * g.OH * g.OW
+        self.cols = workspace.take((rows, self.K), x.dtype)
+        self.filled = 0  # blocks of kept columns already built
+        self.xp = None
 
     def block(self, k: int) -> np.ndarray:
         """Columns of block k as a 2-D (rows, KH*KW*C) array."""
-        if len(self.saved) > k:
-            return self.saved[k]
         start, stop = self.blocks[k]
-        n, g = stop - start, self.g
+        g, n = self.g, stop - start
+        rows = n * g.OH * g.OW
+        offset = start * g.OH * g.OW if self.keep else 0
+        out = self.cols[offset : offset + rows]
+        if self.keep and k < self.filled:
+            return out
         xb = self.x[start:stop]
-        if g.padded and self._xp is None:
-            self._xp = np.zeros(g.padded_shape(self.nb, self.C), self.x.dtype)
-        xp = pad_into(xb, g, self._xp) if g.padded else xb
-        shape = (n, g.OH, g.OW, g.KH, g.KW, self.C)
-        if self.keep:
-            out = np.empty(shape, self.x.dtype)
-        else:
-            if self._cols is None:
-                self._cols = np.empty((self.nb,) + shape[1:], self.x.dtype)
-            out = self._cols[:n]
-        cols = im2col_padded(xp, g, out).reshape(n * g.OH * g.OW, self.K)
-        if self.keep:
-            self.saved.append(cols)
-        return cols
+        if g.padded and self.xp is None:
+            self.xp = workspace.take(g.padded_shape(self.nb, self.C), self.x.dtype)
+            self.xp[...] = 0
+        xp = pad_into(xb, g, self.xp) if g.padded else xb
+        im2col_padded(xp, g, out.reshape(n, g.OH, g.OW, g.KH, g.KW, self.C))
+        self.filled = max(self.filled, k + 1) if self.keep else 0
+        return out
 
-    def release_buffers(self) -> None:
-        """Drop the scratch buffers (the kept columns stay)."""
-        self._xp = self._cols = None
+    def recycle(self) -> None:
+        """Give every buffer back to the pool; the object is unusable afterwards."""
+        workspace.give(self.cols, self.xp)
+        self.cols = self.xp = None
 
 
 class _Col2Im:
@@ -85,7 +89,7 @@ class _Col2Im:
 
     def __init__(self, out: np.ndarray, g: Geometry, nb: int):
         self.out, self.g = out, g
-        self.buf = np.empty(g.padded_shape(nb, out.shape[3]), out.dtype)
+        self.buf = workspace.take(g.padded_shape(nb, out.shape[3]), out.dtype)
 
     def add(self, start: int, stop: int, dcols: np.ndarray) -> None:
         g, n = self.g, stop - start
@@ -94,6 +98,10 @@ class _Col2Im:
         shape = (n, g.OH, g.OW, g.KH, g.KW, self.out.shape[3])
         col2im_padded(dcols.reshape(shape), g, buf)
         self.out[start:stop] = unpad(buf, g)
+
+    def recycle(self) -> None:
+        workspace.give(self.buf)
+        self.buf = None
 
 
 def conv2d_forward(x, w2, b, g: Geometry, keep_cols: bool = False):
@@ -111,7 +119,8 @@ def conv2d_forward(x, w2, b, g: Geometry, keep_cols: bool = False):
         np.matmul(columns.block(k), w2, out=y2)
         if b is not None:
             y2 += b
-    columns.release_buffers()
+    if not columns.keep:
+        columns.recycle()
     return y, columns
 
 
@@ -119,15 +128,18 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     """Gradients (dx, dw2, db) of conv2d_forward; None where ``needs`` is False.
 
     dw2 = cols^T @ gy2 (GEMM on the kept or recomputed columns), db = sum(gy2),
-    dx = col2im(gy2 @ w2^T).
+    dx = col2im(gy2 @ w2^T). The columns go back to the pool only in
+    :func:`release_columns`, since a retained graph may run backward twice.
     """
     x, O = columns.x, w2.shape[1]
     gy = np.ascontiguousarray(gy)
+    if needs[1] and columns.cols is None:  # recycled by the forward: rebuild
+        columns = _Columns(x, g, keep=False)
     dx = np.empty_like(x) if needs[0] else None
     dw2 = np.zeros_like(w2) if needs[1] else None
     db = np.zeros(O, gy.dtype) if needs[2] else None
     scatter = _Col2Im(dx, g, columns.nb) if needs[0] else None
-    dcols = None
+    dcols = workspace.take((columns.nb * g.OH * g.OW, w2.shape[0]), gy.dtype)
     for k, (start, stop) in enumerate(columns.blocks):
         gy2 = gy[start:stop].reshape(-1, O)
         if needs[1]:
@@ -135,13 +147,21 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
         if needs[2]:
             db += gy2.sum(axis=0)
         if needs[0]:
-            rows = gy2.shape[0]
-            if dcols is None:
-                dcols = np.empty((rows, w2.shape[0]), gy.dtype)
-            np.matmul(gy2, w2.T, out=dcols[:rows])
-            scatter.add(start, stop, dcols[:rows])
-    columns.release_buffers()
+            block = dcols[: gy2.shape[0]]
+            np.matmul(gy2, w2.T, out=block)
+            scatter.add(start, stop, block)
+    workspace.give(dcols)
+    if scatter is not None:
+        scatter.recycle()
+    if not columns.keep:
+        columns.recycle()
     return dx, dw2, db
+
+
+def release_columns(columns: _Columns | None) -> None:
+    """Give a convolution's kept columns back to the pool (after its last backward)."""
+    if columns is not None and columns.cols is not None:
+        columns.recycle()
 
 
 def conv2d_transpose_forward(x, w2, b, g: Geometry):
@@ -158,6 +178,7 @@ def conv2d_transpose_forward(x, w2, b, g: Geometry):
     scatter = _Col2Im(y, g, nb)
     for start, stop in blocks(N, nb):
         scatter.add(start, stop, x[start:stop].reshape(-1, Ci) @ w2.T)
+    scatter.recycle()
     if b is not None:
         y += b
     return y
@@ -179,5 +200,6 @@ def conv2d_transpose_backward(gy, x, w2, g: Geometry, needs=(True, True, True)):
             np.matmul(cols, w2, out=dx[start:stop].reshape(-1, Ci))
         if needs[1]:
             dw2 += cols.T @ x[start:stop].reshape(-1, Ci)
+    columns.recycle()
     db = gy.sum(axis=(0, 1, 2)) if needs[2] else None
     return dx, dw2, db

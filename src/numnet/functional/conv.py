@@ -15,6 +15,7 @@ from numnet._kernels.conv import (
     conv2d_forward,
     conv2d_transpose_backward,
     conv2d_transpose_forward,
+    release_columns,
 )
 from numnet._kernels.depthwise import depthwise_backward, depthwise_forward
 from numnet._kernels.im2col import Geometry, make_geometry, pair
@@ -77,6 +78,10 @@ class _Conv2d(Function):
         dx, dw2, db = conv2d_backward(gy, self.w2, self.g, self.columns, needs)
         dw = None if dw2 is None else dw2.reshape(self.w_shape)
         return (dx, dw, db)[: len(self.inputs)]
+
+    def release(self) -> None:
+        release_columns(getattr(self, "columns", None))  # back to the buffer pool
+        super().release()
 
 
 def transpose_geometry(
