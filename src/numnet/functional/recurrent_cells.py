@@ -30,13 +30,16 @@ GRU ``reset_after=False`` (the original Cho et al. form, bias (3U,))::
 
 Recurrent dropout multiplies h_{t-1} by a fixed (N, U) mask where it enters a
 recurrent GEMM (R), never in the carried state. Buffers are time-major (T, N, .).
+``self.rk_scaled`` is R with the sigmoid-gate columns halved and ``DA[t]`` holds
+the gate derivatives (see ``rnn_base.py``): backward multiplies gate gradients
+by ``DA[t]`` to get preactivation gradients ``dY[t]``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional.rnn_base import FusedRecurrent, activate_, times_derivative_
+from numnet.functional.rnn_base import FusedRecurrent
 
 
 def _empty(*shape, like: np.ndarray) -> np.ndarray:
@@ -45,14 +48,47 @@ def _empty(*shape, like: np.ndarray) -> np.ndarray:
 
 def _weight_grads(op: FusedRecurrent, Hp2d, dREC2d, dbias) -> tuple:
     """(drecurrent_kernel[, dbias]) when the inputs need them, else None."""
-    drk = Hp2d.T @ dREC2d if op.needs_input_grad[2] else None
+    S = op.plan.S  # gradients of the scaled weights -> of the weights
+    drk = (Hp2d.T @ dREC2d) * S if op.needs_input_grad[2] else None
     if not op.has_bias:
         return (drk,)
-    return drk, (dbias() if op.needs_input_grad[3] else None)
+    return drk, (dbias() * S if op.needs_input_grad[3] else None)
+
+
+def _activation_into(z: np.ndarray, out: np.ndarray, name: str) -> None:
+    """out = act(z) (the LSTM's cell-output activation φ(c))."""
+    if name == "tanh":
+        np.tanh(z, out=out)
+    elif name == "sigmoid":
+        np.multiply(z, 0.5, out=out)  # σ(z) = (1 + tanh(z/2)) / 2
+        np.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+    elif name == "relu":
+        np.maximum(z, 0, out=out)
+    else:
+        np.copyto(out, z)
+
+
+def _times_derivative(g: np.ndarray, y: np.ndarray, name: str, tmp) -> None:
+    """g *= act'(z), written with the output y = act(z); tmp is scratch."""
+    if name == "tanh":  # 1 - y^2
+        np.multiply(y, y, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        g *= tmp
+    elif name == "sigmoid":  # y (1 - y)
+        np.subtract(1, y, out=tmp)
+        tmp *= y
+        g *= tmp
+    elif name == "relu":  # [y > 0]
+        np.copyto(g, 0, where=y <= 0)
 
 
 class _SimpleRNN(FusedRecurrent):
     """h_t = φ(x_t W + h_{t-1} R + b); the preactivation buffer is H itself."""
+
+    def _gates(self) -> list[str]:
+        return [self.activation]
 
     def _xw_bias(self, bias):
         return bias
@@ -64,34 +100,28 @@ class _SimpleRNN(FusedRecurrent):
         hd = _empty(N, U, like=XW)
         rec = _empty(N, U, like=XW)
         for t in range(T):
-            np.matmul(self.recurrent_input(H[t], hd), self.recurrent_kernel, out=rec)
+            np.matmul(self.recurrent_input(H[t], hd), self.rk_scaled, out=rec)
             H[t + 1] += rec
-            activate_(H[t + 1], self.activation)
+            self.plan.activate(H[t + 1], self._d(t), 0, 1)
             self.carry_(H[t + 1], H[t], t)
         return (H[T],)
 
+    def _d(self, t):
+        return None if self.DA is None else self.DA[t]
+
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
-        H, rkT = self.H, self.recurrent_kernel.T
-        dA = _empty(T, N, U, like=H)
-        dh, dh_next, tmp = dstates[0], _empty(N, U, like=H), _empty(N, U, like=H)
+        dY = _empty(T, N, U, like=self.H)
+        dh, dh_next = dstates[0], _empty(N, U, like=dY)
         for t in reversed(range(T)):
-            da = self.step_grad(dh, t, dA[t])
-            times_derivative_(da, H[t + 1], self.activation, tmp)  # dz = dh φ'(z)
-            np.matmul(da, rkT, out=dh_next)  # dh_{t-1} = dz R^T
-            self._finish_dh(dh_next, dh, t)
+            dy = self.step_grad(dh, t, dY[t])
+            dy *= self.DA[t]  # dz = dh φ'(z)
+            np.matmul(dy, self.rk_grad, out=dh_next)  # dh_{t-1} = dz R^T
+            self.finish_dh(dh_next, dh, t)
             dh, dh_next = dh_next, dh
-        dA2 = dA.reshape(T * N, U)
-        grads = _weight_grads(self, self.previous_states(), dA2, lambda: dA2.sum(0))
-        return dA, grads, [dh]
-
-    def _finish_dh(self, dh_new, dh_old, t, direct=None) -> None:
-        """dh_{t-1} = (GEMM part) * rec_mask [+ direct part] [+ skipped samples' dh]."""
-        if self.rec_mask is not None:
-            dh_new *= self.rec_mask
-        if direct is not None:
-            dh_new += direct
-        self.carry_grad_(dh_new, dh_old, t)
+        dY2 = dY.reshape(T * N, U)
+        grads = _weight_grads(self, self.previous_states(), dY2, lambda: dY2.sum(0))
+        return dY, grads, [dh]
 
 
 class _LSTM(_SimpleRNN):
@@ -100,9 +130,12 @@ class _LSTM(_SimpleRNN):
     n_states = 2
     n_gates = 4
 
+    def _gates(self) -> list[str]:
+        rec, act = self.recurrent_activation, self.activation
+        return [rec, rec, act, rec]
+
     def _loop(self, XW, states):
         T, N, U = self.T, self.N, self.U
-        act, rec_act = self.activation, self.recurrent_activation
         self.A = XW  # activated in place, step by step
         self.H = H = _empty(T + 1, N, U, like=XW)
         self.C = C = _empty(T + 1, N, U, like=XW)
@@ -112,15 +145,13 @@ class _LSTM(_SimpleRNN):
         hd, tmp = _empty(N, U, like=XW), _empty(N, U, like=XW)
         for t in range(T):
             a = XW[t]
-            np.matmul(self.recurrent_input(H[t], hd), self.recurrent_kernel, out=rec)
+            np.matmul(self.recurrent_input(H[t], hd), self.rk_scaled, out=rec)
             a += rec
+            self.plan.activate(a, self._d(t), 0, 4)
             i, f, g, o = a[:, :U], a[:, U : 2 * U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
-            activate_(a[:, : 2 * U], rec_act)  # i and f together
-            activate_(g, act)
-            activate_(o, rec_act)
             np.multiply(f, C[t], out=C[t + 1])  # c_t = f c_{t-1} + i c̃
             C[t + 1] += np.multiply(i, g, out=tmp)
-            activate_(C[t + 1], act, out=PC[t])
+            _activation_into(C[t + 1], PC[t], self.activation)
             np.multiply(o, PC[t], out=H[t + 1])  # h_t = o φ(c_t)
             self.carry_(H[t + 1], H[t], t)
             self.carry_(C[t + 1], C[t], t)
@@ -129,43 +160,40 @@ class _LSTM(_SimpleRNN):
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
         A, dh, dc = self.A, dstates[0], dstates[1]
-        self.dA = dA = np.empty_like(A)
-        self.bufs = [_empty(N, U, like=A) for _ in range(4)]
-        self.bufs.append(_empty(N, 2 * U, like=A))
+        self.dY = dY = np.empty_like(A)
+        self.bufs = [_empty(N, U, like=A) for _ in range(3)]
         dh_next, dc_next = _empty(N, U, like=A), _empty(N, U, like=A)
-        rkT = self.recurrent_kernel.T
         for t in reversed(range(T)):
-            dct = self._cell_backward(dh, dc, t)
-            np.multiply(dct, A[t, :, U : 2 * U], out=dc_next)  # dc_{t-1} = dc f
-            self.carry_grad_(dc_next, dc, t)
-            np.matmul(dA[t], rkT, out=dh_next)  # dh_{t-1} = dz R^T
-            self._finish_dh(dh_next, dh, t)
+            f = A[t, :, U : 2 * U]
+            if self.skipped(t):  # skipped samples pass dc through unchanged
+                np.multiply(dc, self.skip[t], out=dc_next)
+                dc *= self.keep_f[t]
+            self._cell_backward(dh, dc, t)  # dc becomes the total dL/dc_t
+            if self.skipped(t):
+                dc_next += dc * f
+            else:
+                np.multiply(dc, f, out=dc_next)  # dc_{t-1} = dc_t f
+            np.matmul(dY[t], self.rk_grad, out=dh_next)  # dh_{t-1} = dY R^T
+            self.finish_dh(dh_next, dh, t)
             dh, dh_next, dc, dc_next = dh_next, dh, dc_next, dc
-        dA2 = dA.reshape(T * N, 4 * U)
-        grads = _weight_grads(self, self.previous_states(), dA2, lambda: dA2.sum(0))
-        return dA, grads, [dh, dc]
+        dY2 = dY.reshape(T * N, 4 * U)
+        grads = _weight_grads(self, self.previous_states(), dY2, lambda: dY2.sum(0))
+        return dY, grads, [dh, dc]
 
-    def _cell_backward(self, dh, dc, t):
-        """Write the gate preactivation gradients of step t into dA[t]; return dc_t."""
-        U, a, da = self.U, self.A[t], self.dA[t]
-        act, rec_act = self.activation, self.recurrent_activation
-        dht, dct, tmp, tmp2, tmp_if = self.bufs
+    def _cell_backward(self, dh, dc, t) -> None:
+        """Write dL/d(preactivations) of step t into dY[t]; add dh's share to dc."""
+        U, a, dy = self.U, self.A[t], self.dY[t]
+        dht, tmp, tmp2 = self.bufs
         i, g, o = a[:, :U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
         self.step_grad(dh, t, dht)
-        np.copyto(dct, dc)
-        if self.skipped(t):
-            dct *= self.keep_f[t]
-        do = np.multiply(dht, self.PC[t], out=da[:, 3 * U :])  # h = o φ(c)
-        times_derivative_(do, o, rec_act, tmp)
-        np.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
-        times_derivative_(tmp2, self.PC[t], act, tmp)
-        dct += tmp2
-        np.multiply(dct, g, out=da[:, :U])  # di = dc c̃
-        np.multiply(dct, self.C[t], out=da[:, U : 2 * U])  # df = dc c_{t-1}
-        times_derivative_(da[:, : 2 * U], a[:, : 2 * U], rec_act, tmp_if)
-        dg = np.multiply(dct, i, out=da[:, 2 * U : 3 * U])  # dc̃ = dc i
-        times_derivative_(dg, g, act, tmp)
-        return dct
+        np.multiply(dht, self.PC[t], out=dy[:, 3 * U :])  # do = dh φ(c)
+        np.multiply(dht, o, out=tmp)  # dc += dh o φ'(c)
+        _times_derivative(tmp, self.PC[t], self.activation, tmp2)
+        dc += tmp
+        np.multiply(dc, g, out=dy[:, :U])  # di = dc c̃
+        np.multiply(dc, self.C[t], out=dy[:, U : 2 * U])  # df = dc c_{t-1}
+        np.multiply(dc, i, out=dy[:, 2 * U : 3 * U])  # dc̃ = dc i
+        dy *= self.DA[t]  # through the gate activations
 
 
 class _GRU(_SimpleRNN):
@@ -178,6 +206,10 @@ class _GRU(_SimpleRNN):
         self.reset_after = reset_after
         self.b_rh = None
 
+    def _gates(self) -> list[str]:
+        rec = self.recurrent_activation
+        return [rec, rec, self.activation]
+
     def _xw_bias(self, bias):
         if not self.reset_after:
             return bias
@@ -189,7 +221,7 @@ class _GRU(_SimpleRNN):
 
     def _loop(self, XW, states):
         T, N, U = self.T, self.N, self.U
-        R = self.recurrent_kernel
+        R = self.rk_scaled
         self.A = XW
         self.H = H = _empty(T + 1, N, U, like=XW)
         H[0] = states[0]
@@ -205,78 +237,78 @@ class _GRU(_SimpleRNN):
         return (H[T],)
 
     def _step(self, a, t) -> None:
-        U, H, tmp = self.U, self.H, self.tmp
+        U, H, tmp, d = self.U, self.H, self.tmp, self._d(t)
         z, r, hh = a[:, :U], a[:, U : 2 * U], a[:, 2 * U :]
         hd = self.recurrent_input(H[t], self.hd)
         if self.reset_after:
-            rec = np.matmul(hd, self.recurrent_kernel, out=self.REC[t])
+            rec = np.matmul(hd, self.rk_scaled, out=self.REC[t])
             if self.b_rh is not None:
                 rec[:, 2 * U :] += self.b_rh
             a[:, : 2 * U] += rec[:, : 2 * U]
-            activate_(a[:, : 2 * U], self.recurrent_activation)
+            self.plan.activate(a, d, 0, 2)
             hh += np.multiply(r, rec[:, 2 * U :], out=tmp[:, :U])  # r ⊙ (h R_h + b)
         else:
             a[:, : 2 * U] += np.matmul(hd, self.Rzr, out=tmp)
-            activate_(a[:, : 2 * U], self.recurrent_activation)
+            self.plan.activate(a, d, 0, 2)
             np.multiply(r, hd, out=self.RH[t])
             hh += np.matmul(self.RH[t], self.Rh, out=tmp[:, :U])  # (r ⊙ h) R_h
-        activate_(hh, self.activation)
+        self.plan.activate(a, d, 2, 3)
         np.subtract(H[t], hh, out=H[t + 1])  # h_t = h̃ + z (h_{t-1} - h̃)
         H[t + 1] *= z
         H[t + 1] += hh
 
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
-        self.dXW = dXW = np.empty_like(self.A)
+        self.dY = dY = np.empty_like(self.A)
         if self.reset_after:
             self.dREC = np.empty_like(self.A)
-        self.bufs = [_empty(N, U, like=dXW) for _ in range(3)]
-        dh, dh_next = dstates[0], _empty(N, U, like=dXW)
+        self.bufs = [_empty(N, U, like=dY) for _ in range(3)]
+        dh, dh_next = dstates[0], _empty(N, U, like=dY)
         for t in reversed(range(T)):
             self._step_backward(dh, dh_next, t)
             dh, dh_next = dh_next, dh
-        return dXW, self._gru_weight_grads(), [dh]
+        return dY, self._gru_weight_grads(), [dh]
 
     def _step_backward(self, dh, dh_next, t) -> None:
         U, z, r, hh = self.U, *np.split(self.A[t], 3, axis=1)
-        dz, dr, dhh = np.split(self.dXW[t], 3, axis=1)
+        dy, D = self.dY[t], self.DA[t]
+        dz, dr, dhh = np.split(dy, 3, axis=1)
         dht, tmp, drh = self.bufs
-        rec_act = self.recurrent_activation
         self.step_grad(dh, t, dht)
         np.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
         dz *= dht
-        times_derivative_(dz, z, rec_act, tmp)
-        np.subtract(1, z, out=dhh)  # dh/dh̃ = 1 - z
+        np.subtract(1, z, out=dhh)  # dh/dh̃ = 1 - z, then through h̃'s activation
         dhh *= dht
-        times_derivative_(dhh, hh, self.activation, tmp)
+        dhh *= D[:, 2 * U :]
         if self.reset_after:
-            np.multiply(dhh, self.REC[t, :, 2 * U :], out=dr)
-            times_derivative_(dr, r, rec_act, tmp)
+            np.multiply(dhh, self.REC[t, :, 2 * U :], out=dr)  # d/dr of r ⊙ rec_h
+            dy[:, : 2 * U] *= D[:, : 2 * U]
             drec = self.dREC[t]
-            drec[:, : 2 * U] = self.dXW[t, :, : 2 * U]
+            drec[:, : 2 * U] = dy[:, : 2 * U]
             np.multiply(dhh, r, out=drec[:, 2 * U :])
-            np.matmul(drec, self.recurrent_kernel.T, out=dh_next)
+            np.matmul(drec, self.rk_grad, out=dh_next)
         else:
             np.matmul(dhh, self.Rh.T, out=drh)  # d(r ⊙ h_{t-1})
             np.multiply(drh, self.recurrent_input(self.H[t], tmp), out=dr)
-            times_derivative_(dr, r, rec_act, tmp)
-            np.matmul(self.dXW[t, :, : 2 * U], self.Rzr.T, out=dh_next)
-            dh_next += drh * r
-        self._finish_dh(dh_next, dh, t, direct=np.multiply(dht, z, out=dht))
+            dy[:, : 2 * U] *= D[:, : 2 * U]
+            np.matmul(dy[:, : 2 * U], self.Rzr.T, out=dh_next)
+            dh_next += np.multiply(drh, r, out=drh)
+        self.finish_dh(dh_next, dh, t, direct=np.multiply(dht, z, out=dht))
 
     def _gru_weight_grads(self) -> tuple:
         T, N, U = self.T, self.N, self.U
-        dXW2 = self.dXW.reshape(T * N, 3 * U)
+        dY2 = self.dY.reshape(T * N, 3 * U)
         Hp = self.previous_states()
         if self.reset_after:
             dREC2 = self.dREC.reshape(T * N, 3 * U)
             return _weight_grads(
-                self, Hp, dREC2, lambda: np.stack([dXW2.sum(0), dREC2.sum(0)])
+                self, Hp, dREC2, lambda: np.stack([dY2.sum(0), dREC2.sum(0)])
             )
         drk = None
         if self.needs_input_grad[2]:
             RH2 = self.RH.reshape(T * N, U)
-            drk = np.concatenate([Hp.T @ dXW2[:, : 2 * U], RH2.T @ dXW2[:, 2 * U :]], 1)
+            drk = np.concatenate([Hp.T @ dY2[:, : 2 * U], RH2.T @ dY2[:, 2 * U :]], 1)
+            drk *= self.plan.S
         if not self.has_bias:
             return (drk,)
-        return drk, (dXW2.sum(0) if self.needs_input_grad[3] else None)
+        return drk, (dY2.sum(0) * self.plan.S if self.needs_input_grad[3] else None)

@@ -30,7 +30,8 @@ def deserialize_layer(spec: dict) -> Layer:
     """Rebuild a layer from :func:`serialize_layer` output."""
     import numnet.layers as layers_module
 
-    cls = getattr(layers_module, str(spec.get("class_name")), None)
+    name = str(spec.get("class_name"))
+    cls = getattr(layers_module, name, None) if name in layers_module.__all__ else None
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise ValueError(
             f"cannot deserialize a layer of unknown class {spec.get('class_name')!r}"
