@@ -137,8 +137,9 @@ def _raw(value):
     return value.data if isinstance(value, Tensor) else value
 
 
-def dropout(x, rate: float, training: bool = True, mask=None, rng=None,
-            noise_shape=None) -> Tensor:  # fmt: skip
+def dropout(
+    x, rate: float, training: bool = True, mask=None, rng=None, noise_shape=None
+) -> Tensor:
     """Inverted dropout: zero each element with probability ``rate``, scale the rest.
 
     At training time ``y = x * keep / (1 - rate)`` so the expected activation is
@@ -201,9 +202,17 @@ def _param(value, shape, dtype, fill: float) -> Tensor:
     )
 
 
-def batch_norm(x, gamma=None, beta=None, moving_mean=None, moving_variance=None,
-               training: bool = False, momentum: float = 0.99,
-               epsilon: float = 1e-3, axis: int = -1) -> Tensor:  # fmt: skip
+def batch_norm(
+    x,
+    gamma=None,
+    beta=None,
+    moving_mean=None,
+    moving_variance=None,
+    training: bool = False,
+    momentum: float = 0.99,
+    epsilon: float = 1e-3,
+    axis: int = -1,
+) -> Tensor:
     """Batch normalization over every axis but ``axis`` (the channel axis).
 
     Training: normalize with the batch mean and (biased) variance, and update the
