@@ -127,6 +127,7 @@ def summary_text(model, line_length: int = 98) -> str:
     widths = [int(line_length * f) for f in (0.31, 0.25, 0.11)]
     widths[0] = max(widths[0], 2 + max(len(r[0]) for r in rows))  # no truncation
     widths[1] = max(widths[1], 2 + max(len(r[1]) for r in rows))
+    widths[2] = max(widths[2], 10)
     links = [len(link) for r in rows for link in r[3]]
     widths.append(max(line_length - sum(widths), 2 + max(links, default=0)))
     line_length = sum(widths)
