@@ -254,6 +254,8 @@ class Layer:
     def get_config(self) -> dict:
         """The constructor arguments as JSON-friendly data (no weights)."""
         config = {"name": self.name, "trainable": self.trainable}
+        if self.dtype != backend.floatx():
+            config["dtype"] = self.dtype.name
         if self._input_shape is not None:
             config["input_shape"] = list(self._input_shape)
         return config
