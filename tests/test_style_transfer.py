@@ -129,3 +129,26 @@ def test_bad_arguments(rng):
         transfer.set_targets(np.zeros((4, 4, 3)), np.zeros((6, 6, 3)))
     with pytest.raises(ValueError, match="argument 'content'"):
         transfer.set_targets(np.zeros((2, 4, 4, 3)), np.zeros((4, 4, 3)))
+
+
+def test_sequential_feature_model_gradcheck_and_restored_state(rng):
+    from numnet import layers
+    from numnet.models import Sequential
+
+    with backend.floatx_scope("float64"):
+        model = Sequential([
+            layers.Conv2D(2, 3, padding="same", activation="tanh", name="c1",
+                          input_shape=(6, 6, 1)),
+            layers.Conv2D(3, 3, activation="tanh", name="c2"),
+            layers.Flatten(),
+            layers.Dense(2),
+        ])  # fmt: skip
+        transfer = StyleTransfer(model, ["c1", "c2"], content_layer="c2")
+        transfer.set_targets(rng.uniform(size=(6, 6, 1)), rng.uniform(size=(6, 6, 1)))
+        c1, c2 = extract_features(model, rng.uniform(size=(1, 6, 6, 1)), ["c1", "c2"])
+        assert (c1.shape, c2.shape) == ((1, 6, 6, 2), (1, 4, 4, 3))
+        pixels = rng.uniform(size=(1, 6, 6, 1))
+        assert numnet.gradcheck(lambda x: transfer.cost(x)[0], [pixels])
+    model.train()
+    transfer.run(rng.uniform(size=(6, 6, 1)), rng.uniform(size=(6, 6, 1)), steps=2)
+    assert model.training and all(w.requires_grad for w in model.trainable_weights)

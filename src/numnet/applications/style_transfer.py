@@ -219,7 +219,7 @@ def _frozen(model):
             model.train(training)
 
 
-def _image(x, name: str) -> np.ndarray:
+def _image(x, name: str, dtype) -> np.ndarray:
     array = np.asarray(x.data if isinstance(x, Tensor) else x)
     if array.ndim == 3:
         array = array[None]
@@ -228,7 +228,7 @@ def _image(x, name: str) -> np.ndarray:
             f"StyleTransfer: invalid value for argument '{name}'. Expected one image "
             f"(H, W, C) or (1, H, W, C). Received: shape {array.shape}"
         )
-    return array.astype(backend.floatx())
+    return array.astype(dtype)
 
 
 class StyleTransfer:
@@ -270,6 +270,9 @@ class StyleTransfer:
         self.style_weights = _layer_weights(style_weights, len(self.style_layers))
         self.alpha, self.beta = float(alpha), float(beta)
         self._names = list(dict.fromkeys(self.style_layers + [self.content_layer]))
+        # images take the model's dtype (a float64 model in gradient checks)
+        weights = list(getattr(feature_model, "weights", []))
+        self.dtype = weights[0].dtype if weights else backend.floatx()
         self._content_target = self._style_targets = None
 
     def _features(self, x) -> dict[str, Tensor]:
@@ -278,7 +281,8 @@ class StyleTransfer:
 
     def set_targets(self, content, style) -> None:
         """Compute the content activations of C and the style activations of S."""
-        content, style = _image(content, "content"), _image(style, "style")
+        content = _image(content, "content", self.dtype)
+        style = _image(style, "style", self.dtype)
         if content.shape != style.shape:
             raise ValueError(
                 f"StyleTransfer: content and style images must have the same shape. "
@@ -335,8 +339,10 @@ class StyleTransfer:
         self.set_targets(content, style)
         low, high = clip_range if clip_range is not None else (0.0, 1.0)
         noise = backend.get_rng(seed).uniform(low, high, size=self._shape)
-        start = (1 - noise_ratio) * _image(content, "content") + noise_ratio * noise
-        image = Parameter(start.astype(backend.floatx()), name="generated_image")
+        start = (1 - noise_ratio) * _image(content, "content", self.dtype)
+        image = Parameter(
+            start + noise_ratio * noise, dtype=self.dtype, name="generated_image"
+        )
         optimizer = Adam(learning_rate=learning_rate)
         history: dict[str, list[float]] = {"J": [], "J_content": [], "J_style": []}
         with _frozen(self.feature_model):
