@@ -302,3 +302,25 @@ def test_multi_output_lists_of_losses_and_metrics(rng):
     xa, xb, labels, boxes = _two_task_data(rng, n=32)
     logs = model.train_on_batch([xa, xb], [labels, boxes], return_dict=True)
     assert {"label_loss", "box_loss", "label_accuracy", "box_mae"} <= set(logs)
+
+
+def test_layer_with_several_outputs_and_config_round_trip(rng):
+    x = layers.Input((5, 3))
+    sequence, h, c = layers.LSTM(4, return_state=True, return_sequences=True,
+                                 name="lstm")(x)  # fmt: skip
+    assert sequence.shape == (None, 5, 4) and h.shape == c.shape == (None, 4)
+    model = models.Model(x, [h, c])
+    assert model.output_names == ["lstm", "lstm_1"]
+    assert "[(None, 5, 4), (None, 4), (None, 4)]" in model.summary(print_fn=len)
+    clone = Functional.from_config(json.loads(json.dumps(model.get_config())))
+    clone.set_weights(model.get_weights())
+    data = rng.normal(size=(2, 5, 3)).astype(np.float32)
+    for got, want in zip(clone(data), model(data), strict=True):
+        np.testing.assert_array_equal(got.data, want.data)
+    np.testing.assert_array_equal(model(data)[0].data, sequence_last(model, data))
+
+
+def sequence_last(model, data):
+    """The last step of the LSTM's sequence output equals its h state."""
+    lstm = model.get_layer("lstm")
+    return lstm(data)[0].data[:, -1]
