@@ -109,8 +109,9 @@ def _feature_images(activations: list[np.ndarray], max_channels: int) -> list:
     """One image per layer, all on a common pixel scale (one sample each).
 
     Maps (H, W, C) become a row of channel tiles; vectors (D,) become strips of
-    b×b blocks per unit (b about a quarter of the map height) wrapped to the width
-    of the widest row; sequences (T, D) are shown as they are.
+    b×b blocks per unit wrapped to the width of the widest row, with b up to a
+    quarter of the largest map's height and shrunk so that a long vector (a
+    Flatten output) is no taller than that map; sequences (T, D) are shown as is.
     """
     acts = [np.asarray(a, dtype=np.float64) for a in activations]
     maps = {
@@ -118,11 +119,13 @@ def _feature_images(activations: list[np.ndarray], max_channels: int) -> list:
         for i, a in enumerate(acts)
         if a.ndim == 3
     }
-    block = max(1, max((m.shape[1] for m in maps.values()), default=4) // 4)
+    tallest = max((m.shape[1] for m in maps.values()), default=16)
     images = {i: mosaic(normalize_tiles(m), cols=len(m)) for i, m in maps.items()}
-    width = max((im.shape[1] for im in images.values()), default=64 * block)
+    width = max((im.shape[1] for im in images.values()), default=64 * tallest // 4)
     for i, a in enumerate(acts):
         if a.ndim == 1:
+            # Largest b with ceil(D·b / width)·b <= tallest (about), at most tallest/4.
+            block = int(max(1, min(tallest // 4, np.sqrt(width * tallest / len(a)))))
             per_row = max(1, min(len(a), width // block))
             flat = np.pad(
                 normalize_tiles(a[None])[0],
