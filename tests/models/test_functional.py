@@ -324,3 +324,12 @@ def sequence_last(model, data):
     """The last step of the LSTM's sequence output equals its h state."""
     lstm = model.get_layer("lstm")
     return lstm(data)[0].data[:, -1]
+
+
+def test_integer_inputs_of_any_length():
+    tokens = layers.Input((None,), dtype="int64", name="tokens")
+    embedded = layers.Embedding(50, 8)(tokens)
+    assert embedded.shape == (None, None, 8)
+    model = models.Model(tokens, layers.Dense(1)(layers.GRU(6)(embedded)))
+    assert model(np.array([[1, 2, 3], [4, 5, 6]])).shape == (2, 1)
+    assert model(np.array([[1, 2, 3, 4, 5]])).shape == (1, 1)
