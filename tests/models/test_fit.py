@@ -304,3 +304,13 @@ def test_multi_output_functional_model_if_available(rng):
     assert first["loss"][0] == pytest.approx(
         first["label_loss"][0] + 0.5 * first["score_loss"][0], rel=1e-5
     )
+
+
+def test_python_lists_are_data_not_several_inputs():
+    model = models.Sequential([layers.Dense(3, input_shape=(2,))])
+    model.compile("sgd", losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 2]
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert np.isfinite(model.train_on_batch(x, y))
+    assert model.predict_on_batch([[1, 2]]).shape == (1, 3)

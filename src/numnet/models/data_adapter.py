@@ -24,13 +24,22 @@ from numnet import backend
 from numnet.autograd.tensor import Tensor
 
 
+def _is_container(data) -> bool:
+    """Lists/tuples of arrays (several inputs) are nests; lists of numbers are data."""
+    if isinstance(data, dict):
+        return True
+    return isinstance(data, (list, tuple)) and any(
+        isinstance(v, (np.ndarray, Tensor, dict)) or _is_container(v) for v in data
+    )
+
+
 def map_structure(fn, data):
     """Apply ``fn`` to every array leaf of a nest of lists/tuples/dicts."""
     if data is None:
         return None
     if isinstance(data, dict):
         return {k: map_structure(fn, v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
+    if _is_container(data):
         return type(data)(map_structure(fn, v) for v in data)
     return fn(data)
 
@@ -41,7 +50,7 @@ def flatten(data) -> list:
         return []
     if isinstance(data, dict):
         return [leaf for v in data.values() for leaf in flatten(v)]
-    if isinstance(data, (list, tuple)):
+    if _is_container(data):
         return [leaf for v in data for leaf in flatten(v)]
     return [data]
 
@@ -52,6 +61,11 @@ def _as_array(value):
     if isinstance(value, np.ndarray):
         return value
     return np.asarray(value)
+
+
+def as_arrays(data):
+    """Every leaf of a nest as an ndarray (Python lists of numbers become arrays)."""
+    return map_structure(_as_array, data)
 
 
 def is_array_data(x) -> bool:

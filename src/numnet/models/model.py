@@ -40,6 +40,7 @@ from numnet.layers.base import Layer
 from numnet.layers.symbolic import inference_mode
 from numnet.models import training
 from numnet.models.compile_utils import Compiled
+from numnet.models.data_adapter import as_arrays
 from numnet.models.summary import layer_outputs, summary_text, zeros_for
 
 
@@ -244,6 +245,7 @@ class Model(Layer):
         Metrics are those of this batch alone.
         """
         compiled = self._require_compiled("train_on_batch")
+        x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
         if class_weight is not None:
             sample_weight = training.class_weights(self, class_weight, y)
         if compiled.built:
@@ -257,6 +259,7 @@ class Model(Layer):
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, in inference mode."""
         compiled = self._require_compiled("test_on_batch")
+        x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
         if compiled.built:
             compiled.reset_metrics()
         self._regularized_cache = bool(self._all_regularized())
@@ -268,7 +271,7 @@ class Model(Layer):
     def predict_on_batch(self, x):
         """Outputs for one batch as ndarrays."""
         with no_grad(), inference_mode(self):
-            out = self(x, training=False)
+            out = self(as_arrays(x), training=False)
         return training.to_numpy(out)
 
     def _params(self) -> list:

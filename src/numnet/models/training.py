@@ -28,7 +28,7 @@ def to_numpy(out):
 def _as_list(value) -> list:
     if isinstance(value, dict):
         return list(value.values())
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+    return list(value) if da._is_container(value) else [value]
 
 
 def _targets(model, y) -> list:
