@@ -205,3 +205,36 @@ def test_set_state_rejects_wrong_shapes():
     opt = Adam()
     with pytest.raises(ValueError, match="slot '0/m' has shape \\(3,\\)"):
         opt.set_state({"iterations": 1, "0/m": np.zeros(3)}, [_param([1.0])])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda: RMSprop(centered=True, momentum=0.5),
+        lambda: Adam(amsgrad=True),
+        lambda: Adagrad(),
+    ],
+)
+def test_threaded_update_of_large_params_is_bit_identical(rng, monkeypatch, make):
+    from numnet.optimizers import _parallel
+
+    shape = (400, 400)  # above _parallel.MIN_ELEMENTS
+    assert np.prod(shape) >= _parallel.MIN_ELEMENTS
+    grads = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+    results = []
+    for threads, minimum in (("3", _parallel.MIN_ELEMENTS), ("1", 10**9)):
+        monkeypatch.setenv("NUMNET_NUM_THREADS", threads)
+        monkeypatch.setattr(_parallel, "MIN_ELEMENTS", minimum)
+        w = numnet.Parameter(np.ones(shape, np.float32))
+        small = numnet.Parameter(np.ones(3, np.float32))
+        opt = make()
+        for g in grads:
+            w.grad, small.grad = g, g[0, :3]
+            opt.apply([w, small])
+        results.append((w.data.copy(), small.data.copy(), opt.variables))
+    (w1, s1, v1), (w2, s2, v2) = results
+    np.testing.assert_array_equal(w1, w2)
+    np.testing.assert_array_equal(s1, s2)
+    for a, b in zip(v1, v2, strict=True):
+        np.testing.assert_array_equal(a, b)

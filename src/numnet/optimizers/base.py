@@ -12,7 +12,9 @@ one raw array in place. One step is::
     w <- w.constraint(w)                      (if the weight has a constraint)
 
 Everything runs on ``param.data`` in place, so no graph is recorded and no new
-array is bound to the parameter. The learning rate is a Python float (or a
+array is bound to the parameter. The rules are elementwise, so large
+parameters are updated in pieces on several threads (``_parallel.py``), with
+bit-identical results. The learning rate is a Python float (or a
 schedule evaluated to one), so float32 weights stay float32 (NEP 50: a Python
 float never upcasts an array, a NumPy float64 scalar would).
 """
@@ -24,6 +26,7 @@ import math
 import numpy as np
 
 from numnet.autograd.function import no_grad
+from numnet.optimizers import _parallel
 from numnet.optimizers import schedules as schedules_module
 
 
@@ -184,15 +187,25 @@ class Optimizer:
         self.build([p for _, p in pairs])
         grads = self._clip([g for g, _ in pairs])
         lr = self.learning_rate
+        decay = lr * self.weight_decay if self.weight_decay else 0.0
+
+        def update(w, g, slots):
+            if decay:
+                w -= w * decay
+            self.update_step(w, g, slots, lr)
+
+        jobs = []
+        for g, (_, p) in zip(grads, pairs, strict=True):
+            slots = self._slots[self._index[id(p)]]
+            if "_scratch" not in slots:  # a work buffer, not part of the state
+                slots["_scratch"] = np.empty_like(p.data)
+            jobs.append((p.data, g, slots))
         with no_grad():
-            for g, (_, p) in zip(grads, pairs, strict=True):
-                w = p.data
-                if self.weight_decay:
-                    w -= w * (lr * self.weight_decay)
-                self.update_step(w, g, self._slots[self._index[id(p)]], lr)
+            _parallel.run_updates(update, jobs)
+            for _, p in pairs:
                 constraint = getattr(p, "constraint", None)
                 if constraint is not None:
-                    w[...] = _resolve_constraint(constraint)(w)
+                    p.data[...] = _resolve_constraint(constraint)(p.data)
         self.iterations += 1
 
     def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
