@@ -148,3 +148,29 @@ def test_bad_dataset_and_stream_shuffle():
         DataLoader(GeneratorDataset(lambda: iter([])), shuffle=True)
     with pytest.raises(ValueError, match="len\\(x\\)=3, len\\(y\\)=2"):
         ArrayDataset(np.zeros(3), np.zeros(2))
+
+
+def test_fit_trains_from_a_loader_and_a_stream(rng):
+    from numnet import layers, models, optimizers
+
+    x = rng.normal(size=(256, 4)).astype(np.float32)
+    y = (x[:, 0] - x[:, 1] > 0).astype(np.int64)
+
+    def chunks():
+        for start in range(0, 256, 100):
+            yield x[start : start + 100], y[start : start + 100]
+
+    for data in (
+        DataLoader((x, y), batch_size=32, shuffle=True, seed=0),
+        DataLoader(GeneratorDataset(chunks, num_samples=256), batch_size=32),
+    ):
+        numnet.manual_seed(0)
+        model = models.Sequential(
+            [layers.Dense(2, activation="softmax", input_shape=(4,))]
+        )
+        model.compile(
+            optimizers.Adam(0.05), "sparse_categorical_crossentropy", ["accuracy"]
+        )
+        history = model.fit(data, epochs=5, verbose=0)
+        assert history.history["loss"][-1] < history.history["loss"][0]
+        assert history.history["accuracy"][-1] > 0.9
