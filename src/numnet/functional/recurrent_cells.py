@@ -1,9 +1,9 @@
 """The fused SimpleRNN, GRU and LSTM ops: forward loop and BPTT loop of each cell.
 
 Weight layouts and gate orders are Keras's, so weights move between numnet and
-Keras unchanged. With x_t (N, D), h (N, U), ``kernel`` (D, G),
-``recurrent_kernel`` (U, G) and ``σ`` the recurrent activation (sigmoid),
-``φ`` the activation (tanh):
+Keras unchanged. With x_t (N, D), h (N, U), ``kernel`` W (D, G),
+``recurrent_kernel`` R (U, G), σ the recurrent activation (sigmoid) and φ the
+activation (tanh):
 
 SimpleRNN (G = U)::
 
@@ -28,130 +28,98 @@ GRU ``reset_after=False`` (the original Cho et al. form, bias (3U,))::
     h̃ = φ(xh + (r ⊙ h_{t-1}) R_h)
     h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃
 
-Recurrent dropout multiplies h_{t-1} by a fixed (N, U) mask where it enters a
-recurrent GEMM (R), never in the carried state. Buffers are time-major (T, N, .).
-``self.rk_scaled`` is R with the sigmoid-gate columns halved and ``DA[t]`` holds
-the gate derivatives (see ``rnn_base.py``): backward multiplies gate gradients
-by ``DA[t]`` to get preactivation gradients ``dY[t]``.
+The code computes the same products transposed, on feature-major buffers (see
+``rnn_base.py``): a step's gates are ``R^T h_{t-1}`` (G, N) and gate k is the row
+block ``k*U:(k+1)*U``. Recurrent dropout multiplies h_{t-1} by a fixed mask
+where it enters a recurrent GEMM (R), never in the carried state.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numnet.functional.rnn_base import FusedRecurrent
+from numnet.functional.rnn_base import (
+    FusedRecurrent,
+    activate_,
+    sum_of_products,
+    times_derivative_,
+)
 
 
 def _empty(*shape, like: np.ndarray) -> np.ndarray:
     return np.empty(shape, dtype=like.dtype)
 
 
-def _weight_grads(op: FusedRecurrent, Hp2d, dREC2d, dbias) -> tuple:
+def _weight_grads(op: FusedRecurrent, Hp, dREC, dbias) -> tuple:
     """(drecurrent_kernel[, dbias]) when the inputs need them, else None."""
-    S = op.plan.S  # gradients of the scaled weights -> of the weights
-    drk = (Hp2d.T @ dREC2d) * S if op.needs_input_grad[2] else None
+    drk = sum_of_products(Hp, dREC) if op.needs_input_grad[2] else None
     if not op.has_bias:
         return (drk,)
-    return drk, (dbias() * S if op.needs_input_grad[3] else None)
-
-
-def _activation_into(z: np.ndarray, out: np.ndarray, name: str) -> None:
-    """out = act(z) (the LSTM's cell-output activation φ(c))."""
-    if name == "tanh":
-        np.tanh(z, out=out)
-    elif name == "sigmoid":
-        np.multiply(z, 0.5, out=out)  # σ(z) = (1 + tanh(z/2)) / 2
-        np.tanh(out, out=out)
-        out *= 0.5
-        out += 0.5
-    elif name == "relu":
-        np.maximum(z, 0, out=out)
-    else:
-        np.copyto(out, z)
-
-
-def _times_derivative(g: np.ndarray, y: np.ndarray, name: str, tmp) -> None:
-    """g *= act'(z), written with the output y = act(z); tmp is scratch."""
-    if name == "tanh":  # 1 - y^2
-        np.multiply(y, y, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        g *= tmp
-    elif name == "sigmoid":  # y (1 - y)
-        np.subtract(1, y, out=tmp)
-        tmp *= y
-        g *= tmp
-    elif name == "relu":  # [y > 0]
-        np.copyto(g, 0, where=y <= 0)
+    return drk, (dbias() if op.needs_input_grad[3] else None)
 
 
 class _SimpleRNN(FusedRecurrent):
-    """h_t = φ(x_t W + h_{t-1} R + b); the preactivation buffer is H itself."""
-
-    def _gates(self) -> list[str]:
-        return [self.activation]
+    """h_t = φ(W^T x_t + R^T h_{t-1} + b); the preactivation buffer is H itself."""
 
     def _xw_bias(self, bias):
         return bias
 
     def _loop(self, XW, states):
         T, N, U = self.T, self.N, self.U
-        self.H = H = _empty(T + 1, N, U, like=XW)
+        self.H = H = _empty(T + 1, U, N, like=XW)
         H[0], H[1:] = states[0], XW
-        hd = _empty(N, U, like=XW)
-        rec = _empty(N, U, like=XW)
+        hd, rec = _empty(U, N, like=XW), _empty(U, N, like=XW)
         for t in range(T):
-            np.matmul(self.recurrent_input(H[t], hd), self.rk_scaled, out=rec)
+            np.matmul(self.rk_T, self.recurrent_input(H[t], hd), out=rec)
             H[t + 1] += rec
-            self.plan.activate(H[t + 1], self._d(t), 0, 1)
+            activate_(H[t + 1], self.activation)
             self.carry_(H[t + 1], H[t], t)
         return (H[T],)
 
-    def _d(self, t):
-        return None if self.DA is None else self.DA[t]
-
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
-        dY = _empty(T, N, U, like=self.H)
-        dh, dh_next = dstates[0], _empty(N, U, like=dY)
+        H, R = self.H, self.recurrent_kernel
+        dY = _empty(T, U, N, like=H)
+        dh, dh_next, tmp = dstates[0], _empty(U, N, like=H), _empty(U, N, like=H)
         for t in reversed(range(T)):
             dy = self.step_grad(dh, t, dY[t])
-            dy *= self.DA[t]  # dz = dh φ'(z)
-            np.matmul(dy, self.rk_grad, out=dh_next)  # dh_{t-1} = dz R^T
+            times_derivative_(dy, H[t + 1], self.activation, tmp)  # dz = dh φ'(z)
+            np.matmul(R, dy, out=dh_next)  # dh_{t-1} = R dz
             self.finish_dh(dh_next, dh, t)
             dh, dh_next = dh_next, dh
-        dY2 = dY.reshape(T * N, U)
-        grads = _weight_grads(self, self.previous_states(), dY2, lambda: dY2.sum(0))
+        grads = _weight_grads(
+            self, self.previous_states(), dY, lambda: dY.sum(axis=(0, 2))
+        )
         return dY, grads, [dh]
 
 
 class _LSTM(_SimpleRNN):
-    """The LSTM cell; gate buffer A (T, N, 4U) holds [i, f, c̃, o] after activation."""
+    """The LSTM cell; gate buffer A (T, 4U, N) holds [i, f, c̃, o] after activation."""
 
     n_states = 2
     n_gates = 4
 
-    def _gates(self) -> list[str]:
-        rec, act = self.recurrent_activation, self.activation
-        return [rec, rec, act, rec]
-
     def _loop(self, XW, states):
         T, N, U = self.T, self.N, self.U
+        act, rec_act = self.activation, self.recurrent_activation
         self.A = XW  # activated in place, step by step
-        self.H = H = _empty(T + 1, N, U, like=XW)
-        self.C = C = _empty(T + 1, N, U, like=XW)
-        self.PC = PC = _empty(T, N, U, like=XW)  # φ(c_t)
+        self.H = H = _empty(T + 1, U, N, like=XW)
+        self.C = C = _empty(T + 1, U, N, like=XW)
+        self.PC = PC = _empty(T, U, N, like=XW)  # φ(c_t)
         H[0], C[0] = states
-        rec = _empty(N, 4 * U, like=XW)
-        hd, tmp = _empty(N, U, like=XW), _empty(N, U, like=XW)
+        rec = _empty(4 * U, N, like=XW)
+        hd, tmp = _empty(U, N, like=XW), _empty(U, N, like=XW)
         for t in range(T):
             a = XW[t]
-            np.matmul(self.recurrent_input(H[t], hd), self.rk_scaled, out=rec)
+            np.matmul(self.rk_T, self.recurrent_input(H[t], hd), out=rec)
             a += rec
-            self.plan.activate(a, self._d(t), 0, 4)
-            i, f, g, o = a[:, :U], a[:, U : 2 * U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
+            i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
+            activate_(a[: 2 * U], rec_act)  # i and f together
+            activate_(g, act)
+            activate_(o, rec_act)
             np.multiply(f, C[t], out=C[t + 1])  # c_t = f c_{t-1} + i c̃
             C[t + 1] += np.multiply(i, g, out=tmp)
-            _activation_into(C[t + 1], PC[t], self.activation)
+            activate_(C[t + 1], act, out=PC[t])
             np.multiply(o, PC[t], out=H[t + 1])  # h_t = o φ(c_t)
             self.carry_(H[t + 1], H[t], t)
             self.carry_(C[t + 1], C[t], t)
@@ -159,45 +127,48 @@ class _LSTM(_SimpleRNN):
 
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
-        A, dh, dc = self.A, dstates[0], dstates[1]
-        self.dY = dY = np.empty_like(A)
-        self.bufs = [_empty(N, U, like=A) for _ in range(3)]
-        dh_next, dc_next = _empty(N, U, like=A), _empty(N, U, like=A)
+        A, R, dh, dc = self.A, self.recurrent_kernel, dstates[0], dstates[1]
+        self.dA = dA = np.empty_like(A)
+        self.bufs = [_empty(U, N, like=A) for _ in range(4)]
+        self.bufs.append(_empty(2 * U, N, like=A))
+        dh_next, dc_next = _empty(U, N, like=A), _empty(U, N, like=A)
         for t in reversed(range(T)):
-            f = A[t, :, U : 2 * U]
-            if self.skipped(t):  # skipped samples pass dc through unchanged
-                np.multiply(dc, self.skip[t], out=dc_next)
-                dc *= self.keep_f[t]
-            self._cell_backward(dh, dc, t)  # dc becomes the total dL/dc_t
-            if self.skipped(t):
-                dc_next += dc * f
-            else:
-                np.multiply(dc, f, out=dc_next)  # dc_{t-1} = dc_t f
-            np.matmul(dY[t], self.rk_grad, out=dh_next)  # dh_{t-1} = dY R^T
+            dct = self._cell_backward(dh, dc, t)
+            np.multiply(dct, A[t, U : 2 * U], out=dc_next)  # dc_{t-1} = dc f
+            self.carry_grad_(dc_next, dc, t)
+            np.matmul(R, dA[t], out=dh_next)  # dh_{t-1} = R dz
             self.finish_dh(dh_next, dh, t)
             dh, dh_next, dc, dc_next = dh_next, dh, dc_next, dc
-        dY2 = dY.reshape(T * N, 4 * U)
-        grads = _weight_grads(self, self.previous_states(), dY2, lambda: dY2.sum(0))
-        return dY, grads, [dh, dc]
+        grads = _weight_grads(
+            self, self.previous_states(), dA, lambda: dA.sum(axis=(0, 2))
+        )
+        return dA, grads, [dh, dc]
 
-    def _cell_backward(self, dh, dc, t) -> None:
-        """Write dL/d(preactivations) of step t into dY[t]; add dh's share to dc."""
-        U, a, dy = self.U, self.A[t], self.dY[t]
-        dht, tmp, tmp2 = self.bufs
-        i, g, o = a[:, :U], a[:, 2 * U : 3 * U], a[:, 3 * U :]
+    def _cell_backward(self, dh, dc, t):
+        """Write the gate preactivation gradients of step t into dA[t]; return dc_t."""
+        U, a, da = self.U, self.A[t], self.dA[t]
+        act, rec_act = self.activation, self.recurrent_activation
+        dht, dct, tmp, tmp2, tmp_if = self.bufs
+        i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
         self.step_grad(dh, t, dht)
-        np.multiply(dht, self.PC[t], out=dy[:, 3 * U :])  # do = dh φ(c)
-        np.multiply(dht, o, out=tmp)  # dc += dh o φ'(c)
-        _times_derivative(tmp, self.PC[t], self.activation, tmp2)
-        dc += tmp
-        np.multiply(dc, g, out=dy[:, :U])  # di = dc c̃
-        np.multiply(dc, self.C[t], out=dy[:, U : 2 * U])  # df = dc c_{t-1}
-        np.multiply(dc, i, out=dy[:, 2 * U : 3 * U])  # dc̃ = dc i
-        dy *= self.DA[t]  # through the gate activations
+        np.copyto(dct, dc)
+        if self.skipped(t):
+            dct *= self.keep_f[t]
+        do = np.multiply(dht, self.PC[t], out=da[3 * U :])  # h = o φ(c)
+        times_derivative_(do, o, rec_act, tmp)
+        np.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
+        times_derivative_(tmp2, self.PC[t], act, tmp)
+        dct += tmp2
+        np.multiply(dct, g, out=da[:U])  # di = dc c̃
+        np.multiply(dct, self.C[t], out=da[U : 2 * U])  # df = dc c_{t-1}
+        times_derivative_(da[: 2 * U], a[: 2 * U], rec_act, tmp_if)
+        dg = np.multiply(dct, i, out=da[2 * U : 3 * U])  # dc̃ = dc i
+        times_derivative_(dg, g, act, tmp)
+        return dct
 
 
 class _GRU(_SimpleRNN):
-    """The GRU cell; gate buffer A (T, N, 3U) holds [z, r, h̃] after activation."""
+    """The GRU cell; gate buffer A (T, 3U, N) holds [z, r, h̃] after activation."""
 
     n_gates = 3
 
@@ -206,109 +177,108 @@ class _GRU(_SimpleRNN):
         self.reset_after = reset_after
         self.b_rh = None
 
-    def _gates(self) -> list[str]:
-        rec = self.recurrent_activation
-        return [rec, rec, self.activation]
-
     def _xw_bias(self, bias):
         if not self.reset_after:
             return bias
         U = self.U
         b = bias[0].copy()
         b[: 2 * U] += bias[1, : 2 * U]  # recurrent z and r biases simply add
-        self.b_rh = bias[1, 2 * U :]  # the h one sits inside r ⊙ (h R_h + b_rh)
+        self.b_rh = bias[1, 2 * U :, None]  # the h one sits inside r ⊙ (R_h^T h + b)
         return b
 
     def _loop(self, XW, states):
         T, N, U = self.T, self.N, self.U
-        R = self.rk_scaled
         self.A = XW
-        self.H = H = _empty(T + 1, N, U, like=XW)
+        self.H = H = _empty(T + 1, U, N, like=XW)
         H[0] = states[0]
         if self.reset_after:
-            self.REC = _empty(T, N, 3 * U, like=XW)  # h_{t-1} R + b_rec per step
+            self.REC = _empty(T, 3 * U, N, like=XW)  # R^T h_{t-1} + b_rec per step
         else:
-            self.Rzr, self.Rh = np.ascontiguousarray(R[:, : 2 * U]), R[:, 2 * U :]
-            self.RH = _empty(T, N, U, like=XW)  # r ⊙ h_{t-1}, input of the R_h GEMM
-        self.hd, self.tmp = _empty(N, U, like=XW), _empty(N, 2 * U, like=XW)
+            self.RH = _empty(T, U, N, like=XW)  # r ⊙ h_{t-1}, input of the R_h GEMM
+        self.hd, self.tmp = _empty(U, N, like=XW), _empty(2 * U, N, like=XW)
         for t in range(T):
             self._step(XW[t], t)
             self.carry_(H[t + 1], H[t], t)
         return (H[T],)
 
     def _step(self, a, t) -> None:
-        U, H, tmp, d = self.U, self.H, self.tmp, self._d(t)
-        z, r, hh = a[:, :U], a[:, U : 2 * U], a[:, 2 * U :]
+        U, H, tmp, rk_T = self.U, self.H, self.tmp, self.rk_T
+        z, r, hh = a[:U], a[U : 2 * U], a[2 * U :]
         hd = self.recurrent_input(H[t], self.hd)
         if self.reset_after:
-            rec = np.matmul(hd, self.rk_scaled, out=self.REC[t])
+            rec = np.matmul(rk_T, hd, out=self.REC[t])
             if self.b_rh is not None:
-                rec[:, 2 * U :] += self.b_rh
-            a[:, : 2 * U] += rec[:, : 2 * U]
-            self.plan.activate(a, d, 0, 2)
-            hh += np.multiply(r, rec[:, 2 * U :], out=tmp[:, :U])  # r ⊙ (h R_h + b)
+                rec[2 * U :] += self.b_rh
+            a[: 2 * U] += rec[: 2 * U]
+            activate_(a[: 2 * U], self.recurrent_activation)
+            hh += np.multiply(r, rec[2 * U :], out=tmp[:U])  # r ⊙ (R_h^T h + b)
         else:
-            a[:, : 2 * U] += np.matmul(hd, self.Rzr, out=tmp)
-            self.plan.activate(a, d, 0, 2)
+            a[: 2 * U] += np.matmul(rk_T[: 2 * U], hd, out=tmp)
+            activate_(a[: 2 * U], self.recurrent_activation)
             np.multiply(r, hd, out=self.RH[t])
-            hh += np.matmul(self.RH[t], self.Rh, out=tmp[:, :U])  # (r ⊙ h) R_h
-        self.plan.activate(a, d, 2, 3)
+            hh += np.matmul(rk_T[2 * U :], self.RH[t], out=tmp[:U])  # R_h^T (r ⊙ h)
+        activate_(hh, self.activation)
         np.subtract(H[t], hh, out=H[t + 1])  # h_t = h̃ + z (h_{t-1} - h̃)
         H[t + 1] *= z
         H[t + 1] += hh
 
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
-        self.dY = dY = np.empty_like(self.A)
+        self.dXW = dXW = np.empty_like(self.A)
         if self.reset_after:
             self.dREC = np.empty_like(self.A)
-        self.bufs = [_empty(N, U, like=dY) for _ in range(3)]
-        dh, dh_next = dstates[0], _empty(N, U, like=dY)
+        self.bufs = [_empty(U, N, like=dXW) for _ in range(3)]
+        dh, dh_next = dstates[0], _empty(U, N, like=dXW)
         for t in reversed(range(T)):
             self._step_backward(dh, dh_next, t)
             dh, dh_next = dh_next, dh
-        return dY, self._gru_weight_grads(), [dh]
+        return dXW, self._gru_weight_grads(), [dh]
 
     def _step_backward(self, dh, dh_next, t) -> None:
-        U, z, r, hh = self.U, *np.split(self.A[t], 3, axis=1)
-        dy, D = self.dY[t], self.DA[t]
-        dz, dr, dhh = np.split(dy, 3, axis=1)
+        U, (z, r, hh) = self.U, np.split(self.A[t], 3)
+        dz, dr, dhh = np.split(self.dXW[t], 3)
         dht, tmp, drh = self.bufs
+        R, rec_act = self.recurrent_kernel, self.recurrent_activation
         self.step_grad(dh, t, dht)
         np.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
         dz *= dht
-        np.subtract(1, z, out=dhh)  # dh/dh̃ = 1 - z, then through h̃'s activation
+        times_derivative_(dz, z, rec_act, tmp)
+        np.subtract(1, z, out=dhh)  # dh/dh̃ = 1 - z
         dhh *= dht
-        dhh *= D[:, 2 * U :]
+        times_derivative_(dhh, hh, self.activation, tmp)
         if self.reset_after:
-            np.multiply(dhh, self.REC[t, :, 2 * U :], out=dr)  # d/dr of r ⊙ rec_h
-            dy[:, : 2 * U] *= D[:, : 2 * U]
+            np.multiply(dhh, self.REC[t, 2 * U :], out=dr)
+            times_derivative_(dr, r, rec_act, tmp)
             drec = self.dREC[t]
-            drec[:, : 2 * U] = dy[:, : 2 * U]
-            np.multiply(dhh, r, out=drec[:, 2 * U :])
-            np.matmul(drec, self.rk_grad, out=dh_next)
+            drec[: 2 * U] = self.dXW[t, : 2 * U]
+            np.multiply(dhh, r, out=drec[2 * U :])
+            np.matmul(R, drec, out=dh_next)
         else:
-            np.matmul(dhh, self.Rh.T, out=drh)  # d(r ⊙ h_{t-1})
+            np.matmul(R[:, 2 * U :], dhh, out=drh)  # d(r ⊙ h_{t-1})
             np.multiply(drh, self.recurrent_input(self.H[t], tmp), out=dr)
-            dy[:, : 2 * U] *= D[:, : 2 * U]
-            np.matmul(dy[:, : 2 * U], self.Rzr.T, out=dh_next)
+            times_derivative_(dr, r, rec_act, tmp)
+            np.matmul(R[:, : 2 * U], self.dXW[t, : 2 * U], out=dh_next)
             dh_next += np.multiply(drh, r, out=drh)
         self.finish_dh(dh_next, dh, t, direct=np.multiply(dht, z, out=dht))
 
     def _gru_weight_grads(self) -> tuple:
-        T, N, U = self.T, self.N, self.U
-        dY2 = self.dY.reshape(T * N, 3 * U)
+        dXW, U = self.dXW, self.U
         Hp = self.previous_states()
         if self.reset_after:
-            dREC2 = self.dREC.reshape(T * N, 3 * U)
+            dREC = self.dREC
             return _weight_grads(
-                self, Hp, dREC2, lambda: np.stack([dY2.sum(0), dREC2.sum(0)])
-            )
+                self, Hp, dREC,
+                lambda: np.stack([dXW.sum(axis=(0, 2)), dREC.sum(axis=(0, 2))]),
+            )  # fmt: skip
         drk = None
         if self.needs_input_grad[2]:
-            RH2 = self.RH.reshape(T * N, U)
-            drk = np.concatenate([Hp.T @ dY2[:, : 2 * U], RH2.T @ dY2[:, 2 * U :]], 1)
-            drk *= self.plan.S
+            drk = np.concatenate(
+                [
+                    sum_of_products(Hp, dXW[:, : 2 * U]),
+                    sum_of_products(self.RH, dXW[:, 2 * U :]),
+                ],
+                axis=1,
+            )
         if not self.has_bias:
             return (drk,)
-        return drk, (dY2.sum(0) * self.plan.S if self.needs_input_grad[3] else None)
+        return drk, (dXW.sum(axis=(0, 2)) if self.needs_input_grad[3] else None)
