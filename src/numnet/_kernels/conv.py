@@ -36,7 +36,7 @@ from numnet._kernels.im2col import (
 )
 
 #: Target bytes of columns per block (cache blocking; tuned on the W1 benchmark).
-BLOCK_BYTES = 4 * 2**20
+BLOCK_BYTES = 16 * 2**20
 
 
 class _Columns:
