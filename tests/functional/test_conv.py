@@ -52,6 +52,34 @@ def test_conv2d_gradcheck(case, with_bias):
         assert numnet.gradcheck(lambda x, w: F.conv2d(x, w, **options), [x, w])
 
 
+# Every option at least once, whatever hypothesis draws: (x shape, kernel, options)
+OPTION_TABLE = [
+    ((2, 5, 5, 1), (1, 1, 1, 2), {}),  # 1x1, C_in=1
+    ((2, 6, 6, 3), (3, 3, 3, 2), {"padding": "same"}),  # odd, C_in=3
+    ((2, 6, 6, 3), (2, 2, 3, 2), {"padding": "same"}),  # even: asymmetric padding
+    ((1, 7, 6, 2), (2, 3, 2, 2), {"stride": (2, 1), "padding": (1, 2)}),  # rectangular
+    ((1, 7, 7, 1), (3, 3, 1, 2), {"stride": 2, "padding": 1}),
+    ((1, 8, 7, 3), (3, 2, 3, 1), {"dilation": 2, "padding": "same"}),
+    ((1, 9, 9, 2), (4, 4, 2, 2), {"stride": 3, "padding": "valid"}),
+    ((1, 6, 6, 2), (3, 3, 2, 2), {"stride": 2, "dilation": (1, 2)}),
+]
+
+
+@pytest.mark.parametrize("shape, kernel, options", OPTION_TABLE)
+def test_conv2d_gradcheck_option_table(rng, shape, kernel, options):
+    x, w = rng.standard_normal(shape), rng.standard_normal(kernel)
+    b = rng.standard_normal(kernel[3])
+    assert numnet.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **options), [x, w, b])
+
+
+@pytest.mark.parametrize("shape, kernel, options", OPTION_TABLE)
+def test_depthwise_gradcheck_option_table(rng, shape, kernel, options):
+    x, w = rng.standard_normal(shape), rng.standard_normal(kernel[:3] + (2,))
+    b = rng.standard_normal(kernel[2] * 2)
+    fn = lambda x, w, b: F.depthwise_conv2d(x, w, b, **options)  # noqa: E731
+    assert numnet.gradcheck(fn, [x, w, b])
+
+
 def composed_conv2d(x, w, b, stride, padding):
     """The unfused twin: sum over kernel offsets of (shifted input) @ w[i, j],
     built from pad, getitem, matmul and add, so autograd derives its backward."""
