@@ -296,3 +296,25 @@ def test_input_width_change_is_reported():
     layer(np.zeros((2, 3, 4), np.float32))
     with pytest.raises(ValueError, match="expected axis -1"):
         layer(np.zeros((2, 3, 5), np.float32))
+
+
+def test_sequence_model_save_load_round_trip(tmp_path, rng):
+    from numnet import models
+
+    model = models.Sequential([
+        layers.Input((6,)),
+        layers.Embedding(20, 8, mask_zero=True),
+        layers.Bidirectional(layers.GRU(5, return_sequences=True), merge_mode="sum"),
+        layers.TimeDistributed(layers.Dense(3)),
+        layers.LSTM(4, go_backwards=True),
+        layers.Dense(2, activation="softmax"),
+    ])  # fmt: skip
+    x = rng.integers(1, 20, size=(5, 6))
+    x[:, 4:] = 0
+    path = tmp_path / "seq.npz"
+    model.save(path)
+    loaded = models.load_model(path)
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    assert loaded.layers[1].merge_mode == "sum" and loaded.layers[3].go_backwards

@@ -150,10 +150,11 @@ class _LSTM(_SimpleRNN):
         act, rec_act = self.activation, self.recurrent_activation
         dht, dct, tmp, tmp2, tmp_if = self.bufs
         i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
-        self.step_grad(dh, t, dht)
-        np.copyto(dct, dc)
-        if self.skipped(t):
-            dct *= self.keep_f[t]
+        dht = self.step_grad(dh, t, dht, alias=True)
+        if self.skipped(t):  # dc itself must stay intact for the skipped samples
+            dct = np.multiply(dc, self.keep_f[t], out=dct)
+        else:
+            dct = dc
         do = np.multiply(dht, self.PC[t], out=da[3 * U :])  # h = o φ(c)
         times_derivative_(do, o, rec_act, tmp)
         np.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
@@ -239,7 +240,7 @@ class _GRU(_SimpleRNN):
         dz, dr, dhh = np.split(self.dXW[t], 3)
         dht, tmp, drh = self.bufs
         R, rec_act = self.recurrent_kernel, self.recurrent_activation
-        self.step_grad(dh, t, dht)
+        dht = self.step_grad(dh, t, dht, alias=True)
         np.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
         dz *= dht
         times_derivative_(dz, z, rec_act, tmp)

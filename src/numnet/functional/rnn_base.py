@@ -188,8 +188,14 @@ class FusedRecurrent(Function):
         dY, grads_rk, dstates0 = self._loop_backward(dstates)
         return self._input_grads(dY) + grads_rk + self._state_grads(dstates0)
 
-    def step_grad(self, dh: np.ndarray, t: int, out: np.ndarray) -> np.ndarray:
-        """The gradient reaching the cell at step t: (dh + dy_t) * keep_t, into out."""
+    def step_grad(self, dh, t: int, out, alias: bool = False) -> np.ndarray:
+        """The gradient reaching the cell at step t: (dh + dy_t) * keep_t, into out.
+
+        With ``alias=True`` it may return ``dh`` itself when there is nothing to
+        add or mask (the caller then owns dh and may overwrite it).
+        """
+        if alias and self.gy is None and not self.skipped(t):
+            return dh
         if self.gy is not None:
             np.add(dh, self.gy[t], out=out)
         else:
