@@ -20,8 +20,22 @@ from numnet.applications.resnet import (
     identity_block,
     small_resnet,
 )
+from numnet.applications.style_transfer import (
+    StyleTransfer,
+    content_cost,
+    gram_matrix,
+    run_style_transfer,
+    style_cost,
+    total_cost,
+)
 
 __all__ = [
+    "StyleTransfer",
+    "content_cost",
+    "gram_matrix",
+    "run_style_transfer",
+    "style_cost",
+    "total_cost",
     "convolutional_block",
     "identity_block",
     "inception_module",
