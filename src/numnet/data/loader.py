@@ -272,8 +272,9 @@ class DataLoader:
             yield _concat(xs), _concat(ys)
 
     def __repr__(self) -> str:
+        known = not self.iterable or self.dataset.num_samples is not None
         return (
-            f"DataLoader(batches={len(self) if not self.iterable else '?'}, "
+            f"DataLoader(batches={len(self) if known else '?'}, "
             f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
             f"drop_last={self.drop_last})"
         )
