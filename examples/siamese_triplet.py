@@ -66,7 +66,9 @@ def sample_pairs(labels: np.ndarray, count: int, rng) -> tuple[np.ndarray, ...]:
     """``count`` same-label and ``count`` different-label index pairs (i != j)."""
     order = np.argsort(labels, kind="stable")
     starts = np.searchsorted(labels[order], np.arange(labels.max() + 2))
-    first = rng.integers(0, labels.size, size=count)
+    # anchors come from classes with at least two members (a partner exists)
+    paired = np.flatnonzero(np.diff(starts)[labels] >= 2)
+    first = paired[rng.integers(0, paired.size, size=count)]
     # a same-label partner: a random other member of the first item's class
     cls = labels[first]
     size = starts[cls + 1] - starts[cls]
