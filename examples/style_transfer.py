@@ -16,6 +16,7 @@ Saved in ``--out``: style_content.png, style_style.png, style_generated.png and
 style_transfer.png (the three side by side with the cost curve).
 
 Run:  nice -n 5 python examples/style_transfer.py [--train-limit N] [--steps 300]
+      (add --net examples/out/style_net.npz to train the feature net once)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numnet
 from numnet import layers, optimizers
 from numnet.applications.style_transfer import StyleTransfer
 from numnet.datasets import fashion_mnist
-from numnet.models import Sequential
+from numnet.models import Sequential, load_model
 
 STYLE_LAYERS = ["conv1", "conv2", "conv3"]
 CONTENT_LAYER = "conv3"
@@ -99,22 +100,11 @@ def save_images(out: str, content, style, generated, history) -> None:
     plt.close(fig)  # fmt: skip
 
 
-def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train-limit", type=int, default=6000)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=300, help="Adam steps on pixels")
-    parser.add_argument("--learning-rate", type=float, default=0.02)
-    parser.add_argument("--alpha", type=float, default=10.0)
-    parser.add_argument("--beta", type=float, default=1000.0)
-    parser.add_argument("--content-index", type=int, default=0, help="test item")
-    parser.add_argument("--style-image", default=None, help="a PNG for the style")
-    parser.add_argument("--out", default=os.path.join("examples", "out"))
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-
-    numnet.manual_seed(args.seed)
-    (x, y), (x_test, y_test) = fashion_mnist.load_data()
+def trained_feature_net(args, x, y, x_test, y_test) -> Sequential:
+    """Train the feature net on ``--train-limit`` images (or load it from --net)."""
+    if args.net and os.path.exists(args.net):
+        print(f"feature net: loaded from {args.net}")
+        return load_model(args.net)
     x = (x[: args.train_limit] / 255.0).astype(np.float32)[..., None]
     net = feature_net()
     net.compile(
@@ -130,6 +120,35 @@ def main(argv=None) -> dict:
         f"feature net: test accuracy {accuracy:.4f} on 2000 images "
         f"({time.perf_counter() - start:.0f} s)"
     )
+    if args.net:
+        os.makedirs(os.path.dirname(os.path.abspath(args.net)), exist_ok=True)
+        net.save(args.net)
+    return net
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-limit", type=int, default=6000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=300, help="Adam steps on pixels")
+    parser.add_argument("--learning-rate", type=float, default=0.02)
+    parser.add_argument("--alpha", type=float, default=10.0)
+    parser.add_argument("--beta", type=float, default=1000.0)
+    parser.add_argument("--content-index", type=int, default=0, help="test item")
+    parser.add_argument("--style-image", default=None, help="a PNG for the style")
+    parser.add_argument("--out", default=os.path.join("examples", "out"))
+    parser.add_argument(
+        "--net",
+        default=None,
+        help="load the feature net from this file if it exists, "
+        "else train it and save it there",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    numnet.manual_seed(args.seed)
+    (x, y), (x_test, y_test) = fashion_mnist.load_data()
+    net = trained_feature_net(args, x, y, x_test, y_test)
 
     item = x_test[args.content_index] / 255.0
     content = np.kron(item, np.ones((2, 2))).astype(np.float32)  # 56x56
