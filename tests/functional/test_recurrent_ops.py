@@ -316,3 +316,16 @@ def test_errors_name_the_argument(rng, change, message):
             "initial_state": states}  # fmt: skip
     with pytest.raises((ValueError, TypeError), match=message):
         F.lstm(**change(args))
+
+
+def test_backward_never_writes_into_the_upstream_gradient(rng):
+    """State gradients may arrive as views (here F-ordered); they must stay intact."""
+    x, K, R, b, states = make_case(rng, "lstm")
+    x = numnet.tensor(x, requires_grad=True, dtype=np.float64)
+    outs = F.lstm(x, K, R, b, states, return_sequences=True)
+    grads = [np.asfortranarray(rng.normal(size=o.shape)) for o in outs]
+    kept = [g.copy() for g in grads]
+    op = outs[0].creator
+    op.backward(*grads)
+    for g, k in zip(grads, kept, strict=True):
+        np.testing.assert_array_equal(g, k)

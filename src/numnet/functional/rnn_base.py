@@ -186,7 +186,8 @@ class FusedRecurrent(Function):
         return seq.transpose(2, 0, 1)  # (N, T, U), a view of the (T, U, N) buffer
 
     def backward(self, gy, *gstates):
-        dstates = [np.ascontiguousarray(g.T) for g in gstates]  # fresh (U, N) copies
+        # fresh (U, N) copies: the loop overwrites them; the engine's may be shared
+        dstates = [np.array(g.T, order="C") for g in gstates]
         if self.return_sequences:
             self.gy = np.ascontiguousarray(gy.transpose(1, 2, 0))  # (T, U, N)
         else:
