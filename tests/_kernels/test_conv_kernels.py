@@ -128,3 +128,21 @@ def test_max_pool_ties_have_one_deterministic_winner(size, strides, padding):
     np.add.at(expected, (0, g.sh * np.arange(g.OH)[:, None], g.sw * np.arange(g.OW)), 1)
     np.testing.assert_array_equal(dx, expected)
     assert dx.sum() == y.size  # one winner per window, no gradient lost or doubled
+
+
+@pytest.mark.parametrize("R, K, O", [(30000, 9, 32), (5000, 27, 8), (100, 9, 32)])
+def test_rows_t_matmul_split_reduction(rng, R, K, O):
+    # tiny outputs with long reductions take the chunked one-thread path
+    a, b = rng.standard_normal((R, K)), rng.standard_normal((R, O))
+    np.testing.assert_allclose(conv.rows_t_matmul(a, b), a.T @ b, rtol=1e-10)
+    assert conv.rows_t_matmul(a, b).shape == (K, O)
+
+
+def test_first_layer_weight_gradient_takes_the_split_path(rng):
+    # a grey-image first conv (C_in=1): 9x4 kernel rows, 4*20*20*... rows of pixels
+    g = k.make_geometry(40, 40, 3, padding="same")
+    x, w, b, gy = _conv_data(g, 1, 4, 3, N=8)
+    assert 8 * 40 * 40 * 9 * 4 > conv._ONE_THREAD_MNK  # the split path is taken
+    _, dw2, _ = _all_grads(x, w, b, gy, g, keep=True)[1:]
+    cols = k.im2col(x, g).reshape(-1, 9)
+    np.testing.assert_allclose(dw2, cols.T @ gy.reshape(-1, 4), rtol=1e-10)
