@@ -7,6 +7,24 @@ Two APIs, both first class: tensors with reverse-mode autograd
 """
 
 from numnet import functional
+from numnet import (  # the Keras-like API, importable as numnet.layers etc.
+    applications,
+    callbacks,
+    constraints,
+    data,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    saving,
+    tuning,
+    vision,
+    viz,
+)
 from numnet.autograd import (
     Function,
     GradcheckError,
@@ -24,6 +42,22 @@ from numnet.backend import get_default_dtype, manual_seed, set_default_dtype
 __version__ = "0.1.0"
 
 __all__ = [
+    "applications",
+    "callbacks",
+    "constraints",
+    "data",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "regularizers",
+    "saving",
+    "tuning",
+    "vision",
+    "viz",
     "Function",
     "GradcheckError",
     "Parameter",
