@@ -274,3 +274,12 @@ def test_model_checkpoint_writes_loadable_files(rng, tmp_path):
     np.testing.assert_array_equal(
         clone.predict(x, verbose=0), model.predict(x, verbose=0)
     )
+
+
+def test_saving_into_a_missing_directory_names_it(tmp_path):
+    from numnet.saving import atomic_write
+
+    target = tmp_path / "no_such_dir" / "model.npz"
+    with pytest.raises(FileNotFoundError, match="no_such_dir"):
+        atomic_write(target, lambda f: f.write(b"x"))
+    assert not target.parent.exists()

@@ -63,6 +63,11 @@ def atomic_write(path, write) -> None:
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"save: the directory {directory!r} of {path!r} does not exist; "
+            f"create it first (os.makedirs)"
+        )
     fd, tmp = tempfile.mkstemp(
         dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
     )
