@@ -32,6 +32,12 @@ def parse_args(description: str, argv=None, epochs: int = 5, batch_size: int = 1
     p.add_argument("--seed", type=int, default=0, help="numnet.manual_seed")
     p.add_argument("--verbose", default="auto", help="fit verbosity: auto, 0, 1, 2")
     p.add_argument("--save", default=None, help="save the trained model to this path")
+    p.add_argument(
+        "--validation",
+        type=int,
+        default=5000,
+        help="hold out the last N training images for validation (0: train on all)",
+    )
     args = p.parse_args(argv)
     if args.verbose != "auto":
         args.verbose = int(args.verbose)
@@ -117,12 +123,14 @@ def report(name, model, history, timer, test_acc, fit_seconds, split) -> None:
         print(f"last validation accuracy {history.history['val_accuracy'][-1]:.4f}")
 
 
-def train_and_report(name, model, args, data, validation: int = 5000) -> float:
-    """Fit with a held-out validation slice, evaluate on the test set, report."""
+def train_and_report(name, model, args, data) -> float:
+    """Fit (with a held-out validation slice), evaluate on the test set, report."""
     (x_train, y_train), (x_test, y_test) = data
-    val = min(validation, len(x_train) // 10)
-    x_val, y_val = x_train[-val:], y_train[-val:]
-    x_fit, y_fit = x_train[:-val], y_train[:-val]
+    val = min(args.validation, len(x_train) // 10)
+    x_fit, y_fit, validation = x_train, y_train, None
+    if val > 0:
+        validation = (x_train[-val:], y_train[-val:])
+        x_fit, y_fit = x_train[:-val], y_train[:-val]
     timer = EpochTimer()
     start = time.perf_counter()
     history = model.fit(
@@ -130,7 +138,7 @@ def train_and_report(name, model, args, data, validation: int = 5000) -> float:
         y_fit,
         batch_size=args.batch_size,
         epochs=args.epochs,
-        validation_data=(x_val, y_val),
+        validation_data=validation,
         callbacks=[timer],
         verbose=args.verbose,
     )
