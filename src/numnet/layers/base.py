@@ -55,6 +55,10 @@ class Layer:
     Subclass it and implement ``build(input_shape)`` and ``call(x, training=False)``.
     """
 
+    #: True for layers that keep the time axis and so pass a sequence mask
+    #: (``tensor._keras_mask``, set by Embedding(mask_zero=True)/Masking) through.
+    supports_masking = False
+
     def __init__(
         self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs
     ):
@@ -136,7 +140,10 @@ class Layer:
             training = self.training
         if _accepts_training(type(self)):
             kwargs["training"] = training
-        return self.call(x, *args, **kwargs)
+        y = self.call(x, *args, **kwargs)
+        if self.supports_masking:
+            _pass_mask(x, y)
+        return y
 
     def layers_iter(self) -> Iterator[Layer]:
         """Yield this layer's direct children in registration order."""
@@ -294,6 +301,17 @@ def _as_input(x, dtype):
     if array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)
     return as_tensor(array)
+
+
+def _pass_mask(x, y) -> None:
+    mask = getattr(x, "_keras_mask", None)
+    if (
+        mask is not None
+        and isinstance(y, Tensor)
+        and getattr(y, "_keras_mask", None) is None
+        and y.shape[: mask.ndim] == mask.shape
+    ):
+        y._keras_mask = mask
 
 
 def _shape_of(x):

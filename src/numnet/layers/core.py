@@ -41,6 +41,8 @@ class Dense(Layer):
         input: (N, ..., D_in); output: (N, ..., units).
     """
 
+    supports_masking = True  # keeps the time axis: sequence masks pass through
+
     def __init__(
         self,
         units,
@@ -97,6 +99,8 @@ class Activation(Layer):
     Shape:
         input: any; output: the same shape.
     """
+
+    supports_masking = True  # keeps the time axis: sequence masks pass through
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -183,6 +187,8 @@ class Dropout(Layer):
     Shape:
         input: any; output: the same shape.
     """
+
+    supports_masking = True  # keeps the time axis: sequence masks pass through
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

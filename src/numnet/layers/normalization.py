@@ -101,6 +101,8 @@ class BatchNormalization(Layer):
         input: (N, ..., C, ...); output: the same shape.
     """
 
+    supports_masking = True  # keeps the time axis: sequence masks pass through
+
     def __init__(
         self,
         axis=-1,
@@ -216,6 +218,8 @@ class LayerNormalization(Layer):
     Shape:
         input: (N, ...); output: the same shape.
     """
+
+    supports_masking = True  # keeps the time axis: sequence masks pass through
 
     def __init__(
         self,
