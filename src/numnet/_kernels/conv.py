@@ -35,8 +35,8 @@ from numnet._kernels.im2col import (
     unpad,
 )
 
-#: Target bytes of columns per block (cache blocking; tuned on the W1 benchmark).
-BLOCK_BYTES = 16 * 2**20
+#: Target bytes of columns per block (fewer, larger BLAS calls; see decisions.md).
+BLOCK_BYTES = 64 * 2**20
 
 
 #: OpenBLAS runs a GEMM on one thread when m*n*k <= 2**18 (its SMP threshold).

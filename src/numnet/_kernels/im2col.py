@@ -315,9 +315,12 @@ def col2im(cols: np.ndarray, g: Geometry) -> np.ndarray:
 
 def block_size(n: int, bytes_per_item: int, target: int) -> int:
     """How many batch items to process at once: at most ``target`` bytes of columns,
-    at most the memory budget, at least one item."""
+    at most the memory budget, at least one item; balanced, so that 128 items in
+    blocks of at most 120 become 2 blocks of 64, not 120 + 8."""
     limit = min(target, _memory_budget)
-    return max(1, min(n, limit // max(1, bytes_per_item)))
+    size = max(1, min(n, limit // max(1, bytes_per_item)))
+    count = -(-n // size) if n else 1
+    return -(-n // count) if n else 1
 
 
 def blocks(n: int, size: int) -> list[tuple[int, int]]:
