@@ -1,7 +1,7 @@
 """Quickstart: train a small network on Fashion-MNIST in about a minute.
 
-This is examples/fashion_mnist_mlp.py with 3 epochs (about 0.88 test accuracy);
-see fashion_mnist_cnn.py for the course CNN.
+This is examples/fashion_mnist_mlp.py with 3 epochs (about 0.87 test accuracy,
+0.88 on the validation split); see fashion_mnist_cnn.py for the course CNN.
 
 Run:  python examples/quickstart.py [--epochs 3] [--limit N]
 """
