@@ -143,7 +143,7 @@ def train_and_report(name, model, args, data) -> float:
         verbose=args.verbose,
     )
     fit_seconds = time.perf_counter() - start
-    _, test_acc = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    _, test_acc = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     steps = max(1, min(10, len(x_fit) // args.batch_size))
     split = phase_split(model, x_fit, y_fit, args.batch_size, steps)
     report(name, model, history, timer, test_acc, fit_seconds, split)

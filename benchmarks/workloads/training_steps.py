@@ -152,7 +152,7 @@ def _w8_numnet():
         )
         start = time.perf_counter()
         model.fit(x, y, batch_size=BATCH, epochs=2, verbose=0)
-        _, acc = model.evaluate(xt, yt, batch_size=1000, verbose=0)
+        _, acc = model.evaluate(xt, yt, batch_size=256, verbose=0)
         sys.stderr.write(
             f"W8 numnet: 2 epochs + test in {time.perf_counter() - start:.1f} s, "
             f"test accuracy {acc:.4f}\n"
