@@ -84,6 +84,23 @@ class _Conv2d(Function):
         super().release()
 
 
+def _transpose_axis(n: int, k: int, s: int, mode: str, extra) -> tuple:
+    """(output length, (before, after) padding of the adjoint convolution) of one axis.
+
+    Keras/JAX describe a transposed convolution as a convolution of the
+    stride-dilated input padded (left, right); the convolution it is the adjoint of
+    then has padding (k - 1 - left, k - 1 - right) on the output side.
+    """
+    if mode == "valid":
+        left, right = k - 1, k - 1 + (max(k, s) - k if extra is None else extra)
+    else:
+        pad_len = s + k - 2 if extra is None else k + k % 2 - 2 + extra
+        left = min(pad_len // 2 + pad_len % 2, k - 1)
+        right = pad_len - left
+    # a negative "after" padding only means trailing rows no window reaches
+    return (n - 1) * s + left + right - k + 2, (k - 1 - left, max(k - 1 - right, 0))
+
+
 def transpose_geometry(
     H_in: int, W_in: int, kernel_size, stride, padding, output_padding
 ) -> Geometry:
@@ -108,22 +125,13 @@ def transpose_geometry(
             f"{op}: invalid value for argument 'output_padding'. Expected values "
             f"smaller than the stride {s}. Received: output_padding={output_padding!r}"
         )
-    sizes, pads = [], []
     extra = (None, None) if outp is None else outp
-    for n, kk, ss, a in zip((H_in, W_in), k, s, extra, strict=True):
-        # paddings of the equivalent dilated-input convolution (Keras/JAX), then
-        # the top/bottom padding of the forward convolution it is the adjoint of
-        if mode == "valid":
-            left, right = kk - 1, kk - 1 + (max(kk, ss) - kk if a is None else a)
-        else:
-            pad_len = ss + kk - 2 if a is None else kk + kk % 2 - 2 + a
-            left = min(pad_len // 2 + pad_len % 2, kk - 1)
-            right = pad_len - left
-        sizes.append((n - 1) * ss + left + right - kk + 2)
-        pads.append((kk - 1 - left, max(kk - 1 - right, 0)))
-    (pt, pb), (pl, pr) = pads
-    g = Geometry(sizes[0], sizes[1], k[0], k[1], s[0], s[1], 1, 1, pt, pb, pl, pr)
-    if sizes[0] < 1 or sizes[1] < 1 or (g.OH, g.OW) != (H_in, W_in):
+    (H, (pt, pb)), (W, (pl, pr)) = (
+        _transpose_axis(n, kk, ss, mode, a)
+        for n, kk, ss, a in zip((H_in, W_in), k, s, extra, strict=True)
+    )
+    g = Geometry(H, W, k[0], k[1], s[0], s[1], 1, 1, pt, pb, pl, pr)
+    if H < 1 or W < 1 or (g.OH, g.OW) != (H_in, W_in):
         raise ValueError(
             f"{op}: kernel_size={k}, stride={s}, padding={padding!r} and "
             f"output_padding={output_padding!r} give no valid output for an input "
