@@ -45,6 +45,8 @@ def plot_history(history, metrics=None, path=None, figsize=None):
         >>> [ax.get_title() for ax in fig.axes]
         ['loss']
     """
+    from matplotlib.ticker import MaxNLocator
+
     logs = _history_dict(history)
     names = metrics or [k for k in logs if not k.startswith("val_")]
     names = names or [k[4:] for k in logs]  # only validation curves were logged
@@ -66,6 +68,7 @@ def plot_history(history, metrics=None, path=None, figsize=None):
                 ax.plot(np.arange(1, len(values) + 1), values, style, ms=3, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     return finish(fig, path)
