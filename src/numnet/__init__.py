@@ -6,13 +6,13 @@ Two APIs, both first class: tensors with reverse-mode autograd
 ``numnet.models``).
 """
 
-from numnet import functional
 from numnet import (  # the Keras-like API, importable as numnet.layers etc.
     applications,
     callbacks,
     constraints,
     data,
     datasets,
+    functional,
     initializers,
     layers,
     losses,

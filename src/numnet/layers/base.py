@@ -233,7 +233,7 @@ class Layer:
                 f"{self.name}: set_weights expected {len(targets)} arrays "
                 f"({[w.name for w in targets]}), received {len(weights)}"
             )
-        for target, value in zip(targets, weights):
+        for target, value in zip(targets, weights, strict=True):
             value = np.asarray(value)
             if value.shape != target.shape:
                 raise ValueError(
