@@ -107,7 +107,7 @@ def matched_iou(pred: np.ndarray, true: np.ndarray, chunk: int = 512) -> np.ndar
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--limit", type=int, default=30000, help="training images")
+    parser.add_argument("--limit", type=int, default=20000, help="training images")
     parser.add_argument("--test-limit", type=int, default=10000)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--box-weight", type=float, default=20.0)

@@ -163,3 +163,22 @@ def test_training_steps_decrease_the_loss(rng, builder):
     for _ in range(4):
         last = model.train_on_batch(x, y)
     assert np.isfinite(first) and last < first
+
+
+def test_small_resnet_stage_strides():
+    model = applications.small_resnet(
+        stage_filters=(8, 16, 32), stage_strides=(2, 2, 2)
+    )
+    pooled = model.get_layer("avg_pool")
+    probe = models.Model(model.inputs, _input_of(model, pooled))
+    assert probe.output_shape == (None, 4, 4, 32)  # 28 -> 14 -> 7 -> 4
+    assert isinstance(model.get_layer("stage1_block1_1_conv"), layers.Conv2D)
+    with pytest.raises(ValueError, match="stage_strides"):
+        applications.small_resnet(stage_strides=(2, 2))
+
+
+def _input_of(model, layer):
+    for node in model._nodes:
+        if node.layer is layer:
+            return node.inputs[0]
+    raise KeyError(layer.name)

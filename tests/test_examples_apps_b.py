@@ -42,7 +42,7 @@ def test_transfer_learning_example_smoke(capsys):
             "--shots", "5", "--repeats", "1", "--test-limit", "200",
             "--verbose", "0"]  # fmt: skip
     results = load_example("transfer_learning").main(argv)
-    for key in ("base_accuracy", "transfer", "scratch"):
+    for key in ("base_accuracy", "transfer", "fine_tuned", "scratch"):
         assert 0.0 <= results[key] <= 1.0
     out = capsys.readouterr().out
     assert "frozen base + new head" in out and "from scratch" in out

@@ -138,6 +138,7 @@ def small_resnet(
     num_classes: int = 10,
     stage_filters=(16, 32, 64),
     blocks_per_stage: int = 1,
+    stage_strides=None,
     bottleneck: bool = False,
     kernel_regularizer=None,
     dropout: float = 0.0,
@@ -159,6 +160,9 @@ def small_resnet(
         num_classes: the number of output units.
         stage_filters: the channels of each stage.
         blocks_per_stage: residual blocks per stage.
+        stage_strides: the stride of each stage's first block (default 1 for the
+            first stage, 2 for the others); ``(2, 2, 2)`` downsamples right
+            after the stem, which makes wide stages affordable on 28x28 images.
         bottleneck: use (f, f, 4f) bottleneck blocks instead of basic blocks.
         kernel_regularizer: a regularizer for every convolution kernel
             (e.g. ``regularizers.L2(1e-4)``, weight decay).
@@ -175,13 +179,21 @@ def small_resnet(
     inputs = layers.Input(input_shape, name="image")
     x = _conv_bn(inputs, stage_filters[0], 3, 1, "stem", kernel_regularizer)
     x = layers.Activation("relu", name="stem_relu")(x)
-    for s, f in enumerate(stage_filters, start=1):
+    if stage_strides is None:
+        stage_strides = (1,) + (2,) * (len(stage_filters) - 1)
+    if len(stage_strides) != len(stage_filters):
+        raise ValueError(
+            f"small_resnet: 'stage_strides' needs one stride per stage "
+            f"({len(stage_filters)}). Received: stage_strides={stage_strides!r}"
+        )
+    stages = zip(stage_filters, stage_strides, strict=True)
+    for s, (f, stride) in enumerate(stages, start=1):
         filters = (f, f, 4 * f) if bottleneck else f
         out_channels = 4 * f if bottleneck else f
         first = 1
-        if s > 1 or out_channels != x.shape[-1]:  # projection needed
+        if stride != 1 or out_channels != x.shape[-1]:  # projection needed
             x = convolutional_block(
-                x, filters, strides=1 if s == 1 else 2, name=f"stage{s}_block1",
+                x, filters, strides=stride, name=f"stage{s}_block1",
                 kernel_regularizer=kernel_regularizer,
             )  # fmt: skip
             first = 2
