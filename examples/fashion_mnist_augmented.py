@@ -19,44 +19,12 @@ import time
 
 import numpy as np
 
+from fashion_mnist_cnn_bn import build_model, compile_model
+
 import numnet
-from numnet import layers, optimizers
 from numnet.data import DataLoader
 from numnet.data.augment import Compose, RandomCrop, RandomFlip
 from numnet.datasets import fashion_mnist
-from numnet.models import Sequential
-from numnet.optimizers.schedules import CosineDecay
-
-
-def conv_bn_relu(filters: int) -> list:
-    """Conv 3x3 (same, no bias: BN's beta plays that role), BN, ReLU."""
-    return [
-        layers.Conv2D(filters, 3, padding="same", use_bias=False),
-        layers.BatchNormalization(),
-        layers.Activation("relu"),
-    ]
-
-
-def build_cnn() -> Sequential:
-    """28x28x1 -> [32] pool -> [64, 64] pool -> [128] pool -> Dense(256) -> 10."""
-    return Sequential(
-        [
-            layers.Input(shape=(28, 28, 1)),
-            *conv_bn_relu(32),
-            layers.MaxPooling2D(2),
-            *conv_bn_relu(64),
-            *conv_bn_relu(64),
-            layers.MaxPooling2D(2),
-            *conv_bn_relu(128),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dense(256, use_bias=False),
-            layers.BatchNormalization(),
-            layers.Activation("relu"),
-            layers.Dropout(0.4),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
 
 
 def save_augmentation_preview(x: np.ndarray, augment, path: str) -> None:
@@ -114,13 +82,8 @@ def main() -> None:
     )
 
     numnet.manual_seed(args.seed)
-    model = build_cnn()
-    schedule = CosineDecay(args.lr, decay_steps=args.epochs * len(train), alpha=0.01)
-    model.compile(
-        optimizer=optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    model = build_model()  # the network of examples/fashion_mnist_cnn_bn.py
+    compile_model(model, args.epochs * len(train), args.lr)
     model.summary()
     start = time.perf_counter()
     monitor = (x_test, y_test) if args.monitor_test else None

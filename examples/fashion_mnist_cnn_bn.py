@@ -1,40 +1,67 @@
-"""The course CNN with BatchNormalization after every convolution and Dense.
+"""A batch-normalized CNN on Fashion-MNIST (issue 4's BatchNormalization target).
 
-Conv(32, 3x3) - BN - ReLU - MaxPool 2 - Conv(64, 3x3) - BN - ReLU - MaxPool 2 -
-Flatten - Dense(128) - BN - ReLU - Dropout(0.5) - Dense(10) softmax; the
-convolutions and the Dense before a BN have no bias (BN's beta replaces it).
-Adam(1e-3), batch 128. Target: >= 0.925 test accuracy.
+Four Conv(3x3, same)-BN-ReLU blocks with 32, 64, 64 and 128 channels and a
+max-pool after the first, third and fourth, then Dense(256)-BN-ReLU,
+Dropout(0.4) and a 10-way softmax. Convolutions and the Dense before a BN
+have no bias (BN's beta replaces it). Adam with a cosine decay of the
+learning rate from 2e-3 over the run, batch 128, 5,000 training images held
+out for validation. Target: >= 0.925 test accuracy.
 
-Run:  nice -n 5 python examples/fashion_mnist_cnn_bn.py [--epochs 8] [--limit N]
+``examples/fashion_mnist_augmented.py`` trains the same network with
+on-the-fly augmentation.
+
+Run:  python examples/fashion_mnist_cnn_bn.py [--epochs 8] [--limit N]
 """
 
 from __future__ import annotations
+
+import math
 
 import fashion_common as common
 
 import numnet
 from numnet import layers, models, optimizers
+from numnet.optimizers.schedules import CosineDecay
 
 
-def build_model():
-    """Conv/Dense blocks with BatchNormalization before the activation."""
+def conv_bn_relu(filters: int) -> list:
+    """Conv 3x3 (same, no bias: BN's beta plays that role), BN, ReLU."""
+    return [
+        layers.Conv2D(filters, 3, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.Activation("relu"),
+    ]
+
+
+def build_model() -> models.Sequential:
+    """28x28x1 -> [32] pool -> [64, 64] pool -> [128] pool -> Dense(256) -> 10."""
     return models.Sequential(
         [
-            layers.Conv2D(32, (3, 3), use_bias=False, input_shape=(28, 28, 1)),
-            layers.BatchNormalization(),
-            layers.Activation("relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), use_bias=False),
-            layers.BatchNormalization(),
-            layers.Activation("relu"),
-            layers.MaxPooling2D((2, 2)),
+            layers.Input(shape=(28, 28, 1)),
+            *conv_bn_relu(32),
+            layers.MaxPooling2D(2),
+            *conv_bn_relu(64),
+            *conv_bn_relu(64),
+            layers.MaxPooling2D(2),
+            *conv_bn_relu(128),
+            layers.MaxPooling2D(2),
             layers.Flatten(),
-            layers.Dense(128, use_bias=False),
+            layers.Dense(256, use_bias=False),
             layers.BatchNormalization(),
             layers.Activation("relu"),
-            layers.Dropout(0.5),
+            layers.Dropout(0.4),
             layers.Dense(10, activation="softmax"),
         ]
+    )
+
+
+def compile_model(model, steps: int, lr: float = 2e-3) -> None:
+    """Adam whose learning rate decays along a cosine over ``steps`` updates."""
+    schedule = CosineDecay(lr, decay_steps=max(1, steps), alpha=0.01)
+    model.compile(
+        optimizer=optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
     )
 
 
@@ -43,12 +70,9 @@ def main(argv=None) -> float:
     args = common.parse_args(__doc__, argv, epochs=8)
     numnet.manual_seed(args.seed)
     data = common.load(args.limit)
+    n_fit = len(data[0][0]) - min(args.validation, len(data[0][0]) // 10)
     model = build_model()
-    model.compile(
-        optimizer=optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    compile_model(model, args.epochs * math.ceil(n_fit / args.batch_size))
     model.summary()
     return common.train_and_report("CNN + BatchNormalization", model, args, data)
 

@@ -7,7 +7,8 @@ the item's pixels, ``(x1, y1, x2, y2)`` divided by 64 (the course's
 normalized box coordinates, corners format).
 
 The model is a functional ``Model`` with one input and two outputs: a conv
-tower (Conv-BN-ReLU-MaxPool x4) and a shared dense layer feed a classification
+tower (a stride-2 conv, then Conv-BN-ReLU-MaxPool x3) and a shared dense layer
+feed a classification
 head (10 logits, sparse categorical cross-entropy) and a box head (4 sigmoid
 units, Huber loss). The total loss is ``class_loss + box_weight * box_loss``
 (``loss_weights``), the multi-task loss of the course.
@@ -79,16 +80,24 @@ def _tight_boxes(mask: np.ndarray, x0, y0) -> np.ndarray:
 
 
 def build_model(num_classes: int = 10) -> models.Model:
-    """Conv tower -> shared dense -> {class logits, sigmoid box}."""
+    """Conv tower -> shared dense -> {class logits, sigmoid box}.
+
+    The first convolution (5x5, stride 2) halves the 64x64 canvas at once, so no
+    full-resolution feature map is ever stored; three Conv-BN-ReLU-MaxPool
+    blocks follow (32 -> 16 -> 8 -> 4), and Flatten keeps where things are.
+    """
     image = layers.Input((CANVAS, CANVAS, 1), name="image")
-    x = image
-    for i, filters in enumerate((16, 32, 64, 64), start=1):
+    x = layers.Conv2D(16, 5, strides=2, padding="same", use_bias=False,
+                      name="conv1")(image)  # fmt: skip
+    x = layers.BatchNormalization(name="bn1")(x)
+    x = layers.Activation("relu", name="relu1")(x)
+    for i, filters in enumerate((32, 64, 64), start=2):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False,
                           name=f"conv{i}")(x)  # fmt: skip
         x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.Activation("relu", name=f"relu{i}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)  # 64 -> 32 -> 16 -> 8 -> 4
-    x = layers.Flatten(name="flatten")(x)  # keeps where things are
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(128, activation="relu", name="shared")(x)
     label = layers.Dense(num_classes, name="label")(x)
     box = layers.Dense(4, activation="sigmoid", name="box")(x)
