@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet._kernels import workspace
 from numnet._kernels.im2col import (
     Geometry,
@@ -174,7 +175,7 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
         if needs[1]:
             dw2 += rows_t_matmul(columns.block(k), gy2)
         if needs[2]:
-            db += gy2.sum(axis=0)
+            db += backend.sum_leading(gy2, 1)
         if needs[0]:
             block = dcols[: gy2.shape[0]]
             np.matmul(gy2, w2.T, out=block)

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.tensor import Tensor, as_tensor
 
 _grad_enabled = True
@@ -186,9 +187,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
-    out = grad.sum(axis=axes, keepdims=True) if axes else grad
-    if lead:
-        out = out.reshape(out.shape[lead:])
+    if axes == tuple(range(lead)):  # only added leading axes (a bias): a GEMV
+        out = backend.sum_leading(grad, lead)
+    else:
+        out = grad.sum(axis=axes, keepdims=True) if axes else grad
+        if lead:
+            out = out.reshape(out.shape[lead:])
     if out.shape != shape:
         raise ValueError(
             f"gradient of shape {grad.shape} cannot be reduced to input shape {shape}"

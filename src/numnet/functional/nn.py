@@ -43,19 +43,42 @@ class _Normalize(Function):
         self.axes, self.epsilon = axes, epsilon
 
     def forward(self, x, gamma, beta):
-        mean = x.mean(axis=self.axes, keepdims=True)
-        centered = x - mean
-        var = np.square(centered).mean(axis=self.axes, keepdims=True)
+        axes = self.axes
+        self.m = x.dtype.type(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+        mean = _sum_over(x, axes) / self.m
+        x_hat = x - mean  # centered, then scaled in place below
+        var = _sum_over(np.square(x_hat), axes) / self.m
         self.inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))
-        self.x_hat = centered * self.inv_std
-        self.gamma = gamma
+        x_hat *= self.inv_std
+        self.x_hat, self.gamma, self.beta_shape = x_hat, gamma, np.shape(beta)
         self.batch_mean, self.batch_var = mean, var
-        return self.x_hat * gamma + beta
+        # gamma and beta have the statistics' shape (batch norm): their gradients
+        # are the same sums over ``axes`` that dL/dx needs.
+        self.fused = gamma.shape == mean.shape and self.beta_shape == mean.shape
+        y = x_hat * gamma
+        y += beta
+        return y
 
     def backward(self, gy):
         # With g = dL/dx_hat = gy * gamma and means over the m normalized elements:
         #   dL/dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
         # (the two mean terms are the paths through the batch mean and variance).
+        if not self.fused:
+            return self._backward_broadcast(gy)
+        # gamma and beta are constant over ``axes``, so mean(g) = gamma*mean(gy)
+        # and dgamma = sum(gy * x_hat), dbeta = sum(gy) over ``axes``.
+        sum_gy = _sum_over(gy, self.axes)
+        sum_gyx = _sum_over(gy * self.x_hat, self.axes)
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = self.x_hat * (sum_gyx / self.m)
+            np.subtract(gy, gx, out=gx)
+            gx -= sum_gy / self.m
+            gx *= self.gamma * self.inv_std
+        return gx, sum_gyx, sum_gy
+
+    def _backward_broadcast(self, gy):
+        """The general case (layer norm: gamma spans the normalized axes)."""
         gx = ggamma = gbeta = None
         if self.needs_input_grad[0]:
             g = gy * self.gamma
@@ -67,6 +90,15 @@ class _Normalize(Function):
         if self.needs_input_grad[2]:
             gbeta = gy
         return gx, ggamma, gbeta
+
+
+def _sum_over(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Sum over ``axes`` with keepdims; a GEMV when they are the leading axes."""
+    if axes == tuple(range(len(axes))) and a.flags.c_contiguous:
+        return backend.sum_leading(a, len(axes)).reshape(
+            (1,) * len(axes) + a.shape[len(axes) :]
+        )
+    return a.sum(axis=axes, keepdims=True)
 
 
 class _SoftmaxCrossEntropy(Function):
