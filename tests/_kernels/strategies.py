@@ -10,11 +10,11 @@ from numnet._kernels import im2col as k
 
 
 @st.composite
-def geometries(draw, max_side=7):
+def geometries(draw, max_side=7, max_stride=3):
     """A valid Geometry with every padding mode, stride, dilation and kernel shape."""
     H, W = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
     KH, KW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     padding = draw(
         st.one_of(

@@ -36,6 +36,36 @@ def test_transpose_is_the_adjoint_of_conv(g, C, O, seed):
     assert np.sum(y * u) == pytest.approx(np.sum(x * xt), rel=1e-12, abs=1e-12)
 
 
+@given(
+    geometries(max_stride=1), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16)
+)
+def test_input_gradient_paths_agree(g, C, O, seed):
+    # dx by col2im and, for stride 1, by the flipped-kernel convolution of gy;
+    # both equal the adjoint of the forward: <conv(x), gy> = <x, dx>
+    x, w, _, gy = _conv_data(g, C, O, seed)
+    w2 = w.reshape(-1, O)
+    dxs = []
+    for ratio in (0, 10):  # 0: col2im always; 10: full convolution when stride 1
+        conv_ratio = conv.FULL_CONV_MAX_RATIO
+        conv.FULL_CONV_MAX_RATIO = ratio
+        try:
+            y, cols = conv.conv2d_forward(x, w2, None, g, keep_cols=True)
+            dxs.append(conv.conv2d_backward(gy, w2, g, cols, (True, False, False))[0])
+        finally:
+            conv.FULL_CONV_MAX_RATIO = conv_ratio
+    np.testing.assert_allclose(dxs[1], dxs[0], rtol=1e-10, atol=1e-10)
+    assert np.sum(y * gy) == pytest.approx(np.sum(x * dxs[1]), rel=1e-10, abs=1e-10)
+
+
+def test_stride_one_input_gradient_takes_the_full_convolution_path():
+    g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
+    assert conv._input_grad_geometry(g, C=4, O=4) is not None
+    assert conv._input_grad_geometry(g, C=4, O=9) is None  # gy columns too large
+    assert conv._input_grad_geometry(k.make_geometry(6, 6, 3, 2), 4, 4) is None
+    wide = k.make_geometry(6, 6, 3, 1, 3)  # padding wider than the window
+    assert conv._input_grad_geometry(wide, 4, 4) is None
+
+
 def _all_grads(x, w, b, gy, g, keep):
     w2 = w.reshape(-1, w.shape[3])
     y, cols = conv.conv2d_forward(x, w2, b, g, keep_cols=keep)
