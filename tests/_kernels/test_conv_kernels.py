@@ -37,7 +37,10 @@ def test_transpose_is_the_adjoint_of_conv(g, C, O, seed):
 
 
 @given(
-    geometries(max_stride=1), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16)
+    geometries(max_stride=1),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(0, 2**16),
 )
 def test_input_gradient_paths_agree(g, C, O, seed):
     # dx by col2im and, for stride 1, by the flipped-kernel convolution of gy;
