@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet._kernels import workspace
+from numnet._kernels import threads, workspace
 from numnet._kernels.im2col import (
     Geometry,
     block_size,
@@ -104,7 +104,10 @@ class _Columns:
             self.xp = workspace.take(g.padded_shape(self.nb, self.C), self.x.dtype)
             self.xp[...] = 0
         xp = pad_into(xb, g, self.xp) if g.padded else xb
-        im2col_padded(xp, g, out.reshape(n, g.OH, g.OW, g.KH, g.KW, self.C))
+        out6 = out.reshape(n, g.OH, g.OW, g.KH, g.KW, self.C)
+        threads.over_batch(
+            lambda a, b: im2col_padded(xp[a:b], g, out6[a:b]), n, out.size
+        )
         self.filled = max(self.filled, k + 1) if self.keep else 0
         return out
 
@@ -123,11 +126,15 @@ class _Col2Im:
 
     def add(self, start: int, stop: int, dcols: np.ndarray) -> None:
         g, n = self.g, stop - start
-        buf = self.buf[:n]
-        buf[...] = 0
-        shape = (n, g.OH, g.OW, g.KH, g.KW, self.out.shape[3])
-        col2im_padded(dcols.reshape(shape), g, buf)
-        self.out[start:stop] = unpad(buf, g)
+        dcols6 = dcols.reshape(n, g.OH, g.OW, g.KH, g.KW, self.out.shape[3])
+
+        def run(a, b):
+            buf = self.buf[a:b]
+            buf[...] = 0
+            col2im_padded(dcols6[a:b], g, buf)
+            self.out[start + a : start + b] = unpad(buf, g)
+
+        threads.over_batch(run, n, dcols.size)
 
     def recycle(self) -> None:
         workspace.give(self.buf)

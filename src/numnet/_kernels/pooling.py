@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet._kernels import threads
 from numnet._kernels.im2col import Geometry, pad_into, unpad, window_view
 
 
@@ -46,9 +47,21 @@ def _tiled_output(x_shape, dtype, g: Geometry) -> np.ndarray:
 def max_pool_forward(x: np.ndarray, g: Geometry) -> tuple[np.ndarray, np.ndarray]:
     """Return (y, argmax): the window maxima and the winning offset k = i*KW + j."""
     xp = pad_into(x, g, value=-np.inf) if g.padded else x
-    best = window_view(xp, g, 0, 0).copy()
-    itype = np.uint8 if g.KH * g.KW < 256 else np.int32
-    argmax = np.zeros(best.shape, itype)
+    shape = (x.shape[0], g.OH, g.OW, x.shape[3])
+    best = np.empty(shape, x.dtype)
+    argmax = np.empty(shape, np.uint8 if g.KH * g.KW < 256 else np.int32)
+
+    def run(a, b):
+        _max_pool_into(xp[a:b], g, best[a:b], argmax[a:b])
+
+    threads.over_batch(run, shape[0], best.size * g.KH * g.KW)
+    return best, argmax
+
+
+def _max_pool_into(xp, g: Geometry, best, argmax) -> None:
+    itype = argmax.dtype.type
+    best[...] = window_view(xp, g, 0, 0)
+    argmax[...] = 0
     step = np.empty(best.shape, itype)
     for k in range(1, g.KH * g.KW):
         v = window_view(xp, g, k // g.KW, k % g.KW)
@@ -58,7 +71,6 @@ def max_pool_forward(x: np.ndarray, g: Geometry) -> tuple[np.ndarray, np.ndarray
         # max(argmax, wins * k) does it (a masked assignment is 30x slower)
         np.multiply(wins, itype(k), out=step)
         np.maximum(argmax, step, out=argmax)
-    return best, argmax
 
 
 def max_pool_backward(gy: np.ndarray, argmax: np.ndarray, x_shape, g: Geometry):
@@ -66,12 +78,22 @@ def max_pool_backward(gy: np.ndarray, argmax: np.ndarray, x_shape, g: Geometry):
     if _tiles(g):
         dx = _tiled_output(x_shape, gy.dtype, g)
         offsets = np.arange(g.KH * g.KW, dtype=argmax.dtype).reshape(g.KH, 1, g.KW, 1)
-        winner = argmax[:, :, None, :, None] == offsets
-        np.multiply(gy[:, :, None, :, None], winner, out=_tiled(dx, g))
+
+        def run(a, b):
+            winner = argmax[a:b, :, None, :, None] == offsets
+            np.multiply(gy[a:b, :, None, :, None], winner, out=_tiled(dx[a:b], g))
+
+        threads.over_batch(run, x_shape[0], dx.size)
         return dx
     dxp = np.zeros(g.padded_shape(x_shape[0], x_shape[3]), gy.dtype)
-    for k in range(g.KH * g.KW):
-        window_view(dxp, g, k // g.KW, k % g.KW)[...] += gy * (argmax == k)
+
+    def run_windows(a, b):
+        for k in range(g.KH * g.KW):
+            window_view(dxp[a:b], g, k // g.KW, k % g.KW)[...] += gy[a:b] * (
+                argmax[a:b] == k
+            )
+
+    threads.over_batch(run_windows, x_shape[0], gy.size * g.KH * g.KW)
     return np.ascontiguousarray(unpad(dxp, g))
 
 

@@ -10,31 +10,12 @@ hop and run on the calling thread.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
+
+from numnet._kernels.threads import get_pool, num_threads
 
 #: Parameters with fewer elements are updated on the calling thread.
 MIN_ELEMENTS = 1 << 17
-
-_pool: ThreadPoolExecutor | None = None
-
-
-def num_threads() -> int:
-    """Threads used: ``NUMNET_NUM_THREADS``, else ``OMP_NUM_THREADS``, else CPUs."""
-    for name in ("NUMNET_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return os.cpu_count() or 1
-
-
-def _get_pool(n: int) -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None or _pool._max_workers != n:
-        _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="numnet-opt")
-    return _pool
 
 
 def _pieces(w: np.ndarray, g: np.ndarray, slots: dict, n: int):
@@ -67,7 +48,7 @@ def run_updates(update, jobs) -> None:
         if pieces is None:
             inline.append((w, g, slots))
             continue
-        pool = _get_pool(n - 1)
+        pool = get_pool(n - 1)
         futures += [pool.submit(update, *piece) for piece in pieces[1:]]
         inline.append(pieces[0])
     try:
