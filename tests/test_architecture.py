@@ -3,7 +3,7 @@
 Every module under ``src/numnet`` is parsed with ``ast``; every ``numnet`` import in
 it (at module level or inside a function) must point to its own level or below:
 
-    L0 backend    L1 _kernels    L2 autograd    L3 functional
+    L0 backend, _registry    L1 _kernels    L2 autograd    L3 functional
     L4 layers, initializers, regularizers, constraints, losses, metrics, activations
     L5 optimizers
     L6 models, callbacks, data, datasets, saving, viz, tuning, applications, vision,
@@ -31,6 +31,7 @@ MODULES = sorted(SRC.rglob("*.py"))
 #: here when it belongs lower)
 LEVELS = {
     "backend": 0,
+    "_registry": 0,
     "_kernels": 1,
     "autograd": 2,
     "functional": 3,

@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from numnet import _registry
+
 _EPSILON = 1e-7  # Keras's backend epsilon, keeps the division finite for w = 0
 
 
@@ -111,15 +113,7 @@ _ALIASES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm}
 
 def serialize(constraint) -> dict:
     """JSON-friendly form: ``{"class_name": ..., "config": {...}}``."""
-    if isinstance(constraint, Constraint) and type(constraint).__name__ in _CLASSES:
-        return {
-            "class_name": type(constraint).__name__,
-            "config": constraint.get_config(),
-        }
-    raise ValueError(
-        f"constraints.serialize: cannot serialise {constraint!r}; only built-in "
-        f"Constraint objects can be saved"
-    )
+    return _registry.serialize(constraint, Constraint, _CLASSES, "constraints")
 
 
 def get(identifier):
@@ -132,14 +126,9 @@ def get(identifier):
         return identifier
     if callable(identifier) and not isinstance(identifier, type):
         return identifier
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(
-            identifier.get("config", {})
-        )
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is not None:
-            return cls()
+    found = _registry.resolve(identifier, _CLASSES, _ALIASES)
+    if found is not None:
+        return found
     raise ValueError(
         f"invalid value for argument 'constraint'. Expected None, one of "
         f"{sorted(_ALIASES)}, a Constraint or a callable(array). "

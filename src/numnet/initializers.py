@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from numnet import backend
+from numnet import _registry, backend
 
 # Standard deviation of N(0, 1) truncated to [-2, 2] (Keras's constant).
 _TRUNCATED_STD = 0.87962566103423978
@@ -391,15 +391,7 @@ _ALIASES = {
 
 def serialize(initializer) -> dict | str:
     """JSON-friendly form: ``{"class_name": ..., "config": {...}}``."""
-    if isinstance(initializer, Initializer) and type(initializer).__name__ in _CLASSES:
-        return {
-            "class_name": type(initializer).__name__,
-            "config": initializer.get_config(),
-        }
-    raise ValueError(
-        f"initializers.serialize: cannot serialise {initializer!r}; only built-in "
-        f"Initializer objects can be saved"
-    )
+    return _registry.serialize(initializer, Initializer, _CLASSES, "initializers")
 
 
 def get(identifier):
@@ -412,15 +404,11 @@ def get(identifier):
         callable(identifier) and not isinstance(identifier, type)
     ):
         return identifier
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is not None:
-            return cls.from_config(identifier.get("config", {}))
-        identifier = identifier.get("class_name")
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is not None:
-            return cls()
+    if isinstance(identifier, dict) and identifier.get("class_name") not in _CLASSES:
+        identifier = identifier.get("class_name")  # e.g. {"class_name": "he_normal"}
+    found = _registry.resolve(identifier, _CLASSES, _ALIASES)
+    if found is not None:
+        return found
     raise ValueError(
         f"invalid value for argument 'initializer'. Expected one of "
         f"{sorted(_ALIASES)}, an Initializer or a callable(shape, dtype). "

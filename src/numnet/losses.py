@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 import numnet.functional as F
+from numnet import _registry
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.nn import _as_int_labels
 
@@ -387,12 +388,7 @@ _ALIASES = {
 
 def serialize(loss) -> dict:
     """The JSON-friendly form ``{"class_name": ..., "config": {...}}`` of a loss."""
-    if isinstance(loss, Loss) and type(loss).__name__ in _CLASSES:
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    raise ValueError(
-        f"losses.serialize: cannot serialise {loss!r}; only built-in Loss objects "
-        f"(or their names) can be saved"
-    )
+    return _registry.serialize(loss, Loss, _CLASSES, "losses")
 
 
 def get(identifier):
@@ -408,15 +404,10 @@ def get(identifier):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(
-            identifier.get("config", {})
-        )
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is not None:
-            return cls()
-    elif callable(identifier):
+    found = _registry.resolve(identifier, _CLASSES, _ALIASES)
+    if found is not None:
+        return found
+    if callable(identifier) and not isinstance(identifier, str):
         return LossFunctionWrapper(identifier)
     raise ValueError(
         f"invalid value for argument 'loss'. Expected one of {sorted(_ALIASES)}, a "

@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from numnet import _registry
 from numnet import functional as F
 from numnet.autograd.tensor import Tensor
 
@@ -115,15 +116,7 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
 
 def serialize(regularizer) -> dict:
     """JSON-friendly form: ``{"class_name": ..., "config": {...}}``."""
-    if type(regularizer).__name__ in _CLASSES and isinstance(regularizer, Regularizer):
-        return {
-            "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config(),
-        }
-    raise ValueError(
-        f"regularizers.serialize: cannot serialise {regularizer!r}; only built-in "
-        f"Regularizer objects can be saved"
-    )
+    return _registry.serialize(regularizer, Regularizer, _CLASSES, "regularizers")
 
 
 def get(identifier):
@@ -136,14 +129,11 @@ def get(identifier):
         return identifier
     if callable(identifier) and not isinstance(identifier, type):
         return identifier
-    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
-        return _CLASSES[identifier["class_name"]].from_config(
-            identifier.get("config", {})
-        )
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is not None:
-            return cls() if cls is not L1L2 else l1_l2()
+    # a bare "l1_l2" takes Keras's helper defaults (0.01 and 0.01)
+    make = lambda cls: l1_l2() if cls is L1L2 else cls()  # noqa: E731
+    found = _registry.resolve(identifier, _CLASSES, _ALIASES, make)
+    if found is not None:
+        return found
     raise ValueError(
         f"invalid value for argument 'regularizer'. Expected None, one of "
         f"{sorted(_ALIASES)}, a Regularizer or a callable(weight). "
