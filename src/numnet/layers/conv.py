@@ -70,6 +70,23 @@ class _Conv(Layer):
         if self.use_bias:
             self.bias = U.add_weight(self, "bias", (size,), self._bias_args)
 
+    def _build_kernel(self, input_shape, name, tail, args, bias_size) -> None:
+        """Check the input, add the kernel (KH, KW, *tail) and the bias."""
+        self._check(input_shape)
+        self.in_channels = input_shape[-1]
+        self.kernel = U.add_weight(self, name, self.kernel_size + tail, args)
+        if bias_size is not None:  # None: the caller adds it after other weights
+            self._add_bias(bias_size)
+
+    def _convolve(self, x, op, bias, **options):
+        """``op(x, kernel, bias)`` with the layer's strides and padding."""
+        x = U.float_input(self, x)
+        self._check(x.shape, self.in_channels)
+        return self._run(
+            op, x, self.kernel, bias, stride=self.strides, padding=self.padding,
+            **options,
+        )  # fmt: skip
+
     def get_config(self) -> dict:
         return {
             **super().get_config(),
@@ -148,25 +165,12 @@ class Conv2D(_Conv):
         self.kernel = None
 
     def build(self, input_shape) -> None:
-        self._check(input_shape)
-        self.in_channels = input_shape[-1]
-        shape = self.kernel_size + (self.in_channels, self.filters)
-        self.kernel = U.add_weight(self, "kernel", shape, self._kernel_args)
-        self._add_bias(self.filters)
+        tail = (input_shape[-1], self.filters)
+        self._build_kernel(input_shape, "kernel", tail, self._kernel_args, self.filters)
         self.built = True
 
     def call(self, x):
-        x = U.float_input(self, x)
-        self._check(x.shape, self.in_channels)
-        y = self._run(
-            F.conv2d,
-            x,
-            self.kernel,
-            self.bias,
-            stride=self.strides,
-            padding=self.padding,
-            dilation=self.dilation_rate,
-        )
+        y = self._convolve(x, F.conv2d, self.bias, dilation=self.dilation_rate)
         return U.apply_activation(self.activation, y)
 
     def get_config(self) -> dict:
@@ -229,24 +233,13 @@ class Conv2DTranspose(Conv2D):
             )
 
     def build(self, input_shape) -> None:
-        self._check(input_shape)
-        self.in_channels = input_shape[-1]
-        shape = self.kernel_size + (self.filters, self.in_channels)
-        self.kernel = U.add_weight(self, "kernel", shape, self._kernel_args)
-        self._add_bias(self.filters)
+        tail = (self.filters, input_shape[-1])  # Keras: (KH, KW, filters, C_in)
+        self._build_kernel(input_shape, "kernel", tail, self._kernel_args, self.filters)
         self.built = True
 
     def call(self, x):
-        x = U.float_input(self, x)
-        self._check(x.shape, self.in_channels)
-        y = self._run(
-            F.conv2d_transpose,
-            x,
-            self.kernel,
-            self.bias,
-            stride=self.strides,
-            padding=self.padding,
-            output_padding=self.output_padding,
+        y = self._convolve(
+            x, F.conv2d_transpose, self.bias, output_padding=self.output_padding
         )
         return U.apply_activation(self.activation, y)
 
@@ -322,26 +315,15 @@ class DepthwiseConv2D(_Conv):
         return self.kernel
 
     def build(self, input_shape) -> None:
-        self._check(input_shape)
-        self.in_channels = input_shape[-1]
-        shape = self.kernel_size + (self.in_channels, self.depth_multiplier)
-        self.kernel = U.add_weight(self, "kernel", shape, self._depthwise_args)
-        self._add_bias(self.in_channels * self.depth_multiplier)
+        c, m = input_shape[-1], self.depth_multiplier
+        self._build_kernel(input_shape, "kernel", (c, m), self._depthwise_args, c * m)
         self.built = True
 
+    def _depthwise(self, x, bias):
+        return self._convolve(x, F.depthwise_conv2d, bias, dilation=self.dilation_rate)
+
     def call(self, x):
-        x = U.float_input(self, x)
-        self._check(x.shape, self.in_channels)
-        y = self._run(
-            F.depthwise_conv2d,
-            x,
-            self.kernel,
-            self.bias,
-            stride=self.strides,
-            padding=self.padding,
-            dilation=self.dilation_rate,
-        )
-        return U.apply_activation(self.activation, y)
+        return U.apply_activation(self.activation, self._depthwise(x, self.bias))
 
     def get_config(self) -> dict:
         return {
@@ -404,31 +386,18 @@ class SeparableConv2D(DepthwiseConv2D):
         self.pointwise_kernel = None
 
     def build(self, input_shape) -> None:
-        self._check(input_shape)
-        self.in_channels = c = input_shape[-1]
-        mid = c * self.depth_multiplier
-        shape = self.kernel_size + (c, self.depth_multiplier)
-        self.kernel = U.add_weight(
-            self, "depthwise_kernel", shape, self._depthwise_args
+        c, m = input_shape[-1], self.depth_multiplier
+        self._build_kernel(
+            input_shape, "depthwise_kernel", (c, m), self._depthwise_args, None
         )
         self.pointwise_kernel = U.add_weight(
-            self, "pointwise_kernel", (1, 1, mid, self.filters), self._pointwise_args
+            self, "pointwise_kernel", (1, 1, c * m, self.filters), self._pointwise_args
         )
-        self._add_bias(self.filters)
+        self._add_bias(self.filters)  # Keras order: depthwise, pointwise, bias
         self.built = True
 
     def call(self, x):
-        x = U.float_input(self, x)
-        self._check(x.shape, self.in_channels)
-        y = self._run(
-            F.depthwise_conv2d,
-            x,
-            self.kernel,
-            None,
-            stride=self.strides,
-            padding=self.padding,
-            dilation=self.dilation_rate,
-        )
+        y = self._depthwise(x, None)
         pointwise = F.reshape(self.pointwise_kernel, self.pointwise_kernel.shape[2:])
         y = F.linear(y, pointwise, self.bias)  # a 1x1 convolution is a matmul over C
         return U.apply_activation(self.activation, y)
