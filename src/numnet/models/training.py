@@ -59,8 +59,21 @@ def train_mode(model) -> Iterator[None]:
 
 def train_step(model, x, y, sample_weight, params) -> dict:
     """Forward, loss, backward, update, metrics; return this batch's logs."""
+    total, parts, true_arrays, pred_arrays = _forward_loss(
+        model, x, y, sample_weight, training=True
+    )
+    for p in params:
+        p.grad = None
+    total.backward()
+    model.optimizer.apply(params)
+    model.compiled.update_metrics(true_arrays, pred_arrays, sample_weight)
+    return _batch_logs(model.compiled, total, parts)
+
+
+def _forward_loss(model, x, y, sample_weight, training: bool):
+    """(total loss incl. regularization, per-output losses, targets, predictions)."""
     compiled = model.compiled
-    y_pred = _as_list(model(x, training=True))
+    y_pred = _as_list(model(x, training=training))
     y_true = _targets(model, y)
     if len(y_true) != len(y_pred):
         raise ValueError(
@@ -75,12 +88,7 @@ def train_step(model, x, y, sample_weight, params) -> dict:
     reg = model.regularization_loss() if model._regularized_cache else None
     if reg is not None:
         total = total + reg
-    for p in params:
-        p.grad = None
-    total.backward()
-    model.optimizer.apply(params)
-    compiled.update_metrics(true_arrays, pred_arrays, sample_weight)
-    return _batch_logs(compiled, total, parts)
+    return total, parts, true_arrays, pred_arrays
 
 
 def _batch_logs(compiled, total, parts) -> dict:
@@ -94,19 +102,11 @@ def _batch_logs(compiled, total, parts) -> dict:
 
 def test_step(model, x, y, sample_weight) -> dict:
     """Loss and metric update for one batch, without gradients."""
-    compiled = model.compiled
-    y_pred = _as_list(model(x, training=False))
-    y_true = _targets(model, y)
-    pred_arrays = [p.data for p in y_pred]
-    true_arrays = [to_numpy(t) for t in y_true]
-    if not compiled.built:
-        compiled.build(true_arrays, pred_arrays)
-    total, parts = compiled.loss(y_true, y_pred, sample_weight)
-    reg = model.regularization_loss() if model._regularized_cache else None
-    if reg is not None:
-        total = total + reg
-    compiled.update_metrics(true_arrays, pred_arrays, sample_weight)
-    return _batch_logs(compiled, total, parts)
+    total, parts, true_arrays, pred_arrays = _forward_loss(
+        model, x, y, sample_weight, training=False
+    )
+    model.compiled.update_metrics(true_arrays, pred_arrays, sample_weight)
+    return _batch_logs(model.compiled, total, parts)
 
 
 class _Mean:
