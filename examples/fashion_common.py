@@ -8,6 +8,7 @@ the first N images only, so a smoke run takes seconds.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -151,3 +152,28 @@ def train_and_report(name, model, args, data) -> float:
         model.save(args.save)
         print(f"saved to {args.save}")
     return test_acc
+
+
+def compile_adam(model, steps: int) -> None:
+    """The course's compile line: Adam(1e-3), sparse categorical CE, accuracy."""
+    from numnet import optimizers
+
+    model.compile(
+        optimizer=optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def run_example(name, doc, build_model, argv=None, epochs=5, flatten=False,
+                compile_model=compile_adam) -> float:  # fmt: skip
+    """Parse the flags, build and compile the model, train, report; return the
+    test accuracy. ``compile_model(model, steps)`` gets the number of updates."""
+    args = parse_args(doc, argv, epochs=epochs)
+    numnet.manual_seed(args.seed)
+    data = load(args.limit, flatten=flatten)
+    n_fit = len(data[0][0]) - min(args.validation, len(data[0][0]) // 10)
+    model = build_model()
+    compile_model(model, args.epochs * math.ceil(n_fit / args.batch_size))
+    model.summary()
+    return train_and_report(name, model, args, data)

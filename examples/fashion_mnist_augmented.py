@@ -18,7 +18,6 @@ import os
 import time
 
 import numpy as np
-
 from fashion_mnist_cnn_bn import build_model, compile_model
 
 import numnet

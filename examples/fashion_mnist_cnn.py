@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import fashion_common as common
 
-import numnet
-from numnet import layers, models, optimizers
+from numnet import layers, models
 
 
 def build_model():
@@ -33,17 +32,7 @@ def build_model():
 
 def main(argv=None) -> float:
     """Train, evaluate on the 10k test images, print the report; return accuracy."""
-    args = common.parse_args(__doc__, argv, epochs=5)
-    numnet.manual_seed(args.seed)
-    data = common.load(args.limit)
-    model = build_model()
-    model.compile(
-        optimizer=optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.summary()
-    return common.train_and_report("CNN", model, args, data)
+    return common.run_example("CNN", __doc__, build_model, argv, epochs=5)
 
 
 if __name__ == "__main__":

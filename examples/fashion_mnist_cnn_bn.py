@@ -15,11 +15,8 @@ Run:  python examples/fashion_mnist_cnn_bn.py [--epochs 8] [--limit N]
 
 from __future__ import annotations
 
-import math
-
 import fashion_common as common
 
-import numnet
 from numnet import layers, models, optimizers
 from numnet.optimizers.schedules import CosineDecay
 
@@ -67,14 +64,10 @@ def compile_model(model, steps: int, lr: float = 2e-3) -> None:
 
 def main(argv=None) -> float:
     """Train, evaluate on the 10k test images, print the report; return accuracy."""
-    args = common.parse_args(__doc__, argv, epochs=8)
-    numnet.manual_seed(args.seed)
-    data = common.load(args.limit)
-    n_fit = len(data[0][0]) - min(args.validation, len(data[0][0]) // 10)
-    model = build_model()
-    compile_model(model, args.epochs * math.ceil(n_fit / args.batch_size))
-    model.summary()
-    return common.train_and_report("CNN + BatchNormalization", model, args, data)
+    return common.run_example(
+        "CNN + BatchNormalization", __doc__, build_model, argv, epochs=8,
+        compile_model=compile_model,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import fashion_common as common
 
-import numnet
-from numnet import layers, models, optimizers
+from numnet import layers, models
 
 
 def build_model():
@@ -29,17 +28,9 @@ def build_model():
 
 def main(argv=None, default_epochs: int = 20) -> float:
     """Train, evaluate on the 10k test images, print the report; return accuracy."""
-    args = common.parse_args(__doc__, argv, epochs=default_epochs)
-    numnet.manual_seed(args.seed)
-    data = common.load(args.limit, flatten=True)
-    model = build_model()
-    model.compile(
-        optimizer=optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    return common.run_example(
+        "MLP", __doc__, build_model, argv, epochs=default_epochs, flatten=True
     )
-    model.summary()
-    return common.train_and_report("MLP", model, args, data)
 
 
 if __name__ == "__main__":
