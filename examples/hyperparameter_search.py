@@ -6,10 +6,10 @@ epochs on the training split, score it on a *dev* split carved out of the
 training set (the test set is never used for tuning); stop bad trials early
 with the median stopping rule; print the table sorted by dev accuracy.
 
-Run:  nice -n 5 python examples/hyperparameter_search.py [--trials 12] [--epochs 3]
+Run:  python examples/hyperparameter_search.py [--trials 20] [--epochs 5]
 
-Measured on the 2-core machine (see docs/tuning.md for the table): 12 trials of
-up to 3 epochs on 50,000 images.
+Measured on the 2-core machine (see docs/tuning.md for the table): 20 trials of
+up to 5 epochs on 50,000 images.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def build_mlp(config: dict) -> Sequential:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=12)
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per trial")
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per trial")
     parser.add_argument("--limit", type=int, default=None, help="use fewer images")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-prune", action="store_true")
