@@ -181,7 +181,9 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     dw2 = np.zeros_like(w2) if needs[1] else None
     db = np.zeros(O, gy.dtype) if needs[2] else None
     scatter = _Col2Im(dx, g, columns.nb) if needs[0] else None
-    dcols = workspace.take((columns.nb * g.OH * g.OW, w2.shape[0]), gy.dtype)
+    dcols = None
+    if needs[0]:  # col2im path
+        dcols = workspace.take((columns.nb * g.OH * g.OW, w2.shape[0]), gy.dtype)
     for k, (start, stop) in enumerate(columns.blocks):
         gy2 = gy[start:stop].reshape(-1, O)
         if needs[1]:
