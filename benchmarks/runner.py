@@ -61,8 +61,28 @@ def torch_module(threads: int):
     return torch
 
 
+#: Pause before each side's calls, so the other side's worker threads park.
+SETTLE_SECONDS = 0.3
+
+
+def _settled_ms(fn, quick: bool) -> float:
+    """Time of the second of two back-to-back calls.
+
+    After a call, BLAS and OpenMP worker threads keep spinning for a while
+    (OpenBLAS, libgomp/MKL), so the *other* library's next call shares the cores
+    with them: measured on this 2-core machine, strict alternation made numnet's
+    W5 step 25 % slower and PyTorch's 2x slower than running alone. The first,
+    untimed call absorbs that; the second is what a training loop sees.
+    """
+    if not quick:
+        time.sleep(SETTLE_SECONDS)
+        fn()
+    return _elapsed_ms(fn)
+
+
 def time_workload(w: Workload, quick: bool, with_torch: bool, repeats=None) -> Result:
-    """Warm up, then alternate numnet and PyTorch calls; medians and median ratio."""
+    """Warm up, then alternate numnet and PyTorch (two calls each, the second
+    timed); medians and median ratio."""
     rounds = repeats or (w.quick_repeats if quick else w.repeats)
     ours = w.numnet_setup()
     theirs = w.torch_setup() if with_torch and w.torch_setup is not None else None
@@ -74,10 +94,10 @@ def time_workload(w: Workload, quick: bool, with_torch: bool, repeats=None) -> R
     t_ours, t_theirs = [], []
     for i in range(rounds):
         if theirs is not None and i % 2:
-            t_theirs.append(_elapsed_ms(theirs))
-        t_ours.append(_elapsed_ms(ours))
+            t_theirs.append(_settled_ms(theirs, quick))
+        t_ours.append(_settled_ms(ours, quick))
         if theirs is not None and not i % 2:
-            t_theirs.append(_elapsed_ms(theirs))
+            t_theirs.append(_settled_ms(theirs, quick))
     result = Result(w.id, w.name, statistics.median(t_ours), numnet_times_ms=t_ours)
     if theirs is not None:
         result.torch_ms = statistics.median(t_theirs)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from numnet._kernels import threads
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
@@ -24,12 +25,30 @@ class _ReLU(Function):
 
     def forward(self, x):
         # np.maximum is one streaming pass; np.where(mask, x, 0) is ~8x slower
-        # on large random-sign arrays (data-dependent branches).
-        self.mask = x > 0
-        return np.maximum(x, x.dtype.type(0))
+        # on large random-sign arrays (data-dependent branches). Large arrays
+        # are split over threads along the batch axis.
+        y, self.mask = np.empty_like(x), np.empty(x.shape, bool)
+        zero = x.dtype.type(0)
+
+        def run(part):
+            np.greater(x[part], zero, out=self.mask[part])
+            np.maximum(x[part], zero, out=y[part])
+
+        _over_rows(run, x)
+        return y
 
     def backward(self, gy):
-        return gy * self.mask
+        gx = np.empty(gy.shape, gy.dtype)
+        _over_rows(lambda p: np.multiply(gy[p], self.mask[p], out=gx[p]), gy)
+        return gx
+
+
+def _over_rows(run, x: np.ndarray) -> None:
+    """``run(part)`` over slices of the first axis, on threads when x is large."""
+    if x.ndim == 0:
+        run(...)
+    else:
+        threads.over_batch(lambda a, b: run(slice(a, b)), x.shape[0], x.size)
 
 
 class _LeakyReLU(Function):
