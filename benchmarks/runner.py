@@ -65,16 +65,17 @@ def torch_module(threads: int):
 SETTLE_SECONDS = 0.3
 
 
-def _settled_ms(fn, quick: bool) -> float:
-    """Time of the second of two back-to-back calls.
+def _settled_ms(fn, settle: bool) -> float:
+    """Time of the second of two back-to-back calls, after a short pause.
 
     After a call, BLAS and OpenMP worker threads keep spinning for a while
-    (OpenBLAS, libgomp/MKL), so the *other* library's next call shares the cores
+    (OpenBLAS, libgomp), so the *other* library's next call shares the cores
     with them: measured on this 2-core machine, strict alternation made numnet's
-    W5 step 25 % slower and PyTorch's 2x slower than running alone. The first,
-    untimed call absorbs that; the second is what a training loop sees.
+    W5 step ~25 % slower and PyTorch's up to 2x slower than running alone. The
+    pause and the untimed first call absorb that; the second call is what a
+    training loop sees.
     """
-    if not quick:
+    if settle:
         time.sleep(SETTLE_SECONDS)
         fn()
     return _elapsed_ms(fn)
@@ -92,12 +93,13 @@ def time_workload(w: Workload, quick: bool, with_torch: bool, repeats=None) -> R
         if theirs is not None:
             theirs()
     t_ours, t_theirs = [], []
+    settle = not quick and w.warmup > 0  # not for minutes-long runs (W8)
     for i in range(rounds):
         if theirs is not None and i % 2:
-            t_theirs.append(_settled_ms(theirs, quick))
-        t_ours.append(_settled_ms(ours, quick))
+            t_theirs.append(_settled_ms(theirs, settle))
+        t_ours.append(_settled_ms(ours, settle))
         if theirs is not None and not i % 2:
-            t_theirs.append(_settled_ms(theirs, quick))
+            t_theirs.append(_settled_ms(theirs, settle))
     result = Result(w.id, w.name, statistics.median(t_ours), numnet_times_ms=t_ours)
     if theirs is not None:
         result.torch_ms = statistics.median(t_theirs)
