@@ -16,9 +16,11 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-#: Kernels touching fewer elements than this run on the calling thread (a
-#: thread hop costs tens of microseconds).
-MIN_ELEMENTS = 1 << 16
+#: Kernels touching fewer elements than this run on the calling thread: a
+#: thread hop costs tens of microseconds, about what a one-megabyte pass takes.
+MIN_ELEMENTS = 1 << 18
+
+_CPUS = os.cpu_count() or 1
 
 _pool: ThreadPoolExecutor | None = None
 
@@ -29,7 +31,7 @@ def num_threads() -> int:
         value = os.environ.get(name, "")
         if value.isdigit() and int(value) > 0:
             return int(value)
-    return os.cpu_count() or 1
+    return _CPUS
 
 
 def get_pool(workers: int) -> ThreadPoolExecutor:
