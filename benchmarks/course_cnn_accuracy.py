@@ -17,7 +17,13 @@ import argparse
 import statistics
 import time
 
-from benchmarks.workloads.training_steps import BATCH, _fashion, numnet_cnn, torch_cnn
+from benchmarks.workloads.training_steps import (
+    BATCH,
+    _fashion,
+    numnet_cnn,
+    torch_cnn,
+    torch_fit,
+)
 
 TRAIN = 55_000  # the examples hold out the last 5,000 images for validation
 
@@ -44,14 +50,7 @@ def torch_accuracy(data, epochs: int, seed: int) -> float:
     y = torch.tensor(y[:TRAIN])
     model = torch_cnn(torch)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for _ in range(epochs):
-        model.train()
-        order = torch.randperm(len(x))
-        for i in range(0, len(x), BATCH):
-            idx = order[i : i + BATCH]
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
-            opt.step()
+    torch_fit(torch, model, opt, x, y, epochs)
     model.eval()
     with torch.no_grad():
         logits = model(torch.tensor(xt.transpose(0, 3, 1, 2)))

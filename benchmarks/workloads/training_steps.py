@@ -161,6 +161,18 @@ def _w8_numnet():
     return run
 
 
+def torch_fit(torch, model, opt, x, y, epochs: int) -> None:
+    """The PyTorch training loop: shuffled batches of BATCH, cross-entropy."""
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(x))
+        for i in range(0, len(x), BATCH):
+            idx = order[i : i + BATCH]
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+
+
 def _w8_torch():
     import torch
 
@@ -176,14 +188,7 @@ def _w8_torch():
         model = torch_cnn(torch)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         start = time.perf_counter()
-        for _ in range(2):
-            model.train()
-            order = torch.randperm(len(x))
-            for i in range(0, len(x), BATCH):
-                idx = order[i : i + BATCH]
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
-                opt.step()
+        torch_fit(torch, model, opt, x, y, epochs=2)
         model.eval()
         with torch.no_grad():
             acc = (model(xt).argmax(1) == yt).float().mean().item()
