@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
@@ -77,7 +78,7 @@ class _Linear(Function):
         )
         if len(self.needs_input_grad) == 2:
             return gx, gw
-        gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        gb = backend.sum_leading(g2, 1) if self.needs_input_grad[2] else None
         return gx, gw, gb
 
 
