@@ -29,6 +29,7 @@ TRAIN = 55_000  # the examples hold out the last 5,000 images for validation
 
 
 def numnet_accuracy(data, epochs: int, seed: int) -> float:
+    """Train the course CNN in numnet; return its test accuracy."""
     import numnet
     from numnet import optimizers
 
@@ -42,6 +43,7 @@ def numnet_accuracy(data, epochs: int, seed: int) -> float:
 
 
 def torch_accuracy(data, epochs: int, seed: int) -> float:
+    """Train the PyTorch twin (NCHW) with the same recipe; return its test accuracy."""
     import torch
 
     (x, y), (xt, yt) = data
@@ -58,6 +60,7 @@ def torch_accuracy(data, epochs: int, seed: int) -> float:
 
 
 def main(argv=None) -> None:
+    """Print the test accuracy of each side for each seed, then mean and max."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
