@@ -28,6 +28,21 @@ def test_over_batch_stays_inline_for_small_work(monkeypatch):
     assert calls == [(0, 10)]
 
 
+def test_nested_over_batch_runs_inline_on_pool_threads(monkeypatch):
+    monkeypatch.setenv("NUMNET_NUM_THREADS", "2")  # one pool worker: nesting would
+    seen = np.zeros(8, int)  # deadlock if the worker waited on its own pool
+
+    def inner(a, b):
+        seen[a:b] += 1
+
+    def outer(a, b):
+        if a > 0:  # the half that runs on the pool's worker thread
+            threads.over_batch(inner, 8, elements=1 << 30)
+
+    threads.over_batch(outer, 8, elements=1 << 30)
+    assert seen.tolist() == [1] * 8
+
+
 def test_over_batch_reraises_worker_errors(monkeypatch):
     monkeypatch.setenv("NUMNET_NUM_THREADS", "2")
 

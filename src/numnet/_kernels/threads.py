@@ -13,6 +13,7 @@ the number of CPUs.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +24,7 @@ MIN_ELEMENTS = 1 << 18
 _CPUS = os.cpu_count() or 1
 
 _pool: ThreadPoolExecutor | None = None
+_PREFIX = "numnet-worker"
 
 
 def num_threads() -> int:
@@ -38,8 +40,13 @@ def get_pool(workers: int) -> ThreadPoolExecutor:
     """A shared pool of ``workers`` threads (recreated if the count changes)."""
     global _pool
     if _pool is None or _pool._max_workers != workers:
-        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="numnet")
+        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_PREFIX)
     return _pool
+
+
+def _in_pool() -> bool:
+    """True on one of the pool's threads: nested calls run inline (no deadlock)."""
+    return threading.current_thread().name.startswith(_PREFIX)
 
 
 def over_batch(run: Callable[[int, int], None], n: int, elements: int) -> None:
@@ -51,7 +58,7 @@ def over_batch(run: Callable[[int, int], None], n: int, elements: int) -> None:
         elements: the work's size in array elements, to skip threads when small.
     """
     k = min(num_threads(), n)
-    if k <= 1 or elements < MIN_ELEMENTS:
+    if k <= 1 or elements < MIN_ELEMENTS or _in_pool():
         run(0, n)
         return
     bounds = [n * i // k for i in range(k + 1)]
