@@ -5,10 +5,12 @@ Augmentation: a random horizontal flip and a random crop of the image padded by
 every batch by numnet.data.augment, inside the DataLoader that fit consumes.
 The learning rate follows a cosine decay over the whole run.
 
-Run:  nice -n 5 python examples/fashion_mnist_augmented.py [--epochs 12]
+Run:  python examples/fashion_mnist_augmented.py [--epochs 12]
       (--limit N trains on N images for a quick check; --no-augment for the baseline)
 
-Result on this 2-core machine: RESULT_PLACEHOLDER
+Result on this 2-core machine (one BLAS thread, 12 epochs): test accuracy 0.9337
+(test loss 0.177) in 40.4 min; with --no-augment 0.9347 (test loss 0.260, training
+accuracy 0.995) in 33.4 min. See docs/data-and-augmentation.md, "Does it pay?".
 """
 
 from __future__ import annotations
