@@ -33,7 +33,7 @@ def test_resnet_example_smoke(capsys):
     results = load_example("resnet_fashion_mnist").main(argv)
     assert 0.0 <= results["accuracy"] <= 1.0 and math.isfinite(results["loss"])
     out = capsys.readouterr().out
-    assert "78,426 parameters" in out and "test accuracy" in out
+    assert "310,570 parameters" in out and "test accuracy" in out
 
 
 @needs_fashion_mnist
