@@ -23,7 +23,7 @@ def serialize(obj, base: type, classes: dict, module: str) -> dict:
     )
 
 
-def resolve(identifier, classes: dict, aliases: dict, make: Callable = None):
+def resolve(identifier, classes: dict, aliases: dict, make: Callable | None = None):
     """The object a serialised dict or a name stands for, or None if neither.
 
     ``make(cls)`` builds the object for a name (default: ``cls()``).

@@ -50,11 +50,11 @@ class _Normalize(Function):
         var = _sum_over(np.square(x_hat), axes) / self.m
         self.inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))
         x_hat *= self.inv_std
-        self.x_hat, self.gamma, self.beta_shape = x_hat, gamma, np.shape(beta)
+        self.x_hat, self.gamma = x_hat, gamma
         self.batch_mean, self.batch_var = mean, var
         # gamma and beta have the statistics' shape (batch norm): their gradients
         # are the same sums over ``axes`` that dL/dx needs.
-        self.fused = gamma.shape == mean.shape and self.beta_shape == mean.shape
+        self.fused = gamma.shape == mean.shape and np.shape(beta) == mean.shape
         y = x_hat * gamma
         y += beta
         return y
