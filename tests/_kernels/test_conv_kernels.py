@@ -43,30 +43,35 @@ def test_transpose_is_the_adjoint_of_conv(g, C, O, seed):
     st.integers(0, 2**16),
 )
 def test_input_gradient_paths_agree(g, C, O, seed):
-    # dx by col2im and, for stride 1, by the flipped-kernel convolution of gy;
-    # both equal the adjoint of the forward: <conv(x), gy> = <x, dx>
+    # dx by col2im, by the flipped-kernel convolution of gy (when its padding is
+    # not negative) and by one GEMM per tap; all equal the adjoint of the
+    # forward: <conv(x), gy> = <x, dx>
     x, w, _, gy = _conv_data(g, C, O, seed)
     w2 = w.reshape(-1, O)
+    paths = ["col2im", "taps"]
+    if conv._input_grad_geometry(g) is not None:
+        paths.append("flipped")
     dxs = []
-    for ratio in (0, 10):  # 0: col2im always; 10: full convolution when stride 1
-        conv_ratio = conv.FULL_CONV_MAX_RATIO
-        conv.FULL_CONV_MAX_RATIO = ratio
+    for path in paths:
+        conv.INPUT_GRAD_PATH = path
         try:
             y, cols = conv.conv2d_forward(x, w2, None, g, keep_cols=True)
             dxs.append(conv.conv2d_backward(gy, w2, g, cols, (True, False, False))[0])
         finally:
-            conv.FULL_CONV_MAX_RATIO = conv_ratio
-    np.testing.assert_allclose(dxs[1], dxs[0], rtol=1e-10, atol=1e-10)
+            conv.INPUT_GRAD_PATH = None
+    for dx in dxs[1:]:
+        np.testing.assert_allclose(dx, dxs[0], rtol=1e-10, atol=1e-10)
     assert np.sum(y * gy) == pytest.approx(np.sum(x * dxs[1]), rel=1e-10, abs=1e-10)
 
 
-def test_stride_one_input_gradient_takes_the_full_convolution_path():
+def test_input_gradient_path_choice():
     g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
-    assert conv._input_grad_geometry(g, C=4, O=4) is not None
-    assert conv._input_grad_geometry(g, C=4, O=9) is None  # gy columns too large
-    assert conv._input_grad_geometry(k.make_geometry(6, 6, 3, 2), 4, 4) is None
+    assert conv.input_grad_path(g, C=4, O=4) == "flipped"
+    assert conv.input_grad_path(g, C=4, O=9) == "taps"  # gy columns too large
+    assert conv.input_grad_path(k.make_geometry(6, 6, 3, 2), 4, 4) == "col2im"
     wide = k.make_geometry(6, 6, 3, 1, 3)  # padding wider than the window
-    assert conv._input_grad_geometry(wide, 4, 4) is None
+    assert conv._input_grad_geometry(wide) is None
+    assert conv.input_grad_path(wide, 4, 4) == "taps"
 
 
 def _all_grads(x, w, b, gy, g, keep):

@@ -8,6 +8,10 @@ and cols = im2col(x) reshaped to (N*OH*OW, KH*KW*C):
               db = sum of gy2 over its rows
               dx = col2im(gy2 @ w2^T)                 (GEMM, then the += loop)
 
+For stride 1, dx has two faster forms (``input_grad_path`` picks one): a
+convolution of gy with the flipped kernel, or one GEMM per kernel tap whose
+result is added into a shifted window of dx (no column buffer at all).
+
 The batch is processed in blocks of a few MiB of columns, so that each block's
 columns are still in cache when the GEMM reads them (``BLOCK_BYTES``). The
 columns of the whole batch are kept for the backward pass when they fit in the
@@ -173,11 +177,16 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     if needs[1] and columns.cols is None:  # recycled by the forward: rebuild
         columns = _Columns(x, g, keep=False)
     dx = None
-    if needs[0] and (full := _input_grad_geometry(g, x.shape[3], O)) is not None:
+    path = input_grad_path(g, x.shape[3], O) if needs[0] else None
+    if path == "flipped":
+        full = _input_grad_geometry(g)
         dx = conv2d_forward(gy, _flipped_kernel(w2, g, x.shape[3]), None, full)[0]
-        needs = (False, needs[1], needs[2])
-    elif needs[0]:
+    elif path == "taps":
+        dx = _input_grad_by_taps(gy, w2, g, x.shape)
+    elif path == "col2im":
         dx = np.empty_like(x)
+    if path != "col2im":
+        needs = (False, needs[1], needs[2])
     dw2 = np.zeros_like(w2) if needs[1] else None
     db = np.zeros(O, gy.dtype) if needs[2] else None
     scatter = _Col2Im(dx, g, columns.nb) if needs[0] else None
@@ -202,23 +211,37 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     return dx, dw2, db
 
 
-#: Use the flipped-kernel convolution for dx only while gy has at most this many
-#: times the channels of x: its columns are O/C times col2im's, and measured at
-#: 1 thread it wins for O == C (44 vs 55 ms, 128x14x14x64, 3x3) and loses for
-#: O == 2C (62 vs 48 ms, W1).
-FULL_CONV_MAX_RATIO = 1
+#: Force one input-gradient path ("flipped", "taps" or "col2im"; tests), or None.
+INPUT_GRAD_PATH: str | None = None
 
 
-def _input_grad_geometry(g: Geometry, C: int, O: int) -> Geometry | None:
+def input_grad_path(g: Geometry, C: int, O: int) -> str:
+    """How conv2d_backward computes dx for input channels C and output channels O.
+
+    Measured at 2 threads (docs/decisions.md): for stride 1, the flipped-kernel
+    convolution wins while gy has at most the channels of x (its columns are O/C
+    times col2im's: 44 vs 55 ms on 128x14x14x64, 3x3), and one GEMM per tap wins
+    when gy has more (28 vs 48 ms on W1, 7.4 vs 10.9 ms on the W5 CNN's second
+    conv). Strided convolutions use col2im: their shifted windows are strided too.
+    """
+    if INPUT_GRAD_PATH is not None:
+        return INPUT_GRAD_PATH
+    if (g.sh, g.sw) != (1, 1):
+        return "col2im"
+    if O <= C and _input_grad_geometry(g) is not None:
+        return "flipped"
+    return "taps"
+
+
+def _input_grad_geometry(g: Geometry) -> Geometry | None:
     """The stride-1 convolution of the padded gy whose output is dx, or None.
 
     For stride 1, dx[p, q] = sum_ij gy[p - i*dh, q - j*dw] . w[i, j]^T: a
     convolution of gy, padded by (K-1)*d minus the forward padding on each side,
     with the kernel rotated by 180 degrees and its channel axes swapped. Its
-    columns are a copy where col2im is a read-modify-write, so it is faster
-    unless gy has many more channels than x.
+    columns are a copy where col2im is a read-modify-write.
     """
-    if (g.sh, g.sw) != (1, 1) or O > FULL_CONV_MAX_RATIO * C:
+    if (g.sh, g.sw) != (1, 1):
         return None
     pads = (
         (g.KH - 1) * g.dh - g.pt,
@@ -226,9 +249,43 @@ def _input_grad_geometry(g: Geometry, C: int, O: int) -> Geometry | None:
         (g.KW - 1) * g.dw - g.pl,
         (g.KW - 1) * g.dw - g.pr,
     )
-    if min(pads) < 0:  # padding wider than the window: use col2im
+    if min(pads) < 0:  # padding wider than the window: use another path
         return None
     return Geometry(g.OH, g.OW, g.KH, g.KW, 1, 1, g.dh, g.dw, *pads)
+
+
+def _input_grad_by_taps(gy, w2, g: Geometry, x_shape) -> np.ndarray:
+    """dx of a stride-1 convolution, one kernel tap (i, j) at a time.
+
+    Tap (i, j) sends output pixel (oh, ow) to input pixel (oh + i*dh - pt,
+    ow + j*dw - pl), so dx[shifted window] += gy @ w[i, j]^T: a GEMM into a
+    small buffer that is still in cache when it is added, and an add whose
+    rows are contiguous runs of OW*C values. Taps that fall in the padding are
+    clipped away.
+    """
+    N, C, O = x_shape[0], x_shape[3], w2.shape[1]
+    taps = np.ascontiguousarray(w2.reshape(g.KH, g.KW, C, O).transpose(0, 1, 3, 2))
+    gy2 = gy.reshape(-1, O)
+    dx = np.zeros(x_shape, gy.dtype)
+    buf = workspace.take((gy2.shape[0], C), gy.dtype)
+    out = buf.reshape(N, g.OH, g.OW, C)
+    for i in range(g.KH):
+        rows = _tap_span(g.H, g.OH, i * g.dh - g.pt)
+        for j in range(g.KW):
+            cols = _tap_span(g.W, g.OW, j * g.dw - g.pl)
+            if rows is None or cols is None:
+                continue
+            np.matmul(gy2, taps[i, j], out=buf)
+            (o0, o1, r0), (p0, p1, c0) = rows, cols
+            dx[:, r0 : r0 + o1 - o0, c0 : c0 + p1 - p0] += out[:, o0:o1, p0:p1]
+    workspace.give(buf)
+    return dx
+
+
+def _tap_span(n_in: int, n_out: int, shift: int) -> tuple[int, int, int] | None:
+    """Outputs [o0, o1) whose input o + shift lies in [0, n_in), and o0 + shift."""
+    o0, o1 = max(0, -shift), min(n_out, n_in - shift)
+    return (o0, o1, o0 + shift) if o0 < o1 else None
 
 
 def _flipped_kernel(w2: np.ndarray, g: Geometry, C: int) -> np.ndarray:
