@@ -104,6 +104,29 @@ def test_kept_and_recomputed_columns_agree():
         np.testing.assert_array_equal(a, c)
 
 
+@given(geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16))
+def test_column_layouts_agree(g, C, O, seed):
+    # row-major (rows, K) and K-major (K + ones, rows) columns: the same y and
+    # gradients, with the bias folded into the K-major GEMMs
+    x, w, b, gy = _conv_data(g, C, O, seed)
+    chosen = conv._Columns.__dict__["prefers_k_major"]  # the staticmethod itself
+    results = []
+    for k_major in (False, True):
+        conv._Columns.prefers_k_major = staticmethod(lambda g, C, k=k_major: k)
+        try:
+            results.append(_all_grads(x, w, b, gy, g, keep=True))
+        finally:
+            conv._Columns.prefers_k_major = chosen
+    for a, c in zip(*results, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-10)
+
+
+def test_first_layer_on_grey_images_uses_k_major_columns():
+    g = k.make_geometry(28, 28, 3)
+    assert conv._Columns.prefers_k_major(g, 1)
+    assert not conv._Columns.prefers_k_major(g, 32)
+
+
 def test_backward_skips_unneeded_gradients():
     g = k.make_geometry(5, 5, 3)
     x, w, b, gy = _conv_data(g, 2, 2, 2)

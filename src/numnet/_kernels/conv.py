@@ -38,6 +38,7 @@ from numnet._kernels.im2col import (
     im2col_padded,
     pad_into,
     unpad,
+    window_view,
 )
 
 #: Target bytes of columns per block (fewer, larger BLAS calls; see decisions.md).
@@ -66,7 +67,8 @@ def rows_t_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a.T @ b
     rows = max(1, _ONE_THREAD_MNK // (K * O))
     P = R // rows
-    a3 = a[: P * rows].reshape(P, rows, K).transpose(0, 2, 1)
+    # (K, P, rows) splits a^T's row axis: a view for both column layouts
+    a3 = a.T[:, : P * rows].reshape(K, P, rows).transpose(1, 0, 2)
     out = np.matmul(a3, b[: P * rows].reshape(P, rows, O)).sum(axis=0)
     if P * rows < R:
         out += a[P * rows :].T @ b[P * rows :]
@@ -76,31 +78,55 @@ def rows_t_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class _Columns:
     """Builds the column blocks of one input, one (rows, KH*KW*C) block at a time.
 
+    Two layouts. Row-major (rows, K): im2col copies runs of KW*C values, one
+    kernel row at a time. When KW*C is at most half an output row (a first
+    layer on grey or RGB images: KW*C = 3), the columns are stored K-major
+    (K, rows) instead: one copy per (i, j, c) of a whole (N, OH, OW) plane, whose
+    runs are OW long. The K-major layout also carries the bias: its last row is
+    ones (``self.bias``), so the forward GEMM adds b and the weight-gradient GEMM
+    returns db as its last row (cs231n's "bias trick").
+
     Scratch buffers (the zero-padded copy of a block, the block's columns) and the
     kept columns of the whole batch come from the ``workspace`` pool and go back
     to it in :meth:`recycle`.
     """
 
-    def __init__(self, x: np.ndarray, g: Geometry, keep: bool):
+    def __init__(self, x: np.ndarray, g: Geometry, keep: bool, bias: bool = False):
         N, C = x.shape[0], x.shape[3]
         self.x, self.g, self.C = x, g, C
         self.K = g.KH * g.KW * C
-        per_item = g.OH * g.OW * self.K * x.dtype.itemsize
+        self.k_major = self.prefers_k_major(g, C)
+        self.bias = bias and self.k_major
+        width = self.K + self.bias
+        per_item = g.OH * g.OW * width * x.dtype.itemsize
         self.nb = block_size(N, per_item, BLOCK_BYTES)
         self.blocks = blocks(N, self.nb)
         self.keep = keep and N * per_item <= get_memory_budget()
         rows = (N if self.keep else self.nb) * g.OH * g.OW
-        self.cols = workspace.take((rows, self.K), x.dtype)
+        shape = (width, rows) if self.k_major else (rows, width)
+        self.cols = workspace.take(shape, x.dtype)
         self.filled = 0  # blocks of kept columns already built
         self.xp = None
 
+    @staticmethod
+    def prefers_k_major(g: Geometry, C: int) -> bool:
+        """K-major when a window row (KW*C values) is at most half an output row.
+
+        (W5's first conv, KW*C = 3 and OW = 26: its forward 3.7 -> 1.6 ms; W2's,
+        15 and 16, gained nothing.)
+        """
+        return 2 * g.KW * C <= g.OW
+
     def block(self, k: int) -> np.ndarray:
-        """Columns of block k as a 2-D (rows, KH*KW*C) array."""
+        """Columns of block k as a 2-D (rows, K) array (K + 1 with ``self.bias``)."""
         start, stop = self.blocks[k]
         g, n = self.g, stop - start
         rows = n * g.OH * g.OW
         offset = start * g.OH * g.OW if self.keep else 0
-        out = self.cols[offset : offset + rows]
+        if self.k_major:
+            out = self.cols[:, offset : offset + rows].T
+        else:
+            out = self.cols[offset : offset + rows]
         if self.keep and k < self.filled:
             return out
         xb = self.x[start:stop]
@@ -108,12 +134,27 @@ class _Columns:
             self.xp = workspace.take(g.padded_shape(self.nb, self.C), self.x.dtype)
             self.xp[...] = 0
         xp = pad_into(xb, g, self.xp) if g.padded else xb
-        out6 = out.reshape(n, g.OH, g.OW, g.KH, g.KW, self.C)
-        threads.over_batch(
-            lambda a, b: im2col_padded(xp[a:b], g, out6[a:b]), n, out.size
-        )
+        fill = self._fill_k_major if self.k_major else self._fill_rows
+        threads.over_batch(lambda a, b: fill(xp, out, a, b), n, out.size)
         self.filled = max(self.filled, k + 1) if self.keep else 0
         return out
+
+    def _fill_rows(self, xp, out, a: int, b: int) -> None:
+        g = self.g
+        out6 = out.reshape(-1, g.OH, g.OW, g.KH, g.KW, self.C)
+        im2col_padded(xp[a:b], g, out6[a:b])
+
+    def _fill_k_major(self, xp, out, a: int, b: int) -> None:
+        g, C = self.g, self.C
+        planes = out.T[:, a * g.OH * g.OW : b * g.OH * g.OW]  # (K [+ 1], rows)
+        for i in range(g.KH):
+            for j in range(g.KW):
+                window = window_view(xp[a:b], g, i, j)
+                for c in range(C):
+                    row = planes[(i * g.KW + j) * C + c]
+                    row.reshape(b - a, g.OH, g.OW)[...] = window[..., c]
+        if self.bias:
+            planes[self.K] = 1
 
     def recycle(self) -> None:
         """Give every buffer back to the pool; the object is unusable afterwards."""
@@ -154,11 +195,13 @@ def conv2d_forward(x, w2, b, g: Geometry, keep_cols: bool = False):
     """
     N, O = x.shape[0], w2.shape[1]
     y = np.empty((N, g.OH, g.OW, O), x.dtype)
-    columns = _Columns(x, g, keep_cols)
+    columns = _Columns(x, g, keep_cols, bias=b is not None)
+    if columns.bias:  # the columns end with a ones column: b is the last weight row
+        w2 = np.concatenate([w2, b[None].astype(w2.dtype, copy=False)])
     for k, (start, stop) in enumerate(columns.blocks):
         y2 = y[start:stop].reshape(-1, O)
         np.matmul(columns.block(k), w2, out=y2)
-        if b is not None:
+        if b is not None and not columns.bias:
             y2 += b
     if not columns.keep:
         columns.recycle()
@@ -175,7 +218,7 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     x, O = columns.x, w2.shape[1]
     gy = np.ascontiguousarray(gy)
     if needs[1] and columns.cols is None:  # recycled by the forward: rebuild
-        columns = _Columns(x, g, keep=False)
+        columns = _Columns(x, g, keep=False, bias=columns.bias)
     dx = None
     path = input_grad_path(g, x.shape[3], O) if needs[0] else None
     if path == "flipped":
@@ -193,11 +236,17 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     dcols = None
     if needs[0]:  # col2im path
         dcols = workspace.take((columns.nb * g.OH * g.OW, w2.shape[0]), gy.dtype)
+    K = w2.shape[0]
     for k, (start, stop) in enumerate(columns.blocks):
         gy2 = gy[start:stop].reshape(-1, O)
-        if needs[1]:
+        if needs[1] and columns.bias:  # the ones column's gradient row is db
+            dwb = rows_t_matmul(columns.block(k), gy2)
+            dw2 += dwb[:K]
+            if needs[2]:
+                db += dwb[K]
+        elif needs[1]:
             dw2 += rows_t_matmul(columns.block(k), gy2)
-        if needs[2]:
+        if needs[2] and not (needs[1] and columns.bias):
             db += backend.sum_leading(gy2, 1)
         if needs[0]:
             block = dcols[: gy2.shape[0]]
