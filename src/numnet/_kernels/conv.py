@@ -80,7 +80,7 @@ class _Columns:
 
     Two layouts. Row-major (rows, K): im2col copies runs of KW*C values, one
     kernel row at a time. When KW*C is at most half an output row (a first
-    layer on grey or RGB images: KW*C = 3), the columns are stored K-major
+    layer on grey images: KW*C = 3 for a 3x3 kernel), the columns are stored K-major
     (K, rows) instead: one copy per (i, j, c) of a whole (N, OH, OW) plane, whose
     runs are OW long. The K-major layout also carries the bias: its last row is
     ones (``self.bias``), so the forward GEMM adds b and the weight-gradient GEMM
