@@ -179,16 +179,53 @@ def test_avg_pool_counts_only_valid_cells(g, seed):
     "size, strides, padding", [(2, 2, "valid"), (3, 1, "valid"), (2, 1, "same")]
 )
 def test_max_pool_ties_have_one_deterministic_winner(size, strides, padding):
-    # all-equal windows (a ReLU's zeros): the first cell in row-major order wins
+    # all-equal windows (a ReLU's zeros): the top-left cell wins
     g = k.make_geometry(4, 4, size, strides, padding, 1, "max_pool2d")
     x = np.zeros((1, 4, 4, 1))
-    y, argmax = pooling.max_pool_forward(x, g)
-    assert not argmax.any()
-    dx = pooling.max_pool_backward(np.ones_like(y), argmax, x.shape, g)
+    y, winners = pooling.max_pool_forward(x, g)
+    dx = pooling.max_pool_backward(np.ones_like(y), winners, x.shape, g)
     expected = np.zeros((1, 4, 4, 1))
     np.add.at(expected, (0, g.sh * np.arange(g.OH)[:, None], g.sw * np.arange(g.OW)), 1)
     np.testing.assert_array_equal(dx, expected)
     assert dx.sum() == y.size  # one winner per window, no gradient lost or doubled
+
+
+@pytest.mark.parametrize("size, strides", [(2, None), (3, 1), ((2, 3), None)])
+def test_max_pool_ties_go_to_the_first_cell_in_column_major_order(size, strides):
+    # a window [[1, 5], [5, 1]]: the 5 below the 1 (column 0) wins over the 5
+    # right of it; both the tiled two-stage path and the offset loop agree
+    x = np.array([[1.0, 5, 1], [5, 1, 5], [1, 5, 1]]).reshape(1, 3, 3, 1)
+    g = k.make_geometry(3, 3, size, size if strides is None else strides,
+                        "valid", 1, "max_pool2d")  # fmt: skip
+    y, winners = pooling.max_pool_forward(x, g)
+    dx = pooling.max_pool_backward(np.ones_like(y), winners, x.shape, g)
+    assert dx.sum() == y.size and (dx[x != y.max()] == 0).all()
+    if size == 2:  # one 2x2 window over rows/cols 0-1
+        np.testing.assert_array_equal(dx[0, :2, :2, 0], [[0, 0], [1, 0]])
+
+
+@given(pool_geometries(), st.integers(0, 2**16), st.integers(0, 3))
+def test_max_pool_gradient_goes_to_one_maximal_cell(g, seed, levels):
+    # few distinct values: many ties; each window's gradient lands on exactly one
+    # cell holding the window's maximum, the first in column-major order
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels + 1, (2, g.H, g.W, 2)).astype(np.float64)
+    y, winners = pooling.max_pool_forward(x, g)
+    gy = rng.uniform(1, 2, y.shape)
+    dx = pooling.max_pool_backward(gy, winners, x.shape, g)
+    expected = np.zeros_like(x)
+    xp = np.pad(x, ((0, 0), (g.pt, g.pb), (g.pl, g.pr), (0, 0)),
+                constant_values=-np.inf)  # fmt: skip
+    for n in range(2):
+        for oh in range(g.OH):
+            for ow in range(g.OW):
+                for c in range(2):
+                    win = xp[n, oh * g.sh : oh * g.sh + g.KH,
+                             ow * g.sw : ow * g.sw + g.KW, c]  # fmt: skip
+                    i, j = np.argwhere(win.T == win.max())[0][::-1]  # column-major
+                    r, q = oh * g.sh + i - g.pt, ow * g.sw + j - g.pl
+                    expected[n, r, q, c] += gy[n, oh, ow, c]
+    np.testing.assert_allclose(dx, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("R, K, O", [(30000, 9, 32), (5000, 27, 8), (100, 9, 32)])

@@ -1,21 +1,33 @@
 """Max and average pooling on raw channels-last ndarrays.
 
-Both loop over the KH*KW offsets (i, j) of the pooling window; offset (i, j) sees
-the strided view x_ij (N, OH, OW, C) of the padded input (``window_view``).
+The general path loops over the KH*KW offsets (i, j) of the pooling window;
+offset (i, j) sees the strided view x_ij (N, OH, OW, C) of the padded input
+(``window_view``).
 
 Max pooling keeps a running maximum and the index of the winning offset. The
-update uses a strict ``>``, so among equal values the first offset in row-major
-window order wins: one deterministic winner per window, which alone receives the
+update uses a strict ``>``, and the offsets are visited column by column (j
+outer, i inner), so among equal values the first cell in column-major window
+order wins: one deterministic winner per window, which alone receives the
 gradient (``dx_ij += gy * (argmax == k)``). "same" padding pads with -inf, so a
 padded cell never wins.
 
+When windows tile the input exactly (stride == pool size, no padding: the usual
+2x2 pool), max pooling runs in two stages instead. Stage A takes the maximum
+over the KH rows of each window, comparing whole image rows (long contiguous
+runs, fast in NumPy) and recording the winning row per column; stage B takes the
+maximum over the KW columns of that half-size result, recording the winning
+column. The same column-major tie rule falls out: stage A keeps the first row of
+each column, stage B the first column. Backward undoes the stages: gy goes to
+the winning column (stage B), then down to the winning row (stage A), the last
+step again as whole-row operations. With C channels innermost, an operation over
+the offset views runs C-long inner loops, so doing most of the work in stage A
+is what makes this 2-3x faster than the offset loop (docs/decisions.md).
+
 Average pooling divides by the number of *valid* cells under each window (for
 "same" padding that count is smaller at the borders, as in Keras/TensorFlow):
-y = sum_ij x_ij / count, dx_ij += gy / count.
-
-When windows tile the input exactly (stride == pool size, no padding), backward
-writes dx in one broadcast operation through the (N, OH, KH, OW, KW, C) view of
-the input instead of looping over offsets.
+y = sum_ij x_ij / count, dx_ij += gy / count. When windows tile the input,
+backward writes dx in one broadcast operation through the (N, OH, KH, OW, KW, C)
+view of the input instead of looping over offsets.
 """
 
 from __future__ import annotations
@@ -44,12 +56,19 @@ def _tiled_output(x_shape, dtype, g: Geometry) -> np.ndarray:
     return np.empty(x_shape, dtype) if covers else np.zeros(x_shape, dtype)
 
 
-def max_pool_forward(x: np.ndarray, g: Geometry) -> tuple[np.ndarray, np.ndarray]:
-    """Return (y, argmax): the window maxima and the winning offset k = i*KW + j."""
+def max_pool_forward(x: np.ndarray, g: Geometry):
+    """Return (y, winners): the window maxima and what backward needs to route gy.
+
+    ``winners`` is (winning row per column, winning column) for tiling windows,
+    else the position of each window's winning offset in the column-major visit
+    order (uint8, or int32 for windows of more than 256 cells).
+    """
+    if _tiles(g):
+        return _tiled_max_forward(x, g)
     xp = pad_into(x, g, value=-np.inf) if g.padded else x
     shape = (x.shape[0], g.OH, g.OW, x.shape[3])
     best = np.empty(shape, x.dtype)
-    argmax = np.empty(shape, np.uint8 if g.KH * g.KW < 256 else np.int32)
+    argmax = np.empty(shape, _index_type(g.KH * g.KW))
 
     def run(a, b):
         _max_pool_into(xp[a:b], g, best[a:b], argmax[a:b])
@@ -58,43 +77,86 @@ def max_pool_forward(x: np.ndarray, g: Geometry) -> tuple[np.ndarray, np.ndarray
     return best, argmax
 
 
+def _index_type(count: int):
+    return np.uint8 if count <= 256 else np.int32
+
+
+def _column_major_offsets(g: Geometry) -> list[tuple[int, int]]:
+    """Window offsets (i, j) in the order they are visited: column by column."""
+    return [(i, j) for j in range(g.KW) for i in range(g.KH)]
+
+
 def _max_pool_into(xp, g: Geometry, best, argmax) -> None:
-    itype = argmax.dtype.type
-    best[...] = window_view(xp, g, 0, 0)
-    argmax[...] = 0
-    step = np.empty(best.shape, itype)
-    for k in range(1, g.KH * g.KW):
-        v = window_view(xp, g, k // g.KW, k % g.KW)
-        wins = v > best  # strict: ties keep the earlier offset
+    views = [window_view(xp, g, i, j) for i, j in _column_major_offsets(g)]
+    best[...] = views[0]
+    _running_max(views, best, argmax)
+
+
+def _running_max(views, best, index) -> None:
+    """best = max over ``views`` (best starts as views[0]); index = first winner."""
+    index[...] = 0
+    for k, v in enumerate(views[1:], start=1):
+        wins = v > best  # strict: ties keep the earlier view
         np.maximum(best, v, out=best)
-        # argmax = k where v won: k exceeds every earlier offset, so a branch-free
-        # max(argmax, wins * k) does it (a masked assignment is 30x slower)
-        np.multiply(wins, itype(k), out=step)
-        np.maximum(argmax, step, out=argmax)
+        # index = k where v won: k exceeds every earlier index, so a branch-free
+        # max(index, wins * k) does it (a masked assignment is 30x slower)
+        np.maximum(index, np.multiply(wins, index.dtype.type(k)), out=index)
 
 
-def max_pool_backward(gy: np.ndarray, argmax: np.ndarray, x_shape, g: Geometry):
+def _tiled_max_forward(x: np.ndarray, g: Geometry):
+    N, C, KH, KW, OH, OW = x.shape[0], x.shape[3], g.KH, g.KW, g.OH, g.OW
+    covered = x[:, : OH * KH, : OW * KW]
+    rows_best = np.empty((N, OH, OW * KW, C), x.dtype)  # stage A: max over rows i
+    row_won = np.empty(rows_best.shape, _index_type(KH))
+    best = np.empty((N, OH, OW, C), x.dtype)  # stage B: max over columns j
+    col_won = np.empty(best.shape, _index_type(KW))
+
+    def run(a, b):
+        rows = [covered[a:b, i::KH] for i in range(KH)]
+        rows_best[a:b] = rows[0]
+        _running_max(rows, rows_best[a:b], row_won[a:b])
+        cols = rows_best[a:b].reshape(b - a, OH, OW, KW, C)
+        cols = [cols[:, :, :, j] for j in range(KW)]
+        best[a:b] = cols[0]
+        _running_max(cols, best[a:b], col_won[a:b])
+
+    threads.over_batch(run, N, x.size)
+    return best, (row_won, col_won)
+
+
+def max_pool_backward(gy: np.ndarray, winners, x_shape, g: Geometry):
     """dx: each window's gradient goes to its one winning cell."""
     if _tiles(g):
-        dx = _tiled_output(x_shape, gy.dtype, g)
-        offsets = np.arange(g.KH * g.KW, dtype=argmax.dtype).reshape(g.KH, 1, g.KW, 1)
-
-        def run(a, b):
-            winner = argmax[a:b, :, None, :, None] == offsets
-            np.multiply(gy[a:b, :, None, :, None], winner, out=_tiled(dx[a:b], g))
-
-        threads.over_batch(run, x_shape[0], dx.size)
-        return dx
+        return _tiled_max_backward(gy, *winners, x_shape, g)
+    argmax = winners
     dxp = np.zeros(g.padded_shape(x_shape[0], x_shape[3]), gy.dtype)
 
     def run_windows(a, b):
-        for k in range(g.KH * g.KW):
-            window_view(dxp[a:b], g, k // g.KW, k % g.KW)[...] += gy[a:b] * (
-                argmax[a:b] == k
-            )
+        for k, (i, j) in enumerate(_column_major_offsets(g)):
+            window_view(dxp[a:b], g, i, j)[...] += gy[a:b] * (argmax[a:b] == k)
 
     threads.over_batch(run_windows, x_shape[0], gy.size * g.KH * g.KW)
     return np.ascontiguousarray(unpad(dxp, g))
+
+
+def _tiled_max_backward(gy, row_won, col_won, x_shape, g: Geometry):
+    # stage B backward: gy to the winning column of each window ...
+    # stage A backward: ... then to the winning row of that column
+    N, C, KH, KW, OH, OW = x_shape[0], x_shape[3], g.KH, g.KW, g.OH, g.OW
+    dx = _tiled_output(x_shape, gy.dtype, g)
+    by_column = np.empty((N, OH, OW, KW, C), gy.dtype)
+
+    def run(a, b):
+        for j in range(KW):
+            won = np.equal(col_won[a:b], j)
+            np.multiply(gy[a:b], won, out=by_column[a:b, :, :, j])
+        cols = by_column[a:b].reshape(b - a, OH, OW * KW, C)
+        for i in range(KH):
+            won = np.equal(row_won[a:b], i)
+            np.multiply(cols, won, out=dx[a:b, i : OH * KH : KH, : OW * KW])
+
+    threads.over_batch(run, N, dx.size)
+    return dx
 
 
 def valid_counts(g: Geometry) -> np.ndarray:
