@@ -46,7 +46,7 @@ def _pool_geometry(op: str, x: np.ndarray, pool_size, strides, padding):
 
 class _MaxPool2d(Function):
     """Window maxima; the gradient goes to one winner per window (the first, in
-    row-major window order, among equal maxima)."""
+    column-major window order, among equal maxima: see ``_kernels/pooling.py``)."""
 
     def __init__(self, pool_size, strides, padding):
         self.options = pool_size, strides, padding
