@@ -127,11 +127,15 @@ def markdown_table(results: list[Result], gemm: float, with_torch: bool) -> str:
     return "\n".join(lines)
 
 
+_TIMEOUT = "OPENBLAS_THREAD_TIMEOUT"
+
+
 def _machine(threads: int, torch) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     parts = [
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         f"{threads} threads",
+        f"OPENBLAS_THREAD_TIMEOUT={os.environ.get(_TIMEOUT, 'default')}",
         f"load {load:.2f}",
         f"NumPy {np.__version__}",
     ]
@@ -147,6 +151,12 @@ def parse_args(argv):
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--repeats", type=int, help="timed calls per side (override)")
     p.add_argument("--threads", type=int, default=2, help="BLAS/torch threads")
+    p.add_argument(
+        "--blas-timeout",
+        type=int,
+        help="OPENBLAS_THREAD_TIMEOUT (set by __main__ before NumPy loads): 4 makes "
+        "idle OpenBLAS threads sleep at once instead of spinning ~0.1 s",
+    )
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
     p.add_argument("--full", action="store_true", help="also run opt-in workloads (W8)")
     return p.parse_args(argv)

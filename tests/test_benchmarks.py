@@ -64,3 +64,15 @@ def test_python_m_benchmarks_quick(tmp_path):
     except ImportError:
         return
     assert "PyTorch ms" in done.stdout and payload["results"][0]["ratio"] > 0
+
+
+def test_blas_timeout_reaches_openblas_before_numpy_loads():
+    # __main__ sets OPENBLAS_THREAD_TIMEOUT before NumPy is imported; the header
+    # line reports it
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only=W3", "--no-torch",
+         "--blas-timeout", "4"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "OPENBLAS_THREAD_TIMEOUT=4" in done.stdout.splitlines()[0]
