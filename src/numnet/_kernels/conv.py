@@ -79,8 +79,8 @@ class _Columns:
     """Builds the column blocks of one input, one (rows, KH*KW*C) block at a time.
 
     Two layouts. Row-major (rows, K): im2col copies runs of KW*C values, one
-    kernel row at a time. When KW*C is at most half an output row (a first
-    layer on grey images: KW*C = 3 for a 3x3 kernel), the columns are stored K-major
+    kernel row at a time. When KW*C is at most half an output row (a first layer
+    on grey images: KW*C = 3 for a 3x3 kernel), the columns are stored K-major
     (K, rows) instead: one copy per (i, j, c) of a whole (N, OH, OW) plane, whose
     runs are OW long. The K-major layout also carries the bias: its last row is
     ones (``self.bias``), so the forward GEMM adds b and the weight-gradient GEMM
