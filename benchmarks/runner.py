@@ -65,19 +65,30 @@ def torch_module(threads: int):
 SETTLE_SECONDS = 0.3
 
 
+#: Untimed calls after the pause last at least this long (at least one call).
+WARM_SECONDS = 0.05
+
+
 def _settled_ms(fn, settle: bool) -> float:
-    """Time of the second of two back-to-back calls, after a short pause.
+    """Time of one call made after a short pause and ~50 ms of untimed calls.
 
     After a call, BLAS and OpenMP worker threads keep spinning for a while
     (OpenBLAS, libgomp), so the *other* library's next call shares the cores
     with them: measured on this 2-core machine, strict alternation made numnet's
     W5 step ~25 % slower and PyTorch's up to 2x slower than running alone. The
-    pause and the untimed first call absorb that; the second call is what a
-    training loop sees.
+    pause absorbs that. After it, the machine is cold: idle virtual CPUs wake
+    slowly until the hypervisor sees them busy again, and with OpenBLAS threads
+    that sleep between calls (``--blas-timeout 4``) a single warm-up call was not
+    enough (the W4 step measured 22 ms that way, 6 ms in a training loop). So
+    untimed calls run for at least ``WARM_SECONDS``; the timed call is then what
+    a training loop sees.
     """
     if settle:
         time.sleep(SETTLE_SECONDS)
+        start = time.perf_counter()
         fn()
+        while time.perf_counter() - start < WARM_SECONDS:
+            fn()
     return _elapsed_ms(fn)
 
 
