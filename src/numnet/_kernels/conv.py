@@ -267,11 +267,12 @@ INPUT_GRAD_PATH: str | None = None
 def input_grad_path(g: Geometry, C: int, O: int) -> str:
     """How conv2d_backward computes dx for input channels C and output channels O.
 
-    Measured at 2 threads (docs/decisions.md): for stride 1, the flipped-kernel
-    convolution wins while gy has at most the channels of x (its columns are O/C
-    times col2im's: 44 vs 55 ms on 128x14x14x64, 3x3), and one GEMM per tap wins
-    when gy has more (28 vs 48 ms on W1, 7.4 vs 10.9 ms on the W5 CNN's second
-    conv). Strided convolutions use col2im: their shifted windows are strided too.
+    Measured (docs/decisions.md): for stride 1, the flipped-kernel convolution
+    wins while gy has at most the channels of x (its columns are O/C times
+    col2im's; 44 vs 55 ms on 128x14x14x64, 3x3, and 5-12 % ahead of the taps),
+    and one GEMM per tap wins when gy has more (W1's dx 44 vs 49 ms, the W5
+    CNN's second conv 7.4 vs 10.9 ms). Strided convolutions use col2im: their
+    shifted windows are strided too.
     """
     if INPUT_GRAD_PATH is not None:
         return INPUT_GRAD_PATH
