@@ -25,6 +25,7 @@ from numnet import (  # the Keras-like API, importable as numnet.layers etc.
     vision,
     viz,
 )
+from numnet._kernels.workspace import keep_freed_memory as _keep_freed_memory
 from numnet.autograd import (
     Function,
     GradcheckError,
@@ -73,3 +74,6 @@ __all__ = [
     "tensor",
     "zero_grad",
 ]
+
+#: Whether glibc's malloc was asked to keep freed memory (see keep_freed_memory).
+_FREED_MEMORY_KEPT = _keep_freed_memory()

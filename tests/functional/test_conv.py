@@ -52,6 +52,34 @@ def test_conv2d_gradcheck(case, with_bias):
         assert numnet.gradcheck(lambda x, w: F.conv2d(x, w, **options), [x, w])
 
 
+@given(conv_cases(), st.booleans())
+def test_conv2d_relu_gradcheck(case, with_bias):
+    x, w, b, options = case
+    if with_bias:
+        fn = lambda x, w, b: F.conv2d_relu(x, w, b, **options)  # noqa: E731
+        assert numnet.gradcheck(fn, [x, w, b])
+    else:
+        assert numnet.gradcheck(lambda x, w: F.conv2d_relu(x, w, **options), [x, w])
+
+
+@given(conv_cases())
+def test_conv2d_relu_matches_its_composed_twin(case):
+    # relu(conv2d(...)) as two ops: the same output and the same three gradients
+    x, w, b, options = case
+    results = []
+    for fused in (True, False):
+        xt, wt, bt = (numnet.tensor(a, requires_grad=True) for a in (x, w, b))
+        if fused:
+            y = F.conv2d_relu(xt, wt, bt, **options)
+        else:
+            y = F.relu(F.conv2d(xt, wt, bt, **options))
+        gy = np.random.default_rng(0).standard_normal(y.shape)
+        y.backward(gy)
+        results.append((y.numpy(), xt.grad, wt.grad, bt.grad))
+    for a, c in zip(*results, strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
 # Every option at least once, whatever hypothesis draws: (x shape, kernel, options)
 OPTION_TABLE = [
     ((2, 5, 5, 1), (1, 1, 1, 2), {}),  # 1x1, C_in=1
@@ -223,8 +251,8 @@ def test_depthwise_equals_conv2d_per_channel(rng):
 
 @pytest.mark.parametrize(
     "op, kernel, n_out",
-    [(F.conv2d, (3, 3, 3, 4), 4), (F.conv2d_transpose, (3, 3, 4, 3), 4),
-     (F.depthwise_conv2d, (3, 3, 3, 2), 6)],
+    [(F.conv2d, (3, 3, 3, 4), 4), (F.conv2d_relu, (3, 3, 3, 4), 4),
+     (F.conv2d_transpose, (3, 3, 4, 3), 4), (F.depthwise_conv2d, (3, 3, 3, 2), 6)],
 )  # fmt: skip
 def test_float32_stays_float32(rng, op, kernel, n_out):
     def leaf(shape):

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.layers.helpers import run_layer_test
 
+import numnet
 from numnet import layers
 
 
@@ -82,6 +83,18 @@ def test_conv2d_matches_the_loop_definition(rng, strides, dilation):
     np.testing.assert_allclose(
         y, naive_conv(x, kernel, bias, strides, dilation), rtol=1e-4, atol=1e-5
     )
+
+
+def test_conv2d_relu_layer_runs_the_fused_op(rng):
+    # Conv2D(activation="relu") = relu of the loop definition, via one autograd node
+    layer = layers.Conv2D(4, 3, activation="relu", bias_initializer="random_normal")
+    x = numnet.tensor(rng.normal(size=(2, 6, 5, 3)), requires_grad=True)
+    y = layer(x)
+    kernel, bias = layer.get_weights()
+    expected = np.maximum(naive_conv(x.data, kernel, bias, (1, 1), (1, 1)), 0)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-5, atol=1e-5)  # float32
+    assert (y.data == 0).any() and type(y.creator).__name__ == "_Conv2d"
+    assert y.creator.relu
 
 
 @pytest.mark.parametrize(

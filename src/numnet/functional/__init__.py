@@ -20,7 +20,12 @@ from numnet.functional.activations import (
     softplus,
     tanh,
 )
-from numnet.functional.conv import conv2d, conv2d_transpose, depthwise_conv2d
+from numnet.functional.conv import (
+    conv2d,
+    conv2d_relu,
+    conv2d_transpose,
+    depthwise_conv2d,
+)
 from numnet.functional.elementwise import (
     abs,
     add,

@@ -43,6 +43,20 @@ class _ReLU(Function):
         return gx
 
 
+def relu_in_place(y: np.ndarray) -> None:
+    """y = max(y, 0) in place, on threads when y is large (fused ReLUs)."""
+    zero = y.dtype.type(0)
+    _over_rows(lambda p: np.maximum(y[p], zero, out=y[p]), y)
+
+
+def relu_backward(gy: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """gy where the ReLU's output y is positive, 0 elsewhere (relu'(0) = 0)."""
+    gx = np.empty(gy.shape, gy.dtype)
+    zero = y.dtype.type(0)
+    _over_rows(lambda p: np.multiply(gy[p], y[p] > zero, out=gx[p]), gy)
+    return gx
+
+
 def _over_rows(run, x: np.ndarray) -> None:
     """``run(part)`` over slices of the first axis, on threads when x is large."""
     if x.ndim == 0:

@@ -21,6 +21,7 @@ from numnet._kernels.depthwise import depthwise_backward, depthwise_forward
 from numnet._kernels.im2col import Geometry, make_geometry, pair
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
+from numnet.functional.activations import relu_backward, relu_in_place
 
 
 def _check_inputs(op: str, x, w, b, layout: str, in_axis: int, n_out: int) -> None:
@@ -53,10 +54,16 @@ def _check_inputs(op: str, x, w, b, layout: str, in_axis: int, n_out: int) -> No
 
 
 class _Conv2d(Function):
-    """y = x (*) w + b via im2col and one GEMM; backward reuses the columns."""
+    """y = x (*) w + b via im2col and one GEMM; backward reuses the columns.
 
-    def __init__(self, stride, padding, dilation):
+    With ``relu=True`` the op is relu(x (*) w + b): the ReLU runs in place on the
+    GEMM's output (one pass, no second activation-sized array) and its gradient
+    mask is applied to gy before the convolution's backward.
+    """
+
+    def __init__(self, stride, padding, dilation, relu=False):
         self.options = stride, padding, dilation
+        self.relu = relu
 
     def forward(self, x, w, b=None):
         _check_inputs("conv2d", x, w, b, "(KH, KW, C_in, C_out)", 2, w.shape[-1])
@@ -70,10 +77,15 @@ class _Conv2d(Function):
         y, self.columns = conv2d_forward(
             np.ascontiguousarray(x), self.w2, b, self.g, keep_cols=keep
         )
+        if self.relu:
+            relu_in_place(y)
+            self.y = y
         return y
 
     def backward(self, gy):
         # dw2 = cols^T gy2, db = sum gy2, dx = col2im(gy2 w2^T)
+        if self.relu:  # dL/dz = dL/dy where y = relu(z) > 0, else 0
+            gy = relu_backward(gy, self.y)
         needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
         dx, dw2, db = conv2d_backward(gy, self.w2, self.g, self.columns, needs)
         dw = None if dw2 is None else dw2.reshape(self.w_shape)
@@ -231,6 +243,20 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
                [ 0., 30., 30.,  0.]])
     """
     return _apply(_Conv2d(stride, padding, dilation), x, w, b)
+
+
+def conv2d_relu(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
+    """``relu(conv2d(x, w, b, ...))`` as one fused op.
+
+    What ``Conv2D(activation="relu")`` runs: the same values and gradients as the
+    composition, with one pass and one activation-sized array fewer. Arguments
+    and errors as :func:`conv2d`.
+
+    Shape:
+        x: (N, H, W, C_in), w: (KH, KW, C_in, C_out), b: (C_out,)
+        -> (N, OH, OW, C_out)
+    """
+    return _apply(_Conv2d(stride, padding, dilation, relu=True), x, w, b)
 
 
 def conv2d_transpose(

@@ -170,8 +170,12 @@ class Conv2D(_Conv):
         self.built = True
 
     def call(self, x):
-        y = self._convolve(x, F.conv2d, self.bias, dilation=self.dilation_rate)
-        return U.apply_activation(self.activation, y)
+        if self.activation is F.relu:  # one fused op: relu(conv2d(x) + b)
+            op, activation = F.conv2d_relu, None
+        else:
+            op, activation = F.conv2d, self.activation
+        y = self._convolve(x, op, self.bias, dilation=self.dilation_rate)
+        return y if activation is None else U.apply_activation(activation, y)
 
     def get_config(self) -> dict:
         return {
