@@ -93,8 +93,8 @@ def _settled_ms(fn, settle: bool) -> float:
 
 
 def time_workload(w: Workload, quick: bool, with_torch: bool, repeats=None) -> Result:
-    """Warm up, then alternate numnet and PyTorch (two calls each, the second
-    timed); medians and median ratio."""
+    """Warm up, then alternate numnet and PyTorch (each turn: pause, ~50 ms of
+    untimed calls, one timed call; see ``_settled_ms``); medians and median ratio."""
     rounds = repeats or (w.quick_repeats if quick else w.repeats)
     ours = w.numnet_setup()
     theirs = w.torch_setup() if with_torch and w.torch_setup is not None else None

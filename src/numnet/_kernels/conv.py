@@ -211,8 +211,10 @@ def conv2d_forward(x, w2, b, g: Geometry, keep_cols: bool = False):
 def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, True)):
     """Gradients (dx, dw2, db) of conv2d_forward; None where ``needs`` is False.
 
-    dw2 = cols^T @ gy2 (GEMM on the kept or recomputed columns), db = sum(gy2),
-    dx = col2im(gy2 @ w2^T). The columns go back to the pool only in
+    dw2 = cols^T @ gy2 (GEMM on the kept or recomputed columns), db = sum(gy2)
+    (or the ones column's row of that GEMM, for K-major columns), and dx by the
+    path :func:`input_grad_path` picks (col2im(gy2 @ w2^T) for strided
+    convolutions). The columns go back to the pool only in
     :func:`release_columns`, since a retained graph may run backward twice.
     """
     x, O = columns.x, w2.shape[1]
@@ -237,17 +239,14 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     if needs[0]:  # col2im path
         dcols = workspace.take((columns.nb * g.OH * g.OW, w2.shape[0]), gy.dtype)
     K = w2.shape[0]
+    db_in_gemm = needs[1] and columns.bias  # the ones column's gradient row is db
     for k, (start, stop) in enumerate(columns.blocks):
         gy2 = gy[start:stop].reshape(-1, O)
-        if needs[1] and columns.bias:  # the ones column's gradient row is db
-            dwb = rows_t_matmul(columns.block(k), gy2)
+        if needs[1]:
+            dwb = rows_t_matmul(columns.block(k), gy2)  # (K [+ 1], O)
             dw2 += dwb[:K]
-            if needs[2]:
-                db += dwb[K]
-        elif needs[1]:
-            dw2 += rows_t_matmul(columns.block(k), gy2)
-        if needs[2] and not (needs[1] and columns.bias):
-            db += backend.sum_leading(gy2, 1)
+        if needs[2]:
+            db += dwb[K] if db_in_gemm else backend.sum_leading(gy2, 1)
         if needs[0]:
             block = dcols[: gy2.shape[0]]
             np.matmul(gy2, w2.T, out=block)
