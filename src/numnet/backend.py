@@ -12,7 +12,42 @@ from collections.abc import Iterator
 
 import numpy as np
 
-xp = np  # the array module; NumPy only in v1 (CuPy would plug in here)
+xp = np  # the default array module (NumPy); per-array lookup: get_array_module
+
+
+def get_array_module(*arrays):
+    """Return the array namespace (``numpy``, ``cupy``, ...) of the given arrays.
+
+    The seam between numnet's kernels and the array libraries: kernels and ops ask
+    ``xp = get_array_module(x)`` and then use only ``xp.<name>``. Arrays of NumPy
+    (and Python scalars, ``None``) give ``numpy``; an array of another namespace
+    gives that namespace, found through the array API's ``__array_namespace__``
+    or the library's own ``get_array_module``.
+
+    >>> get_array_module(np.zeros(2)) is np
+    True
+    """
+    for a in arrays:
+        if a is None or isinstance(a, (np.ndarray, np.generic, int, float, bool)):
+            continue
+        namespace = getattr(a, "__array_namespace__", None)
+        if namespace is not None:
+            return namespace()
+    return np
+
+
+def is_array(x) -> bool:
+    """Whether ``x`` is an array of a namespace numnet supports (NumPy or other).
+
+    The one array-type check of the library: use it instead of
+    ``isinstance(x, np.ndarray)`` so that arrays of another backend pass.
+
+    >>> is_array(np.zeros(2)), is_array([1.0])
+    (True, False)
+    """
+    return isinstance(x, np.ndarray) or (
+        hasattr(x, "__array_namespace__") and hasattr(x, "shape")
+    )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _default_dtype = np.dtype(np.float32)
