@@ -45,7 +45,7 @@ LEVELS = {
     "optimizers": 5,
 }
 TOP_LEVEL = 6
-LAZY_ONLY = ("scipy", "matplotlib")  # third-party imports allowed only in functions
+LAZY_ONLY = ("scipy", "matplotlib", "h5py", "onnx")  # imported only in functions
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 
