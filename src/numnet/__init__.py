@@ -75,5 +75,12 @@ __all__ = [
     "zero_grad",
 ]
 
+# The tensor namespace (numnet.ones, numnet.sin, numnet.einsum, ...), numnet.random
+# and numnet.utils: Keras's ops/random/utils and PyTorch's top-level functions.
+from numnet import ops, random, utils  # noqa: E402
+from numnet.ops import *  # noqa: E402,F403
+
+__all__ += ["ops", "random", "utils", *ops.__all__]
+
 #: Whether glibc's malloc was asked to keep freed memory (see keep_freed_memory).
 _FREED_MEMORY_KEPT = _keep_freed_memory()
