@@ -91,3 +91,20 @@ __all__ = [
     "SimpleRNN",
     "TimeDistributed",
 ]
+
+# Keras's functional merge helpers (layers.add, layers.concatenate, ...)
+from numnet.layers.merge import (  # noqa: E402
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+
+__all__ += [
+    "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
+    "subtract",
+]  # fmt: skip

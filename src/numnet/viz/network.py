@@ -232,8 +232,8 @@ def _dry_run_shapes(model, sample) -> dict[str, str]:
         runs.append(dict(layer_activations(model, zeros)))
     shapes = {"__input__": _shape_text((None, *sample))}
     for name, a in runs[0].items():
-        b = runs[1][name]
-        dims = [d if d == e else None for d, e in zip(a.shape[1:], b.shape[1:], strict=True)]
+        pairs = zip(a.shape[1:], runs[1][name].shape[1:], strict=True)
+        dims = [d if d == e else None for d, e in pairs]
         shapes[name] = _shape_text((None, *dims))
     return shapes
 
