@@ -388,7 +388,7 @@ _ALIASES = {
     "identity": Identity,
 }
 
-# Keras's lowercase names are aliases of the classes: initializers.glorot_uniform(seed=0)
+# Keras's lowercase names alias the classes: initializers.glorot_uniform(seed=0)
 zeros = Zeros
 ones = Ones
 constant = Constant

@@ -26,7 +26,7 @@ SPELLINGS = {
 
 
 def learning_rate_from(optimizer, learning_rate, kwargs: dict):
-    """Resolve ``lr``/``decay`` in ``kwargs`` into the learning rate; reject the rest."""
+    """Fold ``lr``/``decay`` in ``kwargs`` into the learning rate; reject the rest."""
     owner = type(optimizer).__name__
     if "lr" in kwargs:
         learning_rate = kwargs.pop("lr")
