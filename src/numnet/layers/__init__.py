@@ -108,3 +108,19 @@ __all__ += [
     "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
     "subtract",
 ]  # fmt: skip
+
+# Preprocessing layers (they reuse numnet.data's transforms)
+from numnet.layers.preprocessing import (  # noqa: E402
+    Normalization,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+)
+
+__all__ += [
+    "Normalization", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "Rescaling",
+]  # fmt: skip
