@@ -260,3 +260,16 @@ def test_functional_merge_helpers_equal_their_layers(helper, cls, kwargs, rng):
     x, y = layers.Input((3,)), layers.Input((3,))
     model = models.Model([x, y], getattr(layers, helper)([x, y], **kwargs))
     np.testing.assert_allclose(model.predict([a, b], verbose=0), ref.numpy(), rtol=1e-6)
+
+
+def test_image_layers_teach_channels_last():
+    model = models.Sequential([layers.Input((28, 28, 1)), layers.Conv2D(4, 3)])
+    with pytest.raises(ValueError, match=r"channels-last \(N, H, W, C\); add a "
+                       r"channel axis with x\[\.\.\., None\]"):  # fmt: skip
+        model.predict(np.zeros((2, 28, 28), np.float32), verbose=0)
+    with pytest.raises(
+        ValueError, match=r"looks channels-first.*transpose\(0, 2, 3, 1\)"
+    ):
+        model.predict(np.zeros((2, 1, 28, 28), np.float32), verbose=0)
+    with pytest.raises(ValueError, match=r"add a channel axis"):
+        layers.MaxPooling2D()(np.zeros((2, 28, 28), np.float32))
