@@ -1,4 +1,4 @@
-"""Every example's command line: --epochs and --limit, defaults in --help, no history."""
+"""Every example's command line: --epochs, --limit, defaults in --help, no history."""
 
 from __future__ import annotations
 
