@@ -40,7 +40,7 @@ from numnet.autograd import (
 )
 from numnet.backend import get_default_dtype, manual_seed, set_default_dtype
 
-__version__ = "0.1.0"
+from numnet._version import __version__  # noqa: E402 (the one source)
 
 __all__ = [
     "applications",
