@@ -155,3 +155,26 @@ def test_augmentation_inside_a_model_trains_and_predicts_deterministically(rng):
     assert len(history.history["loss"]) == 2
     np.testing.assert_array_equal(model.predict(x, verbose=0),
                                   model.predict(x, verbose=0))  # fmt: skip
+
+
+def test_a_model_with_preprocessing_layers_saves_and_loads(rng, tmp_path):
+    model = models.Sequential([
+        layers.Input((6, 6, 1)),
+        layers.Rescaling(1 / 255),
+        layers.Normalization(),
+        layers.RandomFlip(seed=1),
+        layers.RandomRotation(0.1),
+        layers.RandomZoom(0.1, -0.1),
+        layers.RandomTranslation(0.1, 0.1),
+        layers.RandomCrop(4, 4),
+        layers.Flatten(),
+        layers.Dense(2),
+    ])  # fmt: skip
+    model.layers[1].adapt(rng.uniform(0, 1, size=(10, 6, 6, 1)))
+    model.save(tmp_path / "m.npz")
+    clone = models.load_model(tmp_path / "m.npz")
+    x = rng.uniform(0, 255, size=(3, 6, 6, 1)).astype(np.float32)
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_array_equal(clone.layers[1].variance.numpy(),
+                                  model.layers[1].variance.numpy())  # fmt: skip
