@@ -164,7 +164,7 @@ def test_a_model_with_preprocessing_layers_saves_and_loads(rng, tmp_path):
         layers.Normalization(),
         layers.RandomFlip(seed=1),
         layers.RandomRotation(0.1),
-        layers.RandomZoom(0.1, -0.1),
+        layers.RandomZoom(0.1, (-0.2, 0.0)),
         layers.RandomTranslation(0.1, 0.1),
         layers.RandomCrop(4, 4),
         layers.Flatten(),
