@@ -195,3 +195,16 @@ def test_top_level_namespace_has_the_tensor_functions():
         assert callable(getattr(numnet, name)), name
     assert callable(numnet.functional.shape)
     assert numnet.random.normal is not None and numnet.ops.einsum is numnet.einsum
+
+
+def test_pytorch_keywords_name_numnets_spelling():
+    x = numnet.ones(2, 3)
+    with pytest.raises(TypeError, match="sum: unexpected keyword argument 'dim'; "
+                       "numnet spells it 'axis'"):  # fmt: skip
+        numnet.sum(x, dim=1)
+    with pytest.raises(TypeError, match="'keepdim'.*'keepdims'"):
+        ops.mean(x, axis=1, keepdim=True)
+    with pytest.raises(TypeError, match="argmax.*'axis'"):
+        numnet.argmax(x, dim=0)
+    assert numnet.sum(x, axis=1).shape == (2,)  # the numnet spelling still works
+    assert numnet.softmax.__doc__ == numnet.functional.softmax.__doc__

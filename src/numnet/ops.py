@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from numnet import functional as F
@@ -288,6 +290,36 @@ def convert_to_numpy(x) -> np.ndarray:
     """The ndarray behind a Tensor (Keras ``ops.convert_to_numpy``)."""
     return _data(x)
 
+
+#: PyTorch keyword -> numnet's (NumPy/Keras) spelling
+_TORCH_KEYWORDS = {"dim": "axis", "keepdim": "keepdims", "input": "x"}
+
+
+def _teaching(fn):
+    """Wrap ``fn`` so that PyTorch's keyword names raise a TypeError naming numnet's."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        for wrong in kwargs.keys() & _TORCH_KEYWORDS.keys():
+            raise TypeError(
+                f"{fn.__name__}: unexpected keyword argument {wrong!r}; numnet "
+                f"spells it {_TORCH_KEYWORDS[wrong]!r} (NumPy/Keras names)"
+            )
+        return fn(*args, **kwargs)
+
+    return call
+
+
+# the ops with an axis: PyTorch code passes dim=/keepdim= to them
+sum, mean, max, min, var, logsumexp, softmax = map(
+    _teaching, (sum, mean, max, min, var, logsumexp, softmax)
+)
+concatenate, stack, split, squeeze = map(
+    _teaching, (concatenate, stack, split, squeeze)
+)
+std, cumsum, argmax, argmin, argsort, expand_dims = map(
+    _teaching, (std, cumsum, argmax, argmin, argsort, expand_dims)
+)
 
 __all__ = [
     # creation
