@@ -1,6 +1,6 @@
 """Test accuracy of the course CNN (W5's model) in numnet and in PyTorch, same recipe.
 
-Evidence for issue 4's "≥ 0.915 after 5 epochs": both frameworks train the
+Evidence for the course CNN target "≥ 0.915 after 5 epochs": both frameworks train the
 verbatim model (Conv32-Pool-Conv64-Pool-Dense128-Dropout0.5-Dense10, Adam 1e-3,
 batch 128, inputs scaled to [0, 1]) on the first 55,000 training images for
 ``--epochs`` epochs, for each seed, and report the accuracy on the 10,000 test

@@ -20,11 +20,11 @@ Run:  nice -n 5 python examples/autoencoder.py [--epochs 10] [--limit N]
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, optimizers
@@ -102,7 +102,7 @@ def save_picture(rows: list[tuple[str, np.ndarray]], path: str) -> None:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument(
         "--conv-epochs",

@@ -20,11 +20,11 @@ Run::
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 import numnet.functional as F
@@ -34,7 +34,7 @@ CORPUS_DIR = Path("/usr/share/common-licenses")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = make_parser(__doc__)
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--limit", type=int, default=None, help="use the first N chars")
     p.add_argument("--seq-len", type=int, default=100)

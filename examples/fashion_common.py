@@ -7,11 +7,11 @@ the first N images only, so a smoke run takes seconds.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import callbacks, losses
@@ -21,7 +21,7 @@ from numnet.datasets import fashion_mnist
 
 def parse_args(description: str, argv=None, epochs: int = 5, batch_size: int = 128):
     """The common command-line flags."""
-    p = argparse.ArgumentParser(description=description)
+    p = make_parser(description)
     p.add_argument("--epochs", type=int, default=epochs, help="training epochs")
     p.add_argument(
         "--limit",

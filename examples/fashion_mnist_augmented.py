@@ -15,11 +15,11 @@ accuracy 0.995) in 33.4 min. See docs/data-and-augmentation.md, "Does it pay?".
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numpy as np
+from example_cli import make_parser
 from fashion_mnist_cnn_bn import build_model, compile_model
 
 import numnet
@@ -47,7 +47,7 @@ def save_augmentation_preview(x: np.ndarray, augment, path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3)

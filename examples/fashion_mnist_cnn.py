@@ -1,4 +1,4 @@
-"""The course-notes CNN on Fashion-MNIST: issue 4's model, verbatim, 5 epochs.
+"""The course-notes CNN on Fashion-MNIST, verbatim: the course's model and recipe.
 
 Conv(32, 3x3) + ReLU, MaxPool 2, Conv(64, 3x3) + ReLU, MaxPool 2, Flatten,
 Dense(128) + ReLU, Dropout(0.5), Dense(10) softmax; Adam(1e-3), batch 128.
@@ -15,7 +15,7 @@ from numnet import layers, models
 
 
 def build_model():
-    """The model of the issue, layer for layer."""
+    """The course notes' model, layer for layer."""
     return models.Sequential(
         [
             layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),

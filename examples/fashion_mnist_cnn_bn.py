@@ -1,4 +1,4 @@
-"""A batch-normalized CNN on Fashion-MNIST (issue 4's BatchNormalization target).
+"""A batch-normalized CNN on Fashion-MNIST (the BatchNormalization variant).
 
 Four Conv(3x3, same)-BN-ReLU blocks with 32, 64, 64 and 128 channels and a
 max-pool after the first, third and fourth, then Dense(256)-BN-ReLU,

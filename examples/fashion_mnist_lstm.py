@@ -16,10 +16,10 @@ spinning against other processes (the per-step GEMMs are small).
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, models, optimizers
@@ -27,7 +27,7 @@ from numnet.datasets import fashion_mnist
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = make_parser(__doc__)
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--limit", type=int, default=None, help="use the first N images")
     p.add_argument("--units", type=int, default=128)

@@ -26,10 +26,10 @@ def build_model():
     )
 
 
-def main(argv=None, default_epochs: int = 20) -> float:
+def main(argv=None, default_epochs: int = 20, doc: str = __doc__) -> float:
     """Train, evaluate on the 10k test images, print the report; return accuracy."""
     return common.run_example(
-        "MLP", __doc__, build_model, argv, epochs=default_epochs, flatten=True
+        "MLP", doc, build_model, argv, epochs=default_epochs, flatten=True
     )
 
 

@@ -14,10 +14,10 @@ up to 5 epochs on 50,000 images.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, optimizers
@@ -54,7 +54,7 @@ def build_mlp(config: dict) -> Sequential:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=5, help="epochs per trial")
     parser.add_argument("--limit", type=int, default=None, help="use fewer images")

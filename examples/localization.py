@@ -22,10 +22,10 @@ Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/localization.py
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, losses, models, optimizers
@@ -114,7 +114,7 @@ def matched_iou(pred: np.ndarray, true: np.ndarray, chunk: int = 512) -> np.ndar
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--limit", type=int, default=20000, help="training images")
     parser.add_argument("--test-limit", type=int, default=10000)

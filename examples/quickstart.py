@@ -11,4 +11,4 @@ from __future__ import annotations
 import fashion_mnist_mlp
 
 if __name__ == "__main__":
-    fashion_mnist_mlp.main(default_epochs=3)
+    fashion_mnist_mlp.main(default_epochs=3, doc=__doc__)

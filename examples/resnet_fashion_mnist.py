@@ -22,10 +22,10 @@ Run:  python examples/resnet_fashion_mnist.py [--epochs 16] [--limit N]
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import applications, callbacks, losses, optimizers
@@ -89,7 +89,7 @@ class EpochTimer(callbacks.Callback):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--limit", type=int, default=None, help="training samples")
     parser.add_argument("--test-limit", type=int, default=None)

@@ -20,7 +20,6 @@ Run::
 
 from __future__ import annotations
 
-import argparse
 import ast
 import collections
 import re
@@ -29,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, models, optimizers
@@ -39,7 +39,7 @@ PAD, OOV = 0, 1
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = make_parser(__doc__)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--limit", type=int, default=None, help="use N docstrings")
     p.add_argument("--max-len", type=int, default=64)

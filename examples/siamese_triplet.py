@@ -20,10 +20,10 @@ Run:  nice -n 5 python examples/siamese_triplet.py [--epochs 10] [--limit N]
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 import numnet.functional as F
@@ -121,7 +121,7 @@ def verification(emb_val, y_val, emb_test, y_test, pairs: int, seed: int) -> dic
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--limit", type=int, default=None, help="training images")
     parser.add_argument("--val", type=int, default=10000, help="validation images")

@@ -21,11 +21,11 @@ Run:  nice -n 5 python examples/style_transfer.py [--train-limit N] [--steps 300
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, optimizers
@@ -127,8 +127,15 @@ def trained_feature_net(args, x, y, x_test, y_test) -> Sequential:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train-limit", type=int, default=6000)
+    parser = make_parser(__doc__)
+    parser.add_argument(
+        "--limit",
+        "--train-limit",
+        dest="train_limit",
+        type=int,
+        default=6000,
+        help="training images for the feature net",
+    )
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--steps", type=int, default=300, help="Adam steps on pixels")
     parser.add_argument("--learning-rate", type=float, default=0.02)

@@ -29,10 +29,10 @@ Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/transfer_learning.py
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, losses, models, optimizers
@@ -127,8 +127,15 @@ def train_few(model, x, y, test, args, lr=1e-3) -> float:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-epochs", type=int, default=3)
+    parser = make_parser(__doc__)
+    parser.add_argument(
+        "--epochs",
+        "--base-epochs",
+        dest="base_epochs",
+        type=int,
+        default=3,
+        help="epochs of the base model (the head has --head-epochs)",
+    )
     parser.add_argument("--head-epochs", type=int, default=60)
     parser.add_argument("--shots", type=int, default=50)
     parser.add_argument("--new-classes", type=int, nargs=2, default=[5, 6])

@@ -12,11 +12,11 @@ training, test accuracy 0.8605; the pictures in docs/images come from that run.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 from numnet import layers, optimizers, viz
@@ -80,7 +80,7 @@ def flower_boundary(path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--out", default="docs/images")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--limit", type=int, default=12000, help="training images")

@@ -27,7 +27,6 @@ Run:  nice -n 5 python examples/word2vec_skipgram.py [--epochs 3] [--limit N]
 
 from __future__ import annotations
 
-import argparse
 import collections
 import importlib.util
 import pathlib
@@ -36,6 +35,7 @@ import sysconfig
 import time
 
 import numpy as np
+from example_cli import make_parser
 
 import numnet
 import numnet.functional as F
@@ -259,7 +259,7 @@ def classify_paragraphs(ids, sources, files, unit, args, rng) -> dict:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = make_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument(
         "--limit",

@@ -4,9 +4,10 @@ Every module under ``src/numnet`` is parsed with ``ast``; every ``numnet`` impor
 it (at module level or inside a function) must point to its own level or below:
 
     L0 backend, _registry    L1 _kernels    L2 autograd    L3 functional
-    L4 layers, initializers, regularizers, constraints, losses, metrics, activations
+    L4 layers, initializers, regularizers, constraints, losses, metrics, activations,
+       data
     L5 optimizers
-    L6 models, callbacks, data, datasets, saving, viz, tuning, applications, vision,
+    L6 models, callbacks, datasets, saving, viz, tuning, applications, vision,
        the ``numnet`` package itself, and any top-level module not listed in LEVELS
 
 scipy and matplotlib may only be imported inside functions, so that ``import numnet``
@@ -42,6 +43,9 @@ LEVELS = {
     "losses": 4,
     "metrics": 4,
     "activations": 4,
+    # numnet.data imports only the backend; at L4 the preprocessing layers
+    # (layers/preprocessing.py) reuse its image transforms
+    "data": 4,
     "optimizers": 5,
 }
 TOP_LEVEL = 6

@@ -1,4 +1,4 @@
-"""W1-W3: convolution and max pooling, forward + backward (see ../shared/BENCHMARKS.md).
+"""W1-W3: convolution and max pooling, forward + backward.
 
 numnet runs on channels-last float32 tensors; PyTorch gets the same numbers
 transposed to NCHW. Every input requires grad, so both sides compute dX, dW, db.

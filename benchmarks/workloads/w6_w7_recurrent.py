@@ -1,4 +1,4 @@
-"""W6 and W7 (../shared/BENCHMARKS.md): one Adam training step of an RNN classifier.
+"""W6 and W7: one Adam training step of an RNN classifier.
 
 W6: LSTM(128) over a Fashion-MNIST-shaped batch read as 28 steps of 28 features,
 last hidden state -> Dense(10), softmax cross-entropy, Adam; batch 128.

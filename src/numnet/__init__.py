@@ -26,6 +26,7 @@ from numnet import (  # the Keras-like API, importable as numnet.layers etc.
     viz,
 )
 from numnet._kernels.workspace import keep_freed_memory as _keep_freed_memory
+from numnet._version import __version__  # noqa: F401 (the one version source)
 from numnet.autograd import (
     Function,
     GradcheckError,
@@ -39,8 +40,6 @@ from numnet.autograd import (
     zero_grad,
 )
 from numnet.backend import get_default_dtype, manual_seed, set_default_dtype
-
-__version__ = "0.1.0"
 
 __all__ = [
     "applications",
@@ -74,6 +73,16 @@ __all__ = [
     "tensor",
     "zero_grad",
 ]
+
+# The tensor namespace (numnet.ones, numnet.sin, numnet.einsum, ...), numnet.random
+# and numnet.utils: Keras's ops/random/utils and PyTorch's top-level functions.
+import builtins as _builtins  # noqa: E402
+
+from numnet import ops, random, utils  # noqa: E402,F401
+from numnet.ops import *  # noqa: E402,F403
+
+# star-imports skip names that would shadow Python's (sum, max, abs, round, random)
+__all__ += ["ops", "utils", *(n for n in ops.__all__ if not hasattr(_builtins, n))]
 
 #: Whether glibc's malloc was asked to keep freed memory (see keep_freed_memory).
 _FREED_MEMORY_KEPT = _keep_freed_memory()

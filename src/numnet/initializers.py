@@ -388,6 +388,25 @@ _ALIASES = {
     "identity": Identity,
 }
 
+# Keras's lowercase names alias the classes: initializers.glorot_uniform(seed=0)
+zeros = Zeros
+ones = Ones
+constant = Constant
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+xavier_uniform = GlorotUniform
+xavier_normal = GlorotNormal
+he_normal = HeNormal
+he_uniform = HeUniform
+lecun_normal = LecunNormal
+lecun_uniform = LecunUniform
+orthogonal = Orthogonal
+identity = Identity
+
 
 def serialize(initializer) -> dict | str:
     """JSON-friendly form: ``{"class_name": ..., "config": {...}}``."""

@@ -108,6 +108,10 @@ class L2(L1L2):
 _CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 _ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
 
+# Keras's lowercase names are aliases of the classes: regularizers.l2(1e-4)
+l1 = L1
+l2 = L2
+
 
 def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     """Keras's ``l1_l2`` helper (note its defaults: both 0.01)."""

@@ -98,3 +98,66 @@ def test_standalone_evaluate_bar():
         cbs.on_test_batch_end(batch, {"loss": 0.5})
     cbs.on_test_end({"loss": 0.5})
     assert stream.getvalue().startswith("4/4 [====")
+
+
+METRICS = {
+    "loss": 0.51234,
+    "accuracy": 0.8123,
+    "val_loss": 0.6012,
+    "val_accuracy": 0.7891,
+    "top_5_categorical_accuracy": 0.9912,
+}
+
+
+def _redraws(text: str) -> list[str]:
+    return [seg.rstrip("\n") for seg in text.split("\r") if seg]
+
+
+def test_tty_lines_fit_an_80_column_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    stream = FakeTTY()
+    bar = Progbar(1875, stream=stream, interval=0.0)
+    for i in (1, 900, 1874):
+        bar.update(i, METRICS)
+    bar.update(1875, METRICS)
+    lines = _redraws(stream.getvalue())
+    assert len(lines) == 4
+    assert all(len(line) <= 79 for line in lines), [len(x) for x in lines]
+    assert all("loss: 0.5123" in line for line in lines)  # the loss is kept
+    assert "top_5_categorical_accuracy" not in lines[-1]  # dropped from the end
+
+
+def test_bar_shortens_before_metrics_are_dropped():
+    stream = FakeTTY()
+    bar = Progbar(100, stream=stream, interval=0.0, max_width=70)
+    bar.update(50, {"loss": 0.5, "accuracy": 0.75})
+    line = _redraws(stream.getvalue())[0]
+    assert len(line) <= 70 and "accuracy: 0.7500" in line
+    assert "[" in line and len(line.split("[")[1].split("]")[0]) < 30  # shorter bar
+
+
+def test_wide_terminal_keeps_the_full_line():
+    stream = FakeTTY()
+    bar = Progbar(100, stream=stream, interval=0.0, max_width=300)
+    bar.update(100, METRICS)
+    line = _redraws(stream.getvalue())[0]
+    assert "top_5_categorical_accuracy: 0.9912" in line and "=" * 30 in line
+
+
+def test_files_are_not_cut_to_the_terminal_width():
+    stream = io.StringIO()
+    bar = Progbar(10, stream=stream, max_width=40)
+    bar.update(10, METRICS)
+    assert "top_5_categorical_accuracy" in stream.getvalue()  # logs keep everything
+
+
+def test_progbar_logger_passes_the_width():
+    stream = FakeTTY()
+    logger = ProgbarLogger(stream=stream, max_width=60)
+    cbs = CallbackList([logger], epochs=1, steps=3, verbose=1)
+    cbs.on_epoch_begin(0)
+    for b in range(3):
+        cbs.on_train_batch_end(b, METRICS)
+    cbs.on_epoch_end(0, METRICS)
+    lines = [x for x in _redraws(stream.getvalue()) if not x.startswith("Epoch")]
+    assert lines and all(len(line) <= 60 for line in lines)

@@ -31,7 +31,7 @@ from hypothesis.extra import numpy as hnp
 import numnet
 import numnet.functional as F
 from numnet.autograd import strict_dtypes, unbroadcast
-from numnet.functional import activations, elementwise, linalg, reduce, shape
+from numnet.functional import activations, elementwise, linalg, reduce, shaping
 
 SIDE = 4  # max axis length: keeps full finite-difference Jacobians small
 FORWARD_TOL = {"rtol": 1e-6, "atol": 1e-9}  # float64 forward vs reference
@@ -683,12 +683,20 @@ ISSUE_OPS = {
 NOT_OPS = {"get_activation", "linear_activation", "stable_sigmoid"}  # helpers
 # raw-array halves of ReLU used by fused ops (tested through conv2d_relu):
 NOT_OPS |= {"relu_in_place", "relu_backward"}
+NOT_OPS |= {"shape"}  # returns a tuple, no gradient: tested below
+
+
+def test_shape_is_a_function_not_a_module():
+    x = numnet.tensor(np.zeros((2, 3)))
+    assert callable(F.shape)
+    assert F.shape(x) == (2, 3)
+    assert F.shape(np.zeros((4,))) == (4,)
 
 
 def test_every_op_has_a_row():
     covered = {case.op for case in CASES}
     assert ISSUE_OPS <= covered, sorted(ISSUE_OPS - covered)
-    for module in (elementwise, reduce, shape, linalg, activations):
+    for module in (elementwise, reduce, shaping, linalg, activations):
         public = {
             name
             for name, obj in vars(module).items()

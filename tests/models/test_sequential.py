@@ -20,7 +20,8 @@ def test_input_shape_builds_by_dry_run_and_summary_is_the_keras_table():
     )
     assert model.built and model.input_shape == (None, 10)
     lines = []
-    text = model.summary(print_fn=lines.append)
+    assert model.summary(print_fn=lines.append) is None
+    text = model.summary_string()
     assert lines == [text]
     assert text.splitlines()[0] == 'Model: "net"'
     assert " Layer (type)" in text and "Output Shape" in text and "Param #" in text
@@ -49,13 +50,14 @@ def test_input_layer_first_and_add_pop():
 
 def test_unbuilt_summary_lists_the_remedies():
     model = models.Sequential([layers.Dense(4)])
-    with pytest.raises(ValueError, match="not yet been built") as info:
-        model.summary()
-    message = str(info.value)
+    printed = []
+    model.summary(print_fn=printed.append)  # Keras prints what it knows
+    message = printed[0]
+    assert "dense" in message and "0 (unbuilt)" in message and "?" in message
     assert "input_shape" in message and "layers.Input" in message
     assert "build(" in message and "call the model on a batch" in message
     model(np.zeros((2, 7), np.float32))  # the first call builds it
-    assert "(None, 4)" in model.summary(print_fn=lambda s: None)
+    assert "(None, 4)" in model.summary_string()
 
 
 def test_build_leaves_batchnorm_statistics_untouched():
@@ -98,10 +100,9 @@ def test_subclassed_model_summary_and_layer_outputs(rng):
             return self.b(self.a(x))
 
     net = Net()
-    with pytest.raises(ValueError, match="not yet been built"):
-        net.summary()
+    assert "not yet been built" in net.summary_string()
     net.build((None, 3))
-    text = net.summary(print_fn=lambda s: None)
+    text = net.summary_string()
     assert "(None, 5)" in text and "(None, 2)" in text and "Total params: 32 " in text
     names = [n for n, _ in net.layer_outputs(rng.normal(size=(2, 3)))]
     assert names == [net.a.name, net.b.name]

@@ -17,6 +17,7 @@ from numnet.callbacks.misc import (
 )
 from numnet.callbacks.monitors import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from numnet.callbacks.progbar import Progbar, ProgbarLogger
+from numnet.callbacks.tensorboard import TensorBoard
 
 __all__ = [
     "CSVLogger",
@@ -30,5 +31,6 @@ __all__ = [
     "Progbar",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]

@@ -8,10 +8,15 @@ Display rules (``docs/decisions.md``, "Progress bar"):
 * Anywhere else (a file, a pipe, CI logs) no ``\\r`` is written: one line per
   epoch, printed when the epoch ends.
 * ``verbose=2`` prints one summary line per epoch; ``verbose=0`` nothing.
+* A redrawn line never wraps: it fits the terminal width (``max_width``,
+  default ``shutil.get_terminal_size()`` minus one column), first by
+  shortening the bar, then by dropping the bar, then by dropping metrics from
+  the end (the loss stays longest), as a last resort by cutting the line.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
@@ -69,10 +74,19 @@ class Progbar:
         unit_name: the unit of the per-step time.
         stream: where to write (default: ``sys.stdout`` at each write).
         interval: minimum seconds between redraws (default: by stream kind).
+        max_width: the longest line written when redrawing in place (default:
+            the terminal's width minus one); None there means no limit.
     """
 
     def __init__(
-        self, target, width=30, verbose=1, unit_name="step", stream=None, interval=None
+        self,
+        target,
+        width=30,
+        verbose=1,
+        unit_name="step",
+        stream=None,
+        interval=None,
+        max_width=None,
     ):
         self.target = target
         self.width = width
@@ -80,6 +94,7 @@ class Progbar:
         self.unit_name = unit_name
         self._stream = stream
         self._interval = interval
+        self.max_width = max_width
         self._start = time.perf_counter()
         self._last_draw = 0.0
         self._prev_width = 0
@@ -119,17 +134,16 @@ class Progbar:
         per_step = elapsed / max(current, 1)
         step_time = format_per_step(per_step, self.unit_name)
         if self.verbose == 2:
-            line = f"{self._counter(current)} - {format_time(elapsed)} - {step_time}"
+            timing = f"{format_time(elapsed)} - {step_time}"
+        elif finalize:
+            timing = f"{format_time(elapsed)} {step_time}"
+        elif self.target is not None:
+            timing = f"ETA: {format_time(per_step * (self.target - current))}"
         else:
-            line = " ".join(filter(None, [self._counter(current), self._bar(current)]))
-            if finalize:
-                line += f" - {format_time(elapsed)} {step_time}"
-            elif self.target is not None:
-                line += f" - ETA: {format_time(per_step * (self.target - current))}"
-            else:
-                line += f" - {format_time(elapsed)}"
-        for name, value in values:
-            line += f" - {name}: {format_value(value)}"
+            timing = format_time(elapsed)
+        metrics = [f"{name}: {format_value(value)}" for name, value in values]
+        limit = self._limit() if dynamic else None
+        line = self._fit(current, timing, metrics, limit)
         pad = " " * max(self._prev_width - len(line), 0)
         self._prev_width = len(line)
         if dynamic:
@@ -139,19 +153,46 @@ class Progbar:
         stream.flush()
         self._finished = finalize
 
+    def _limit(self) -> int:
+        if self.max_width is not None:
+            return int(self.max_width)
+        # one column spare: writing the last column makes some terminals wrap
+        return max(shutil.get_terminal_size(fallback=(80, 24)).columns - 1, 20)
+
+    def _fit(self, current: int, timing: str, metrics: list, limit) -> str:
+        """The longest line within ``limit``: shorten the bar, drop it, drop metrics."""
+
+        def line(bar_width: int, shown: list) -> str:
+            bar = self._bar(current, bar_width) if self.verbose == 1 else ""
+            head = " ".join(filter(None, [self._counter(current), bar]))
+            return " - ".join([head, timing, *shown])
+
+        full = line(self.width, metrics)
+        if limit is None or len(full) <= limit:
+            return full
+        for bar_width in (20, 10, 0):
+            candidate = line(min(bar_width, self.width), metrics)
+            if len(candidate) <= limit:
+                return candidate
+        for keep in range(len(metrics) - 1, -1, -1):
+            candidate = line(0, metrics[:keep])
+            if len(candidate) <= limit:
+                return candidate
+        return candidate[:limit]
+
     def _counter(self, current: int) -> str:
         if self.target is None:
             return f"{current}/Unknown"
         digits = len(str(self.target))
         return f"{current:>{digits}}/{self.target}"
 
-    def _bar(self, current: int) -> str:
-        if self.target is None or self.target <= 0:
+    def _bar(self, current: int, width: int) -> str:
+        if self.target is None or self.target <= 0 or width <= 0:
             return ""
-        done = int(self.width * min(current, self.target) / self.target)
-        if done >= self.width:
-            return "[" + "=" * self.width + "]"
-        return "[" + "=" * done + ">" + "." * (self.width - done - 1) + "]"
+        done = int(width * min(current, self.target) / self.target)
+        if done >= width:
+            return "[" + "=" * width + "]"
+        return "[" + "=" * done + ">" + "." * (width - done - 1) + "]"
 
 
 class ProgbarLogger(Callback):
@@ -161,11 +202,13 @@ class ProgbarLogger(Callback):
 
     Args:
         stream: where to write (default ``sys.stdout``).
+        max_width: the longest redrawn line (default: the terminal's width).
     """
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, max_width=None):
         super().__init__()
         self.stream = stream
+        self.max_width = max_width
         self.progbar = None
         self._in_fit = False
         self._seen = 0
@@ -178,8 +221,9 @@ class ProgbarLogger(Callback):
     def _new_bar(self, steps, unit="step"):
         self._seen = 0
         self.progbar = Progbar(
-            steps, verbose=self.verbose, unit_name=unit, stream=self.stream
-        )
+            steps, verbose=self.verbose, unit_name=unit, stream=self.stream,
+            max_width=self.max_width,
+        )  # fmt: skip
 
     def on_train_begin(self, logs=None):
         self._in_fit = True

@@ -68,7 +68,7 @@ from numnet.functional.pooling import (
 )
 from numnet.functional.recurrent import gru, lstm, simple_rnn
 from numnet.functional.reduce import logsumexp, max, mean, min, sum, var
-from numnet.functional.shape import (
+from numnet.functional.shaping import (
     broadcast_to,
     concatenate,
     expand,
@@ -77,6 +77,7 @@ from numnet.functional.shape import (
     pad,
     permute,
     reshape,
+    shape,
     split,
     squeeze,
     stack,

@@ -22,7 +22,7 @@ from numnet.functional.activations import relu
 from numnet.functional.elementwise import clip, sqrt, where
 from numnet.functional.linalg import matmul
 from numnet.functional.reduce import mean, sum
-from numnet.functional.shape import getitem, reshape, transpose
+from numnet.functional.shaping import getitem, reshape, transpose
 
 MINING_STRATEGIES = ("all", "semi-hard", "hard")
 

@@ -15,7 +15,7 @@ from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.activations import stable_sigmoid
 from numnet.functional.elementwise import sqrt
-from numnet.functional.shape import reshape
+from numnet.functional.shaping import reshape
 
 
 class _Dropout(Function):

@@ -91,3 +91,36 @@ __all__ = [
     "SimpleRNN",
     "TimeDistributed",
 ]
+
+# Keras's functional merge helpers (layers.add, layers.concatenate, ...)
+from numnet.layers.merge import (  # noqa: E402
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+
+__all__ += [
+    "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply",
+    "subtract",
+]  # fmt: skip
+
+# Preprocessing layers (they reuse numnet.data's transforms)
+from numnet.layers.preprocessing import (  # noqa: E402
+    Normalization,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+)
+
+__all__ += [
+    "Normalization", "RandomCrop", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "Rescaling",
+]  # fmt: skip

@@ -103,7 +103,7 @@ def check_input(layer, shape, ndim=None, min_ndim=None, axes=None) -> None:
     if ndim is not None and len(shape) != ndim:
         raise ValueError(
             f"{head}expected ndim={ndim}, found ndim={len(shape)}. "
-            f"Full shape received: {shape}"
+            f"Full shape received: {shape}" + _image_hint(ndim, shape)
         )
     if min_ndim is not None and len(shape) < min_ndim:
         raise ValueError(
@@ -112,10 +112,28 @@ def check_input(layer, shape, ndim=None, min_ndim=None, axes=None) -> None:
         )
     for axis, size in (axes or {}).items():
         if size is not None and shape[axis] != size:
+            channels_first = axis == -1 and len(shape) == 4 and shape[1] == size
+            hint = (
+                ". It looks channels-first: numnet uses channels-last (N, H, W, C); "
+                "move the channels last with x.transpose(0, 2, 3, 1)"
+            )
             raise ValueError(
                 f"{head}expected axis {axis} of input shape to have value {size}, "
                 f"but received input with shape {shape}"
+                + (hint if channels_first else "")
             )
+
+
+CHANNELS_LAST = (
+    "numnet uses channels-last (N, H, W, C); add a channel axis with x[..., None]"
+)
+
+
+def _image_hint(ndim: int, shape: tuple) -> str:
+    """What to do when an image layer gets an (N, H, W) batch."""
+    if ndim == 4 and len(shape) == 3:
+        return f". {CHANNELS_LAST}"
+    return ""
 
 
 def activation_name(identifier) -> str:

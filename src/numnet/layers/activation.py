@@ -76,11 +76,14 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """``x`` for x > 0, ``negative_slope * x`` otherwise (Keras default 0.3).
 
+    ``alpha=`` is accepted as Keras 2's name of ``negative_slope``.
+
     Shape:
         input: any; output: the same shape.
     """
 
     def __init__(self, negative_slope=0.3, **kwargs):
+        negative_slope = kwargs.pop("alpha", negative_slope)  # Keras 2 spelling
         super().__init__(**kwargs)
         self.negative_slope = _real("LeakyReLU", "negative_slope", negative_slope, 0.0)
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from numnet import backend
 from numnet.autograd.tensor import Parameter, Tensor, as_tensor
+from numnet.layers import _keras2
 from numnet.layers.symbolic import is_symbolic, symbolic_call
 
 _name_counts: dict[str, int] = {}
@@ -64,11 +65,7 @@ class Layer:
     def __init__(
         self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs
     ):
-        if kwargs:
-            raise TypeError(
-                f"{type(self).__name__}: unexpected keyword argument(s) "
-                f"{sorted(kwargs)}"
-            )
+        input_shape = _keras2.input_shape_from(type(self).__name__, input_shape, kwargs)
         object.__setattr__(self, "_weights", {})
         object.__setattr__(self, "_layers", {})
         self.name = name or unique_name(_snake_case(type(self).__name__))

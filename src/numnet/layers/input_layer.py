@@ -60,12 +60,18 @@ class InputLayer(Layer):
         return {"shape": list(self.shape), "dtype": self.dtype.name, "name": self.name}
 
 
-def Input(shape, name=None, dtype=None) -> SymbolicTensor:  # noqa: N802 (Keras name)
+def Input(  # noqa: N802 (Keras name)
+    shape=None, name=None, dtype=None, batch_size=None, batch_shape=None
+) -> SymbolicTensor:
     """Create a symbolic input: the start of a functional model.
 
     Args:
         shape: the shape of one sample, without the batch axis, e.g. ``(28, 28, 1)``;
             use None for an axis of any size.
+        batch_size: accepted for Keras compatibility; numnet's batch axis is
+            always of any size.
+        batch_shape: Keras's alternative to ``shape``: the shape with the batch
+            axis first, e.g. ``(None, 28, 28, 1)``.
         name: the name of the input (and of its InputLayer); multi-input models
             accept ``x`` as a dict keyed by these names.
         dtype: the dtype of the data (default float32; e.g. "int64" for token ids).
@@ -80,4 +86,11 @@ def Input(shape, name=None, dtype=None) -> SymbolicTensor:  # noqa: N802 (Keras 
         >>> x.shape
         (None, 28, 28, 1)
     """
+    if shape is None and batch_shape is not None:
+        shape = tuple(batch_shape)[1:]
+    if shape is None:
+        raise ValueError(
+            "Input: expected the argument 'shape' (one sample, without the batch "
+            "axis, e.g. shape=(28, 28, 1)) or 'batch_shape'. Received neither"
+        )
     return InputLayer(shape, dtype=dtype, name=name).output

@@ -313,3 +313,44 @@ def _l2_normalize(x: Tensor, axis: int, eps: float = 1e-12) -> Tensor:
     # x / sqrt(max(sum x^2, eps)): the clamp keeps an all-zero row finite
     squared = F.sum(x * x, axis=axis, keepdims=True)
     return x / F.sqrt(F.maximum(squared, eps))
+
+
+# Keras's functional merge helpers: layers.add([a, b]) == layers.Add()([a, b])
+def add(inputs, **kwargs):
+    """Functional form of :class:`Add`: ``add([a, b]) == Add()([a, b])``."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Functional form of :class:`Subtract`."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Functional form of :class:`Multiply`."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Functional form of :class:`Average`."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Functional form of :class:`Maximum`."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Functional form of :class:`Minimum`."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis: int = -1, **kwargs):
+    """Functional form of :class:`Concatenate` (along ``axis``, default last)."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes, normalize: bool = False, **kwargs):
+    """Functional form of :class:`Dot`."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

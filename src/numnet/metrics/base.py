@@ -63,9 +63,18 @@ class Metric:
     def reset_state(self) -> None:
         """Forget the accumulated statistics (called at each epoch start)."""
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        self.update_state(y_true, y_pred, sample_weight=sample_weight)
+    def __call__(self, *args, **kwargs):
+        """Update with one batch and return the running result (Keras semantics).
+
+        The arguments are ``update_state``'s: ``(y_true, y_pred)`` for most
+        metrics, ``(values)`` for ``Mean``/``Sum``, e.g. ``Mean()(3.0)``.
+        """
+        self.update_state(*args, **kwargs)
         return self.result()
+
+    def reset_states(self) -> None:
+        """Keras 2 spelling of :meth:`reset_state`."""
+        self.reset_state()
 
     def get_config(self) -> dict:
         """The constructor arguments (JSON-friendly)."""

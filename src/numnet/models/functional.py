@@ -141,11 +141,9 @@ class Functional(Model):
             _check_shape(self.name, t, value)
         return list(x)
 
-    def summary(self, line_length: int = 98, print_fn=None) -> str:
-        """Print (and return) the layer table with a "Connected to" column."""
-        text = graph_io.summary_text(self, line_length)
-        (print_fn or print)(text)
-        return text
+    def summary_string(self, line_length: int | None = None) -> str:
+        """The layer table with a "Connected to" column, as :meth:`summary` prints."""
+        return graph_io.summary_text(self, line_length or 98)
 
     def get_config(self) -> dict:
         """Layer configs and node connections (JSON data, no weights)."""

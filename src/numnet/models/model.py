@@ -277,20 +277,22 @@ class Model(Layer):
     def _params(self) -> list:
         return self.trainable_weights
 
-    def summary(self, line_length: int = 65, print_fn=None) -> str:
-        """Print (and return) the Keras table: layer, output shape, params.
+    def summary(self, line_length: int | None = None, print_fn=None) -> None:
+        """Print the Keras table: layer, output shape, params (returns None).
+
+        An unbuilt model prints its layers with unknown shapes and a note on
+        how to build it, as Keras does.
 
         Args:
             line_length: total width of the table.
-            print_fn: called with the text (default ``print``).
-
-        Raises:
-            ValueError: when the model is not built yet (the message lists how
-                to build it).
+            print_fn: called with the text instead of ``print`` (e.g. a
+                logger's ``info``); :meth:`summary_string` returns it.
         """
-        text = summary_text(self, line_length)
-        (print_fn or print)(text)
-        return text
+        (print_fn or print)(self.summary_string(line_length))
+
+    def summary_string(self, line_length: int | None = None) -> str:
+        """The text :meth:`summary` prints."""
+        return summary_text(self, line_length or 65)
 
     def layer_outputs(self, x) -> list[tuple[str, np.ndarray]]:
         """``[(layer name, activation)]`` of every layer for the batch ``x``.

@@ -111,15 +111,21 @@ def format_bytes(n: int) -> str:
 
 
 def summary_text(model, line_length: int = 65) -> str:
-    """The Keras table: ``Layer (type)``, ``Output Shape``, ``Param #``, totals."""
-    shapes = output_shapes(model)
+    """The Keras table: ``Layer (type)``, ``Output Shape``, ``Param #``, totals.
+
+    An unbuilt model gets what is known (its layers, with ``?`` shapes and
+    ``0 (unbuilt)`` params, as Keras prints) and a note on how to build it.
+    """
+    built = model.built and getattr(model, "_build_input_shape", None) is not None
+    shapes = output_shapes(model) if built else {}
     stops = [int(line_length * f) for f in (0.45, 0.85)] + [line_length]
 
     def row(cells) -> str:
         text, start = "", 0
         for cell, stop in zip(cells, stops, strict=True):
             width = stop - start
-            cell = cell if len(cell) < width else cell[: width - 2] + "…"
+            last = stop == stops[-1]  # the last column may overflow, never cut
+            cell = cell if len(cell) < width or last else cell[: width - 2] + "…"
             text += cell.ljust(width)
             start = stop
         return " " + text.rstrip()
@@ -130,7 +136,8 @@ def summary_text(model, line_length: int = 65) -> str:
     for i, layer in enumerate(layers):
         label = f"{layer.name} ({type(layer).__name__})"
         shape = shapes.get(id(layer), "?")
-        lines.append(row([label, shape, f"{layer.count_params():,}"]))
+        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        lines.append(row([label, shape, params]))
         if i < len(layers) - 1:
             lines.append("")
     trainable = model.trainable_weights
@@ -148,4 +155,6 @@ def summary_text(model, line_length: int = 65) -> str:
         f"Non-trainable params: {count(frozen)}",
         "_" * line_length,
     ]
+    if not built:
+        lines.append(_NOT_BUILT.format(name=model.name))
     return "\n".join(lines)

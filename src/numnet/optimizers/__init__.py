@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from numnet.optimizers import schedules
 from numnet.optimizers.base import Optimizer
+from numnet.optimizers.nadam import Nadam
 from numnet.optimizers.rules import SGD, Adagrad, Adam, AdamW, RMSprop
 
 _BY_NAME = {
@@ -23,6 +24,7 @@ _BY_NAME = {
     "adam": Adam,
     "adamw": AdamW,
     "adagrad": Adagrad,
+    "nadam": Nadam,
 }
 _BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
 
@@ -76,6 +78,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Nadam",
     "Optimizer",
     "RMSprop",
     "deserialize",

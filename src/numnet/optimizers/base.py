@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from numnet.autograd.function import no_grad
-from numnet.optimizers import _parallel
+from numnet.optimizers import _keras2, _parallel
 from numnet.optimizers import schedules as schedules_module
 
 
@@ -68,6 +68,9 @@ class Optimizer:
         weight_decay: decoupled weight decay: ``w -= lr * weight_decay * w``
             before each update (as Keras 3 and AdamW do).
         name: a name for messages and configs.
+        **kwargs: Keras 2 spellings: ``lr`` for ``learning_rate`` and ``decay``
+            (inverse-time decay per step); anything else is a TypeError that
+            names numnet's spelling.
 
     Attributes:
         iterations: the number of steps applied so far.
@@ -84,7 +87,9 @@ class Optimizer:
         global_clipnorm=None,
         weight_decay=None,
         name=None,
+        **kwargs,
     ):
+        learning_rate = _keras2.learning_rate_from(self, learning_rate, kwargs)
         owner = type(self).__name__
         self.name = name or owner.lower()
         self.clipnorm = _check_nonneg(owner, "clipnorm", clipnorm)
@@ -132,6 +137,15 @@ class Optimizer:
                 f"Received: learning_rate={value!r}"
             )
         self._learning_rate = float(value)
+
+    @property
+    def lr(self) -> float:
+        """Keras 2 spelling of :attr:`learning_rate` (read and write)."""
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self.learning_rate = value
 
     @property
     def schedule(self):

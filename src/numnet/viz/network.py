@@ -202,18 +202,58 @@ def _inbound(model) -> dict[str, list[str]]:
     return links
 
 
+def _shape_text(shape) -> str:
+    shape = tuple(shape)
+    return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def _graph_shapes(model) -> dict[str, str]:
+    """Layer name -> output shape, read from a functional graph's symbolic tensors.
+
+    No dry run: unknown axes stay None and any number of inputs works.
+    """
+    shapes: dict[str, str] = {}
+    for node in [t.node for t in model.inputs] + list(model._nodes):
+        outs = [_shape_text(t.shape) for t in node.outputs]
+        text = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
+        shapes.setdefault(node.layer.name, text)
+    return shapes
+
+
+def _dry_run_shapes(model, sample) -> dict[str, str]:
+    """Layer name -> output shape from two dry runs on zeros.
+
+    Unknown axes in ``sample`` (None) are run at lengths 1 and 2: an output axis
+    that differs between the runs is shown as None.
+    """
+    runs = []
+    for fill in (1, 2):
+        zeros = np.zeros((1, *(fill if d is None else d for d in sample)), np.float32)
+        runs.append(dict(layer_activations(model, zeros)))
+    shapes = {"__input__": _shape_text((None, *sample))}
+    for name, a in runs[0].items():
+        pairs = zip(a.shape[1:], runs[1][name].shape[1:], strict=True)
+        dims = [d if d == e else None for d, e in pairs]
+        shapes[name] = _shape_text((None, *dims))
+    return shapes
+
+
 def model_rows(model, input_shape=None) -> list[tuple[str, str, str, int, list]]:
     """``(name, class, output shape, parameter count, inbound layers)`` per layer.
 
     The inbound list is empty for a plain chain (each layer feeds the next).
+    Functional models (any number of inputs) take their shapes from the graph;
+    other models from a dry run on zeros of ``input_shape`` (one sample).
     """
     shapes: dict[str, str] = {}
-    sample = _sample_shape(model, input_shape)
-    if sample is not None:
-        shapes["__input__"] = str((None, *sample))
-        zeros = np.zeros((1, *sample), dtype=np.float32)
-        for name, a in layer_activations(model, zeros):
-            shapes[name] = str((None, *a.shape[1:]))
+    if input_shape is None and getattr(model, "_nodes", None) is not None and getattr(
+        model, "inputs", None
+    ):
+        shapes = _graph_shapes(model)
+    else:
+        sample = _sample_shape(model, input_shape)
+        if sample is not None:
+            shapes = _dry_run_shapes(model, sample)
     links, rows, previous = _inbound(model), [], None
     for layer in model.layers:
         kind = type(layer).__name__
@@ -228,14 +268,24 @@ def model_rows(model, input_shape=None) -> list[tuple[str, str, str, int, list]]
     return rows
 
 
-def plot_model(model, path=None, input_shape=None, figsize=None):
+def plot_model(
+    model,
+    path=None,
+    input_shape=None,
+    figsize=None,
+    show_shapes: bool = True,
+    show_layer_names: bool = True,
+):
     """Draw the network as a column of boxes: layer, type, output shape, params.
 
     Args:
-        model: a model with a ``layers`` list (Sequential or functional).
+        model: a model with a ``layers`` list (Sequential or functional, any
+            number of inputs).
         path: save the figure there.
         input_shape: the shape of one sample, if the model does not know it.
         figsize: ``(width, height)`` in inches.
+        show_shapes: write each layer's output shape in its box.
+        show_layer_names: write each layer's name (else only its class).
 
     Returns:
         The matplotlib Figure.
@@ -248,8 +298,11 @@ def plot_model(model, path=None, input_shape=None, figsize=None):
     ax.set_ylim(-0.15, n - 0.3)
     ax.invert_yaxis()
     ax.axis("off")
-    for i, row in enumerate(rows):
-        _draw_layer_box(ax, i, *row)
+    for i, (name, kind, shape, params, inbound) in enumerate(rows):
+        _draw_layer_box(
+            ax, i, name if show_layer_names else "", kind,
+            shape if show_shapes else "", params, inbound,
+        )  # fmt: skip
         if i + 1 < n:
             arrow = {"arrowstyle": "->", "color": "0.3"}
             ax.annotate("", (0.5, i + 0.97), (0.5, i + 0.58), arrowprops=arrow)
@@ -273,9 +326,9 @@ def _draw_layer_box(ax, i, name, kind, shape, params, inbound) -> None:
         edgecolor="0.3",
     )
     ax.add_patch(box)
-    title = f"{name} ({kind})"
+    title = f"{name} ({kind})" if name else kind
     ax.text(0.5, i + 0.17, title, ha="center", va="center", fontsize=8.5, weight="bold")
-    detail = f"{shape}   {params:,} params"
+    detail = f"{shape}   {params:,} params" if shape else f"{params:,} params"
     if inbound:  # a functional graph: say where the inputs come from
         detail += "   ← " + ", ".join(inbound)
     ax.text(0.5, i + 0.4, detail, ha="center", va="center", fontsize=7.5)

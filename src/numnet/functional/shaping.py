@@ -167,6 +167,19 @@ class _Pad(Function):
         return gy[self.slices]
 
 
+def shape(x) -> tuple[int, ...]:
+    """Return the shape of a Tensor or array as a tuple (Keras's ``ops.shape``).
+
+    Not an op: a shape has no gradient.
+
+    >>> import numnet
+    >>> import numnet.functional as F
+    >>> F.shape(F.reshape(numnet.tensor([1.0, 2.0, 3.0, 4.0]), (2, 2)))
+    (2, 2)
+    """
+    return tuple(getattr(x, "shape", np.shape(x)))
+
+
 def reshape(x, shape) -> Tensor:
     """Give x a new shape with the same number of elements (``-1`` infers one).
 

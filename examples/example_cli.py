@@ -1,0 +1,27 @@
+"""The command line every example shares: its docstring as ``--help``, with defaults."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class _Formatter(
+    argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter
+):
+    """Keep the docstring's line breaks and show every option's default."""
+
+    def _format_action(self, action):
+        if (
+            action.help is None
+            and action.option_strings
+            and (action.default is not argparse.SUPPRESS)
+        ):
+            action.help = "(default: %(default)s)"  # argparse skips empty help
+        return super()._format_action(action)
+
+
+def make_parser(doc: str, **kwargs) -> argparse.ArgumentParser:
+    """An ArgumentParser whose ``--help`` is the example's docstring plus defaults."""
+    return argparse.ArgumentParser(
+        description=doc, formatter_class=_Formatter, **kwargs
+    )

@@ -1,0 +1,344 @@
+"""The tensor namespace: ``numnet.ops`` (Keras 3's ``keras.ops``), also at top level.
+
+Everything here takes Tensors, ndarrays or Python numbers and returns a Tensor.
+Differentiable ops compose ``numnet.functional`` (or, for trigonometry, einsum
+and cumsum, small Functions in ``numnet._math``); comparisons, ``argmax``,
+``sign``, ``floor``/``round`` and friends return tensors that need no gradient
+(their derivative is zero or undefined everywhere it exists).
+
+Example:
+    >>> import numnet
+    >>> from numnet import ops
+    >>> x = numnet.arange(6).astype("float32").reshape(2, 3)
+    >>> ops.square(x).sum(axis=1).numpy().tolist()
+    [5.0, 50.0]
+    >>> ops.argmax(x, axis=1).numpy().tolist()
+    [2, 2]
+    >>> ops.expand_dims(x, -1).shape
+    (2, 3, 1)
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from numnet import functional as F
+from numnet._math import cumsum, einsum, unary
+from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
+from numnet.functional import (
+    abs,
+    add,
+    clip,
+    concatenate,
+    exp,
+    log,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    relu,
+    reshape,
+    shape,
+    sigmoid,
+    softmax,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    swapaxes,
+    tanh,
+    transpose,
+    var,
+    where,
+)
+
+# ruff: noqa: A001 (NumPy names: abs, max, min, sum, round, pow)
+
+
+def _data(x) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _constant(array) -> Tensor:
+    """Wrap a result that carries no gradient."""
+    return Tensor._from_op(np.asarray(array))
+
+
+def sin(x) -> Tensor:
+    """Elementwise sine (d/dx = cos x)."""
+    return unary("sin", x)
+
+
+def cos(x) -> Tensor:
+    """Elementwise cosine (d/dx = -sin x)."""
+    return unary("cos", x)
+
+
+def tan(x) -> Tensor:
+    """Elementwise tangent (d/dx = 1 + tan² x)."""
+    return unary("tan", x)
+
+
+def arcsin(x) -> Tensor:
+    """Elementwise inverse sine."""
+    return unary("arcsin", x)
+
+
+def arccos(x) -> Tensor:
+    """Elementwise inverse cosine."""
+    return unary("arccos", x)
+
+
+def arctan(x) -> Tensor:
+    """Elementwise inverse tangent."""
+    return unary("arctan", x)
+
+
+def sinh(x) -> Tensor:
+    """Elementwise hyperbolic sine."""
+    return unary("sinh", x)
+
+
+def cosh(x) -> Tensor:
+    """Elementwise hyperbolic cosine."""
+    return unary("cosh", x)
+
+
+def arcsinh(x) -> Tensor:
+    """Elementwise inverse hyperbolic sine."""
+    return unary("arcsinh", x)
+
+
+def log1p(x) -> Tensor:
+    """log(1 + x), accurate for small x."""
+    return unary("log1p", x)
+
+
+def expm1(x) -> Tensor:
+    """exp(x) - 1, accurate for small x."""
+    return unary("expm1", x)
+
+
+def log2(x) -> Tensor:
+    """Base-2 logarithm."""
+    return unary("log2", x)
+
+
+def log10(x) -> Tensor:
+    """Base-10 logarithm."""
+    return unary("log10", x)
+
+
+def square(x) -> Tensor:
+    """x² elementwise."""
+    return F.mul(x, x)
+
+
+def reciprocal(x) -> Tensor:
+    """1 / x elementwise."""
+    return F.div(1.0, x)
+
+
+def subtract(a, b) -> Tensor:
+    """a - b (Keras spelling of ``F.sub``)."""
+    return F.sub(a, b)
+
+
+def multiply(a, b) -> Tensor:
+    """a * b (Keras spelling of ``F.mul``)."""
+    return F.mul(a, b)
+
+
+def divide(a, b) -> Tensor:
+    """a / b (Keras spelling of ``F.div``)."""
+    return F.div(a, b)
+
+
+def negative(x) -> Tensor:
+    """-x."""
+    return F.neg(x)
+
+
+def power(a, b) -> Tensor:
+    """a ** b."""
+    return F.pow(a, b)
+
+
+pow = power
+
+
+def std(x, axis=None, keepdims: bool = False) -> Tensor:
+    """Standard deviation (population, ``ddof=0`` as NumPy and Keras)."""
+    return F.sqrt(F.var(x, axis=axis, keepdims=keepdims))
+
+
+def expand_dims(x, axis: int) -> Tensor:
+    """Insert an axis of length 1 at ``axis`` (``np.expand_dims``)."""
+    return F.unsqueeze(x, axis)
+
+
+def dot(a, b) -> Tensor:
+    """Matrix product for 2-D inputs, the inner product for 1-D (``np.dot``)."""
+    return matmul(a, b)
+
+
+def cast(x, dtype) -> Tensor:
+    """Cast to ``dtype`` (differentiable between float dtypes)."""
+    return F.astype(as_tensor(x), dtype)
+
+
+def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
+    """Indices of the maxima along ``axis`` (int64; no gradient)."""
+    return _constant(np.argmax(_data(x), axis=axis, keepdims=keepdims))
+
+
+def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
+    """Indices of the minima along ``axis`` (int64; no gradient)."""
+    return _constant(np.argmin(_data(x), axis=axis, keepdims=keepdims))
+
+
+def argsort(x, axis: int = -1) -> Tensor:
+    """Indices that sort ``x`` along ``axis`` (no gradient)."""
+    return _constant(np.argsort(_data(x), axis=axis, kind="stable"))
+
+
+def sign(x) -> Tensor:
+    """-1, 0 or 1 elementwise (gradient zero: not recorded)."""
+    return _constant(np.sign(_data(x)))
+
+
+def floor(x) -> Tensor:
+    """Round down elementwise (not differentiable)."""
+    return _constant(np.floor(_data(x)))
+
+
+def ceil(x) -> Tensor:
+    """Round up elementwise (not differentiable)."""
+    return _constant(np.ceil(_data(x)))
+
+
+def round(x, decimals: int = 0) -> Tensor:
+    """Round half to even elementwise (not differentiable)."""
+    return _constant(np.round(_data(x), decimals))
+
+
+def equal(a, b) -> Tensor:
+    """a == b elementwise (bool)."""
+    return _constant(np.equal(_data(a), _data(b)))
+
+
+def not_equal(a, b) -> Tensor:
+    """a != b elementwise (bool)."""
+    return _constant(np.not_equal(_data(a), _data(b)))
+
+
+def greater(a, b) -> Tensor:
+    """a > b elementwise (bool)."""
+    return _constant(np.greater(_data(a), _data(b)))
+
+
+def greater_equal(a, b) -> Tensor:
+    """a >= b elementwise (bool)."""
+    return _constant(np.greater_equal(_data(a), _data(b)))
+
+
+def less(a, b) -> Tensor:
+    """a < b elementwise (bool)."""
+    return _constant(np.less(_data(a), _data(b)))
+
+
+def less_equal(a, b) -> Tensor:
+    """a <= b elementwise (bool)."""
+    return _constant(np.less_equal(_data(a), _data(b)))
+
+
+def all(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether every element along ``axis`` is true."""
+    return _constant(np.all(_data(x), axis=axis, keepdims=keepdims))
+
+
+def any(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether some element along ``axis`` is true."""
+    return _constant(np.any(_data(x), axis=axis, keepdims=keepdims))
+
+
+def convert_to_tensor(x, dtype=None) -> Tensor:
+    """Wrap array-like data as a Tensor (Keras ``ops.convert_to_tensor``)."""
+    if isinstance(x, Tensor) and dtype is None:
+        return x
+    return Tensor(_data(x), dtype=dtype)
+
+
+def convert_to_numpy(x) -> np.ndarray:
+    """The ndarray behind a Tensor (Keras ``ops.convert_to_numpy``)."""
+    return _data(x)
+
+
+#: PyTorch keyword -> numnet's (NumPy/Keras) spelling
+_TORCH_KEYWORDS = {"dim": "axis", "keepdim": "keepdims", "input": "x"}
+
+
+def _teaching(fn):
+    """Wrap ``fn`` so that PyTorch's keyword names raise a TypeError naming numnet's."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        for wrong in kwargs.keys() & _TORCH_KEYWORDS.keys():
+            raise TypeError(
+                f"{fn.__name__}: unexpected keyword argument {wrong!r}; numnet "
+                f"spells it {_TORCH_KEYWORDS[wrong]!r} (NumPy/Keras names)"
+            )
+        return fn(*args, **kwargs)
+
+    return call
+
+
+# the ops with an axis: PyTorch code passes dim=/keepdim= to them
+sum, mean, max, min, var, logsumexp, softmax = map(
+    _teaching, (sum, mean, max, min, var, logsumexp, softmax)
+)
+concatenate, stack, split, squeeze = map(
+    _teaching, (concatenate, stack, split, squeeze)
+)
+std, cumsum, argmax, argmin, argsort, expand_dims = map(
+    _teaching, (std, cumsum, argmax, argmin, argsort, expand_dims)
+)
+
+__all__ = [
+    # creation
+    "arange", "eye", "full", "full_like", "linspace", "ones", "ones_like",
+    "zeros", "zeros_like", "convert_to_tensor", "convert_to_numpy",
+    # elementwise, differentiable
+    "abs", "add", "subtract", "multiply", "divide", "negative", "power", "pow",
+    "square", "sqrt", "reciprocal", "exp", "expm1", "log", "log1p", "log2", "log10",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+    "arcsinh", "clip", "maximum", "minimum", "where", "cast", "relu", "sigmoid",
+    "softmax",
+    # reductions and scans
+    "sum", "mean", "max", "min", "var", "std", "logsumexp", "cumsum",
+    # shape
+    "shape", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
+    "concatenate", "stack", "split",
+    # linear algebra
+    "matmul", "dot", "einsum",
+    # no gradient
+    "argmax", "argmin", "argsort", "sign", "floor", "ceil", "round", "equal",
+    "not_equal", "greater", "greater_equal", "less", "less_equal", "all", "any",
+]  # fmt: skip
