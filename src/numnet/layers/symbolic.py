@@ -107,6 +107,16 @@ class Node:
         self.id = next(_node_ids)
 
     @property
+    def input_tensors(self):
+        """The symbolic input(s): one tensor, or a list for a list call."""
+        return list(self.inputs) if self.input_is_list else self.inputs[0]
+
+    @property
+    def output_tensors(self):
+        """The symbolic output(s): one tensor, or a list for several outputs."""
+        return list(self.outputs) if self.output_is_list else self.outputs[0]
+
+    @property
     def parents(self) -> list[Node]:
         """The nodes that produced this node's inputs."""
         return [t.node for t in self.inputs]
@@ -157,6 +167,8 @@ def symbolic_call(layer, x, args: tuple, training, kwargs: dict):
         for i, (shape, dtype) in enumerate(outputs)
     ]
     node.output_is_list = output_is_list
+    if hasattr(layer, "_inbound_nodes"):
+        layer._inbound_nodes.append(node)  # Layer.input / Layer.output
     return list(node.outputs) if output_is_list else node.outputs[0]
 
 
