@@ -4,13 +4,14 @@ Subclass it and define ``call(self, x, training=False)`` for any define-by-run
 architecture; use ``Sequential`` for a stack of layers or
 ``Model(inputs, outputs)`` for a functional graph.
 
-The training step (``train_on_batch`` and every batch of ``fit``)::
+The training step (``train_on_batch`` and every batch of ``fit``) is the
+overridable :meth:`Model.train_step` (see ``numnet/models/steps.py``)::
 
-    y_pred = model(x, training=True)            # forward, train mode
-    loss = compiled_loss(y, y_pred) + model.regularization_loss()
-    zero grads; loss.backward()                 # backward
-    optimizer.apply(model.trainable_weights)    # update, in place
-    metrics.update(y, y_pred.data)              # on ndarrays, no graph
+    y_pred = model(x, training=True)                       # forward, train mode
+    loss = model.compute_loss(x, y, y_pred, sample_weight)  # + model.losses
+    zero grads; loss.backward()                            # backward
+    optimizer.apply(grads, model.trainable_weights)        # update, in place
+    return model.compute_metrics(x, y, y_pred, sample_weight)   # the logs
 
 Example:
     >>> import numpy as np
@@ -41,10 +42,11 @@ from numnet.layers.symbolic import inference_mode
 from numnet.models import training
 from numnet.models.compile_utils import Compiled
 from numnet.models.data_adapter import as_arrays
+from numnet.models.steps import TrainingSteps, pack_x_y_sample_weight
 from numnet.models.summary import layer_outputs, summary_text, zeros_for
 
 
-class Model(Layer):
+class Model(TrainingSteps, Layer):
     """Base class of trainable models (Keras's ``Model``).
 
     ``Model(inputs, outputs)`` builds a functional model; ``Model()`` in a
@@ -78,6 +80,8 @@ class Model(Layer):
         self.history = None
         self._build_input_shape = None
         self._regularized_cache = True  # refreshed by fit at each epoch
+        self._params_cache = None  # trainable weights, fixed during a fit epoch
+        self._loss_parts = None  # per-output losses of the last compute_loss
 
     @property
     def layers(self) -> list[Layer]:
@@ -95,7 +99,7 @@ class Model(Layer):
         if not self.built and type(self).call is not Model.call:
             self.built = True  # before the run: __call__ must not build again
             with no_grad(), inference_mode(self):
-                self(zeros_for(self._build_input_shape, self.dtype), training=False)
+                self(_zeros(self._build_input_shape, self.dtype), training=False)
         self.built = True
 
     def call(self, x, training: bool = False):
@@ -113,21 +117,17 @@ class Model(Layer):
         Args:
             optimizer: an Optimizer or a name ("adam", "sgd", ...).
             loss: a loss name, Loss object or function; a list or a dict keyed by
-                output name for several outputs.
+                output name for several outputs. None is allowed when the
+                model adds its loss with ``add_loss`` or overrides
+                ``train_step``/``compute_loss`` (Keras 3).
             metrics: metric names/objects, e.g. ``["accuracy"]`` (resolved by the
                 loss: sparse/categorical/binary accuracy); a dict for outputs.
             loss_weights: scalars weighting each output's loss.
 
         Raises:
             ValueError: for unknown loss/optimizer/metric names (listing the
-                valid ones) or a missing loss.
+                valid ones).
         """
-        if loss is None:
-            raise ValueError(
-                f"{self.name}: invalid value for argument 'loss'. Expected a loss "
-                f"name such as 'sparse_categorical_crossentropy', a Loss or a "
-                f"function. Received: loss=None"
-            )
         self.optimizer = optimizers_module.get(optimizer)
         self.compiled = Compiled(self, loss, metrics, loss_weights)
         self.stop_training = False
@@ -194,7 +194,25 @@ class Model(Layer):
         weights are kept and the history so far is returned.
         """
         self._require_compiled("fit")
-        return training.fit(self, **{k: v for k, v in locals().items() if k != "self"})
+        # Argument validation of fit goes here, in this one place.
+        return training.fit(
+            self,
+            x=x,
+            y=y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size,
+        )
 
     def evaluate(
         self,
@@ -214,6 +232,7 @@ class Model(Layer):
             a dict ``{name: value}`` when ``return_dict``.
         """
         self._require_compiled("evaluate")
+        # Argument validation of evaluate goes here, in this one place.
         logs = training.evaluate(
             self, x, y, batch_size, verbose, sample_weight, steps, callbacks
         )
@@ -244,38 +263,31 @@ class Model(Layer):
 
         Metrics are those of this batch alone.
         """
-        compiled = self._require_compiled("train_on_batch")
+        self._require_compiled("train_on_batch")
         x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
         if class_weight is not None:
             sample_weight = training.class_weights(self, class_weight, y)
-        if compiled.built:
-            compiled.reset_metrics()
+        self.reset_metrics()
         self._regularized_cache = bool(self._all_regularized())
         with training.train_mode(self):
-            logs = training.train_step(self, x, y, sample_weight, self._params())
-        logs.update(compiled.metric_results())
+            logs = training.run_train_step(self, x, y, sample_weight)
         return logs if return_dict else _collapse(logs)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, in inference mode."""
-        compiled = self._require_compiled("test_on_batch")
+        self._require_compiled("test_on_batch")
         x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
-        if compiled.built:
-            compiled.reset_metrics()
+        self.reset_metrics()
         self._regularized_cache = bool(self._all_regularized())
         with no_grad(), inference_mode(self):
-            logs = training.test_step(self, x, y, sample_weight)
-        logs.update(compiled.metric_results())
+            logs = training.run_test_step(self, x, y, sample_weight)
         return logs if return_dict else _collapse(logs)
 
     def predict_on_batch(self, x):
         """Outputs for one batch as ndarrays."""
         with no_grad(), inference_mode(self):
-            out = self(as_arrays(x), training=False)
+            out = self.predict_step(pack_x_y_sample_weight(as_arrays(x)))
         return training.to_numpy(out)
-
-    def _params(self) -> list:
-        return self.trainable_weights
 
     def summary(self, line_length: int = 65, print_fn=None) -> str:
         """Print (and return) the Keras table: layer, output shape, params.
@@ -332,9 +344,18 @@ class Model(Layer):
 
 
 def _none_batch(shape):
+    if isinstance(shape, dict):
+        return {k: _none_batch(s) for k, s in shape.items()}
     if isinstance(shape, list):
         return [_none_batch(s) for s in shape]
     return (None,) + tuple(shape)[1:]
+
+
+def _zeros(shape, dtype):
+    """Zeros of a batch of one for a shape, or a list/dict of shapes."""
+    if isinstance(shape, dict):
+        return {k: _zeros(s, dtype) for k, s in shape.items()}
+    return zeros_for(shape, dtype)
 
 
 def _collapse(logs: dict):
