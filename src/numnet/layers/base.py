@@ -361,12 +361,12 @@ class Layer:
 
     @property
     def input(self):
-        """The symbolic input of this layer in a functional graph (one call only)."""
+        """The symbolic input of the first call of this layer in a functional graph."""
         return self._single_node("input").input_tensors
 
     @property
     def output(self):
-        """The symbolic output of this layer in a functional graph (one call only).
+        """The symbolic output of the first call of this layer in a functional graph.
 
         The feature-extractor pattern: ``Model(model.inputs,
         model.get_layer("conv").output)``.
@@ -381,13 +381,7 @@ class Layer:
                 f"so it has no defined {what}. Call it on layers.Input(...) or "
                 f"give the model an input shape first."
             )
-        if len(nodes) > 1:
-            raise AttributeError(
-                f"Layer {self.name!r} has been called {len(nodes)} times in "
-                f"functional graphs, so its {what} is ambiguous; use the tensors "
-                f"those calls returned."
-            )
-        return nodes[0]
+        return nodes[0]  # Keras 3: the first call's tensors
 
     def get_config(self) -> dict:
         """The constructor arguments as JSON-friendly data (no weights)."""
