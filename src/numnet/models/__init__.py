@@ -9,6 +9,10 @@ Example:
 from numnet.models.functional import Functional
 from numnet.models.model import Model
 from numnet.models.sequential import Sequential
+from numnet import _registry
+
+for _cls in (Functional, Model, Sequential):  # configs may name them
+    _registry.BUILTIN_LAYER_CLASSES[_cls.__name__] = _cls
 
 
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras)

@@ -380,6 +380,21 @@ class Model(TrainingSteps, Layer):
         """
         return layer_outputs(self, x)
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """Create a model from :meth:`get_config` output.
+
+        ``Model.from_config`` accepts a functional model's config (layers and
+        nodes) and rebuilds the graph; a subclass's config goes to its
+        constructor. ``custom_objects`` maps class names to your own classes.
+        """
+        if isinstance(config, dict) and "nodes" in config and "layers" in config:
+            from numnet.models.functional import Functional
+
+            target = cls if issubclass(cls, Functional) else Functional
+            return Functional.from_config.__func__(target, config, custom_objects)
+        return cls(**config)
+
     def get_compile_config(self) -> dict | None:
         """The compile arguments as JSON data (None before compile)."""
         if self.compiled is None:
