@@ -39,7 +39,7 @@ from numnet import optimizers as optimizers_module
 from numnet.autograd.function import no_grad
 from numnet.layers.base import Layer
 from numnet.layers.symbolic import inference_mode
-from numnet.models import training
+from numnet.models import cloning, training
 from numnet.models.compile_utils import Compiled
 from numnet.models.data_adapter import as_arrays
 from numnet.models.steps import TrainingSteps, pack_x_y_sample_weight
@@ -419,11 +419,38 @@ class Model(TrainingSteps, Layer):
 
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath) -> None:
-        """Load weights saved by :meth:`save_weights` or :meth:`save`."""
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False) -> None:
+        """Load weights saved by :meth:`save_weights` or :meth:`save`.
+
+        Args:
+            filepath: the ``.npz`` file (or an open binary file).
+            skip_mismatch: skip (with a warning) weights whose shape differs or
+                that the file lacks, instead of raising.
+            by_name: match weights by name (``layer/weight``) rather than by
+                order, e.g. to load a backbone into a model with a new head.
+        """
         from numnet import saving
 
+        if skip_mismatch or by_name:
+            if not self.built:
+                raise ValueError(
+                    f"{self.name}.load_weights: build the model before a partial "
+                    f"load (skip_mismatch/by_name)"
+                )
+            cloning.load_weights_partial(self, filepath, skip_mismatch, by_name)
+            return
         saving.load_weights(self, filepath)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture (no weights) as a JSON string; see
+        :func:`numnet.models.model_from_json`."""
+        return cloning.to_json(self, **kwargs)
+
+    def reset_states(self) -> None:
+        """Reset the carried states of every stateful layer (RNN ``stateful=True``)."""
+        for layer in self._descendants():
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
 
 
 def _none_batch(shape):
