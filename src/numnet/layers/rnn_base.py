@@ -28,6 +28,7 @@ from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.rnn_base import FUSED_ACTIVATIONS
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
+from numnet.layers.symbolic import in_dry_run
 
 
 def _fused_activation(owner: str, argument: str, value) -> str:
@@ -271,6 +272,8 @@ def stateful_states(layer, batch: int):
 
 def keep_states(layer, states) -> None:
     """Store the final states (values only: no gradient flows across batches)."""
+    if in_dry_run():
+        return  # building on zeros is not a batch
     layer.states = [np.array(s.data if isinstance(s, Tensor) else s) for s in states]
 
 

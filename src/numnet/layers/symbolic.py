@@ -209,7 +209,7 @@ def _dry_run(node: Node, probe: int | None):
         values.append(Tensor._from_op(np.zeros(shape, dtype=t.dtype)))
     x = values if node.input_is_list else values[0]
     kwargs = {**node.kwargs, "training": False}
-    with no_grad(), inference_mode(node.layer):
+    with no_grad(), inference_mode(node.layer), dry_run():
         try:
             out = node.layer(x, **kwargs)
         except (ValueError, TypeError, IndexError) as err:
@@ -221,6 +221,26 @@ def _dry_run(node: Node, probe: int | None):
     is_list = isinstance(out, (list, tuple))
     outs = list(out) if is_list else [out]
     return [o.data if isinstance(o, Tensor) else np.asarray(o) for o in outs], is_list
+
+
+_dry_runs = 0
+
+
+@contextlib.contextmanager
+def dry_run() -> Iterator[None]:
+    """Mark a build/shape-inference run on zeros: layers keep no state from it
+    (a stateful RNN does not carry its states into the first real batch)."""
+    global _dry_runs
+    _dry_runs += 1
+    try:
+        yield
+    finally:
+        _dry_runs -= 1
+
+
+def in_dry_run() -> bool:
+    """True inside :func:`dry_run`."""
+    return _dry_runs > 0
 
 
 @contextlib.contextmanager

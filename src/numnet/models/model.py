@@ -38,7 +38,7 @@ import numpy as np
 from numnet import optimizers as optimizers_module
 from numnet.autograd.function import no_grad
 from numnet.layers.base import Layer
-from numnet.layers.symbolic import inference_mode
+from numnet.layers.symbolic import dry_run, inference_mode
 from numnet.models import cloning, training
 from numnet.models.compile_utils import Compiled
 from numnet.models.data_adapter import as_arrays
@@ -166,7 +166,7 @@ class Model(TrainingSteps, Layer):
         self._build_input_shape = _none_batch(input_shape)
         if not self.built and type(self).call is not Model.call:
             self.built = True  # before the run: __call__ must not build again
-            with no_grad(), inference_mode(self):
+            with no_grad(), inference_mode(self), dry_run():
                 self(_zeros(self._build_input_shape, self.dtype), training=False)
         self.built = True
 
