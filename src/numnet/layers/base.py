@@ -221,11 +221,11 @@ class Layer:
         if is_symbolic(x):  # functional API: record a graph node (layers/symbolic.py)
             return symbolic_call(self, x, args, training, kwargs)
         x = _as_input(x, self.dtype)
-        if _call_depth == 0 and _added_losses:
-            self._clear_losses()  # losses describe the last outermost call
         if not self.built:
             self.build(_shape_of(x))
             self.built = True
+        if _call_depth == 0 and _added_losses:
+            self._clear_losses()  # losses describe the last outermost call
         if training is None:
             training = self.training
         _call_depth += 1
