@@ -106,9 +106,7 @@ class Optimizer:
         self._index: dict[int, int] = {}
         self._slots: list[dict[str, np.ndarray]] = []
         #: the parameters given at construction (torch.optim style), or None
-        self.param_list = params
-        if params is not None:
-            self.build(params)
+        self.param_list = params  # slots are built at the first step
 
     @property
     def learning_rate(self) -> float:
