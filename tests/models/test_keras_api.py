@@ -75,8 +75,10 @@ def test_sequential_builds_from_a_nested_built_model():
 
 
 def test_freezing_a_nested_layer_keeps_the_weight_order():
-    model = numnet.Sequential([layers.Dense(3, input_shape=(2,)),
-                               layers.BatchNormalization(), layers.Dense(1)])  # fmt: skip
+    model = numnet.Sequential(
+        [layers.Dense(3, input_shape=(2,)), layers.BatchNormalization(),
+         layers.Dense(1)]
+    )  # fmt: skip
     names = [w.name for w in model.weights]
     model.layers[0].trainable = False
     assert [w.name for w in model.weights] == names

@@ -40,9 +40,7 @@ class CustomModel(models.Model):
         loss = F.mean((y_pred - y) ** 2)
         self.zero_grad()
         loss.backward()
-        self.optimizer.apply_gradients(
-            (w.grad, w) for w in self.trainable_weights
-        )
+        self.optimizer.apply_gradients((w.grad, w) for w in self.trainable_weights)
         self.steps_seen += 1
         self.loss_tracker.update_state(loss.item())
         self.mae_metric.update_state(y, y_pred.data)
@@ -183,8 +181,9 @@ def test_vae_add_loss_is_part_of_the_training_loss(rng):
     assert len(vae.losses) == 1
     mse = float(losses.MeanSquaredError()(x, out).data)
     expected = mse + float(vae.losses[0].data)
-    assert vae.evaluate(x, x, batch_size=32, verbose=0) == pytest.approx(expected,
-                                                                          rel=1e-5)
+    assert vae.evaluate(x, x, batch_size=32, verbose=0) == pytest.approx(
+        expected, rel=1e-5
+    )
     history = vae.fit(x, x, batch_size=8, epochs=5, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     vae.compile(optimizer="adam")  # the KL term alone: no compiled loss, no y
@@ -210,11 +209,11 @@ def test_gradient_tape_training_loop(data):
     loss_fn = losses.MeanSquaredError()
     first = None
     for step in range(40):
-        xb, yb = x[step % 4 * 16:][:16], y[step % 4 * 16:][:16]
+        xb, yb = x[step % 4 * 16 :][:16], y[step % 4 * 16 :][:16]
         with numnet.autograd.GradientTape() as tape:
             loss = loss_fn(yb, model(xb, training=True))
         grads = tape.gradient(loss, model.trainable_weights)
-        optimizer.apply_gradients(zip(grads, model.trainable_weights))
+        optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))
         first = float(loss.data) if first is None else first
     assert float(loss.data) < 0.5 * first
     assert all(w.grad is None for w in model.trainable_weights)  # untouched

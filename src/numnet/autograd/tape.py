@@ -1,4 +1,4 @@
-"""Gradients with respect to chosen tensors: ``grad`` (PyTorch) and ``GradientTape`` (Keras).
+"""Gradients w.r.t. chosen tensors: ``grad`` (PyTorch), ``GradientTape`` (Keras).
 
 ``loss.backward()`` accumulates into the ``.grad`` of every leaf of the graph.
 :func:`grad` instead *returns* the gradients of an output with respect to the

@@ -142,8 +142,16 @@ class RNN(Layer):
         input: (N, T, D); output: (N, T, U) or (N, U).
     """
 
-    def __init__(self, cell, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, **kwargs):  # fmt: skip
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
             raise ValueError(

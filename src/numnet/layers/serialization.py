@@ -46,8 +46,7 @@ def layer_class(class_name, custom_objects: dict | None = None) -> type:
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
         raise ValueError(
-            f"custom object {class_name!r} must be a Layer subclass. "
-            f"Received: {cls!r}"
+            f"custom object {class_name!r} must be a Layer subclass. Received: {cls!r}"
         )
     classes = _builtin_classes()
     if isinstance(class_name, str) and class_name in classes:

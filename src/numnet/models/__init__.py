@@ -6,11 +6,11 @@ Example:
     >>> model.compile(optimizer="sgd", loss="mse")
 """
 
+from numnet import _registry
 from numnet.models.cloning import clone_model, model_from_json
 from numnet.models.functional import Functional
 from numnet.models.model import Model
 from numnet.models.sequential import Sequential
-from numnet import _registry
 
 for _cls in (Functional, Model, Sequential):  # configs may name them
     _registry.BUILTIN_LAYER_CLASSES[_cls.__name__] = _cls

@@ -1,4 +1,4 @@
-"""The overridable steps of ``fit``/``evaluate``/``predict`` (Keras 3's extension points).
+"""The overridable steps of ``fit``/``evaluate``/``predict`` (Keras 3 extension points).
 
 ``fit`` calls ``model.train_step(data)`` once per batch, ``evaluate`` calls
 ``model.test_step(data)`` and ``predict`` calls ``model.predict_step(data)``.

@@ -12,7 +12,6 @@ import numpy as np
 
 from numnet import callbacks as callbacks_module
 from numnet.autograd.function import no_grad
-from numnet.autograd.tensor import Tensor
 from numnet.callbacks.progbar import _dynamic_interval
 from numnet.layers.symbolic import inference_mode
 from numnet.models import data_adapter as da
