@@ -68,7 +68,8 @@ def rebuild_graph(config: dict, custom_objects: dict | None = None):
     layers = {}
     for spec in config["layers"]:
         layer = registry.deserialize_layer(spec, custom_objects)
-        name = spec.get("name") if isinstance(spec, dict) else None
+        config_name = spec.get("config", {}).get("name")
+        name = config_name or spec.get("name")  # the latter: get_config lacks it
         if isinstance(name, str) and name != layer.name:
             layer.name = name  # the graph refers to layers by their saved name
         layers[layer.name] = layer
