@@ -460,3 +460,24 @@ def test_recurrent_layers_cast_bool_and_int_inputs_like_dense(make, dtype):
     out = layer(x)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out.data, layer(x.astype(np.float32)).data)
+
+
+def test_stateful_model_trains_on_consecutive_chunks(rng):
+    """Keras's stateful-LSTM program: chunks of long sequences, shuffle=False, the
+    states reset by a callback at each epoch start."""
+    from numnet import callbacks
+
+    series = np.sin(np.linspace(0, 12, 4 * 6 * 5)).astype(np.float32)
+    x = series.reshape(4, 6 * 5)  # 4 long sequences of 30 steps, cut into 6 chunks
+    chunks = x.reshape(4, 6, 5).transpose(1, 0, 2).reshape(24, 5, 1)
+    targets = np.roll(x, -1, axis=1).reshape(4, 6, 5)[:, :, -1].T.reshape(24, 1)
+    model = numnet.Sequential([layers.LSTM(8, stateful=True, input_shape=(5, 1)),
+                               layers.Dense(1)])  # fmt: skip
+    model.compile(optimizer="adam", loss="mse")
+    reset = callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: model.reset_states()
+    )
+    history = model.fit(chunks, targets, batch_size=4, epochs=15, shuffle=False,
+                        verbose=0, callbacks=[reset])  # fmt: skip
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    assert model.layers[0].states[0].shape == (4, 8)
