@@ -47,3 +47,13 @@ def test_apply_with_gradients_and_variables(rng):
     np.testing.assert_allclose(w.data, [0.5, 0.0, -0.5])
     with pytest.raises(ValueError, match="1 gradients for 2 variables"):
         optimizers.SGD().apply(grads, [w, w])
+
+
+def test_apply_with_gradients_alone_uses_the_known_variables():
+    w = numnet.Parameter(np.ones(2, np.float32))
+    opt = optimizers.SGD([w])
+    opt.learning_rate = 0.5
+    opt.apply([np.array([1.0, -1.0], np.float32)])
+    np.testing.assert_allclose(w.data, [0.5, 1.5])
+    with pytest.raises(ValueError, match="no variables"):
+        optimizers.SGD().apply([np.ones(2, np.float32)])

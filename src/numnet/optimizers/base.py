@@ -164,10 +164,24 @@ class Optimizer:
         ``apply(params)`` steps every parameter of ``params`` that has a
         ``.grad``; Keras 3's ``apply(grads, trainable_variables)`` steps with
         explicit gradients (those of :func:`numnet.autograd.grad` or a
-        ``GradientTape``), as :meth:`apply_gradients` does.
+        ``GradientTape``), as :meth:`apply_gradients` does. ``apply(grads)``
+        alone (gradients: arrays or tensors that do not require grad) pairs them
+        with the parameters given at construction or built so far.
         """
+        items = list(params_or_grads)
+        if trainable_variables is None and items and not any(
+            getattr(p, "requires_grad", False) for p in items
+        ):
+            trainable_variables = (
+                self.param_list if self.param_list is not None else self._params
+            )
+            if not trainable_variables:
+                raise ValueError(
+                    f"{type(self).__name__}.apply: received gradients but no "
+                    f"variables; call apply(grads, trainable_variables)"
+                )
         if trainable_variables is not None:
-            grads, variables = list(params_or_grads), list(trainable_variables)
+            grads, variables = items, list(trainable_variables)
             if len(grads) != len(variables):
                 raise ValueError(
                     f"{type(self).__name__}.apply: received {len(grads)} "
@@ -175,7 +189,7 @@ class Optimizer:
                 )
             self.apply_gradients(zip(grads, variables, strict=True))
             return
-        params = [p for p in params_or_grads if p.grad is not None]
+        params = [p for p in items if p.grad is not None]
         self.apply_gradients([(p.grad, p) for p in params])
 
     def step(self, params=None) -> None:
