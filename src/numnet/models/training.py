@@ -145,7 +145,7 @@ def fit(
             validation_batch_size or batch_size,
             False,
             validation_steps,
-            needs_y=needs_targets(model),
+            needs_y=needs_targets(model, "test_step"),
         )
     verbose = resolve_verbose(verbose)
     history = callbacks_module.History()
