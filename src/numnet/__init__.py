@@ -40,6 +40,8 @@ from numnet.autograd import (
     zero_grad,
 )
 from numnet.backend import get_default_dtype, manual_seed, set_default_dtype
+from numnet.layers import Input
+from numnet.models import Model, Sequential
 
 __all__ = [
     "applications",
@@ -60,6 +62,9 @@ __all__ = [
     "viz",
     "Function",
     "GradcheckError",
+    "Input",
+    "Model",
+    "Sequential",
     "Parameter",
     "Tensor",
     "enable_grad",

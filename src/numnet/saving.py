@@ -45,6 +45,13 @@ import zipfile
 
 import numpy as np
 
+from numnet._registry import (  # noqa: F401 (public: numnet.saving.<name>)
+    custom_object_scope,
+    register_serializable,
+)
+
+register_keras_serializable = register_serializable  # the Keras spelling
+
 FORMAT = "numnet.model"
 FORMAT_VERSION = 1
 _META = "__numnet__"

@@ -266,3 +266,27 @@ def test_lambda_callback_and_keras2_batch_alias():
 def test_callback_list_rejects_non_callbacks():
     with pytest.raises(TypeError, match="Expected Callback instances"):
         callbacks.CallbackList([print])
+
+
+def test_lambda_callbacks_written_for_keras_receive_logs_dicts(rng):
+    """Keras passes ``logs`` (a dict, never None) to every hook, positionally."""
+    from numnet import callbacks as cbs
+    from numnet import layers as L
+    from numnet import models as M
+
+    seen = []
+    lam = cbs.LambdaCallback(
+        on_train_begin=lambda logs: seen.append(("begin", logs)),
+        on_epoch_begin=lambda epoch, logs: seen.append(("epoch", logs)),
+        on_train_end=lambda logs: seen.append(("end", sorted(logs))),
+        on_test_begin=lambda logs: seen.append(("test", logs)),
+        on_predict_end=lambda logs: seen.append(("predict", logs)),
+    )
+    model = M.Sequential([L.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[lam])
+    model.evaluate(x, y, verbose=0, callbacks=[lam])
+    model.predict(x, verbose=0, callbacks=[lam])
+    assert seen == [("begin", {}), ("epoch", {}), ("end", ["loss"]), ("test", {}),
+                    ("predict", {})]  # fmt: skip

@@ -318,3 +318,166 @@ def test_sequence_model_save_load_round_trip(tmp_path, rng):
         loaded.predict(x, verbose=0), model.predict(x, verbose=0)
     )
     assert loaded.layers[1].merge_mode == "sum" and loaded.layers[3].go_backwards
+
+
+# -- issue: layers.RNN(cell), the cells, stateful=True, bool/int inputs --------
+class MinimalRNNCell(layers.Layer):
+    """The custom cell of Keras's RNN guide (``state_size`` + ``call(x, states)``)."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="random_uniform",
+            name="kernel",
+        )  # fmt: skip
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), initializer="random_uniform",
+            name="recurrent_kernel",
+        )  # fmt: skip
+        self.built = True
+
+    def call(self, inputs, states):
+        output = inputs @ self.kernel + F.tanh(states[0] @ self.recurrent_kernel)
+        return output, [output]
+
+
+CELL_CASES = {
+    "simple": (layers.SimpleRNNCell, layers.SimpleRNN),
+    "gru": (layers.GRUCell, layers.GRU),
+    "lstm": (layers.LSTMCell, layers.LSTM),
+}
+
+
+@pytest.mark.parametrize("kind", list(CELL_CASES))
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_rnn_of_a_builtin_cell_passes_the_layer_contract(kind, return_sequences):
+    cell_cls, _ = CELL_CASES[kind]
+    run_layer_test(
+        lambda: layers.RNN(cell_cls(U), return_sequences=return_sequences),
+        (N, T, D),
+        expected_output_shape=(N, T, U) if return_sequences else (N, U),
+    )
+
+
+@pytest.mark.parametrize("kind", list(CELL_CASES))
+def test_rnn_of_a_cell_equals_the_fused_layer_and_the_step_loop(kind, rng):
+    cell_cls, layer_cls = CELL_CASES[kind]
+    x = rng.normal(size=(N, T, D)).astype(np.float32)
+    fused = layer_cls(U, return_sequences=True, go_backwards=True)
+    expected = fused(x).data
+    rnn = layers.RNN(cell_cls(U), return_sequences=True, go_backwards=True)
+    rnn(x)
+    rnn.set_weights(fused.get_weights())
+    np.testing.assert_allclose(rnn(x).data, expected, rtol=1e-6, atol=1e-6)
+    cell = rnn.cell  # one step at a time, as a user's own loop would run it
+    states = [np.zeros((N, U), np.float32)] * (2 if kind == "lstm" else 1)
+    for t in reversed(range(T)):
+        out, states = cell(x[:, t], states)
+        np.testing.assert_allclose(out.data, expected[:, T - 1 - t], atol=1e-6)
+
+
+def test_rnn_with_a_custom_cell_trains_and_gradchecks(rng):
+    run_layer_test(
+        lambda: layers.RNN(MinimalRNNCell(U), return_sequences=True),
+        (N, T, D),
+        expected_output_shape=(N, T, U),
+        expected_trainable_params=D * U + U * U,
+        check_config=False,
+    )
+    rnn = layers.RNN(MinimalRNNCell(U), return_state=True, go_backwards=True)
+    x = rng.normal(size=(N, T, D)).astype(np.float32)
+    out, h = rnn(x, mask=_padded_mask())
+    assert out.shape == (N, U) and h.shape == (N, U)
+
+
+def test_rnn_cell_config_round_trip_and_custom_objects():
+    rnn = layers.RNN(layers.LSTMCell(4, unit_forget_bias=False), return_sequences=True)
+    again = layers.deserialize(json.loads(json.dumps(layers.serialize(rnn))))
+    assert isinstance(again.cell, layers.LSTMCell) and again.return_sequences
+    assert again.cell.unit_forget_bias is False
+    custom = layers.RNN(MinimalRNNCell(2))
+    spec = layers.serialize(custom)
+    with pytest.raises(ValueError, match="Unknown layer class 'MinimalRNNCell'"):
+        layers.deserialize(spec)
+    with pytest.raises(TypeError, match="give it to layers.RNN"):
+        layers.LSTMCell(3, return_sequences=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.LSTM(U, stateful=True),
+    lambda: layers.GRU(U, stateful=True, return_sequences=True),
+    lambda: layers.RNN(layers.SimpleRNNCell(U), stateful=True),
+    lambda: layers.RNN(MinimalRNNCell(U), stateful=True),
+])  # fmt: skip
+def test_stateful_layers_carry_states_across_batches(make, rng):
+    x = rng.normal(size=(N, 2 * T, D)).astype(np.float32)
+    stateful = make()
+    stateful(x[:, :T])
+    second = stateful(x[:, T:]).data
+    whole = make()  # a fresh layer run on the whole sequence at once
+    whole(x)
+    whole.set_weights(stateful.get_weights())
+    whole.stateful = False
+    expected = whole(x).data
+    expected = expected[:, T:] if expected.ndim == 3 else expected
+    np.testing.assert_allclose(second, expected, rtol=1e-5, atol=1e-6)
+    stateful.reset_states()  # Keras: back to zeros
+    np.testing.assert_allclose(stateful(x[:, :T]).data, whole(x[:, :T]).data,
+                               atol=1e-6)  # fmt: skip
+    with pytest.raises(ValueError, match="every batch must have 2 sequences"):
+        stateful(x[:1, :T])
+    stateful.reset_states()
+    assert stateful(x[:1, :T]).shape[0] == 1
+
+
+def test_stateful_model_reset_states_and_set_states(rng):
+    model = numnet.Sequential([layers.LSTM(U, stateful=True, input_shape=(T, D)),
+                               layers.Dense(1)])  # fmt: skip
+    x = rng.normal(size=(N, T, D)).astype(np.float32)
+    first = model.predict(x, verbose=0)
+    assert not np.allclose(model.predict(x, verbose=0), first)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x, verbose=0), first, atol=1e-6)
+    lstm = model.layers[0]
+    lstm.reset_states([np.zeros((N, U)), np.zeros((N, U))])
+    np.testing.assert_allclose(model.predict(x, verbose=0), first, atol=1e-6)
+    with pytest.raises(ValueError, match="expected 2 state"):
+        lstm.reset_states([np.zeros((N, U))])
+    with pytest.raises(AttributeError, match="stateful=True"):
+        layers.LSTM(2).reset_states()
+
+
+@pytest.mark.parametrize("make", [lambda: layers.LSTM(U), lambda: layers.GRU(U),
+                                  lambda: layers.SimpleRNN(U)])  # fmt: skip
+@pytest.mark.parametrize("dtype", [bool, np.int64, np.uint8])
+def test_recurrent_layers_cast_bool_and_int_inputs_like_dense(make, dtype):
+    x = (np.arange(N * T * D).reshape(N, T, D) % 2).astype(dtype)
+    layer = make()
+    out = layer(x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, layer(x.astype(np.float32)).data)
+
+
+def test_stateful_model_trains_on_consecutive_chunks(rng):
+    """Keras's stateful-LSTM program: chunks of long sequences, shuffle=False, the
+    states reset by a callback at each epoch start."""
+    from numnet import callbacks
+
+    series = np.sin(np.linspace(0, 12, 4 * 6 * 5)).astype(np.float32)
+    x = series.reshape(4, 6 * 5)  # 4 long sequences of 30 steps, cut into 6 chunks
+    chunks = x.reshape(4, 6, 5).transpose(1, 0, 2).reshape(24, 5, 1)
+    targets = np.roll(x, -1, axis=1).reshape(4, 6, 5)[:, :, -1].T.reshape(24, 1)
+    model = numnet.Sequential([layers.LSTM(8, stateful=True, input_shape=(5, 1)),
+                               layers.Dense(1)])  # fmt: skip
+    model.compile(optimizer="adam", loss="mse")
+    reset = callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: model.reset_states()
+    )
+    history = model.fit(chunks, targets, batch_size=4, epochs=15, shuffle=False,
+                        verbose=0, callbacks=[reset])  # fmt: skip
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    assert model.layers[0].states[0].shape == (4, 8)

@@ -10,15 +10,18 @@ from numnet.autograd.function import (
     zero_grad,
 )
 from numnet.autograd.gradcheck import GradcheckError, gradcheck
+from numnet.autograd.tape import GradientTape, grad
 from numnet.autograd.tensor import Parameter, Tensor, as_tensor, tensor
 
 __all__ = [
     "Function",
     "GradcheckError",
+    "GradientTape",
     "Parameter",
     "Tensor",
     "as_tensor",
     "enable_grad",
+    "grad",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",

@@ -199,6 +199,61 @@ class Tensor:
     def __abs__(self):
         return _op("abs")(self)
 
+    # In-place operators (``w -= lr * w.grad``), PyTorch's rule: a leaf that
+    # requires grad may only be updated in place under ``no_grad()``.
+    def __iadd__(self, other):
+        return self._inplace("add", np.add, other)
+
+    def __isub__(self, other):
+        return self._inplace("sub", np.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace("mul", np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace("div", np.true_divide, other)
+
+    def _inplace(self, name: str, ufunc, other):
+        from numnet.autograd.function import is_grad_enabled
+
+        grad_mode = is_grad_enabled()
+        if grad_mode and self.requires_grad and self.creator is None:
+            raise RuntimeError(
+                "a leaf tensor that requires grad (a weight) is being used in an "
+                "in-place operation; update it under numnet.no_grad(): "
+                "`with numnet.no_grad(): w -= lr * w.grad`"
+            )
+        other_graph = isinstance(other, Tensor) and other.requires_grad
+        if self.creator is not None or (grad_mode and other_graph):
+            return _op(name)(self, other)  # part of a graph: a new tensor
+        ufunc(self.data, _raw(other), out=self.data, casting="same_kind")
+        return self
+
+    def assign(self, value) -> Tensor:
+        """Set the data in place to ``value`` (Keras ``Variable.assign``); the
+        shape must match. Returns self."""
+        value = np.asarray(_raw(value))
+        if value.shape != self.shape and value.size != 1:
+            raise ValueError(
+                f"assign: value of shape {value.shape} does not match the tensor "
+                f"{self.name or ''} of shape {self.shape}"
+            )
+        self.data[...] = value
+        return self
+
+    def assign_add(self, value) -> Tensor:
+        """``self.data += value`` in place (Keras ``Variable.assign_add``)."""
+        return self.assign(self.data + np.asarray(_raw(value)))
+
+    def assign_sub(self, value) -> Tensor:
+        """``self.data -= value`` in place (Keras ``Variable.assign_sub``)."""
+        return self.assign(self.data - np.asarray(_raw(value)))
+
+    @property
+    def value(self) -> Tensor:
+        """Keras's ``Variable.value``: the tensor itself (usable in ops)."""
+        return self
+
     def __matmul__(self, other):
         return _op("matmul")(self, other)
 

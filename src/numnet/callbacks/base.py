@@ -7,7 +7,11 @@
         on_train_batch_begin(batch) ... on_train_batch_end(batch, logs)   per batch
         on_test_begin ... on_test_batch_*(batch) ... on_test_end          validation
       on_epoch_end(epoch, logs)          logs: {"loss": ..., "val_loss": ...}
-    on_train_end
+    on_train_end(logs)                   logs: the last epoch's logs
+
+Every hook receives ``logs`` as a dict (``{}`` when there is nothing to
+report), passed positionally as Keras does, so ``def on_train_begin(self, logs)``
+and ``LambdaCallback(on_train_begin=lambda logs: ...)`` both work.
 
 ``evaluate`` calls the ``on_test_*`` hooks and ``predict`` the ``on_predict_*``
 ones. A callback reaches the model as ``self.model`` and stops training with
@@ -169,8 +173,19 @@ class CallbackList:
         return iter(self.callbacks)
 
 
+#: hooks whose first argument is an epoch or batch index (then ``logs``)
+_INDEXED = {h for h in _HOOKS if "epoch" in h or "batch" in h}
+
+
 def _make_dispatcher(hook: str):
+    arity = 2 if hook in _INDEXED else 1
+
     def dispatch(self, *args):
+        # Keras passes ``logs`` positionally and never as None: a hook written as
+        # ``def on_train_begin(self, logs)`` or a lambda taking logs must work.
+        args = list(args) + [None] * (arity - len(args))
+        if args[-1] is None:
+            args[-1] = {}
         self._call(hook, *args)
 
     dispatch.__name__ = hook

@@ -44,9 +44,17 @@ from numnet.layers.pooling import (
 )
 from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from numnet.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell
+from numnet.layers.serialization import deserialize, serialize
 from numnet.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "SimpleRNNCell",
+    "deserialize",
+    "serialize",
     "ELU",
     "LeakyReLU",
     "ReLU",

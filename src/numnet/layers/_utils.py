@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet import constraints, initializers, regularizers
+from numnet import _registry, constraints, initializers, regularizers
 from numnet.autograd.tensor import Tensor
 from numnet.functional.activations import ACTIVATIONS, get_activation
 from numnet.functional.activations import sigmoid as _sigmoid
@@ -146,6 +146,9 @@ def activation_name(identifier) -> str:
     for name, fn in ACTIVATIONS.items():
         if fn is identifier:
             return name
+    custom = _registry.custom_name(identifier) or getattr(identifier, "__name__", "")
+    if custom.isidentifier():  # a custom function: saved by name, loaded through
+        return custom  # custom_objects / custom_object_scope / registration
     raise ValueError(
         f"cannot serialise the custom activation {identifier!r}; use one of "
         f"{sorted(ACTIVATIONS)} to be able to save the layer's config"
@@ -177,7 +180,16 @@ def get_activation_checked(owner: str, identifier):
     try:
         return get_activation(identifier)
     except ValueError as err:
-        raise ValueError(f"{owner}: {err}") from None
+        custom = _registry.get_custom_object(identifier)
+        if callable(custom):  # a custom activation named in a config
+            return custom
+        hint = ""
+        if isinstance(identifier, str):
+            hint = (
+                f"; a custom function saved by name loads with "
+                f"custom_objects={{{identifier!r}: fn}} or a custom_object_scope"
+            )
+        raise ValueError(f"{owner}: {err}{hint}") from None
 
 
 def serialize_or_none(module, value, owner: str, argument: str):

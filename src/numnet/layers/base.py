@@ -63,7 +63,13 @@ class Layer:
     supports_masking = False
 
     def __init__(
-        self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs
+        self,
+        name=None,
+        trainable=True,
+        input_shape=None,
+        dtype=None,
+        activity_regularizer=None,
+        **kwargs,
     ):
         input_shape = _keras2.input_shape_from(type(self).__name__, input_shape, kwargs)
         object.__setattr__(self, "_weights", {})
@@ -75,10 +81,21 @@ class Layer:
         self.dtype = np.dtype(dtype) if dtype is not None else backend.floatx()
         self._input_shape = None if input_shape is None else tuple(input_shape)
         self._regularized: list = []
+        self._losses: list = []
+        self._inbound_nodes: list = []
+        self.activity_regularizer = _regularizer(activity_regularizer)
 
     def __setattr__(self, key, value):
         if isinstance(value, Layer) and key not in ("_outer",):
             self._layers[key] = value
+        elif isinstance(value, Parameter) and not key.startswith("_"):
+            # a Parameter assigned in build()/__init__ is a weight (Keras tracks
+            # variables assigned as attributes)
+            if all(value is not w for w in self._weights.values()):
+                if not hasattr(value, "trainable"):
+                    value.trainable = True
+                    value.constraint = None
+                self._weights[key] = value
         elif (
             isinstance(value, (list, tuple))
             and value
@@ -90,35 +107,103 @@ class Layer:
 
     def add_weight(
         self,
-        name: str,
-        shape,
-        initializer="glorot_uniform",
+        name=None,
+        shape=None,
+        initializer=None,
         trainable: bool = True,
         regularizer=None,
         constraint=None,
+        dtype=None,
     ) -> Tensor:
         """Create, register and return a weight of ``shape``.
 
-        Trainable weights are :class:`Parameter` s; non-trainable ones (moving
-        statistics) are plain tensors that never require grad.
-        """
-        from numnet import initializers, regularizers
+        Both spellings work: numnet's ``add_weight("kernel", (3, 4))`` and
+        Keras 3's ``add_weight(shape=(3, 4), initializer="zeros",
+        trainable=False, name=None)`` (a shape may also come first). Without a
+        name the weight is called ``variable``, ``variable_1``, ...;
+        ``initializer`` defaults to "glorot_uniform" ("zeros" for non-float
+        dtypes). Trainable weights are :class:`Parameter` s; non-trainable ones
+        (moving statistics, counters) are plain tensors that never require grad.
 
+        Example:
+            >>> from numnet.layers import Layer
+            >>> layer = Layer()
+            >>> w = layer.add_weight(shape=(2, 3), initializer="ones")
+            >>> w.name.endswith("/variable"), w.shape
+            (True, (2, 3))
+        """
+        from numnet import initializers
+
+        if not isinstance(name, str) and name is not None and shape is None:
+            name, shape = None, name  # add_weight((3, 4)): the shape came first
+        if shape is None:
+            raise ValueError(
+                f"{self.name}: add_weight needs a shape. Received: shape=None"
+            )
+        shape = (int(shape),) if isinstance(shape, (int, np.integer)) else shape
+        dtype = np.dtype(dtype) if dtype is not None else self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        name = name or _unique_key(self._weights, "variable")
         init = initializers.get(initializer)
-        value = np.asarray(init(tuple(shape), dtype=self.dtype), dtype=self.dtype)
-        if trainable:
-            weight = Parameter(value, name=f"{self.name}/{name}", dtype=self.dtype)
+        value = np.asarray(init(tuple(shape), dtype=dtype), dtype=dtype)
+        if trainable and dtype.kind == "f":
+            weight = Parameter(value, name=f"{self.name}/{name}", dtype=dtype)
             weight.requires_grad = self._trainable
         else:
             weight = Tensor._from_op(value)
             weight.name = f"{self.name}/{name}"
+            trainable = False
         weight.trainable = trainable
         weight.constraint = constraint
         self._weights[name] = weight
-        reg = regularizers.get(regularizer)
+        reg = _regularizer(regularizer)
         if reg is not None:
             self._regularized.append((weight, reg))
         return weight
+
+    def add_loss(self, loss) -> None:
+        """Add a scalar loss term (a Tensor) computed in ``call``, as Keras does.
+
+        ``model.losses`` collects them from every layer after a forward pass and
+        ``fit`` adds them to the compiled loss (e.g. a VAE's KL term). They are
+        cleared at the start of each outermost call, so they describe the last
+        forward pass only.
+        """
+        global _added_losses
+        if not isinstance(loss, Tensor):
+            loss = as_tensor(np.asarray(loss, dtype=self.dtype))
+        self._losses.append(loss)
+        _added_losses += 1
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Losses of the last forward pass (``add_loss``, activity regularizers)
+        of this layer and its children, then the weight regularization penalties."""
+        out = list(self._losses)
+        for layer in self._descendants():
+            out.extend(layer._losses)
+        out.extend(reg(w) for w, reg in self._all_regularized())
+        return out
+
+    def _descendants(self) -> list[Layer]:
+        out, seen, stack = [], {id(self)}, list(self.layers_iter())
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+                stack.extend(layer.layers_iter())
+        return out
+
+    def _clear_losses(self) -> None:
+        self._losses.clear()
+        for layer in self._descendants():
+            layer._losses.clear()
+
+    @staticmethod
+    def _has_added_losses() -> bool:
+        return _added_losses > 0
 
     def build(self, input_shape) -> None:
         """Create the weights for inputs of ``input_shape`` (batch axis included)."""
@@ -129,19 +214,32 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__}.call is not implemented")
 
     def __call__(self, x, *args, training=None, **kwargs):
+        global _call_depth
         if is_symbolic(x):  # functional API: record a graph node (layers/symbolic.py)
             return symbolic_call(self, x, args, training, kwargs)
         x = _as_input(x, self.dtype)
         if not self.built:
             self.build(_shape_of(x))
             self.built = True
+        if _call_depth == 0 and _added_losses:
+            self._clear_losses()  # losses describe the last outermost call
         if training is None:
             training = self.training
-        if _accepts_training(type(self)):
-            kwargs["training"] = training
-        y = self.call(x, *args, **kwargs)
+        _call_depth += 1
+        try:
+            # an explicit training flag reaches every child, Dropout included
+            with _training_scope(self, training):
+                if _accepts_training(type(self)):
+                    kwargs["training"] = training
+                y = self.call(x, *args, **kwargs)
+        finally:
+            _call_depth -= 1
         if self.supports_masking:
             _pass_mask(x, y)
+        if self.activity_regularizer is not None:
+            for out in y if isinstance(y, (list, tuple)) else [y]:
+                if isinstance(out, Tensor):
+                    self.add_loss(self.activity_regularizer(out))
         return y
 
     def layers_iter(self) -> Iterator[Layer]:
@@ -166,8 +264,9 @@ class Layer:
 
     @property
     def weights(self) -> list[Tensor]:
-        """All weights (trainable first in creation order, as Keras lists them)."""
-        return self.trainable_weights + self.non_trainable_weights
+        """All weights: trainable-at-creation first, then state, each in creation
+        order; freezing a layer does not reorder them (Keras 3)."""
+        return self._ordered_weights()
 
     @property
     def trainable_weights(self) -> list[Parameter]:
@@ -257,9 +356,39 @@ class Layer:
             out.extend(layer._all_regularized())
         return out
 
+    @property
+    def input(self):
+        """The symbolic input of the first call of this layer in a functional graph."""
+        return self._single_node("input").input_tensors
+
+    @property
+    def output(self):
+        """The symbolic output of the first call of this layer in a functional graph.
+
+        The feature-extractor pattern: ``Model(model.inputs,
+        model.get_layer("conv").output)``.
+        """
+        return self._single_node("output").output_tensors
+
+    def _single_node(self, what: str):
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called on a symbolic input, "
+                f"so it has no defined {what}. Call it on layers.Input(...) or "
+                f"give the model an input shape first."
+            )
+        return nodes[0]  # Keras 3: the first call's tensors
+
     def get_config(self) -> dict:
         """The constructor arguments as JSON-friendly data (no weights)."""
         config = {"name": self.name, "trainable": self.trainable}
+        if self.activity_regularizer is not None:
+            from numnet import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(
+                self.activity_regularizer
+            )
         if self.dtype != backend.floatx():
             config["dtype"] = self.dtype.name
         if self._input_shape is not None:
@@ -281,6 +410,51 @@ class Layer:
 
 
 _training_cache: dict[type, bool] = {}
+_call_depth = 0  # nesting of Layer.__call__ (0: outermost call)
+_added_losses = 0  # how many add_loss calls ever ran (0: skip clearing)
+
+
+class _training_scope:
+    """Set ``training`` on a layer's children for one call when it differs from
+    their flags (an explicit ``model(x, training=True)``), then restore them."""
+
+    __slots__ = ("layer", "training", "saved")
+
+    def __init__(self, layer, training):
+        self.layer, self.training, self.saved = layer, bool(training), None
+
+    def __enter__(self):
+        if not self.layer._layers:
+            return self
+        changed = [
+            c for c in self.layer._descendants() if c.training != self.training
+        ]
+        if changed:
+            self.saved = [(c, c.training) for c in changed]
+            for c in changed:
+                c.training = self.training
+        return self
+
+    def __exit__(self, *exc):
+        for c, flag in self.saved or ():
+            c.training = flag
+        return False
+
+
+def _unique_key(table: dict, prefix: str) -> str:
+    key, i = prefix, 0
+    while key in table:
+        i += 1
+        key = f"{prefix}_{i}"
+    return key
+
+
+def _regularizer(identifier):
+    if identifier is None:
+        return None
+    from numnet import regularizers
+
+    return regularizers.get(identifier)
 
 
 def _accepts_training(cls: type) -> bool:
@@ -294,7 +468,9 @@ def _accepts_training(cls: type) -> bool:
 
 def _as_input(x, dtype):
     """Tensors pass through; float arrays are cast to the layer dtype once."""
-    if isinstance(x, Tensor) or isinstance(x, (list, tuple, dict)):
+    if isinstance(x, dict):
+        return {k: _as_input(v, dtype) for k, v in x.items()}
+    if isinstance(x, Tensor) or isinstance(x, (list, tuple)):
         return x
     array = np.asarray(x)
     if array.dtype.kind == "f" and array.dtype != dtype:
@@ -314,6 +490,8 @@ def _pass_mask(x, y) -> None:
 
 
 def _shape_of(x):
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_shape_of(v) for v in x]
     return tuple(x.shape)

@@ -50,10 +50,15 @@ class InputLayer(Layer):
         self.shape = shape
         node = Node(self, [], False, {})
         node.outputs = [SymbolicTensor((None,) + shape, self.dtype, node, 0, self.name)]
-        self.output = node.outputs[0]
+        self._inbound_nodes.append(node)  # self.output is its symbolic tensor
 
     def call(self, x, training: bool = False):
         return x
+
+    @property
+    def input(self):
+        """The Input's symbolic tensor (the same as :attr:`output`)."""
+        return self.output
 
     def get_config(self) -> dict:
         """Shape, dtype and name (JSON-friendly)."""

@@ -28,6 +28,7 @@ from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.rnn_base import FUSED_ACTIVATIONS
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
+from numnet.layers.symbolic import in_dry_run
 
 
 def _fused_activation(owner: str, argument: str, value) -> str:
@@ -90,11 +91,14 @@ class RNNBase(Layer):
         return_sequences=False,
         return_state=False,
         go_backwards=False,
+        stateful=False,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         owner = type(self).__name__
+        self.stateful = _flag(owner, "stateful", stateful)
+        self.states = None
         self.units = U.positive_int(owner, "units", units)
         self.activation = _fused_activation(owner, "activation", activation)
         self.recurrent_activation = _fused_activation(
@@ -148,10 +152,13 @@ class RNNBase(Layer):
         return self._args["bias"]
 
     def call(self, x, training=False, initial_state=None, mask=None):
+        x = U.float_input(self, x)  # bool/int sequences are cast, as Dense does
         U.check_input(self, x.shape, ndim=3, axes={-1: self.input_dim})
         if mask is None:
             mask = getattr(x, "_keras_mask", None)
         states = self._initial_states(initial_state, x.shape[0])
+        if self.stateful and states is None:
+            states = stateful_states(self, x.shape[0])
         rec_mask = None
         if training and self.dropout > 0:
             keep = self._keep_mask((x.shape[0], 1, x.shape[2]), self.dropout)
@@ -160,19 +167,31 @@ class RNNBase(Layer):
             keep = self._keep_mask((x.shape[0], self.units), self.recurrent_dropout)
             rec_mask = keep.astype(self.dtype) / (1 - self.recurrent_dropout)
         outputs = self._run(x, states, mask, rec_mask)
+        if self.stateful:
+            keep_states(self, outputs[1:])
         output = outputs[0]
         if self.return_sequences and mask is not None:
             output._keras_mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
         return [output, *outputs[1:]] if self.return_state else output
 
+    def _sequence_flags(self) -> tuple[bool, bool]:
+        """(go_backwards, return_sequences) of the fused run (cells override)."""
+        return self.go_backwards, self.return_sequences
+
     def _keep_mask(self, shape, rate) -> np.ndarray:
         return backend.get_rng(self._rng).random(shape, dtype=np.float32) >= rate
 
+    def reset_states(self, states=None) -> None:
+        """Zero the carried states of a ``stateful`` layer (or set them to
+        ``states``, one (batch, units) array per state)."""
+        reset_states(self, states)
+
     def _options(self, mask, rec_mask) -> dict:
+        go_backwards, return_sequences = self._sequence_flags()
         return {
             "mask": mask,
-            "go_backwards": self.go_backwards,
-            "return_sequences": self.return_sequences,
+            "go_backwards": go_backwards,
+            "return_sequences": return_sequences,
             "activation": self.activation,
             "recurrent_dropout_mask": rec_mask,
         }
@@ -212,7 +231,74 @@ class RNNBase(Layer):
             "go_backwards": self.go_backwards,
             "seed": self.seed,
         }
+        if self.stateful:
+            config["stateful"] = True
         prefixes = {"kernel": "kernel", "recurrent": "recurrent", "bias": "bias"}
         for key, prefix in prefixes.items():
             config.update(U.weight_config(owner, prefix, *self._args[key]))
         return config
+
+
+# -- stateful=True: the final states of a batch start the next one (Keras) --
+def _n_states(layer) -> int:
+    size = getattr(layer, "state_size", None)
+    if size is None:
+        return layer.n_states
+    return len(size) if isinstance(size, (list, tuple)) else 1
+
+
+def _state_sizes(layer) -> list[int]:
+    size = getattr(layer, "state_size", None)
+    if size is None:
+        return [layer.units] * layer.n_states
+    return [int(s) for s in size] if isinstance(size, (list, tuple)) else [int(size)]
+
+
+def stateful_states(layer, batch: int):
+    """The carried states of a stateful layer for a batch of ``batch`` sequences
+    (None on the first batch or after ``reset_states()``: zeros)."""
+    states = layer.states
+    if states is None:
+        return None
+    if states[0].shape[0] != batch:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}': a stateful layer keeps one "
+            f"state per sequence of the batch, so every batch must have "
+            f"{states[0].shape[0]} sequences. Received a batch of {batch}; call "
+            f"reset_states() to start over with another batch size."
+        )
+    return [Tensor._from_op(s) for s in states]
+
+
+def keep_states(layer, states) -> None:
+    """Store the final states (values only: no gradient flows across batches)."""
+    if in_dry_run():
+        return  # building on zeros is not a batch
+    layer.states = [np.array(s.data if isinstance(s, Tensor) else s) for s in states]
+
+
+def reset_states(layer, states=None) -> None:
+    """Zero (forget) the carried states, or set them to ``states``."""
+    if not getattr(layer, "stateful", False):
+        raise AttributeError(
+            f"{type(layer).__name__} '{layer.name}': reset_states() needs "
+            f"stateful=True"
+        )
+    if states is None:
+        layer.states = None  # the next batch starts from zeros (any batch size)
+        return
+    states = [states] if isinstance(states, (np.ndarray, Tensor)) else list(states)
+    sizes = _state_sizes(layer)
+    if len(states) != len(sizes):
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}': reset_states expected "
+            f"{len(sizes)} state array(s). Received: {len(states)}"
+        )
+    arrays = [np.asarray(getattr(s, "data", s), dtype=layer.dtype) for s in states]
+    for i, (a, size) in enumerate(zip(arrays, sizes, strict=True)):
+        if a.ndim != 2 or a.shape[1] != size:
+            raise ValueError(
+                f"{type(layer).__name__} '{layer.name}': state {i} must have "
+                f"shape (batch, {size}). Received: {a.shape}"
+            )
+    layer.states = arrays

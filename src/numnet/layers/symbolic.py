@@ -107,6 +107,16 @@ class Node:
         self.id = next(_node_ids)
 
     @property
+    def input_tensors(self):
+        """The symbolic input(s): one tensor, or a list for a list call."""
+        return list(self.inputs) if self.input_is_list else self.inputs[0]
+
+    @property
+    def output_tensors(self):
+        """The symbolic output(s): one tensor, or a list for several outputs."""
+        return list(self.outputs) if self.output_is_list else self.outputs[0]
+
+    @property
     def parents(self) -> list[Node]:
         """The nodes that produced this node's inputs."""
         return [t.node for t in self.inputs]
@@ -157,6 +167,8 @@ def symbolic_call(layer, x, args: tuple, training, kwargs: dict):
         for i, (shape, dtype) in enumerate(outputs)
     ]
     node.output_is_list = output_is_list
+    if hasattr(layer, "_inbound_nodes"):
+        layer._inbound_nodes.append(node)  # Layer.input / Layer.output
     return list(node.outputs) if output_is_list else node.outputs[0]
 
 
@@ -197,7 +209,7 @@ def _dry_run(node: Node, probe: int | None):
         values.append(Tensor._from_op(np.zeros(shape, dtype=t.dtype)))
     x = values if node.input_is_list else values[0]
     kwargs = {**node.kwargs, "training": False}
-    with no_grad(), inference_mode(node.layer):
+    with no_grad(), inference_mode(node.layer), dry_run():
         try:
             out = node.layer(x, **kwargs)
         except (ValueError, TypeError, IndexError) as err:
@@ -209,6 +221,26 @@ def _dry_run(node: Node, probe: int | None):
     is_list = isinstance(out, (list, tuple))
     outs = list(out) if is_list else [out]
     return [o.data if isinstance(o, Tensor) else np.asarray(o) for o in outs], is_list
+
+
+_dry_runs = 0
+
+
+@contextlib.contextmanager
+def dry_run() -> Iterator[None]:
+    """Mark a build/shape-inference run on zeros: layers keep no state from it
+    (a stateful RNN does not carry its states into the first real batch)."""
+    global _dry_runs
+    _dry_runs += 1
+    try:
+        yield
+    finally:
+        _dry_runs -= 1
+
+
+def in_dry_run() -> bool:
+    """True inside :func:`dry_run`."""
+    return _dry_runs > 0
 
 
 @contextlib.contextmanager

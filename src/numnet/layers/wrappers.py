@@ -17,26 +17,10 @@ from __future__ import annotations
 import numnet.functional as F
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
+from numnet.layers.serialization import deserialize as deserialize_layer
+from numnet.layers.serialization import serialize as serialize_layer
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-
-
-def serialize_layer(layer: Layer) -> dict:
-    """``{"class_name": ..., "config": ...}`` of a built-in layer."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
-def deserialize_layer(spec: dict) -> Layer:
-    """Rebuild a layer from :func:`serialize_layer` output."""
-    import numnet.layers as layers_module
-
-    name = str(spec.get("class_name"))
-    cls = getattr(layers_module, name, None) if name in layers_module.__all__ else None
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise ValueError(
-            f"cannot deserialize a layer of unknown class {spec.get('class_name')!r}"
-        )
-    return cls.from_config(spec.get("config", {}))
 
 
 def _require_layer(owner: str, layer) -> Layer:
@@ -153,12 +137,12 @@ class Bidirectional(Layer):
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> Bidirectional:
+    def from_config(cls, config: dict, custom_objects=None) -> Bidirectional:
         config = dict(config)
-        layer = deserialize_layer(config.pop("layer"))
+        layer = deserialize_layer(config.pop("layer"), custom_objects)
         backward = config.pop("backward_layer", None)
         if backward is not None:
-            backward = deserialize_layer(backward)
+            backward = deserialize_layer(backward, custom_objects)
         return cls(layer, backward_layer=backward, **config)
 
 
@@ -195,6 +179,6 @@ class TimeDistributed(Layer):
         return {**super().get_config(), "layer": serialize_layer(self.layer)}
 
     @classmethod
-    def from_config(cls, config: dict) -> TimeDistributed:
+    def from_config(cls, config: dict, custom_objects=None) -> TimeDistributed:
         config = dict(config)
-        return cls(deserialize_layer(config.pop("layer")), **config)
+        return cls(deserialize_layer(config.pop("layer"), custom_objects), **config)

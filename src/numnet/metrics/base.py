@@ -48,9 +48,45 @@ class Metric:
 
     default_name = "metric"
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, dtype=None):
         self.name = name or self.default_name
+        self.dtype = np.dtype(dtype or "float32")
         self.reset_state()
+
+    def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None):
+        """Create a state variable (a Tensor with ``assign``/``assign_add``),
+        reset to its initial value by the default :meth:`reset_state` (Keras).
+
+        Example:
+            >>> from numnet import metrics
+            >>> class Count(metrics.Metric):
+            ...     def __init__(self, name="count"):
+            ...         super().__init__(name=name)
+            ...         self.n = self.add_weight(shape=(), name="n")
+            ...     def update_state(self, values, sample_weight=None):
+            ...         self.n.assign_add(len(values))
+            ...     def result(self):
+            ...         return self.n
+            >>> m = Count(); m.update_state([1, 2, 3]); float(m.result())
+            3.0
+        """
+        from numnet import initializers
+        from numnet.autograd.tensor import Tensor
+
+        dtype = np.dtype(dtype or getattr(self, "dtype", "float32"))
+        init = initializers.get(initializer)
+        value = np.asarray(init(tuple(shape), dtype=dtype), dtype=dtype)
+        variable = Tensor._from_op(value)
+        variable.name = f"{self.name}/{name or 'variable'}"
+        self.__dict__.setdefault("_variables", []).append((variable, value.copy()))
+        return variable
+
+    add_variable = add_weight  # Keras 3 spelling
+
+    @property
+    def variables(self) -> list:
+        """The state variables made with :meth:`add_weight`."""
+        return [v for v, _ in self.__dict__.get("_variables", [])]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Accumulate the statistics of one batch."""
@@ -61,7 +97,10 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self) -> None:
-        """Forget the accumulated statistics (called at each epoch start)."""
+        """Forget the accumulated statistics (called at each epoch start); by
+        default every :meth:`add_weight` variable returns to its initial value."""
+        for variable, initial in self.__dict__.get("_variables", []):
+            variable.data[...] = initial
 
     def __call__(self, *args, **kwargs):
         """Update with one batch and return the running result (Keras semantics).

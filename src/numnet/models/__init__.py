@@ -6,9 +6,14 @@ Example:
     >>> model.compile(optimizer="sgd", loss="mse")
 """
 
+from numnet import _registry
+from numnet.models.cloning import clone_model, model_from_json
 from numnet.models.functional import Functional
 from numnet.models.model import Model
 from numnet.models.sequential import Sequential
+
+for _cls in (Functional, Model, Sequential):  # configs may name them
+    _registry.BUILTIN_LAYER_CLASSES[_cls.__name__] = _cls
 
 
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras)
@@ -18,4 +23,11 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
     return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
-__all__ = ["Functional", "Model", "Sequential", "load_model"]
+__all__ = [
+    "Functional",
+    "Model",
+    "Sequential",
+    "clone_model",
+    "load_model",
+    "model_from_json",
+]

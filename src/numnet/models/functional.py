@@ -92,18 +92,6 @@ class Functional(Model):
         shapes = [t.shape for t in self.outputs]
         return shapes if self._output_is_list else shapes[0]
 
-    def get_layer(self, name: str | None = None, index: int | None = None):
-        """Return a layer by name or by index in :attr:`layers`."""
-        if index is not None:
-            return self._graph_layers[index]
-        for layer in self._graph_layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(
-            f"{self.name}: no layer named {name!r}. "
-            f"Available layers: {[layer.name for layer in self._graph_layers]}"
-        )
-
     def call(self, x, training: bool = False):
         """Run the graph on real data; see the class docstring for ``x``."""
         values = {}

@@ -38,7 +38,11 @@ def graph_config(model) -> dict:
         "name": model.name,
         "trainable": model.trainable,
         "layers": [
-            {"class_name": type(layer).__name__, "config": layer.get_config()}
+            {
+                "class_name": type(layer).__name__,
+                "name": layer.name,  # also when a custom get_config omits it
+                "config": layer.get_config(),
+            }
             for layer in model.layers
         ],
         "nodes": nodes,
@@ -64,6 +68,10 @@ def rebuild_graph(config: dict, custom_objects: dict | None = None):
     layers = {}
     for spec in config["layers"]:
         layer = registry.deserialize_layer(spec, custom_objects)
+        config_name = spec.get("config", {}).get("name")
+        name = config_name or spec.get("name")  # the latter: get_config lacks it
+        if isinstance(name, str) and name != layer.name:
+            layer.name = name  # the graph refers to layers by their saved name
         layers[layer.name] = layer
     produced = {name: [] for name in layers}
     for name, layer in layers.items():

@@ -4,13 +4,14 @@ Subclass it and define ``call(self, x, training=False)`` for any define-by-run
 architecture; use ``Sequential`` for a stack of layers or
 ``Model(inputs, outputs)`` for a functional graph.
 
-The training step (``train_on_batch`` and every batch of ``fit``)::
+The training step (``train_on_batch`` and every batch of ``fit``) is the
+overridable :meth:`Model.train_step` (see ``numnet/models/steps.py``)::
 
-    y_pred = model(x, training=True)            # forward, train mode
-    loss = compiled_loss(y, y_pred) + model.regularization_loss()
-    zero grads; loss.backward()                 # backward
-    optimizer.apply(model.trainable_weights)    # update, in place
-    metrics.update(y, y_pred.data)              # on ndarrays, no graph
+    y_pred = model(x, training=True)                       # forward, train mode
+    loss = model.compute_loss(x, y, y_pred, sample_weight)  # + model.losses
+    zero grads; loss.backward()                            # backward
+    optimizer.apply(grads, model.trainable_weights)        # update, in place
+    return model.compute_metrics(x, y, y_pred, sample_weight)   # the logs
 
 Example:
     >>> import numpy as np
@@ -37,14 +38,15 @@ import numpy as np
 from numnet import optimizers as optimizers_module
 from numnet.autograd.function import no_grad
 from numnet.layers.base import Layer
-from numnet.layers.symbolic import inference_mode
-from numnet.models import training
+from numnet.layers.symbolic import dry_run, inference_mode
+from numnet.models import cloning, training
 from numnet.models.compile_utils import Compiled
 from numnet.models.data_adapter import as_arrays
+from numnet.models.steps import TrainingSteps, pack_x_y_sample_weight
 from numnet.models.summary import layer_outputs, summary_text, zeros_for
 
 
-class Model(Layer):
+class Model(TrainingSteps, Layer):
     """Base class of trainable models (Keras's ``Model``).
 
     ``Model(inputs, outputs)`` builds a functional model; ``Model()`` in a
@@ -78,11 +80,81 @@ class Model(Layer):
         self.history = None
         self._build_input_shape = None
         self._regularized_cache = True  # refreshed by fit at each epoch
+        self._params_cache = None  # trainable weights, fixed during a fit epoch
+        self._loss_parts = None  # per-output losses of the last compute_loss
 
     @property
     def layers(self) -> list[Layer]:
         """The direct child layers, in the order they were assigned."""
         return list(self.layers_iter())
+
+    def get_layer(self, name: str | None = None, index: int | None = None):
+        """Return a layer of :attr:`layers` by name or by index (Keras).
+
+        Raises:
+            ValueError: for an unknown name or an index out of range.
+        """
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"{self.name}: was asked to retrieve layer at index {index} "
+                    f"but the model only has {len(layers)} layers"
+                )
+            return layers[index]
+        if isinstance(name, int) and not isinstance(name, bool):
+            return self.get_layer(index=name)
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"{self.name}: no layer named {name!r}. Available layers: "
+            f"{[layer.name for layer in layers]}"
+        )
+
+    @property
+    def input(self):
+        """The symbolic input (a list for several inputs); see :attr:`inputs`."""
+        inputs = self.inputs
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    @property
+    def output(self):
+        """The symbolic output (a list for several outputs)."""
+        outputs = self.outputs
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    @property
+    def inputs(self) -> list:
+        """The symbolic inputs of a functional or built Sequential model."""
+        graph = self.__dict__.get("_graph_io")
+        if graph is None:
+            raise AttributeError(
+                f"{self.name}: a subclassed model has no symbolic inputs; they "
+                f"exist for functional models and built Sequential models"
+            )
+        return graph[0]
+
+    @inputs.setter
+    def inputs(self, value) -> None:
+        outputs = self.__dict__.get("_graph_io", (None, None))[1]
+        object.__setattr__(self, "_graph_io", (value, outputs))
+
+    @property
+    def outputs(self) -> list:
+        """The symbolic outputs of a functional or built Sequential model."""
+        graph = self.__dict__.get("_graph_io")
+        if graph is None or graph[1] is None:
+            raise AttributeError(
+                f"{self.name}: a subclassed model has no symbolic outputs; they "
+                f"exist for functional models and built Sequential models"
+            )
+        return graph[1]
+
+    @outputs.setter
+    def outputs(self, value) -> None:
+        inputs = self.__dict__.get("_graph_io", (None, None))[0]
+        object.__setattr__(self, "_graph_io", (inputs, value))
 
     def build(self, input_shape) -> None:
         """Build every child by one dry run on zeros of ``input_shape``.
@@ -94,8 +166,8 @@ class Model(Layer):
         self._build_input_shape = _none_batch(input_shape)
         if not self.built and type(self).call is not Model.call:
             self.built = True  # before the run: __call__ must not build again
-            with no_grad(), inference_mode(self):
-                self(zeros_for(self._build_input_shape, self.dtype), training=False)
+            with no_grad(), inference_mode(self), dry_run():
+                self(_zeros(self._build_input_shape, self.dtype), training=False)
         self.built = True
 
     def call(self, x, training: bool = False):
@@ -113,21 +185,17 @@ class Model(Layer):
         Args:
             optimizer: an Optimizer or a name ("adam", "sgd", ...).
             loss: a loss name, Loss object or function; a list or a dict keyed by
-                output name for several outputs.
+                output name for several outputs. None is allowed when the
+                model adds its loss with ``add_loss`` or overrides
+                ``train_step``/``compute_loss`` (Keras 3).
             metrics: metric names/objects, e.g. ``["accuracy"]`` (resolved by the
                 loss: sparse/categorical/binary accuracy); a dict for outputs.
             loss_weights: scalars weighting each output's loss.
 
         Raises:
             ValueError: for unknown loss/optimizer/metric names (listing the
-                valid ones) or a missing loss.
+                valid ones).
         """
-        if loss is None:
-            raise ValueError(
-                f"{self.name}: invalid value for argument 'loss'. Expected a loss "
-                f"name such as 'sparse_categorical_crossentropy', a Loss or a "
-                f"function. Received: loss=None"
-            )
         self.optimizer = optimizers_module.get(optimizer)
         self.compiled = Compiled(self, loss, metrics, loss_weights)
         self.stop_training = False
@@ -194,7 +262,25 @@ class Model(Layer):
         weights are kept and the history so far is returned.
         """
         self._require_compiled("fit")
-        return training.fit(self, **{k: v for k, v in locals().items() if k != "self"})
+        # Argument validation of fit goes here, in this one place.
+        return training.fit(
+            self,
+            x=x,
+            y=y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size,
+        )
 
     def evaluate(
         self,
@@ -214,6 +300,7 @@ class Model(Layer):
             a dict ``{name: value}`` when ``return_dict``.
         """
         self._require_compiled("evaluate")
+        # Argument validation of evaluate goes here, in this one place.
         logs = training.evaluate(
             self, x, y, batch_size, verbose, sample_weight, steps, callbacks
         )
@@ -244,38 +331,31 @@ class Model(Layer):
 
         Metrics are those of this batch alone.
         """
-        compiled = self._require_compiled("train_on_batch")
+        self._require_compiled("train_on_batch")
         x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
         if class_weight is not None:
             sample_weight = training.class_weights(self, class_weight, y)
-        if compiled.built:
-            compiled.reset_metrics()
+        self.reset_metrics()
         self._regularized_cache = bool(self._all_regularized())
         with training.train_mode(self):
-            logs = training.train_step(self, x, y, sample_weight, self._params())
-        logs.update(compiled.metric_results())
+            logs = training.run_train_step(self, x, y, sample_weight)
         return logs if return_dict else _collapse(logs)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, in inference mode."""
-        compiled = self._require_compiled("test_on_batch")
+        self._require_compiled("test_on_batch")
         x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
-        if compiled.built:
-            compiled.reset_metrics()
+        self.reset_metrics()
         self._regularized_cache = bool(self._all_regularized())
         with no_grad(), inference_mode(self):
-            logs = training.test_step(self, x, y, sample_weight)
-        logs.update(compiled.metric_results())
+            logs = training.run_test_step(self, x, y, sample_weight)
         return logs if return_dict else _collapse(logs)
 
     def predict_on_batch(self, x):
         """Outputs for one batch as ndarrays."""
         with no_grad(), inference_mode(self):
-            out = self(as_arrays(x), training=False)
+            out = self.predict_step(pack_x_y_sample_weight(as_arrays(x)))
         return training.to_numpy(out)
-
-    def _params(self) -> list:
-        return self.trainable_weights
 
     def summary(self, line_length: int | None = None, print_fn=None) -> None:
         """Print the Keras table: layer, output shape, params (returns None).
@@ -302,6 +382,21 @@ class Model(Layer):
         """
         return layer_outputs(self, x)
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """Create a model from :meth:`get_config` output.
+
+        ``Model.from_config`` accepts a functional model's config (layers and
+        nodes) and rebuilds the graph; a subclass's config goes to its
+        constructor. ``custom_objects`` maps class names to your own classes.
+        """
+        if isinstance(config, dict) and "nodes" in config and "layers" in config:
+            from numnet.models.functional import Functional
+
+            target = cls if issubclass(cls, Functional) else Functional
+            return Functional.from_config.__func__(target, config, custom_objects)
+        return cls(**config)
+
     def get_compile_config(self) -> dict | None:
         """The compile arguments as JSON data (None before compile)."""
         if self.compiled is None:
@@ -326,17 +421,53 @@ class Model(Layer):
 
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath) -> None:
-        """Load weights saved by :meth:`save_weights` or :meth:`save`."""
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False) -> None:
+        """Load weights saved by :meth:`save_weights` or :meth:`save`.
+
+        Args:
+            filepath: the ``.npz`` file (or an open binary file).
+            skip_mismatch: skip (with a warning) weights whose shape differs or
+                that the file lacks, instead of raising.
+            by_name: match weights by name (``layer/weight``) rather than by
+                order, e.g. to load a backbone into a model with a new head.
+        """
         from numnet import saving
 
+        if skip_mismatch or by_name:
+            if not self.built:
+                raise ValueError(
+                    f"{self.name}.load_weights: build the model before a partial "
+                    f"load (skip_mismatch/by_name)"
+                )
+            cloning.load_weights_partial(self, filepath, skip_mismatch, by_name)
+            return
         saving.load_weights(self, filepath)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture (no weights) as a JSON string; see
+        :func:`numnet.models.model_from_json`."""
+        return cloning.to_json(self, **kwargs)
+
+    def reset_states(self) -> None:
+        """Reset the carried states of every stateful layer (RNN ``stateful=True``)."""
+        for layer in self._descendants():
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
 
 
 def _none_batch(shape):
+    if isinstance(shape, dict):
+        return {k: _none_batch(s) for k, s in shape.items()}
     if isinstance(shape, list):
         return [_none_batch(s) for s in shape]
     return (None,) + tuple(shape)[1:]
+
+
+def _zeros(shape, dtype):
+    """Zeros of a batch of one for a shape, or a list/dict of shapes."""
+    if isinstance(shape, dict):
+        return {k: _zeros(s, dtype) for k, s in shape.items()}
+    return zeros_for(shape, dtype)
 
 
 def _collapse(logs: dict):

@@ -19,7 +19,6 @@ from numnet.layers.input_layer import InputLayer
 from numnet.layers.symbolic import SymbolicTensor, inference_mode
 from numnet.models import registry
 from numnet.models.model import Model
-from numnet.models.summary import zeros_for
 
 
 class Sequential(Model):
@@ -75,8 +74,9 @@ class Sequential(Model):
             )
         self._stack.append(layer)
         self._sync_children()
-        if not self._stack[:-1] and layer._input_shape is not None:
-            self.build((None,) + tuple(layer._input_shape))
+        first_shape = _known_input_shape(layer) if not self._stack[:-1] else None
+        if first_shape is not None:
+            self.build(first_shape)
         elif self._build_input_shape is not None:
             self.built = False
             self.build(self._build_input_shape)
@@ -91,6 +91,8 @@ class Sequential(Model):
             raise TypeError(f"{self.name}: there are no layers to pop")
         layer = self._stack.pop()
         self._sync_children()
+        if self._stack and self._build_input_shape is not None:
+            self._build_graph(self._build_input_shape)
         return layer
 
     def _sync_children(self) -> None:
@@ -108,18 +110,36 @@ class Sequential(Model):
         shape = (None,) + tuple(input_shape)[1:]
         self._build_input_shape = shape
         if self._stack:
-            dtype = self._input_dtype or self.dtype
-            x = zeros_for(shape, dtype)
-            with no_grad(), inference_mode(self):
-                for layer in self._stack:
-                    x = layer(x, training=False)
+            self._build_graph(shape)
         self.built = bool(self._stack)
+
+    def _build_graph(self, shape) -> None:
+        """Call the layers on a symbolic Input: this builds them (a dry run on a
+        zero sample) and defines ``inputs``/``outputs`` and each layer's
+        ``input``/``output`` (the feature-extractor pattern)."""
+        for layer, node in self.__dict__.get("_graph_nodes", []):
+            if node in layer._inbound_nodes:  # forget the previous build's graph
+                layer._inbound_nodes.remove(node)
+        dtype = self._input_dtype or self.dtype
+        inputs = InputLayer(shape[1:], dtype=dtype, name=f"{self.name}_input").output
+        x, nodes = inputs, []
+        with no_grad(), inference_mode(self):
+            for layer in self._stack:
+                x = layer(x)
+                nodes.append((layer, layer._inbound_nodes[-1]))
+        object.__setattr__(self, "_graph_nodes", nodes)
+        self.inputs, self.outputs = [inputs], [x]
 
     def call(self, x, training: bool = False):
         """Apply the layers in order."""
         for layer in self._stack:
             x = layer(x, training=training)
         return x
+
+    @property
+    def output_shape(self):
+        """The output shape (batch axis None), once built."""
+        return self.outputs[0].shape
 
     @property
     def input_shape(self):
@@ -159,3 +179,15 @@ class Sequential(Model):
         if shape is not None and not model.built:
             model.build(tuple(shape))
         return model
+
+
+def _known_input_shape(layer):
+    """The batch input shape a first layer declares: ``input_shape=`` or, for a
+    built model nested in the stack, its own input shape."""
+    if layer._input_shape is not None:
+        return (None,) + tuple(layer._input_shape)
+    if isinstance(layer, Model) and layer.built:
+        shape = getattr(layer, "input_shape", None)
+        if isinstance(shape, tuple):
+            return (None,) + tuple(shape)[1:]
+    return None

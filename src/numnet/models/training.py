@@ -12,41 +12,11 @@ import numpy as np
 
 from numnet import callbacks as callbacks_module
 from numnet.autograd.function import no_grad
-from numnet.autograd.tensor import Tensor
 from numnet.callbacks.progbar import _dynamic_interval
 from numnet.layers.symbolic import inference_mode
 from numnet.models import data_adapter as da
-
-
-def to_numpy(out):
-    """Tensors (or lists of them) to ndarrays."""
-    if isinstance(out, (list, tuple)):
-        return [to_numpy(o) for o in out]
-    return out.data if isinstance(out, Tensor) else np.asarray(out)
-
-
-def _as_list(value) -> list:
-    if isinstance(value, dict):
-        return list(value.values())
-    return list(value) if da._is_container(value) else [value]
-
-
-def _targets(model, y) -> list:
-    names = getattr(model, "output_names", None)
-    if isinstance(y, dict) and names:
-        missing = [n for n in names if n not in y]
-        if missing:
-            raise ValueError(
-                f"{model.name}: y is missing targets for outputs {missing}; "
-                f"expected keys {names}"
-            )
-        return [y[n] for n in names]
-    return _as_list(y)
-
-
-def _batch_size(x) -> int:
-    leaves = da.flatten(x)
-    return len(leaves[0]) if leaves else 0
+from numnet.models import steps as step_fns
+from numnet.models.steps import to_numpy
 
 
 @contextlib.contextmanager
@@ -57,72 +27,25 @@ def train_mode(model) -> Iterator[None]:
         yield
 
 
-def train_step(model, x, y, sample_weight, params) -> dict:
-    """Forward, loss, backward, update, metrics; return this batch's logs."""
-    total, parts, true_arrays, pred_arrays = _forward_loss(
-        model, x, y, sample_weight, training=True
-    )
-    for p in params:
-        p.grad = None
-    total.backward()
-    model.optimizer.apply(params)
-    model.compiled.update_metrics(true_arrays, pred_arrays, sample_weight)
-    return _batch_logs(model.compiled, total, parts)
+def run_train_step(model, xb, yb, swb) -> dict:
+    """``model.train_step`` on one batch; the logs as floats."""
+    logs = model.train_step(step_fns.pack_x_y_sample_weight(xb, yb, swb))
+    return _float_logs(model, "train_step", logs)
 
 
-def _forward_loss(model, x, y, sample_weight, training: bool):
-    """(total loss incl. regularization, per-output losses, targets, predictions)."""
-    compiled = model.compiled
-    y_pred = _as_list(model(x, training=training))
-    y_true = _targets(model, y)
-    if len(y_true) != len(y_pred):
-        raise ValueError(
-            f"{model.name}: the model has {len(y_pred)} output(s) but y holds "
-            f"{len(y_true)} target array(s)"
+def run_test_step(model, xb, yb, swb) -> dict:
+    """``model.test_step`` on one batch; the logs as floats."""
+    logs = model.test_step(step_fns.pack_x_y_sample_weight(xb, yb, swb))
+    return _float_logs(model, "test_step", logs)
+
+
+def _float_logs(model, method: str, logs) -> dict:
+    if not isinstance(logs, dict):
+        raise TypeError(
+            f"{model.name}.{method} must return a dict of logs such as "
+            f"{{'loss': value}} (Keras 3). Received: {type(logs).__name__}"
         )
-    pred_arrays = [p.data for p in y_pred]
-    true_arrays = [to_numpy(t) for t in y_true]
-    if not compiled.built:
-        compiled.build(true_arrays, pred_arrays)
-    total, parts = compiled.loss(y_true, y_pred, sample_weight)
-    reg = model.regularization_loss() if model._regularized_cache else None
-    if reg is not None:
-        total = total + reg
-    return total, parts, true_arrays, pred_arrays
-
-
-def _batch_logs(compiled, total, parts) -> dict:
-    logs = {"loss": float(total.data)}
-    if len(parts) > 1:
-        for name, part in zip(compiled.names, parts, strict=True):
-            if part is not None:
-                logs[f"{name}_loss"] = float(part.data)
-    return logs
-
-
-def test_step(model, x, y, sample_weight) -> dict:
-    """Loss and metric update for one batch, without gradients."""
-    total, parts, true_arrays, pred_arrays = _forward_loss(
-        model, x, y, sample_weight, training=False
-    )
-    model.compiled.update_metrics(true_arrays, pred_arrays, sample_weight)
-    return _batch_logs(model.compiled, total, parts)
-
-
-class _Mean:
-    """Batch-size weighted running means of the loss entries."""
-
-    def __init__(self):
-        self.sums: dict[str, float] = {}
-        self.count = 0
-
-    def add(self, logs: dict, n: int) -> None:
-        for key, value in logs.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value * n
-        self.count += n
-
-    def result(self) -> dict:
-        return {k: v / max(self.count, 1) for k, v in self.sums.items()}
+    return {k: step_fns.log_value(v) for k, v in logs.items()}
 
 
 def resolve_verbose(verbose) -> int:
@@ -162,7 +85,7 @@ class _InterruptFlag:
 
 def class_weights(model, class_weight, y):
     """Sample weights for ``class_weight`` (single-output models only)."""
-    targets = _as_list(y)
+    targets = step_fns.as_list(y)
     if len(targets) != 1:
         raise ValueError(
             f"{model.name}: class_weight is only supported for models with one "
@@ -171,8 +94,16 @@ def class_weights(model, class_weight, y):
     return da.class_weight_to_sample_weight(model.name, class_weight, targets[0])
 
 
+def needs_targets(model, step: str = "train_step") -> bool:
+    """Whether batches must hold y: a compiled loss with the default ``step``."""
+    compiled = model.compiled
+    default = getattr(type(model), step) is getattr(step_fns.TrainingSteps, step)
+    return default and compiled is not None and compiled.loss_spec is not None
+
+
 def fit(
     model,
+    *,
     x,
     y,
     batch_size,
@@ -200,8 +131,9 @@ def fit(
             raise ValueError(f"{owner}: class_weight needs array inputs")
         sample_weight = class_weights(model, class_weight, y)
     data = da.make_batches(
-        owner, x, y, sample_weight, batch_size, shuffle, steps_per_epoch
-    )
+        owner, x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
+        needs_y=needs_targets(model),
+    )  # fmt: skip
     val = None
     if validation_data is not None:
         vx, vy, vsw = da.unpack_validation(owner, validation_data)
@@ -213,12 +145,14 @@ def fit(
             validation_batch_size or batch_size,
             False,
             validation_steps,
+            needs_y=needs_targets(model, "test_step"),
         )
     verbose = resolve_verbose(verbose)
     history = callbacks_module.History()
     cbs = _callback_list(model, callbacks, history, verbose, epochs, data.steps)
     model.stop_training = False
     model.history = history
+    logs = {}
     with _InterruptFlag() as interrupt, train_mode(model):
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -233,7 +167,8 @@ def fit(
                 break
             if model.stop_training:
                 break
-        cbs.on_train_end()
+        cbs.on_train_end(logs)
+    model._params_cache = None
     return history
 
 
@@ -250,22 +185,20 @@ def _callback_list(model, callbacks, history, verbose, epochs, steps):
 
 
 def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
-    model.compiled.reset_metrics()
-    params = model.trainable_weights
+    model.reset_metrics()
+    model._params_cache = model.trainable_weights
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_epoch_begin(epoch)
-    mean = _Mean()
+    logs = {}
     batch_begin = cbs.wants("on_train_batch_begin")
     for step, (xb, yb, swb) in enumerate(data.epoch_iterator()):
         if batch_begin:
             cbs.on_train_batch_begin(step)
-        batch_logs = train_step(model, xb, yb, swb, params)
-        mean.add(batch_logs, _batch_size(xb))
-        logs = {**mean.result(), **model.compiled.metric_results()}
-        cbs.on_train_batch_end(step, logs)
+        logs = run_train_step(model, xb, yb, swb)
+        cbs.on_train_batch_end(step, dict(logs))
         if model.stop_training or interrupt.raised:
             break
-    return {**mean.result(), **model.compiled.metric_results()}
+    return dict(logs)
 
 
 def _report_interrupt(epoch: int) -> None:
@@ -276,29 +209,26 @@ def _report_interrupt(epoch: int) -> None:
     )
 
 
-def _metric_logs(model) -> dict:
-    return model.compiled.metric_results()
-
-
 def _run_test(model, data, cbs) -> dict:
-    model.compiled.reset_metrics()
+    model.reset_metrics()
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
-    mean = _Mean()
+    logs = {}
     for step, (xb, yb, swb) in enumerate(data.epoch_iterator()):
         cbs.on_test_batch_begin(step)
-        mean.add(test_step(model, xb, yb, swb), _batch_size(xb))
-        if cbs.wants("on_test_batch_end"):
-            cbs.on_test_batch_end(step, {**mean.result(), **_metric_logs(model)})
-    logs = {**mean.result(), **model.compiled.metric_results()}
-    cbs.on_test_end(logs)
-    return logs
+        logs = run_test_step(model, xb, yb, swb)
+        cbs.on_test_batch_end(step, dict(logs))
+    cbs.on_test_end(dict(logs))
+    return dict(logs)
 
 
 def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     """See :meth:`Model.evaluate`."""
     owner = f"{model.name}.evaluate"
-    data = da.make_batches(owner, x, y, sample_weight, batch_size, False, steps)
+    data = da.make_batches(
+        owner, x, y, sample_weight, batch_size, False, steps,
+        needs_y=needs_targets(model, "test_step"),
+    )  # fmt: skip
     verbose = resolve_verbose(verbose)
     extra = [callbacks_module.ProgbarLogger()] if verbose == 1 else []
     cbs = callbacks_module.CallbackList(
@@ -324,7 +254,8 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
     with no_grad(), inference_mode(model):
         for step, (xb, _, _) in enumerate(data.epoch_iterator()):
             cbs.on_predict_batch_begin(step)
-            outputs.append(to_numpy(model(xb, training=False)))
+            out = model.predict_step(step_fns.pack_x_y_sample_weight(xb))
+            outputs.append(to_numpy(out))
             cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
     cbs.on_predict_end()
     if not outputs:

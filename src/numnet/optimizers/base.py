@@ -21,6 +21,7 @@ float never upcasts an array, a NumPy float64 scalar would).
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -91,6 +92,7 @@ class Optimizer:
     ):
         learning_rate = _keras2.learning_rate_from(self, learning_rate, kwargs)
         owner = type(self).__name__
+        params, learning_rate = _split_params(type(self), learning_rate)
         self.name = name or owner.lower()
         self.clipnorm = _check_nonneg(owner, "clipnorm", clipnorm)
         self.clipvalue = _check_nonneg(owner, "clipvalue", clipvalue)
@@ -108,6 +110,8 @@ class Optimizer:
         self._params: list = []
         self._index: dict[int, int] = {}
         self._slots: list[dict[str, np.ndarray]] = []
+        #: the parameters given at construction (torch.optim style), or None
+        self.param_list = params  # slots are built at the first step
 
     @property
     def learning_rate(self) -> float:
@@ -168,18 +172,66 @@ class Optimizer:
         """All slot arrays, parameter by parameter in build order."""
         return [slots[n] for slots in self._slots for n in self.slot_names]
 
-    def apply(self, params) -> None:
-        """One step on every parameter of ``params`` that has a ``.grad``."""
-        params = [p for p in params if p.grad is not None]
+    def apply(self, params_or_grads, trainable_variables=None) -> None:
+        """One step.
+
+        ``apply(params)`` steps every parameter of ``params`` that has a
+        ``.grad``; Keras 3's ``apply(grads, trainable_variables)`` steps with
+        explicit gradients (those of :func:`numnet.autograd.grad` or a
+        ``GradientTape``), as :meth:`apply_gradients` does. ``apply(grads)``
+        alone (gradients: arrays or tensors that do not require grad) pairs them
+        with the parameters given at construction or built so far.
+        """
+        items = list(params_or_grads)
+        if trainable_variables is None and items and not any(
+            getattr(p, "requires_grad", False) for p in items
+        ):
+            trainable_variables = (
+                self.param_list if self.param_list is not None else self._params
+            )
+            if not trainable_variables:
+                raise ValueError(
+                    f"{type(self).__name__}.apply: received gradients but no "
+                    f"variables; call apply(grads, trainable_variables)"
+                )
+        if trainable_variables is not None:
+            grads, variables = items, list(trainable_variables)
+            if len(grads) != len(variables):
+                raise ValueError(
+                    f"{type(self).__name__}.apply: received {len(grads)} "
+                    f"gradients for {len(variables)} variables"
+                )
+            self.apply_gradients(zip(grads, variables, strict=True))
+            return
+        params = [p for p in items if p.grad is not None]
         self.apply_gradients([(p.grad, p) for p in params])
 
     def step(self, params=None) -> None:
-        """PyTorch spelling: one step on ``params`` (default: every built one)."""
-        self.apply(self._params if params is None else params)
+        """PyTorch spelling: one step on ``params`` (default: those given at
+        construction, else every parameter built so far).
+
+        Raises:
+            RuntimeError: when the optimizer knows no parameter at all (it would
+                silently train nothing).
+        """
+        if params is None:
+            params = self.param_list if self.param_list is not None else self._params
+        params = list(params)
+        if not params:
+            raise RuntimeError(
+                f"{type(self).__name__}.step(): the optimizer has no parameters to "
+                f"update. Create it with them, e.g. "
+                f"{type(self).__name__}(model.parameters(), learning_rate=1e-3), "
+                f"or pass them: step(params)."
+            )
+        self.apply(params)
 
     def zero_grad(self, params=None) -> None:
-        """Reset ``.grad`` of ``params`` (default: every parameter built so far)."""
-        for p in self._params if params is None else params:
+        """Reset ``.grad`` of ``params`` (default: those given at construction,
+        else every parameter built so far)."""
+        if params is None:
+            params = self.param_list if self.param_list is not None else self._params
+        for p in params:
             p.grad = None
 
     def apply_gradients(self, grads_and_params) -> None:
@@ -301,6 +353,31 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} learning_rate={self._learning_rate!r}>"
+
+
+def _split_params(cls, learning_rate):
+    """``(params, learning_rate)``: torch.optim's ``Adam(model.parameters())``
+    passes the parameters first; the rate is then the class default."""
+    if isinstance(learning_rate, (int, float, np.number)) or callable(learning_rate):
+        return None, learning_rate
+    if isinstance(learning_rate, (str, bytes, dict)) or learning_rate is None:
+        return None, learning_rate
+    try:
+        params = list(learning_rate)
+    except TypeError:
+        return None, learning_rate
+    from numnet.autograd.tensor import Tensor
+
+    bad = [type(p).__name__ for p in params if not isinstance(p, Tensor)]
+    if bad or not params:
+        raise ValueError(
+            f"{cls.__name__}: the first argument is either the learning rate or "
+            f"a non-empty list of parameters (model.parameters()). Received a "
+            f"{type(learning_rate).__name__} of {bad or 'nothing'}"
+        )
+    default = inspect.signature(cls.__init__).parameters.get("learning_rate")
+    rate = 0.001 if default is None or default.default is default.empty else default
+    return params, getattr(rate, "default", rate)
 
 
 def _resolve_constraint(constraint):
