@@ -61,7 +61,7 @@ class Tensor:
     def _from_op(cls, array: np.ndarray) -> Tensor:
         """Wrap an op's raw output without copying or casting."""
         t = cls.__new__(cls)
-        t._set(array if isinstance(array, np.ndarray) else np.asarray(array), False)
+        t._set(backend.as_array(array), False)
         return t
 
     @property
@@ -103,16 +103,17 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         # ``np.asarray(t)`` gives the data (plotting, metrics); never differentiable
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        data = backend.get_ops(self.data).to_numpy(self.data)
+        return data if dtype is None else data.astype(dtype, copy=False)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, prefix="tensor(")
+        body = np.array2string(self.numpy(), prefix="tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({body}, dtype={self.dtype}{grad})"
 
     def numpy(self) -> np.ndarray:
-        """Return the data as an ndarray (shared, not copied)."""
-        return self.data
+        """Return the data as a NumPy ndarray (shared, not copied, when on NumPy)."""
+        return backend.get_ops(self.data).to_numpy(self.data)
 
     def item(self) -> float:
         """Return the value of a one-element tensor as a Python number."""
@@ -394,6 +395,6 @@ def as_tensor(data) -> Tensor:
     """
     if isinstance(data, Tensor):
         return data
-    if isinstance(data, np.ndarray):
+    if backend.is_array(data):
         return Tensor._from_op(data)
     return Tensor(data)
