@@ -93,9 +93,7 @@ def _validated(current: Settings, changes: dict, where: str) -> Settings:
         "memory_budget": lambda v: _memory(v, where),
         "kernel_plans": lambda v: MappingProxyType(dict(v)),
     }
-    return dataclasses.replace(
-        current, **{k: checks[k](v) for k, v in changes.items()}
-    )
+    return dataclasses.replace(current, **{k: checks[k](v) for k, v in changes.items()})
 
 
 def set(**changes) -> None:  # noqa: A001 - numnet.config.set, as in Keras/Chainer
@@ -175,7 +173,7 @@ def _memory(value, where: str) -> int:
 
 
 def num_threads() -> int:
-    """numnet's kernel thread count: the setting, else ``NUMNET_NUM_THREADS``, else CPUs.
+    """Kernel threads: the setting, else ``NUMNET_NUM_THREADS``, else the CPUs.
 
     ``OMP_NUM_THREADS`` is not read: it sizes BLAS, not numnet's own threads.
     """

@@ -14,6 +14,7 @@ from numnet import backend, config
 from numnet.autograd.function import Function, unbroadcast
 from numnet.autograd.tensor import Tensor
 
+
 def strict_dtypes():
     """Raise when an op's backward returns a gradient of another dtype than its input.
 

@@ -31,6 +31,7 @@ import numpy as np
 from numnet import backend, config
 from numnet.autograd.tensor import Tensor, as_tensor
 
+
 def is_grad_enabled() -> bool:
     """Return True when operations record a graph for backward (this thread)."""
     return config.get().grad_enabled

@@ -373,6 +373,13 @@ def _raw(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def array_module(*values):
+    """The array namespace of some values (Tensors, arrays, Python scalars)."""
+    return backend.get_array_module(
+        *(v.data if isinstance(v, Tensor) else v for v in values)
+    )
+
+
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Create a tensor from array-like data (always copies).
 

@@ -61,6 +61,7 @@ def is_array(x) -> bool:
         hasattr(x, "__array_namespace__") and hasattr(x, "shape")
     )
 
+
 def get_default_dtype() -> np.dtype:
     """Return the default floating dtype of new tensors and weights (float32)."""
     return config.get().default_dtype

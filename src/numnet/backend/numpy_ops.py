@@ -69,6 +69,11 @@ class NumpyOps(Ops):
         )
         return np.asarray(select @ rows, dtype=rows.dtype)
 
+    def index_add(self, shape, index, values):
+        gx = np.zeros(shape, dtype=values.dtype)
+        np.add.at(gx, index, values)  # NumPy's unbuffered scatter-add
+        return gx
+
     def relu(self, x):
         # np.maximum is one streaming pass; np.where(mask, x, 0) is ~8x slower
         # on large random-sign arrays (data-dependent branches). Large arrays
@@ -98,6 +103,9 @@ class NumpyOps(Ops):
             run(...)
         else:
             self.over_batch(lambda a, b: run(slice(a, b)), x.shape[0], x.size)
+
+    def errstate(self, **kwargs):
+        return np.errstate(**kwargs)
 
     def over_batch(self, run, n: int, elements: int) -> None:
         threads.over_batch(run, n, elements)

@@ -13,6 +13,7 @@ Look an instance up with ``numnet.backend.get_ops(x_or_xp)``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 
@@ -68,6 +69,20 @@ class Ops:
             out += xp.matmul(one_hot.T, rows[start : start + step])
         return out
 
+    def index_add(self, shape, index, values):
+        """``zeros(shape)`` with ``values`` added at ``[index]``; repeats accumulate.
+
+        The adjoint of ``x[index]`` for an integer-array index. Reference form:
+        the flat positions that ``index`` picks, then :meth:`scatter_add_rows`.
+        """
+        xp = self.xp
+        size = math.prod(shape)
+        positions = xp.reshape(xp.arange(size), shape)[index]
+        flat = self.scatter_add_rows(
+            xp.reshape(positions, (-1,)), xp.reshape(values, (-1, 1)), size
+        )
+        return xp.reshape(flat, shape)
+
     def sigmoid(self, x):
         """1 / (1 + e^-x) without overflow: uses z = e^-|x| <= 1."""
         xp = self.xp
@@ -87,6 +102,10 @@ class Ops:
     def mask_multiply(self, gy, mask):
         """``gy * mask``: the ReLU backward (mask: boolean, or y > 0)."""
         return gy * self.xp.astype(mask, gy.dtype)
+
+    def errstate(self, **kwargs):
+        """A context silencing floating-point warnings (NumPy's ``errstate``)."""
+        return contextlib.nullcontext()
 
     def over_batch(self, run: Callable[[int, int], None], n: int, elements: int):
         """Call ``run(start, stop)`` over ``range(n)``; here: once, on this thread."""
