@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import no_grad
 from numnet.optimizers import _parallel
 from numnet.optimizers import schedules as schedules_module
@@ -298,7 +299,7 @@ def _resolve_constraint(constraint):
 
 
 def _raw(g) -> np.ndarray:
-    return g.data if hasattr(g, "data") and not isinstance(g, np.ndarray) else g
+    return g.data if hasattr(g, "data") and not backend.is_array(g) else g
 
 
 def _norm(g: np.ndarray) -> float:
