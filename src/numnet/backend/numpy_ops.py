@@ -69,6 +69,11 @@ class NumpyOps(Ops):
         )
         return np.asarray(select @ rows, dtype=rows.dtype)
 
+    def erf(self, x):
+        from scipy.special import erf  # lazy: `import numnet` must not load scipy
+
+        return erf(x)
+
     def index_add(self, shape, index, values):
         gx = np.zeros(shape, dtype=values.dtype)
         np.add.at(gx, index, values)  # NumPy's unbuffered scatter-add

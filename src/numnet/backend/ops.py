@@ -83,6 +83,18 @@ class Ops:
         )
         return xp.reshape(flat, shape)
 
+    def erf(self, x):
+        """The error function, elementwise (GELU's normal CDF).
+
+        The array API has no ``erf``: the reference computes it on the host
+        with ``math.erf``, element by element (exact, slow, an explicit copy
+        each way). Backends override it (NumPy: ``scipy.special.erf``).
+        """
+        import numpy as np  # the host side of the seam
+
+        host = np.vectorize(math.erf, otypes=[x.dtype])(self.to_numpy(x))
+        return self.xp.asarray(host, dtype=x.dtype)
+
     def sigmoid(self, x):
         """1 / (1 + e^-x) without overflow: uses z = e^-|x| <= 1."""
         xp = self.xp

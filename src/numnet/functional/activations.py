@@ -101,10 +101,8 @@ class _GELU(Function):
     """Exact GELU: x * Phi(x), Phi the standard normal CDF."""
 
     def forward(self, x):
-        from scipy.special import erf  # lazy: importing numnet must not load scipy
-
         self.x = x
-        self.cdf = 0.5 * (1 + erf(x / x.dtype.type(math.sqrt(2))))
+        self.cdf = 0.5 * (1 + self.ops.erf(x / x.dtype.type(math.sqrt(2))))
         return x * self.cdf
 
     def backward(self, gy):

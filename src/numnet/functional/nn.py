@@ -96,7 +96,7 @@ class _Normalize(Function):
 
 def _sum_over(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """Sum over ``axes`` with keepdims; a GEMV when they are the leading axes."""
-    if axes == tuple(range(len(axes))) and a.flags.c_contiguous:
+    if axes == tuple(range(len(axes))):  # ops.sum_leading checks the layout
         return backend.sum_leading(a, len(axes)).reshape(
             (1,) * len(axes) + a.shape[len(axes) :]
         )
