@@ -88,7 +88,7 @@ def _validated(current: Settings, changes: dict, where: str) -> Settings:
     checks = {
         "grad_enabled": bool,
         "strict_dtypes": bool,
-        "default_dtype": lambda v: as_float_dtype(v, where),
+        "default_dtype": lambda v: as_float_dtype(v, where, "default_dtype"),
         "num_threads": lambda v: _positive_or_none(v, "num_threads", where),
         "memory_budget": lambda v: _memory(v, where),
         "kernel_plans": lambda v: MappingProxyType(dict(v)),
@@ -128,7 +128,7 @@ def using(**changes) -> Iterator[Settings]:
         _scoped.reset(token)
 
 
-def as_float_dtype(dtype, where: str) -> np.dtype:
+def as_float_dtype(dtype, where: str, name: str = "dtype") -> np.dtype:
     """``dtype`` as float32/float64, else a TypeError naming ``where``."""
     try:
         # np.dtype(None) is float64: refuse None explicitly
@@ -137,8 +137,8 @@ def as_float_dtype(dtype, where: str) -> np.dtype:
         dt = None
     if dt is None or dt not in _FLOAT_DTYPES:
         raise TypeError(
-            f"{where}: invalid value for argument 'dtype'. Expected 'float32' or "
-            f"'float64'. Received: dtype={dtype!r}"
+            f"{where}: invalid value for argument '{name}'. Expected 'float32' or "
+            f"'float64'. Received: {name}={dtype!r}"
         )
     return dt
 
