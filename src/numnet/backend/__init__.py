@@ -24,6 +24,9 @@ from numnet.backend.ops import Ops
 xp = np  # the default array module (NumPy); per-array lookup: get_array_module
 
 
+_NUMPY_TYPES = (np.ndarray, np.generic, int, float, bool)
+
+
 def get_array_module(*arrays):
     """Return the array namespace (``numpy``, ``cupy``, ...) of the given arrays.
 
@@ -37,7 +40,7 @@ def get_array_module(*arrays):
     True
     """
     for a in arrays:
-        if a is None or isinstance(a, (np.ndarray, np.generic, int, float, bool)):
+        if a is None or type(a) in _NUMPY_TYPES or isinstance(a, _NUMPY_TYPES):
             continue
         namespace = getattr(a, "__array_namespace__", None)
         if namespace is not None:
@@ -203,6 +206,9 @@ def get_ops(x_or_xp) -> Ops:
     >>> get_ops(np.zeros(2)).name, get_ops(np).name
     ('numpy', 'numpy')
     """
+    ops = _OPS.get(id(x_or_xp))  # a namespace seen before: one dict lookup
+    if ops is not None and ops.xp is x_or_xp:
+        return ops
     xp = get_array_module(x_or_xp) if is_array(x_or_xp) else x_or_xp
     ops = _OPS.get(id(xp))
     if ops is None or ops.xp is not xp:
