@@ -208,7 +208,8 @@ class StrictNamespace:
 
 def _holds_ndarray(items) -> bool:
     return any(
-        isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and _holds_ndarray(v))
+        isinstance(v, np.ndarray)
+        or (isinstance(v, (list, tuple)) and _holds_ndarray(v))
         for v in items
     )
 
