@@ -32,6 +32,7 @@ def test_get_array_module_and_is_array_on_numpy_and_python_values():
     assert backend.get_array_module(np.zeros(2), 1.0, None, np.float32(1)) is np
     assert backend.is_array(np.zeros(()))
     assert not backend.is_array([1.0]) and not backend.is_array(1.0)
+    assert not backend.is_array(np.float64(1))  # a scalar, as isinstance(ndarray)
 
 
 def test_get_ops_gives_the_numpy_fast_paths_and_portable_ops_otherwise():

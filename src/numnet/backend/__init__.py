@@ -56,13 +56,16 @@ def is_array(x) -> bool:
 
     The one array-type check of the library: use it instead of
     ``isinstance(x, np.ndarray)`` so that arrays of another backend pass.
+    NumPy scalars (``np.float64(1.0)``) are not arrays, as for that check.
 
-    >>> is_array(np.zeros(2)), is_array([1.0])
-    (True, False)
+    >>> is_array(np.zeros(2)), is_array([1.0]), is_array(np.float32(1))
+    (True, False, False)
     """
-    return isinstance(x, np.ndarray) or (
-        hasattr(x, "__array_namespace__") and hasattr(x, "shape")
-    )
+    if isinstance(x, np.ndarray):
+        return True
+    if isinstance(x, np.generic):
+        return False
+    return hasattr(x, "__array_namespace__") and hasattr(x, "shape")
 
 
 def get_default_dtype() -> np.dtype:
