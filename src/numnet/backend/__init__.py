@@ -212,7 +212,8 @@ def get_ops(x_or_xp) -> Ops:
     ops = _OPS.get(id(x_or_xp))  # a namespace seen before: one dict lookup
     if ops is not None and ops.xp is x_or_xp:
         return ops
-    xp = get_array_module(x_or_xp) if is_array(x_or_xp) else x_or_xp
+    # arrays and scalars have a shape; namespaces do not
+    xp = get_array_module(x_or_xp) if hasattr(x_or_xp, "shape") else x_or_xp
     ops = _OPS.get(id(xp))
     if ops is None or ops.xp is not xp:
         ops = _OPS[id(xp)] = Ops(xp)
