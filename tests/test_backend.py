@@ -26,3 +26,51 @@ def test_sum_leading_falls_back_for_views_and_ints():
     np.testing.assert_array_equal(backend.sum_leading(a.T, 1), a.T.sum(axis=0))
     ints = np.arange(6).reshape(3, 2)
     assert backend.sum_leading(ints, 1).tolist() == [6, 9]
+
+
+def test_get_array_module_and_is_array_on_numpy_and_python_values():
+    assert backend.get_array_module(np.zeros(2), 1.0, None, np.float32(1)) is np
+    assert backend.is_array(np.zeros(()))
+    assert not backend.is_array([1.0]) and not backend.is_array(1.0)
+    assert not backend.is_array(np.float64(1))  # a scalar, as isinstance(ndarray)
+
+
+def test_get_ops_gives_the_numpy_fast_paths_and_portable_ops_otherwise():
+    from numnet.backend.numpy_ops import NumpyOps
+    from numnet.backend.ops import Ops
+
+    assert isinstance(backend.get_ops(np), NumpyOps)
+    assert backend.get_ops(np.ones(3)) is backend.get_ops(np)
+
+    class Namespace:  # any other namespace: the reference kernels
+        pass
+
+    other = Namespace()
+    ops = backend.get_ops(other)
+    assert type(ops) is Ops and ops.xp is other
+    assert backend.get_ops(other) is ops
+
+
+def test_register_ops_installs_a_backend_subclass():
+    from numnet.backend.ops import Ops
+
+    class Namespace:
+        pass
+
+    class FastOps(Ops):
+        name = "fast"
+
+    namespace = Namespace()
+    backend.register_ops(FastOps(namespace))
+    assert backend.get_ops(namespace).name == "fast"
+
+
+def test_the_engine_copies_only_gradients_it_does_not_own():
+    from numnet.backend.numpy_ops import NumpyOps
+
+    ops = NumpyOps()
+    fresh = np.ones(4)
+    assert ops.private_copy(fresh) is fresh
+    view = fresh[1:]
+    assert ops.private_copy(view) is not view
+    assert not np.shares_memory(ops.private_copy(view), fresh)

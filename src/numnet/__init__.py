@@ -6,12 +6,13 @@ Two APIs, both first class: tensors with reverse-mode autograd
 ``numnet.models``).
 """
 
+import importlib
+
 from numnet import (  # the Keras-like API, importable as numnet.layers etc.
-    applications,
     callbacks,
+    config,
     constraints,
     data,
-    datasets,
     functional,
     initializers,
     layers,
@@ -21,11 +22,7 @@ from numnet import (  # the Keras-like API, importable as numnet.layers etc.
     optimizers,
     regularizers,
     saving,
-    tuning,
-    vision,
-    viz,
 )
-from numnet._kernels.workspace import keep_freed_memory as _keep_freed_memory
 from numnet._version import __version__  # noqa: F401 (the one version source)
 from numnet.autograd import (
     Function,
@@ -45,6 +42,7 @@ from numnet.models import Model, Sequential
 
 __all__ = [
     "applications",
+    "config",
     "callbacks",
     "constraints",
     "data",
@@ -89,5 +87,22 @@ from numnet.ops import *  # noqa: E402,F403
 # star-imports skip names that would shadow Python's (sum, max, abs, round, random)
 __all__ += ["ops", "utils", *(n for n in ops.__all__ if not hasattr(_builtins, n))]
 
-#: Whether glibc's malloc was asked to keep freed memory (see keep_freed_memory).
-_FREED_MEMORY_KEPT = _keep_freed_memory()
+#: Subpackages imported on first use (PEP 562): ``import numnet`` stays light.
+_LAZY_SUBMODULES = ("applications", "datasets", "tuning", "vision", "viz")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f"numnet.{name}")
+        globals()[name] = module  # later lookups skip this function
+        return module
+    raise AttributeError(f"module 'numnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+
+
+# Allocator tuning is opt-in: numnet.config.keep_freed_memory(), or
+# NUMNET_KEEP_FREED_MEMORY=1 in the environment (read here, once).
+config.keep_freed_memory_from_environment()

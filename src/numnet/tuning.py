@@ -420,7 +420,7 @@ class RandomSearch:
     def _fit(self, model_fn, config, reporter, x, y, epochs, validation_data, kwargs):
         model = model_fn(config)
         kwargs = dict(kwargs)
-        if "batch_size" in config and isinstance(x, np.ndarray):
+        if "batch_size" in config and backend.is_array(x):
             kwargs.setdefault("batch_size", config["batch_size"])
         kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [
             reporter.callback()

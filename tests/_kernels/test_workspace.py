@@ -71,11 +71,12 @@ def test_keep_freed_memory_respects_the_opt_out(monkeypatch):
 
 
 def test_freed_arrays_are_reused_without_page_faults():
-    # after `import numnet` (glibc), a freed 48 MB array's memory is reused by
+    # after numnet.config.keep_freed_memory() (glibc; an explicit call, not done
+    # by `import numnet`), a freed 48 MB array's memory is reused by
     # the next one: its pages are not faulted in again (glibc's default maps
     # arrays above 32 MB afresh every time: 2,680 faults here for these five)
     resource = pytest.importorskip("resource")
-    if not numnet._FREED_MEMORY_KEPT:
+    if not numnet.config.keep_freed_memory():
         pytest.skip("not glibc: the allocator setting does not apply")
     np.ones(12 * 2**20, np.float32)  # 48 MB, allocated, touched and freed
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

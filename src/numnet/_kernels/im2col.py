@@ -30,14 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from numnet import config
+
 #: Default cap on the bytes of column buffers a convolution keeps alive (256 MiB).
-DEFAULT_MEMORY_BUDGET = 256 * 2**20
-_memory_budget = DEFAULT_MEMORY_BUDGET
+DEFAULT_MEMORY_BUDGET = config.DEFAULT_MEMORY_BUDGET  # numnet.config holds it
 
 
 def get_memory_budget() -> int:
     """Return the column-buffer memory budget in bytes (default 256 MiB)."""
-    return _memory_budget
+    return config.get().memory_budget
 
 
 def set_memory_budget(nbytes: int) -> None:
@@ -55,7 +56,6 @@ def set_memory_budget(nbytes: int) -> None:
     Raises:
         ValueError: for a non-positive or non-integer value.
     """
-    global _memory_budget
     if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)):
         raise ValueError(
             f"set_memory_budget: invalid value for argument 'nbytes'. Expected a "
@@ -66,13 +66,13 @@ def set_memory_budget(nbytes: int) -> None:
             f"set_memory_budget: invalid value for argument 'nbytes'. Expected a "
             f"positive int. Received: nbytes={nbytes!r}"
         )
-    _memory_budget = int(nbytes)
+    config.set(memory_budget=int(nbytes))
 
 
 @contextlib.contextmanager
 def memory_budget(nbytes: int) -> Iterator[None]:
     """Temporarily set the column-buffer budget: ``with memory_budget(2**20): ...``."""
-    previous = _memory_budget
+    previous = get_memory_budget()
     set_memory_budget(nbytes)
     try:
         yield
@@ -317,7 +317,7 @@ def block_size(n: int, bytes_per_item: int, target: int) -> int:
     """How many batch items to process at once: at most ``target`` bytes of columns,
     at most the memory budget, at least one item; balanced, so that 128 items in
     blocks of at most 120 become 2 blocks of 64, not 120 + 8."""
-    limit = min(target, _memory_budget)
+    limit = min(target, get_memory_budget())
     size = max(1, min(n, limit // max(1, bytes_per_item)))
     count = -(-n // size) if n else 1
     return -(-n // count) if n else 1

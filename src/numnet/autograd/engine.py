@@ -8,32 +8,21 @@ is complete when it is used. Gradients of a tensor used several times add up.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
-from collections.abc import Iterator
 
-import numpy as np
-
+from numnet import backend, config
 from numnet.autograd.function import Function, unbroadcast
 from numnet.autograd.tensor import Tensor
 
-_strict_dtypes = False
 
-
-@contextlib.contextmanager
-def strict_dtypes() -> Iterator[None]:
+def strict_dtypes():
     """Raise when an op's backward returns a gradient of another dtype than its input.
 
     Used by the tests to prove that float32 stays float32 inside every backward;
-    outside this context the engine silently casts such gradients.
+    outside this context the engine silently casts such gradients. It is
+    ``numnet.config.using(strict_dtypes=True)`` (this thread only).
     """
-    global _strict_dtypes
-    previous = _strict_dtypes
-    _strict_dtypes = True
-    try:
-        yield
-    finally:
-        _strict_dtypes = previous
+    return config.using(strict_dtypes=True)
 
 
 def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
@@ -91,7 +80,7 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
             fn.release()
 
 
-def _initial_grad(root: Tensor, grad) -> np.ndarray:
+def _initial_grad(root: Tensor, grad):
     if grad is None:
         if root.size != 1:
             raise RuntimeError(
@@ -99,8 +88,12 @@ def _initial_grad(root: Tensor, grad) -> np.ndarray:
                 f"the output has shape {root.shape}. Pass backward(grad) with a "
                 f"gradient of that shape"
             )
-        return np.ones(root.shape, dtype=root.dtype)
-    g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        return backend.get_array_module(root.data).ones(root.shape, dtype=root.dtype)
+    if isinstance(grad, Tensor):
+        g = grad.data
+    else:
+        xp = backend.get_array_module(grad, root.data)
+        g = xp.asarray(grad, dtype=root.dtype)
     if g.shape != root.shape:
         raise ValueError(
             f"backward: gradient shape {g.shape} does not match output shape "
@@ -114,7 +107,7 @@ def _output_grads(fn: Function, grads: dict) -> list:
     for ref, (shape, dtype) in zip(fn.outputs, fn.output_meta, strict=True):
         y = ref()
         entry = grads.pop(id(y), None) if y is not None else None
-        gys.append(np.zeros(shape, dtype) if entry is None else entry[1])
+        gys.append(fn.xp.zeros(shape, dtype=dtype) if entry is None else entry[1])
     return gys
 
 
@@ -126,13 +119,13 @@ def _check_arity(fn: Function, gxs: tuple) -> None:
         )
 
 
-def _fit_grad(fn: Function, x: Tensor, gx: np.ndarray) -> np.ndarray:
+def _fit_grad(fn: Function, x: Tensor, gx):
     try:
         gx = unbroadcast(gx, x.shape)
     except ValueError as exc:
         raise ValueError(f"{type(fn).__name__}.backward: {exc}") from None
     if gx.dtype != x.dtype:
-        if _strict_dtypes:
+        if config.get().strict_dtypes:
             raise TypeError(
                 f"{type(fn).__name__}.backward returned a {gx.dtype} gradient for a "
                 f"{x.dtype} input"
@@ -141,14 +134,16 @@ def _fit_grad(fn: Function, x: Tensor, gx: np.ndarray) -> np.ndarray:
     return gx
 
 
-def _accumulate_leaf(x: Tensor, gx: np.ndarray, handed: set[int]) -> None:
+def _accumulate_leaf(x: Tensor, gx, handed: set[int]) -> None:
     if x.grad is not None:
         # never add in place: x.grad may be an array the user also holds
         x.grad = x.grad + gx
         return
     # gx may be a read-only broadcast view, the caller's array, or the very array
     # another input also received (add): store a private, writable copy then
-    if id(gx) in handed or gx.base is not None or not gx.flags.writeable:
+    if id(gx) in handed:
         gx = gx.copy()
+    else:
+        gx = backend.get_ops(gx).private_copy(gx)
     handed.add(id(gx))
     x.grad = gx

@@ -24,36 +24,24 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import weakref
-from collections.abc import Iterator
 
 import numpy as np
 
-from numnet import backend
+from numnet import backend, config
 from numnet.autograd.tensor import Tensor, as_tensor
-
-_grad_enabled = True
 
 
 def is_grad_enabled() -> bool:
-    """Return True when operations record a graph for backward."""
-    return _grad_enabled
-
-
-@contextlib.contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = enabled
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+    """Return True when operations record a graph for backward (this thread)."""
+    return config.get().grad_enabled
 
 
 def no_grad():
     """Context manager in which no graph is recorded (inference, weight updates).
+
+    It is ``numnet.config.using(grad_enabled=False)``: it applies to the
+    current thread only.
 
     Example:
         >>> import numnet
@@ -63,12 +51,12 @@ def no_grad():
         >>> y.requires_grad
         False
     """
-    return _grad_mode(False)
+    return config.using(grad_enabled=False)
 
 
 def enable_grad():
     """Context manager that turns graph recording back on inside ``no_grad()``."""
-    return _grad_mode(True)
+    return config.using(grad_enabled=True)
 
 
 class Function:
@@ -82,6 +70,11 @@ class Function:
     (a tuple of bools, one per input) is set before ``forward`` so an op can skip
     work for inputs that need no gradient. ``backward`` must not modify its
     ``gys`` in place: the same array may be handed to several ops.
+
+    Both run on the inputs' array namespace: ``self.xp`` (``numpy``, ``cupy``,
+    ...) and ``self.ops`` (its kernels, :func:`numnet.backend.get_ops`) are set
+    before ``forward``; array math is written ``self.xp.exp(x)``, never
+    ``np.exp(x)``.
     """
 
     #: Indices of inputs that are never differentiable (labels, indices).
@@ -89,12 +82,16 @@ class Function:
 
     def __call__(self, *inputs):
         tensors = _to_tensors(inputs, self.nondifferentiable)
+        enabled = config.get().grad_enabled
         self.needs_input_grad = tuple(
-            _grad_enabled and t.requires_grad and i not in self.nondifferentiable
+            enabled and t.requires_grad and i not in self.nondifferentiable
             for i, t in enumerate(tensors)
         )
         record = any(self.needs_input_grad)
-        raw = self.forward(*(t.data for t in tensors))
+        arrays = tuple(t.data for t in tensors)
+        self.xp = backend.get_array_module(*arrays)
+        self.ops = backend.get_ops(self.xp)
+        raw = self.forward(*arrays)
         multiple = isinstance(raw, tuple)
         outputs = tuple(Tensor._from_op(y) for y in (raw if multiple else (raw,)))
         if record:
@@ -145,11 +142,14 @@ def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
             out.append(item)
         elif reference is None or i in keep:
             out.append(as_tensor(item))
-        elif isinstance(item, np.ndarray):
+        elif backend.is_array(item):
             cast = item.dtype.kind == "f" and item.dtype != reference
             out.append(Tensor._from_op(item.astype(reference) if cast else item))
         elif isinstance(item, (bool, int, float, np.number, list, tuple)):
-            out.append(Tensor._from_op(np.asarray(item, dtype=reference)))
+            xp = backend.get_array_module(
+                *(t.data for t in inputs if isinstance(t, Tensor))
+            )
+            out.append(Tensor._from_op(xp.asarray(item, dtype=reference)))
         else:
             out.append(as_tensor(item))
     return tuple(out)
@@ -170,7 +170,7 @@ def zero_grad(tensors) -> None:
         t.grad = None
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def unbroadcast(grad, shape: tuple[int, ...]):
     """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
 
     Leading axes that broadcasting added are summed away; axes that were 1 in

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import no_grad
 from numnet.autograd.tensor import Tensor
 
@@ -96,7 +97,7 @@ def _prepare(a, index: int):
         _require_float64(a, f"input {index}")
         a.requires_grad = True
         return a
-    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+    if backend.is_array(a) and a.dtype.kind == "f":
         _require_float64(Tensor._from_op(a), f"input {index}")
         return Tensor(a.copy(), requires_grad=True, dtype=np.float64)
     return a
@@ -117,13 +118,20 @@ def _outputs(result) -> tuple:
 def _upstream(fn, args, rng) -> list:
     with no_grad():
         outs = _outputs(fn(*args))
-    return [rng.standard_normal(o.shape) for o in outs]
+    return [_random(rng, o.data, o.shape) for o in outs]
+
+
+def _random(rng, like, shape):
+    """Standard normal float64 values in the namespace of the array ``like``."""
+    xp = backend.get_array_module(like)
+    return xp.asarray(rng.standard_normal(shape), dtype=np.float64)
 
 
 def _dot(upstream: list, result) -> float:
-    return float(
-        sum(np.sum(g * o.data) for g, o in zip(upstream, _outputs(result), strict=True))
-    )
+    total = 0.0
+    for g, o in zip(upstream, _outputs(result), strict=True):
+        total += float(backend.get_array_module(o.data).sum(g * o.data))
+    return total
 
 
 def _analytic(fn, args, checked, upstream) -> list:
@@ -138,11 +146,16 @@ def _analytic(fn, args, checked, upstream) -> list:
         total = term if total is None else total + term
     if total is not None:
         total.backward()
-    return [np.zeros(t.shape) if t.grad is None else t.grad.copy() for t in checked]
+    return [
+        backend.get_array_module(t.data).zeros(t.shape, dtype=np.float64)
+        if t.grad is None
+        else t.grad.copy()
+        for t in checked
+    ]
 
 
 def _check_full(objective, t, grad, eps, atol, rtol, label) -> None:
-    numeric = np.zeros(t.shape)
+    numeric = backend.get_array_module(t.data).zeros(t.shape, dtype=np.float64)
     for index in np.ndindex(*t.shape):  # in place, so ``fn`` sees each change
         original = t.data[index]
         t.data[index] = original + eps
@@ -155,30 +168,41 @@ def _check_full(objective, t, grad, eps, atol, rtol, label) -> None:
 
 
 def _check_directions(objective, t, grad, eps, atol, rtol, label, rng, n) -> None:
+    xp = backend.get_array_module(t.data)
     original = t.data.copy()
     for k in range(n):
-        d = rng.standard_normal(t.shape)
-        d /= np.linalg.norm(d)
+        d = _random(rng, t.data, t.shape)
+        d = d / xp.sqrt(xp.sum(d * d))
         t.data[...] = original + eps * d
         plus = objective()
         t.data[...] = original - eps * d
         minus = objective()
         t.data[...] = original
-        numeric = np.array([(plus - minus) / (2 * eps)])
-        analytic = np.array([np.sum(grad * d)])
+        numeric = xp.asarray([(plus - minus) / (2 * eps)], dtype=np.float64)
+        analytic = xp.reshape(xp.sum(grad * d), (1,))
         _compare(analytic, numeric, atol, rtol, label, f"along random direction {k}")
 
 
 def _compare(analytic, numeric, atol, rtol, label, what) -> None:
-    error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
-    error = np.where(np.isfinite(error), error, np.inf)  # NaN/inf on either side
-    if np.any(error > 0):
-        worst = int(np.argmax(error))
+    xp = backend.get_array_module(numeric)
+    error = xp.abs(analytic - numeric) - (atol + rtol * xp.abs(numeric))
+    error = xp.where(xp.isfinite(error), error, np.inf)  # NaN/inf on either side
+    if bool(xp.any(error > 0)):
+        worst = int(xp.argmax(error))
         if what == "element":
-            index = tuple(int(i) for i in np.unravel_index(worst, numeric.shape))
+            index = _unravel(worst, numeric.shape)
             what = f"at element {index}"
         raise GradcheckError(
             f"gradcheck failed for {label}: {what} the analytic gradient is "
-            f"{float(analytic.flat[worst])!r} but the numerical one is "
-            f"{float(numeric.flat[worst])!r} (atol={atol}, rtol={rtol})"
+            f"{float(xp.reshape(analytic, (-1,))[worst])!r} but the numerical one is "
+            f"{float(xp.reshape(numeric, (-1,))[worst])!r} (atol={atol}, rtol={rtol})"
         )
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index of element ``flat`` of a C-ordered array of ``shape``."""
+    index = []
+    for n in reversed(shape):
+        flat, i = divmod(flat, n)
+        index.append(i)
+    return tuple(reversed(index))

@@ -23,8 +23,7 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
-
+from numnet import backend
 from numnet.autograd.engine import run_backward
 from numnet.autograd.tensor import Tensor
 
@@ -156,5 +155,6 @@ class GradientTape:
             )
         self._used = True
         if output_gradients is None and target.size != 1:
-            output_gradients = np.ones(target.shape, dtype=target.dtype)
+            xp = backend.get_array_module(target.data)
+            output_gradients = xp.ones(target.shape, dtype=target.dtype)
         return grad(target, sources, output_gradients, retain_graph=self.persistent)

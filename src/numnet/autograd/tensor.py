@@ -61,7 +61,7 @@ class Tensor:
     def _from_op(cls, array: np.ndarray) -> Tensor:
         """Wrap an op's raw output without copying or casting."""
         t = cls.__new__(cls)
-        t._set(array if isinstance(array, np.ndarray) else np.asarray(array), False)
+        t._set(backend.as_array(array), False)
         return t
 
     @property
@@ -103,16 +103,17 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         # ``np.asarray(t)`` gives the data (plotting, metrics); never differentiable
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        data = backend.get_ops(self.data).to_numpy(self.data)
+        return data if dtype is None else data.astype(dtype, copy=False)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, prefix="tensor(")
+        body = np.array2string(self.numpy(), prefix="tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"tensor({body}, dtype={self.dtype}{grad})"
 
     def numpy(self) -> np.ndarray:
-        """Return the data as an ndarray (shared, not copied)."""
-        return self.data
+        """Return the data as a NumPy ndarray (shared, not copied, when on NumPy)."""
+        return backend.get_ops(self.data).to_numpy(self.data)
 
     def item(self) -> float:
         """Return the value of a one-element tensor as a Python number."""
@@ -202,18 +203,18 @@ class Tensor:
     # In-place operators (``w -= lr * w.grad``), PyTorch's rule: a leaf that
     # requires grad may only be updated in place under ``no_grad()``.
     def __iadd__(self, other):
-        return self._inplace("add", np.add, other)
+        return self._inplace("add", "add", other)
 
     def __isub__(self, other):
-        return self._inplace("sub", np.subtract, other)
+        return self._inplace("sub", "subtract", other)
 
     def __imul__(self, other):
-        return self._inplace("mul", np.multiply, other)
+        return self._inplace("mul", "multiply", other)
 
     def __itruediv__(self, other):
-        return self._inplace("div", np.true_divide, other)
+        return self._inplace("div", "divide", other)
 
-    def _inplace(self, name: str, ufunc, other):
+    def _inplace(self, name: str, ufunc_name: str, other):
         from numnet.autograd.function import is_grad_enabled
 
         grad_mode = is_grad_enabled()
@@ -226,13 +227,20 @@ class Tensor:
         other_graph = isinstance(other, Tensor) and other.requires_grad
         if self.creator is not None or (grad_mode and other_graph):
             return _op(name)(self, other)  # part of a graph: a new tensor
-        ufunc(self.data, _raw(other), out=self.data, casting="same_kind")
+        xp = backend.get_array_module(self.data)
+        result = getattr(xp, ufunc_name)(self.data, _raw(other))
+        if result.dtype != self.data.dtype and result.dtype.kind != self.data.dtype.kind:
+            raise TypeError(
+                f"in-place {name}: the result has dtype {result.dtype}, which a "
+                f"tensor of dtype {self.data.dtype} cannot hold; write x = x {name} y"
+            )
+        self.data[...] = result
         return self
 
     def assign(self, value) -> Tensor:
         """Set the data in place to ``value`` (Keras ``Variable.assign``); the
         shape must match. Returns self."""
-        value = np.asarray(_raw(value))
+        value = backend.get_array_module(self.data).asarray(_raw(value))
         if value.shape != self.shape and value.size != 1:
             raise ValueError(
                 f"assign: value of shape {value.shape} does not match the tensor "
@@ -243,11 +251,11 @@ class Tensor:
 
     def assign_add(self, value) -> Tensor:
         """``self.data += value`` in place (Keras ``Variable.assign_add``)."""
-        return self.assign(self.data + np.asarray(_raw(value)))
+        return self.assign(self.data + _raw(value))
 
     def assign_sub(self, value) -> Tensor:
         """``self.data -= value`` in place (Keras ``Variable.assign_sub``)."""
-        return self.assign(self.data - np.asarray(_raw(value)))
+        return self.assign(self.data - _raw(value))
 
     @property
     def value(self) -> Tensor:
@@ -427,6 +435,13 @@ def _raw(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def array_module(*values):
+    """The array namespace of some values (Tensors, arrays, Python scalars)."""
+    return backend.get_array_module(
+        *(v.data if isinstance(v, Tensor) else v for v in values)
+    )
+
+
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Create a tensor from array-like data (always copies).
 
@@ -449,6 +464,6 @@ def as_tensor(data) -> Tensor:
     """
     if isinstance(data, Tensor):
         return data
-    if isinstance(data, np.ndarray):
+    if backend.is_array(data):
         return Tensor._from_op(data)
     return Tensor(data)

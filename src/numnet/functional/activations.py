@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from numnet._kernels import threads
+from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
@@ -14,55 +12,30 @@ _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
 
 
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) on raw arrays without overflow: uses z = e^-|x| <= 1."""
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+def stable_sigmoid(x):
+    """1 / (1 + e^-x) on raw arrays without overflow (``Ops.sigmoid``)."""
+    return backend.get_ops(x).sigmoid(x)
 
 
 class _ReLU(Function):
-    """max(x, 0); relu'(0) = 0."""
+    """max(x, 0); relu'(0) = 0 (``Ops.relu``: threads and out= loops on NumPy)."""
 
     def forward(self, x):
-        # np.maximum is one streaming pass; np.where(mask, x, 0) is ~8x slower
-        # on large random-sign arrays (data-dependent branches). Large arrays
-        # are split over threads along the batch axis.
-        y, self.mask = np.empty_like(x), np.empty(x.shape, bool)
-        zero = x.dtype.type(0)
-
-        def run(part):
-            np.greater(x[part], zero, out=self.mask[part])
-            np.maximum(x[part], zero, out=y[part])
-
-        _over_rows(run, x)
+        y, self.mask = self.ops.relu(x)
         return y
 
     def backward(self, gy):
-        gx = np.empty(gy.shape, gy.dtype)
-        _over_rows(lambda p: np.multiply(gy[p], self.mask[p], out=gx[p]), gy)
-        return gx
+        return self.ops.mask_multiply(gy, self.mask)
 
 
-def relu_in_place(y: np.ndarray) -> None:
+def relu_in_place(y) -> None:
     """y = max(y, 0) in place, on threads when y is large (fused ReLUs)."""
-    zero = y.dtype.type(0)
-    _over_rows(lambda p: np.maximum(y[p], zero, out=y[p]), y)
+    backend.get_ops(y).relu_in_place(y)
 
 
-def relu_backward(gy: np.ndarray, y: np.ndarray) -> np.ndarray:
+def relu_backward(gy, y):
     """gy where the ReLU's output y is positive, 0 elsewhere (relu'(0) = 0)."""
-    gx = np.empty(gy.shape, gy.dtype)
-    zero = y.dtype.type(0)
-    _over_rows(lambda p: np.multiply(gy[p], y[p] > zero, out=gx[p]), gy)
-    return gx
-
-
-def _over_rows(run, x: np.ndarray) -> None:
-    """``run(part)`` over slices of the first axis, on threads when x is large."""
-    if x.ndim == 0:
-        run(...)
-    else:
-        threads.over_batch(lambda a, b: run(slice(a, b)), x.shape[0], x.size)
+    return backend.get_ops(gy).mask_multiply(gy, y > 0)
 
 
 class _LeakyReLU(Function):
@@ -86,14 +59,14 @@ class _ELU(Function):
         dt = x.dtype.type
         self.positive = x > 0
         # expm1 only on the negative part avoids overflow for large positive x
-        neg = dt(self.alpha) * np.expm1(np.minimum(x, dt(0)))
+        neg = dt(self.alpha) * self.xp.expm1(self.xp.minimum(x, dt(0)))
         self.neg = neg
-        return dt(self.scale) * np.where(self.positive, x, neg)
+        return dt(self.scale) * self.xp.where(self.positive, x, neg)
 
     def backward(self, gy):
         # d/dx: scale for x > 0; scale * (neg + alpha) = scale * alpha e^x otherwise
         dt = gy.dtype.type
-        slope = np.where(self.positive, dt(1), self.neg + dt(self.alpha))
+        slope = self.xp.where(self.positive, dt(1), self.neg + dt(self.alpha))
         return gy * (dt(self.scale) * slope)
 
 
@@ -108,7 +81,7 @@ class _Sigmoid(Function):
 
 class _Tanh(Function):
     def forward(self, x):
-        self.y = np.tanh(x)
+        self.y = self.xp.tanh(x)
         return self.y
 
     def backward(self, gy):
@@ -118,7 +91,7 @@ class _Tanh(Function):
 class _Softplus(Function):
     def forward(self, x):
         self.x = x
-        return np.logaddexp(x.dtype.type(0), x)  # log(1 + e^x) without overflow
+        return self.xp.logaddexp(x.dtype.type(0), x)  # log(1 + e^x) without overflow
 
     def backward(self, gy):
         return gy * stable_sigmoid(self.x)  # softplus' = sigmoid
@@ -128,14 +101,12 @@ class _GELU(Function):
     """Exact GELU: x * Phi(x), Phi the standard normal CDF."""
 
     def forward(self, x):
-        from scipy.special import erf  # lazy: importing numnet must not load scipy
-
         self.x = x
-        self.cdf = 0.5 * (1 + erf(x / x.dtype.type(math.sqrt(2))))
+        self.cdf = 0.5 * (1 + self.ops.erf(x / x.dtype.type(math.sqrt(2))))
         return x * self.cdf
 
     def backward(self, gy):
-        pdf = np.exp(-0.5 * self.x * self.x) * self.x.dtype.type(
+        pdf = self.xp.exp(-0.5 * self.x * self.x) * self.x.dtype.type(
             1 / math.sqrt(2 * math.pi)
         )
         return gy * (self.cdf + self.x * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
@@ -146,7 +117,7 @@ class _Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        e = np.exp(x - x.max(axis=self.axis, keepdims=True))  # shift: no overflow
+        e = self.xp.exp(x - x.max(axis=self.axis, keepdims=True))  # shift: no overflow
         self.y = e / e.sum(axis=self.axis, keepdims=True)
         return self.y
 
@@ -163,13 +134,15 @@ class _LogSoftmax(Function):
 
     def forward(self, x):
         shifted = x - x.max(axis=self.axis, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        y = shifted - self.xp.log(
+            self.xp.exp(shifted).sum(axis=self.axis, keepdims=True)
+        )
         self.y = y
         return y
 
     def backward(self, gy):
         # dL/dx = g - softmax(x) * sum(g)
-        return gy - np.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+        return gy - self.xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
 
 
 def relu(x) -> Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 
 from numnet import backend
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor
+from numnet.autograd.tensor import Tensor, array_module
 
 
 def _broadcasting(name: str, op, *arrays):
@@ -27,7 +27,7 @@ def _broadcasting(name: str, op, *arrays):
 
 class _Add(Function):
     def forward(self, a, b):
-        return _broadcasting("add", np.add, a, b)
+        return _broadcasting("add", self.xp.add, a, b)
 
     def backward(self, gy):
         return gy, gy
@@ -35,7 +35,7 @@ class _Add(Function):
 
 class _Sub(Function):
     def forward(self, a, b):
-        return _broadcasting("sub", np.subtract, a, b)
+        return _broadcasting("sub", self.xp.subtract, a, b)
 
     def backward(self, gy):
         return gy, -gy
@@ -44,7 +44,7 @@ class _Sub(Function):
 class _Mul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return _broadcasting("mul", np.multiply, a, b)
+        return _broadcasting("mul", self.xp.multiply, a, b)
 
     def backward(self, gy):
         # d(ab)/da = b, d(ab)/db = a
@@ -56,7 +56,7 @@ class _Mul(Function):
 class _Div(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return _broadcasting("div", np.divide, a, b)
+        return _broadcasting("div", self.xp.divide, a, b)
 
     def backward(self, gy):
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
@@ -78,7 +78,7 @@ class _Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.y = _broadcasting("pow", np.power, a, b)
+        self.y = _broadcasting("pow", self.xp.power, a, b)
         return self.y
 
     def backward(self, gy):
@@ -87,8 +87,8 @@ class _Pow(Function):
         ga = gy * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = gy * self.y * np.log(self.a)
+            with self.ops.errstate(divide="ignore", invalid="ignore"):
+                gb = gy * self.y * self.xp.log(self.a)
         return ga, gb
 
 
@@ -109,7 +109,7 @@ class _PowScalar(Function):
 
 class _Exp(Function):
     def forward(self, x):
-        self.y = np.exp(x)
+        self.y = self.xp.exp(x)
         return self.y
 
     def backward(self, gy):
@@ -119,7 +119,7 @@ class _Exp(Function):
 class _Log(Function):
     def forward(self, x):
         self.x = x
-        return np.log(x)
+        return self.xp.log(x)
 
     def backward(self, gy):
         return gy / self.x  # d ln x = 1/x
@@ -127,7 +127,7 @@ class _Log(Function):
 
 class _Sqrt(Function):
     def forward(self, x):
-        self.y = np.sqrt(x)
+        self.y = self.xp.sqrt(x)
         return self.y
 
     def backward(self, gy):
@@ -138,8 +138,8 @@ class _Abs(Function):
     """|x|, with the sub-gradient convention abs'(0) = 0."""
 
     def forward(self, x):
-        self.sign = np.sign(x)
-        return np.abs(x)
+        self.sign = self.xp.sign(x)
+        return self.xp.abs(x)
 
     def backward(self, gy):
         return gy * self.sign
@@ -155,12 +155,12 @@ class _Clip(Function):
         # bounds as x's dtype: a NumPy float64 bound would upcast a float32 x
         low = None if self.low is None else x.dtype.type(self.low)
         high = None if self.high is None else x.dtype.type(self.high)
-        self.inside = np.ones(x.shape, dtype=bool)
+        self.inside = self.xp.ones(x.shape, dtype=bool)
         if low is not None:
             self.inside &= x > low
         if high is not None:
             self.inside &= x < high
-        return np.clip(x, low, high)
+        return self.xp.clip(x, low, high)
 
     def backward(self, gy):
         return gy * self.inside
@@ -170,8 +170,8 @@ class _Maximum(Function):
     """Elementwise max; on ties the gradient goes to the first argument."""
 
     def forward(self, a, b):
-        self.first = _broadcasting("maximum", np.greater_equal, a, b)
-        return np.maximum(a, b)
+        self.first = _broadcasting("maximum", self.xp.greater_equal, a, b)
+        return self.xp.maximum(a, b)
 
     def backward(self, gy):
         return gy * self.first, gy * ~self.first
@@ -181,8 +181,8 @@ class _Minimum(Function):
     """Elementwise min; on ties the gradient goes to the first argument."""
 
     def forward(self, a, b):
-        self.first = _broadcasting("minimum", np.less_equal, a, b)
-        return np.minimum(a, b)
+        self.first = _broadcasting("minimum", self.xp.less_equal, a, b)
+        return self.xp.minimum(a, b)
 
     def backward(self, gy):
         return gy * self.first, gy * ~self.first
@@ -195,11 +195,15 @@ class _Where(Function):
 
     def forward(self, cond, a, b):
         self.cond = cond.astype(bool, copy=False)
-        return _broadcasting("where", np.where, self.cond, a, b)
+        return _broadcasting("where", self.xp.where, self.cond, a, b)
 
     def backward(self, gy):
-        zero = np.zeros((), gy.dtype)
-        return None, np.where(self.cond, gy, zero), np.where(self.cond, zero, gy)
+        zero = self.xp.zeros((), gy.dtype)
+        return (
+            None,
+            self.xp.where(self.cond, gy, zero),
+            self.xp.where(self.cond, zero, gy),
+        )
 
 
 class _AsType(Function):
@@ -349,7 +353,8 @@ def where(condition, a, b) -> Tensor:
     """
     if isinstance(condition, Tensor):
         condition = condition.data
-    return _Where()(np.asarray(condition), a, b)
+    xp = array_module(condition, a, b)
+    return _Where()(xp.asarray(condition), a, b)
 
 
 def astype(x, dtype) -> Tensor:
@@ -366,6 +371,6 @@ def astype(x, dtype) -> Tensor:
     """
     target = backend.check_dtype(dtype, "astype")
     if target.kind != "f":
-        raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+        raw = x.data if isinstance(x, Tensor) else array_module(x).asarray(x)
         return Tensor._from_op(raw.astype(target))
     return _AsType(target)(x)

@@ -4,9 +4,9 @@ Forward is a gather, ``y[..., :] = weight[indices[...], :]``. Backward is the
 adjoint scatter-add: every output row's gradient is added into the row of the
 weight it came from, ``dweight[v] = sum over positions p with indices[p] == v of
 gy[p]``. No dense one-hot matrix (positions x vocabulary) is ever built: the
-scatter-add is the product of a *sparse* (V, P) selection matrix with the (P, E)
-upstream gradient, which runs in time O(P * E) (about 25x faster than
-``np.add.at`` for P = 12,800 positions).
+scatter-add is ``Ops.scatter_add_rows``: on NumPy the product of a *sparse*
+(V, P) selection matrix with the (P, E) upstream gradient, which runs in time
+O(P * E) (about 25x faster than ``np.add.at`` for P = 12,800 positions).
 
 Example:
     >>> import numpy as np, numnet
@@ -28,26 +28,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, as_tensor
 
 
-def scatter_add_rows(indices: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+def scatter_add_rows(indices, rows, n_rows: int):
     """``out[v] = sum(rows[p] for p where indices[p] == v)``, out of shape (V, E).
+
+    The kernels of the rows' namespace do it (``Ops.scatter_add_rows``; on
+    NumPy a SciPy sparse product).
 
     Args:
         indices: (P,) integers in [0, n_rows).
         rows: (P, E) values to add.
         n_rows: V, the number of output rows.
     """
-    from scipy import sparse  # lazy: `import numnet` must not import scipy
-
-    P = indices.shape[0]
-    # column p of the (V, P) selection matrix has a single 1 at row indices[p]
-    select = sparse.csc_matrix(
-        (np.ones(P, dtype=rows.dtype), indices, np.arange(P + 1)), shape=(n_rows, P)
-    )
-    return np.asarray(select @ rows, dtype=rows.dtype)
+    return backend.get_ops(rows).scatter_add_rows(indices, rows, n_rows)
 
 
 class _Embedding(Function):
@@ -85,7 +82,8 @@ def embedding(indices, weight) -> Tensor:
         indices: (...), weight: (V, E) -> (..., E)
     """
     weight = as_tensor(weight)
-    idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    xp = backend.get_array_module(weight.data)
+    idx = xp.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if weight.ndim != 2:
         raise ValueError(
             f"embedding: the weight must be a (num_embeddings, dim) matrix. "
@@ -93,7 +91,7 @@ def embedding(indices, weight) -> Tensor:
         )
     idx = _as_indices(idx)
     if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
-        bad = idx[(idx < 0) | (idx >= weight.shape[0])].flat[0]
+        bad = idx[(idx < 0) | (idx >= weight.shape[0])].reshape(-1)[0]
         raise ValueError(
             f"embedding: index {int(bad)} is out of range for an embedding of "
             f"{weight.shape[0]} rows (valid: 0 to {weight.shape[0] - 1})"
@@ -101,10 +99,11 @@ def embedding(indices, weight) -> Tensor:
     return _Embedding()(Tensor._from_op(idx), weight)
 
 
-def _as_indices(idx: np.ndarray) -> np.ndarray:
+def _as_indices(idx):
+    xp = backend.get_array_module(idx)
     if idx.dtype.kind in "iu":
         return idx.astype(np.intp, copy=False)
-    if idx.dtype.kind == "f" and np.all(np.isfinite(idx)) and np.all(idx == idx // 1):
+    if idx.dtype.kind == "f" and xp.all(xp.isfinite(idx)) and xp.all(idx == idx // 1):
         return idx.astype(np.intp)
     raise ValueError(
         f"embedding: indices must be integers (or whole-number floats). Received: "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
@@ -26,7 +24,7 @@ class _MatMul(Function):
             )
         self.a, self.b = a, b
         try:
-            return np.matmul(a, b)
+            return self.xp.matmul(a, b)
         except ValueError:
             raise ValueError(
                 f"matmul: batch axes could not be broadcast together. Received "
@@ -39,15 +37,15 @@ class _MatMul(Function):
         a = self.a[None, :] if self.a.ndim == 1 else self.a
         b = self.b[:, None] if self.b.ndim == 1 else self.b
         if self.a.ndim == 1:
-            gy = np.expand_dims(gy, -1 if self.b.ndim == 1 else -2)
+            gy = self.xp.expand_dims(gy, -1 if self.b.ndim == 1 else -2)
         if self.b.ndim == 1:
             gy = gy[..., None]
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = gy @ np.swapaxes(b, -1, -2)
+            ga = gy @ self.xp.swapaxes(b, -1, -2)
             ga = ga.reshape(ga.shape[:-2] + (-1,)) if self.a.ndim == 1 else ga
         if self.needs_input_grad[1]:
-            gb = np.swapaxes(a, -1, -2) @ gy
+            gb = self.xp.swapaxes(a, -1, -2) @ gy
             gb = gb[..., 0] if self.b.ndim == 1 else gb
         return ga, gb  # batch axes added by broadcasting: summed by the engine
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.autograd.tensor import Tensor, as_tensor
+from numnet import backend
+from numnet.autograd.tensor import Tensor, array_module, as_tensor
 from numnet.functional.activations import relu
 from numnet.functional.elementwise import clip, sqrt, where
 from numnet.functional.linalg import matmul
@@ -65,7 +66,7 @@ def pairwise_distances(x, y=None, squared: bool = False) -> Tensor:
     d2 = x_sq - 2.0 * matmul(x, transpose(y)) + y_sq
     if same:
         # zero the diagonal exactly: rounding leaves ~1e-7 there in float32
-        d2 = where(np.eye(x.shape[0], dtype=bool), 0.0, d2)
+        d2 = where(array_module(x).eye(x.shape[0], dtype=bool), 0.0, d2)
     d2 = clip(d2, min=0.0)  # gradient 0 where rounding made it negative
     if squared:
         return d2
@@ -115,9 +116,10 @@ def triplet_masks(labels) -> tuple[np.ndarray, np.ndarray]:
                [1, 0, 0],
                [0, 0, 0]])
     """
-    labels = np.asarray(labels).reshape(-1)
+    xp = backend.get_array_module(labels)
+    labels = xp.asarray(labels).reshape(-1)
     same = labels[:, None] == labels[None, :]
-    return same & ~np.eye(labels.size, dtype=bool), ~same
+    return same & ~xp.eye(labels.size, dtype=bool), ~same
 
 
 def mine_triplets(labels, distances, mining: str = "semi-hard"):
@@ -138,8 +140,9 @@ def mine_triplets(labels, distances, mining: str = "semi-hard"):
         without a positive or without a negative yield no triplet.
     """
     _check_mining(mining, "mine_triplets")
-    d = distances.data if isinstance(distances, Tensor) else np.asarray(distances)
-    pos, neg = triplet_masks(labels)
+    xp = array_module(distances)
+    d = distances.data if isinstance(distances, Tensor) else xp.asarray(distances)
+    pos, neg = triplet_masks(xp.asarray(labels))
     if d.shape != pos.shape:
         raise ValueError(
             f"mine_triplets: distances must be (N, N) for N={pos.shape[0]} labels. "
@@ -148,18 +151,18 @@ def mine_triplets(labels, distances, mining: str = "semi-hard"):
     has_both = pos.any(axis=1) & neg.any(axis=1)
     if mining == "all":
         valid = pos[:, :, None] & neg[:, None, :]
-        return tuple(i.astype(np.intp) for i in np.nonzero(valid))
+        return tuple(i.astype(np.intp) for i in xp.nonzero(valid))
     if mining == "hard":
-        anchors = np.flatnonzero(has_both)
-        hardest_pos = np.where(pos, d, -np.inf).argmax(axis=1)
-        hardest_neg = np.where(neg, d, np.inf).argmin(axis=1)
+        anchors = xp.flatnonzero(has_both)
+        hardest_pos = xp.where(pos, d, -np.inf).argmax(axis=1)
+        hardest_neg = xp.where(neg, d, np.inf).argmin(axis=1)
         return anchors, hardest_pos[anchors], hardest_neg[anchors]
-    a, p = np.nonzero(pos & has_both[:, None])
+    a, p = xp.nonzero(pos & has_both[:, None])
     d_ap, d_an = d[a, p][:, None], d[a]  # (P, 1), (P, N)
     beyond = neg[a] & (d_an > d_ap)
-    closest_beyond = np.where(beyond, d_an, np.inf).argmin(axis=1)
-    farthest = np.where(neg[a], d_an, -np.inf).argmax(axis=1)
-    n = np.where(beyond.any(axis=1), closest_beyond, farthest)
+    closest_beyond = xp.where(beyond, d_an, np.inf).argmin(axis=1)
+    farthest = xp.where(neg[a], d_an, -np.inf).argmax(axis=1)
+    n = xp.where(beyond.any(axis=1), closest_beyond, farthest)
     return a.astype(np.intp), p.astype(np.intp), n.astype(np.intp)
 
 
@@ -187,7 +190,7 @@ def batch_triplet_loss(
         labels: (N,), embeddings: (N, D) -> ()
     """
     embeddings = as_tensor(embeddings)
-    labels = np.asarray(labels).reshape(-1)
+    labels = array_module(embeddings).asarray(labels).reshape(-1)
     if embeddings.ndim != 2 or labels.size != embeddings.shape[0]:
         raise ValueError(
             f"batch_triplet_loss: expected embeddings (N, D) and N labels. "
@@ -207,12 +210,13 @@ def batch_triplet_loss(
 def _batch_all(d: Tensor, labels: np.ndarray, margin: float) -> Tensor:
     # losses[a, p, n] = d(a, p) - d(a, n) + margin over the (N, N, N) cube; the
     # dense form beats gathering N^3 index triplets (a scatter-add in backward).
+    xp = array_module(d)
     n = d.shape[0]
     pos, neg = triplet_masks(labels)
     valid = pos[:, :, None] & neg[:, None, :]
     cube = reshape(d, (n, n, 1)) - reshape(d, (n, 1, n)) + margin
     losses = relu(where(valid, cube, 0.0))
-    active = int(np.count_nonzero(losses.data > 0))
+    active = int(xp.count_nonzero(losses.data > 0))
     return sum(losses) * (1.0 / max(active, 1))
 
 

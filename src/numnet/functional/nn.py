@@ -8,11 +8,13 @@ live in the tests as oracles.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numnet import backend
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.autograd.tensor import Tensor, array_module, as_tensor
 from numnet.functional.activations import stable_sigmoid
 from numnet.functional.elementwise import sqrt
 from numnet.functional.shaping import reshape
@@ -44,17 +46,17 @@ class _Normalize(Function):
 
     def forward(self, x, gamma, beta):
         axes = self.axes
-        self.m = x.dtype.type(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+        self.m = x.dtype.type(math.prod(x.shape[i] for i in axes))
         mean = _sum_over(x, axes) / self.m
         x_hat = x - mean  # centered, then scaled in place below
-        var = _sum_over(np.square(x_hat), axes) / self.m
-        self.inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.epsilon))
+        var = _sum_over(self.xp.square(x_hat), axes) / self.m
+        self.inv_std = 1.0 / self.xp.sqrt(var + x.dtype.type(self.epsilon))
         x_hat *= self.inv_std
         self.x_hat, self.gamma = x_hat, gamma
         self.batch_mean, self.batch_var = mean, var
         # gamma and beta have the statistics' shape (batch norm): their gradients
         # are the same sums over ``axes`` that dL/dx needs.
-        self.fused = gamma.shape == mean.shape and np.shape(beta) == mean.shape
+        self.fused = gamma.shape == mean.shape and beta.shape == mean.shape
         y = x_hat * gamma
         y += beta
         return y
@@ -72,7 +74,7 @@ class _Normalize(Function):
         gx = None
         if self.needs_input_grad[0]:
             gx = self.x_hat * (sum_gyx / self.m)
-            np.subtract(gy, gx, out=gx)
+            self.xp.subtract(gy, gx, out=gx)
             gx -= sum_gy / self.m
             gx *= self.gamma * self.inv_std
         return gx, sum_gyx, sum_gy
@@ -94,7 +96,7 @@ class _Normalize(Function):
 
 def _sum_over(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """Sum over ``axes`` with keepdims; a GEMV when they are the leading axes."""
-    if axes == tuple(range(len(axes))) and a.flags.c_contiguous:
+    if axes == tuple(range(len(axes))):  # ops.sum_leading checks the layout
         return backend.sum_leading(a, len(axes)).reshape(
             (1,) * len(axes) + a.shape[len(axes) :]
         )
@@ -109,19 +111,19 @@ class _SoftmaxCrossEntropy(Function):
 
     def forward(self, z, t):
         shifted = z - z.max(axis=self.axis, keepdims=True)  # no overflow in exp
-        lse = np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        lse = self.xp.log(self.xp.exp(shifted).sum(axis=self.axis, keepdims=True))
         self.log_p, self.t = shifted - lse, t
         # 0 * log p is 0 even where p underflows to 0 (a masked -inf logit)
-        safe_log_p = np.where(t != 0, self.log_p, z.dtype.type(0))
+        safe_log_p = self.xp.where(t != 0, self.log_p, z.dtype.type(0))
         return -(t * safe_log_p).sum(axis=self.axis)
 
     def backward(self, gy):
         # dL/dz = softmax(z) * sum(t) - t (= p - t for one-hot t); dL/dt = -log p
-        g = np.expand_dims(gy, self.axis)
+        g = self.xp.expand_dims(gy, self.axis)
         gz = gt = None
         if self.needs_input_grad[0]:
             total = self.t.sum(axis=self.axis, keepdims=True)
-            gz = g * (np.exp(self.log_p) * total - self.t)
+            gz = g * (self.xp.exp(self.log_p) * total - self.t)
         if self.needs_input_grad[1]:
             gt = -g * self.log_p
         return gz, gt
@@ -134,15 +136,17 @@ class _SparseSoftmaxCrossEntropy(Function):
 
     def forward(self, z, labels):
         shifted = z - z.max(axis=-1, keepdims=True)
-        self.log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.log_p = shifted - self.xp.log(
+            self.xp.exp(shifted).sum(axis=-1, keepdims=True)
+        )
         self.index = labels[..., None]
-        return -np.take_along_axis(self.log_p, self.index, axis=-1)[..., 0]
+        return -self.xp.take_along_axis(self.log_p, self.index, axis=-1)[..., 0]
 
     def backward(self, gy):
         # dL/dz = softmax(z) - one_hot(label)
-        p = np.exp(self.log_p)
-        picked = np.take_along_axis(p, self.index, axis=-1)
-        np.put_along_axis(p, self.index, picked - 1, axis=-1)
+        p = self.xp.exp(self.log_p)
+        picked = self.xp.take_along_axis(p, self.index, axis=-1)
+        self.xp.put_along_axis(p, self.index, picked - 1, axis=-1)
         return gy[..., None] * p, None
 
 
@@ -154,7 +158,9 @@ class _SigmoidBinaryCrossEntropy(Function):
 
     def forward(self, z, t):
         self.z, self.t = z, t
-        return np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+        return (
+            self.xp.maximum(z, 0) - z * t + self.xp.log1p(self.xp.exp(-self.xp.abs(z)))
+        )
 
     def backward(self, gy):
         # dL/dz = sigmoid(z) - t ; dL/dt = -z
@@ -202,9 +208,10 @@ def dropout(
     if mask is None:
         shape = x.shape if noise_shape is None else tuple(noise_shape)
         mask = backend.get_rng(rng).random(shape, dtype=np.float32) >= rate
-    mask = np.asarray(_raw(mask))
+    xp = array_module(x)
+    mask = xp.asarray(_raw(mask))
     try:
-        ok = np.broadcast_shapes(mask.shape, x.shape) == x.shape
+        ok = xp.broadcast_shapes(mask.shape, x.shape) == x.shape
     except ValueError:
         ok = False
     if not ok:
@@ -224,10 +231,10 @@ def _channel_axis(axis: int, ndim: int, owner: str) -> int:
     return axis % ndim
 
 
-def _param(value, shape, dtype, fill: float) -> Tensor:
+def _param(value, shape, dtype, fill: float, like) -> Tensor:
     """gamma/beta reshaped to broadcast along the channel axis (or a constant)."""
     if value is None:
-        return Tensor._from_op(np.full((), fill, dtype=dtype))
+        return Tensor._from_op(array_module(like).full((), fill, dtype=dtype))
     value = as_tensor(value)
     return (
         value if value.shape == tuple(shape[-value.ndim :]) else reshape(value, shape)
@@ -268,7 +275,7 @@ def batch_norm(
     x = as_tensor(x)
     ch = _channel_axis(axis, x.ndim, "batch_norm")
     shape = tuple(x.shape[i] if i == ch else 1 for i in range(x.ndim))
-    g, b = _param(gamma, shape, x.dtype, 1.0), _param(beta, shape, x.dtype, 0.0)
+    g, b = _param(gamma, shape, x.dtype, 1.0, x), _param(beta, shape, x.dtype, 0.0, x)
     if training:
         fn = _Normalize(tuple(i for i in range(x.ndim) if i != ch), epsilon)
         y = fn(x, g, b)
@@ -305,7 +312,7 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon: float = 1e-3) -> Tens
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     axes = tuple(sorted(_channel_axis(a, x.ndim, "layer_norm") for a in axes))
     shape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
-    g, b = _param(gamma, shape, x.dtype, 1.0), _param(beta, shape, x.dtype, 0.0)
+    g, b = _param(gamma, shape, x.dtype, 1.0, x), _param(beta, shape, x.dtype, 0.0, x)
     return _Normalize(axes, epsilon)(x, g, b)
 
 
@@ -350,7 +357,7 @@ def sparse_softmax_cross_entropy(logits, labels) -> Tensor:
         logits: (N, ..., C), labels: (N, ...) integers -> (N, ...).
     """
     logits = as_tensor(logits)
-    labels = np.asarray(_raw(labels))
+    labels = array_module(logits).asarray(_raw(labels))
     if labels.shape != logits.shape[:-1]:
         raise ValueError(
             f"sparse_softmax_cross_entropy: labels must have the shape of the logits "
@@ -361,9 +368,10 @@ def sparse_softmax_cross_entropy(logits, labels) -> Tensor:
     return _SparseSoftmaxCrossEntropy()(logits, labels)
 
 
-def _as_int_labels(labels: np.ndarray, num_classes: int, owner: str) -> np.ndarray:
+def _as_int_labels(labels, num_classes: int, owner: str):
+    xp = backend.get_array_module(labels)
     if labels.dtype.kind == "f":
-        if not np.all(np.mod(labels, 1) == 0):
+        if not xp.all(xp.mod(labels, 1) == 0):
             raise ValueError(f"{owner}: labels must be integers (class indices)")
         labels = labels.astype(np.int64)
     elif labels.dtype.kind not in "iu":

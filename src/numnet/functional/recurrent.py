@@ -19,9 +19,8 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
-
-from numnet.autograd.tensor import Tensor
+from numnet import backend
+from numnet.autograd.tensor import Tensor, array_module
 from numnet.functional.recurrent_cells import _GRU, _LSTM, _SimpleRNN
 from numnet.functional.rnn_base import FUSED_ACTIVATIONS
 
@@ -147,8 +146,9 @@ def _run(op_class, name, n_states, x, kernel, rkernel, bias, initial_state, *,
     _check(name, op_class, x, kernel, rkernel, bias, states, options)
     N, T, _ = x.shape
     U = rkernel.shape[0]
-    mask = _mask(name, mask, N, T)
-    rec_mask = _rec_mask(name, recurrent_dropout_mask, N, U, x.dtype)
+    xp = array_module(x)
+    mask = _mask(name, mask, N, T, xp)
+    rec_mask = _rec_mask(name, recurrent_dropout_mask, N, U, x.dtype, xp)
     op = op_class(has_bias=bias is not None, has_state=bool(states), mask=mask,
                   recurrent_dropout_mask=rec_mask, **options)  # fmt: skip
     inputs = [x, kernel, rkernel] + ([bias] if bias is not None else []) + states
@@ -156,13 +156,13 @@ def _run(op_class, name, n_states, x, kernel, rkernel, bias, initial_state, *,
 
 
 def _tensor(v) -> Tensor:
-    return v if isinstance(v, Tensor) else Tensor._from_op(np.asarray(v))
+    return v if isinstance(v, Tensor) else Tensor._from_op(backend.as_array(v))
 
 
 def _states(name, n_states, initial_state) -> list:
     if initial_state is None:
         return []
-    if isinstance(initial_state, (Tensor, np.ndarray)):
+    if isinstance(initial_state, Tensor) or backend.is_array(initial_state):
         initial_state = [initial_state]
     states = [_tensor(s) for s in initial_state]
     if len(states) != n_states:
@@ -215,10 +215,10 @@ def _check(name, op_class, x, kernel, rkernel, bias, states, options) -> None:
             )
 
 
-def _mask(name, mask, N, T):
+def _mask(name, mask, N, T, xp):
     if mask is None:
         return None
-    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    mask = xp.asarray(mask.data if isinstance(mask, Tensor) else mask)
     if mask.shape != (N, T):
         raise ValueError(
             f"{name}: invalid value for argument 'mask'. Expected a boolean array "
@@ -228,10 +228,10 @@ def _mask(name, mask, N, T):
     return None if mask.all() else mask
 
 
-def _rec_mask(name, rec_mask, N, U, dtype):
+def _rec_mask(name, rec_mask, N, U, dtype, xp):
     if rec_mask is None:
         return None
-    rec_mask = np.asarray(rec_mask.data if isinstance(rec_mask, Tensor) else rec_mask)
+    rec_mask = xp.asarray(rec_mask.data if isinstance(rec_mask, Tensor) else rec_mask)
     if rec_mask.shape not in ((N, U), (1, U), (U,)):
         raise ValueError(
             f"{name}: invalid value for argument 'recurrent_dropout_mask'. Expected "

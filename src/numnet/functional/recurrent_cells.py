@@ -36,8 +36,7 @@ where it enters a recurrent GEMM (R), never in the carried state.
 
 from __future__ import annotations
 
-import numpy as np
-
+from numnet import backend
 from numnet.functional.rnn_base import (
     FusedRecurrent,
     activate_,
@@ -47,8 +46,8 @@ from numnet.functional.rnn_base import (
 )
 
 
-def _empty(*shape, like: np.ndarray) -> np.ndarray:
-    return np.empty(shape, dtype=like.dtype)
+def _empty(*shape, like):
+    return backend.get_array_module(like).empty(shape, dtype=like.dtype)
 
 
 class _SimpleRNN(FusedRecurrent):
@@ -63,7 +62,7 @@ class _SimpleRNN(FusedRecurrent):
         H[0], H[1:] = states[0], XW
         hd, rec = _empty(U, N, like=XW), _empty(U, N, like=XW)
         for t in range(T):
-            np.matmul(self.rk_T, self.recurrent_input(H[t], hd), out=rec)
+            self.xp.matmul(self.rk_T, self.recurrent_input(H[t], hd), out=rec)
             H[t + 1] += rec
             activate_(H[t + 1], self.activation)
             self.carry_(H[t + 1], H[t], t)
@@ -77,7 +76,7 @@ class _SimpleRNN(FusedRecurrent):
         for t in reversed(range(T)):
             dy = self.step_grad(dh, t, dY[t])
             times_derivative_(dy, H[t + 1], self.activation, tmp)  # dz = dh φ'(z)
-            np.matmul(R, dy, out=dh_next)  # dh_{t-1} = R dz
+            self.xp.matmul(R, dy, out=dh_next)  # dh_{t-1} = R dz
             self.finish_dh(dh_next, dh, t)
             dh, dh_next = dh_next, dh
         return dY, [dh]
@@ -104,16 +103,16 @@ class _LSTM(_SimpleRNN):
         hd, tmp = _empty(U, N, like=XW), _empty(U, N, like=XW)
         for t in range(T):
             a = XW[t]
-            np.matmul(self.rk_T, self.recurrent_input(H[t], hd), out=rec)
+            self.xp.matmul(self.rk_T, self.recurrent_input(H[t], hd), out=rec)
             a += rec
             i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
             activate_(a[: 2 * U], rec_act)  # i and f together
             activate_(g, act)
             activate_(o, rec_act)
-            np.multiply(f, C[t], out=C[t + 1])  # c_t = f c_{t-1} + i c̃
-            C[t + 1] += np.multiply(i, g, out=tmp)
+            self.xp.multiply(f, C[t], out=C[t + 1])  # c_t = f c_{t-1} + i c̃
+            C[t + 1] += self.xp.multiply(i, g, out=tmp)
             activate_(C[t + 1], act, out=PC[t])
-            np.multiply(o, PC[t], out=H[t + 1])  # h_t = o φ(c_t)
+            self.xp.multiply(o, PC[t], out=H[t + 1])  # h_t = o φ(c_t)
             self.carry_(H[t + 1], H[t], t)
             self.carry_(C[t + 1], C[t], t)
         return H[T], C[T]
@@ -121,15 +120,15 @@ class _LSTM(_SimpleRNN):
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
         A, R, dh, dc = self.A, self.recurrent_kernel, dstates[0], dstates[1]
-        self.dA = dA = np.empty_like(A)
+        self.dA = dA = self.xp.empty_like(A)
         self.bufs = [_empty(U, N, like=A) for _ in range(4)]
         self.bufs.append(_empty(2 * U, N, like=A))
         dh_next, dc_next = _empty(U, N, like=A), _empty(U, N, like=A)
         for t in reversed(range(T)):
             dct = self._cell_backward(dh, dc, t)
-            np.multiply(dct, A[t, U : 2 * U], out=dc_next)  # dc_{t-1} = dc f
+            self.xp.multiply(dct, A[t, U : 2 * U], out=dc_next)  # dc_{t-1} = dc f
             self.carry_grad_(dc_next, dc, t)
-            np.matmul(R, dA[t], out=dh_next)  # dh_{t-1} = R dz
+            self.xp.matmul(R, dA[t], out=dh_next)  # dh_{t-1} = R dz
             self.finish_dh(dh_next, dh, t)
             dh, dh_next, dc, dc_next = dh_next, dh, dc_next, dc
         return dA, [dh, dc]
@@ -142,18 +141,18 @@ class _LSTM(_SimpleRNN):
         i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
         dht = self.step_grad(dh, t, dht, alias=True)
         if self.skipped(t):  # dc itself must stay intact for the skipped samples
-            dct = np.multiply(dc, self.keep_f[t], out=dct)
+            dct = self.xp.multiply(dc, self.keep_f[t], out=dct)
         else:
             dct = dc
-        do = np.multiply(dht, self.PC[t], out=da[3 * U :])  # h = o φ(c)
+        do = self.xp.multiply(dht, self.PC[t], out=da[3 * U :])  # h = o φ(c)
         times_derivative_(do, o, rec_act, tmp)
-        np.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
+        self.xp.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
         times_derivative_(tmp2, self.PC[t], act, tmp)
         dct += tmp2
-        np.multiply(dct, g, out=da[:U])  # di = dc c̃
-        np.multiply(dct, self.C[t], out=da[U : 2 * U])  # df = dc c_{t-1}
+        self.xp.multiply(dct, g, out=da[:U])  # di = dc c̃
+        self.xp.multiply(dct, self.C[t], out=da[U : 2 * U])  # df = dc c_{t-1}
         times_derivative_(da[: 2 * U], a[: 2 * U], rec_act, tmp_if)
-        dg = np.multiply(dct, i, out=da[2 * U : 3 * U])  # dc̃ = dc i
+        dg = self.xp.multiply(dct, i, out=da[2 * U : 3 * U])  # dc̃ = dc i
         times_derivative_(dg, g, act, tmp)
         return dct
 
@@ -197,27 +196,29 @@ class _GRU(_SimpleRNN):
         z, r, hh = a[:U], a[U : 2 * U], a[2 * U :]
         hd = self.recurrent_input(H[t], self.hd)
         if self.reset_after:
-            rec = np.matmul(rk_T, hd, out=self.REC[t])
+            rec = self.xp.matmul(rk_T, hd, out=self.REC[t])
             if self.b_rh is not None:
                 rec[2 * U :] += self.b_rh
             a[: 2 * U] += rec[: 2 * U]
             activate_(a[: 2 * U], self.recurrent_activation)
-            hh += np.multiply(r, rec[2 * U :], out=tmp[:U])  # r ⊙ (R_h^T h + b)
+            hh += self.xp.multiply(r, rec[2 * U :], out=tmp[:U])  # r ⊙ (R_h^T h + b)
         else:
-            a[: 2 * U] += np.matmul(rk_T[: 2 * U], hd, out=tmp)
+            a[: 2 * U] += self.xp.matmul(rk_T[: 2 * U], hd, out=tmp)
             activate_(a[: 2 * U], self.recurrent_activation)
-            np.multiply(r, hd, out=self.RH[t])
-            hh += np.matmul(rk_T[2 * U :], self.RH[t], out=tmp[:U])  # R_h^T (r ⊙ h)
+            self.xp.multiply(r, hd, out=self.RH[t])
+            hh += self.xp.matmul(
+                rk_T[2 * U :], self.RH[t], out=tmp[:U]
+            )  # R_h^T (r ⊙ h)
         activate_(hh, self.activation)
-        np.subtract(H[t], hh, out=H[t + 1])  # h_t = h̃ + z (h_{t-1} - h̃)
+        self.xp.subtract(H[t], hh, out=H[t + 1])  # h_t = h̃ + z (h_{t-1} - h̃)
         H[t + 1] *= z
         H[t + 1] += hh
 
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
-        self.dXW = dXW = np.empty_like(self.A)
+        self.dXW = dXW = self.xp.empty_like(self.A)
         if self.reset_after:
-            self.dREC = np.empty_like(self.A)
+            self.dREC = self.xp.empty_like(self.A)
         self.bufs = [_empty(U, N, like=dXW) for _ in range(3)]
         dh, dh_next = dstates[0], _empty(U, N, like=dXW)
         for t in reversed(range(T)):
@@ -232,36 +233,36 @@ class _GRU(_SimpleRNN):
         dht, tmp, drh = self.bufs
         R, rec_act = self.recurrent_kernel, self.recurrent_activation
         dht = self.step_grad(dh, t, dht, alias=True)
-        np.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
+        self.xp.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
         dz *= dht
         times_derivative_(dz, z, rec_act, tmp)
-        np.subtract(1, z, out=dhh)  # dh/dh̃ = 1 - z
+        self.xp.subtract(1, z, out=dhh)  # dh/dh̃ = 1 - z
         dhh *= dht
         times_derivative_(dhh, hh, self.activation, tmp)
         if self.reset_after:
-            np.multiply(dhh, self.REC[t, 2 * U :], out=dr)
+            self.xp.multiply(dhh, self.REC[t, 2 * U :], out=dr)
             times_derivative_(dr, r, rec_act, tmp)
             drec = self.dREC[t]
             drec[: 2 * U] = self.dXW[t, : 2 * U]
-            np.multiply(dhh, r, out=drec[2 * U :])
-            np.matmul(R, drec, out=dh_next)
+            self.xp.multiply(dhh, r, out=drec[2 * U :])
+            self.xp.matmul(R, drec, out=dh_next)
         else:
-            np.matmul(R[:, 2 * U :], dhh, out=drh)  # d(r ⊙ h_{t-1})
-            np.multiply(drh, self.recurrent_input(self.H[t], tmp), out=dr)
+            self.xp.matmul(R[:, 2 * U :], dhh, out=drh)  # d(r ⊙ h_{t-1})
+            self.xp.multiply(drh, self.recurrent_input(self.H[t], tmp), out=dr)
             times_derivative_(dr, r, rec_act, tmp)
-            np.matmul(R[:, : 2 * U], self.dXW[t, : 2 * U], out=dh_next)
-            dh_next += np.multiply(drh, r, out=drh)
-        self.finish_dh(dh_next, dh, t, direct=np.multiply(dht, z, out=dht))
+            self.xp.matmul(R[:, : 2 * U], self.dXW[t, : 2 * U], out=dh_next)
+            dh_next += self.xp.multiply(drh, r, out=drh)
+        self.finish_dh(dh_next, dh, t, direct=self.xp.multiply(dht, z, out=dht))
 
     def _recurrent_grads(self, cols):
         Hp, U = self.previous_states(), self.U
         if self.reset_after:  # dREC differs from dY in the h rows: r ⊙ dh̃
             rec = steps_as_columns(self.dREC)
             return self.weight_grads(
-                Hp, rec, lambda: np.stack([row_sums(cols), row_sums(rec)])
+                Hp, rec, lambda: self.xp.stack([row_sums(cols), row_sums(rec)])
             )
         grads = self.weight_grads(Hp, cols[: 2 * U], lambda: row_sums(cols))
         if grads[0] is not None:  # the R_h block multiplies r ⊙ h, not h
             rh = steps_as_columns(self.RH) @ cols[2 * U :].T
-            grads = (np.concatenate([grads[0], rh], axis=1),) + grads[1:]
+            grads = (self.xp.concatenate([grads[0], rh], axis=1),) + grads[1:]
         return grads

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
@@ -27,7 +30,8 @@ def _normalize_axis(axis, ndim: int, name: str = "reduce") -> tuple[int, ...]:
 
 def _expand_back(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     """Re-insert reduced axes (as length 1) so ``g`` broadcasts against the input."""
-    return g if keepdims else np.expand_dims(g, axes)
+    xp = backend.get_array_module(g)
+    return g if keepdims else xp.expand_dims(g, axes)
 
 
 class _Sum(Function):
@@ -42,7 +46,7 @@ class _Sum(Function):
     def backward(self, gy):
         # every summed element receives the upstream gradient unchanged
         g = _expand_back(gy, self.axes, self.keepdims)
-        return np.broadcast_to(g, self.shape)
+        return self.xp.broadcast_to(g, self.shape)
 
 
 class _Mean(Function):
@@ -52,12 +56,12 @@ class _Mean(Function):
     def forward(self, x):
         self.axes = _normalize_axis(self.axis, x.ndim, "mean")
         self.shape = x.shape
-        self.count = int(np.prod([x.shape[a] for a in self.axes]))
+        self.count = math.prod(x.shape[a] for a in self.axes)
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
         g = _expand_back(gy, self.axes, self.keepdims) / gy.dtype.type(self.count)
-        return np.broadcast_to(g, self.shape)
+        return self.xp.broadcast_to(g, self.shape)
 
 
 class _Var(Function):
@@ -67,8 +71,8 @@ class _Var(Function):
     def forward(self, x):
         self.axes = _normalize_axis(self.axis, x.ndim, "var")
         self.centered = x - x.mean(axis=self.axes, keepdims=True)
-        self.count = int(np.prod([x.shape[a] for a in self.axes]))
-        sq = np.square(self.centered)
+        self.count = math.prod(x.shape[a] for a in self.axes)
+        sq = self.xp.square(self.centered)
         return sq.sum(axis=self.axes, keepdims=self.keepdims) / x.dtype.type(
             self.count - self.ddof
         )
@@ -93,12 +97,14 @@ class _MaxMin(Function):
         y = (x.max if self.use_max else x.min)(axis=self.axes, keepdims=True)
         hits = x == y
         # keep only the first hit along the reduced axes (deterministic one winner)
-        moved = np.moveaxis(hits, self.axes, range(x.ndim - len(self.axes), x.ndim))
+        moved = self.xp.moveaxis(
+            hits, self.axes, range(x.ndim - len(self.axes), x.ndim)
+        )
         flat = moved.reshape(moved.shape[: x.ndim - len(self.axes)] + (-1,))
-        first = np.zeros_like(flat)
-        np.put_along_axis(first, flat.argmax(axis=-1)[..., None], True, axis=-1)
+        first = self.xp.zeros_like(flat)
+        self.xp.put_along_axis(first, flat.argmax(axis=-1)[..., None], True, axis=-1)
         first = first.reshape(moved.shape)
-        self.mask = np.moveaxis(
+        self.mask = self.xp.moveaxis(
             first, range(x.ndim - len(self.axes), x.ndim), self.axes
         )
         return (
@@ -118,12 +124,14 @@ class _LogSumExp(Function):
     def forward(self, x):
         self.axes = _normalize_axis(self.axis, x.ndim, "logsumexp")
         m = x.max(axis=self.axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)  # a row of -inf stays -inf, not NaN
-        e = np.exp(x - m)
+        m = self.xp.where(
+            self.xp.isfinite(m), m, 0
+        )  # a row of -inf stays -inf, not NaN
+        e = self.xp.exp(x - m)
         s = e.sum(axis=self.axes, keepdims=True)
         self.softmax = e / s
-        y = np.log(s) + m
-        return y if self.keepdims else np.squeeze(y, self.axes)
+        y = self.xp.log(s) + m
+        return y if self.keepdims else self.xp.squeeze(y, self.axes)
 
     def backward(self, gy):
         # d logsumexp(x) / dx = softmax(x)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import Function
 
 #: activations the fused ops support: their derivative is a function of the output
@@ -39,20 +40,21 @@ FUSED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 
 def activate_(z: np.ndarray, name: str, out: np.ndarray | None = None) -> np.ndarray:
     """Apply the activation ``name`` to ``z``, in place or into ``out``."""
+    xp = backend.get_array_module(z)
     out = z if out is None else out
     if name == "tanh":
-        np.tanh(z, out=out)
+        xp.tanh(z, out=out)
     elif name == "sigmoid":
         # sigma(z) = (1 + tanh(z/2)) / 2: one transcendental and no overflow for
         # any z (1 / (1 + exp(-z)) overflows exp for z < -88 in float32)
-        np.multiply(z, 0.5, out=out)
-        np.tanh(out, out=out)
+        xp.multiply(z, 0.5, out=out)
+        xp.tanh(out, out=out)
         out *= 0.5
         out += 0.5
     elif name == "relu":
-        np.maximum(z, 0, out=out)
+        xp.maximum(z, 0, out=out)
     elif out is not z:
-        np.copyto(out, z)
+        xp.copyto(out, z)
     return out
 
 
@@ -62,16 +64,17 @@ def times_derivative_(g: np.ndarray, y: np.ndarray, name: str, tmp: np.ndarray) 
     sigmoid' = y (1 - y); tanh' = 1 - y^2; relu' = [y > 0]; linear' = 1.
     ``tmp`` is scratch space of g's shape.
     """
+    xp = backend.get_array_module(g)
     if name == "sigmoid":
-        np.subtract(1, y, out=tmp)
+        xp.subtract(1, y, out=tmp)
         tmp *= y
         g *= tmp
     elif name == "tanh":
-        np.multiply(y, y, out=tmp)
-        np.subtract(1, tmp, out=tmp)
+        xp.multiply(y, y, out=tmp)
+        xp.subtract(1, tmp, out=tmp)
         g *= tmp
     elif name == "relu":
-        np.copyto(g, 0, where=y <= 0)
+        xp.copyto(g, 0, where=y <= 0)
 
 
 def steps_as_columns(A: np.ndarray) -> np.ndarray:
@@ -81,13 +84,15 @@ def steps_as_columns(A: np.ndarray) -> np.ndarray:
     instead of T (measured equal on one thread, and 1.8x faster with two BLAS
     threads on a busy machine, where every extra call waits for a thread).
     """
+    xp = backend.get_array_module(A)
     T, P, N = A.shape
-    return np.ascontiguousarray(A.transpose(1, 0, 2)).reshape(P, T * N)
+    return xp.ascontiguousarray(A.transpose(1, 0, 2)).reshape(P, T * N)
 
 
 def row_sums(cols: np.ndarray) -> np.ndarray:
     """Σ over columns of a (P, T*N) array, by a GEMV (a bias gradient)."""
-    return cols @ np.ones(cols.shape[1], cols.dtype)
+    xp = backend.get_array_module(cols)
+    return cols @ xp.ones(cols.shape[1], cols.dtype)
 
 
 class FusedRecurrent(Function):
@@ -135,24 +140,26 @@ class FusedRecurrent(Function):
         U = recurrent_kernel.shape[0]
         self.N, self.T, self.D, self.U, self.dtype = N, T, D, U, x.dtype
         self.kernel, self.recurrent_kernel = kernel, recurrent_kernel
-        self.rk_T = np.ascontiguousarray(recurrent_kernel.T)  # (G, U): rec = R^T h
+        self.rk_T = self.xp.ascontiguousarray(recurrent_kernel.T)  # (G, U): rec = R^T h
         xf = x.transpose(1, 2, 0)  # (T, D, N); free when x is a stacked RNN's output
-        self.xf = np.ascontiguousarray(xf[::-1] if self.go_backwards else xf)
-        XW = np.matmul(kernel.T, self.xf)  # (G, D) @ (T, D, N) -> (T, G, N)
+        self.xf = self.xp.ascontiguousarray(xf[::-1] if self.go_backwards else xf)
+        XW = self.xp.matmul(kernel.T, self.xf)  # (G, D) @ (T, D, N) -> (T, G, N)
         if bias is not None:
             XW += self._xw_bias(bias)[:, None]
         self._prepare_masks()
         if states:
-            states = [np.ascontiguousarray(s.T) for s in states]  # (U, N)
+            states = [self.xp.ascontiguousarray(s.T) for s in states]  # (U, N)
         else:
-            states = [np.zeros((U, N), x.dtype) for _ in range(self.n_states)]
+            states = [self.xp.zeros((U, N), x.dtype) for _ in range(self.n_states)]
         finals = self._loop(XW, states)
         return (self._output(),) + tuple(s.T for s in finals)
 
     def _prepare_masks(self) -> None:
         if self.rec_mask is not None:  # (N, U) or (U,) -> (U, N) or (U, 1)
             m = self.rec_mask
-            self.rec_mask = np.ascontiguousarray(m.T if m.ndim == 2 else m[:, None])
+            self.rec_mask = self.xp.ascontiguousarray(
+                m.T if m.ndim == 2 else m[:, None]
+            )
         if self.mask is None:
             self.skips = None
             return
@@ -170,13 +177,13 @@ class FusedRecurrent(Function):
     def carry_(self, new: np.ndarray, old: np.ndarray, t: int) -> None:
         """Where step ``t`` is masked, overwrite the new state with the old one."""
         if self.skipped(t):
-            np.copyto(new, old, where=self.skip[t])
+            self.xp.copyto(new, old, where=self.skip[t])
 
     def recurrent_input(self, h: np.ndarray, out: np.ndarray) -> np.ndarray:
         """h, or h * recurrent_dropout_mask (the same mask at every step)."""
         if self.rec_mask is None:
             return h
-        return np.multiply(h, self.rec_mask, out=out)
+        return self.xp.multiply(h, self.rec_mask, out=out)
 
     def _output(self) -> np.ndarray:
         H = self.H
@@ -187,9 +194,9 @@ class FusedRecurrent(Function):
 
     def backward(self, gy, *gstates):
         # fresh (U, N) copies: the loop overwrites them; the engine's may be shared
-        dstates = [np.array(g.T, order="C") for g in gstates]
+        dstates = [self.xp.array(g.T, order="C") for g in gstates]
         if self.return_sequences:
-            self.gy = np.ascontiguousarray(gy.transpose(1, 2, 0))  # (T, U, N)
+            self.gy = self.xp.ascontiguousarray(gy.transpose(1, 2, 0))  # (T, U, N)
         else:
             self.gy = None
             dstates[0] += gy.T
@@ -210,9 +217,9 @@ class FusedRecurrent(Function):
         if alias and self.gy is None and not self.skipped(t):
             return dh
         if self.gy is not None:
-            np.add(dh, self.gy[t], out=out)
+            self.xp.add(dh, self.gy[t], out=out)
         else:
-            np.copyto(out, dh)
+            self.xp.copyto(out, dh)
         if self.skipped(t):
             out *= self.keep_f[t]
         return out

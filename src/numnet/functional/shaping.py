@@ -7,10 +7,13 @@ scatter-add for indexing, a slice for padding).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import Function, unbroadcast
-from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.autograd.tensor import Tensor, array_module, as_tensor
 
 
 class _Reshape(Function):
@@ -46,7 +49,8 @@ class _Transpose(Function):
         return x.transpose(axes)
 
     def backward(self, gy):
-        return gy.transpose(np.argsort([a % gy.ndim for a in self.perm]))
+        order = [a % gy.ndim for a in self.perm]
+        return gy.transpose(sorted(range(gy.ndim), key=order.__getitem__))
 
 
 class _BroadcastTo(Function):
@@ -56,7 +60,7 @@ class _BroadcastTo(Function):
     def forward(self, x):
         self.in_shape = x.shape
         try:
-            return np.broadcast_to(x, self.shape)
+            return self.xp.broadcast_to(x, self.shape)
         except ValueError:
             raise ValueError(
                 f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to "
@@ -83,7 +87,7 @@ class _SumTo(Function):
             ) from None
 
     def backward(self, gy):
-        return np.broadcast_to(gy, self.in_shape)
+        return self.xp.broadcast_to(gy, self.in_shape)
 
 
 class _GetItem(Function):
@@ -97,18 +101,19 @@ class _GetItem(Function):
         return x[self.index]
 
     def backward(self, gy):
-        gx = np.zeros(self.in_shape, dtype=gy.dtype)
         if _has_integer_array(self.index):
-            np.add.at(gx, self.index, gy)  # scatter-add: repeated indices accumulate
-        else:
-            gx[self.index] = gy  # slices, ints and masks never repeat an element
+            # scatter-add: repeated indices accumulate
+            return self.ops.index_add(self.in_shape, self.index, gy)
+        gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
+        gx[self.index] = gy  # slices, ints and masks never repeat an element
         return gx
 
 
 def _has_integer_array(index) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return any(
-        isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype.kind != "b"
+        (backend.is_array(p) or isinstance(p, list))
+        and backend.get_array_module(p).asarray(p).dtype.kind != "b"
         for p in parts
     )
 
@@ -118,11 +123,11 @@ class _Concatenate(Function):
         self.axis = axis
 
     def forward(self, *xs):
-        self.sizes = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
-        return np.concatenate(xs, axis=self.axis)
+        self.sizes = list(itertools.accumulate(x.shape[self.axis] for x in xs))[:-1]
+        return self.xp.concatenate(xs, axis=self.axis)
 
     def backward(self, gy):
-        return tuple(np.split(gy, self.sizes, axis=self.axis))
+        return tuple(self.xp.split(gy, self.sizes, axis=self.axis))
 
 
 class _Stack(Function):
@@ -130,10 +135,10 @@ class _Stack(Function):
         self.axis = axis
 
     def forward(self, *xs):
-        return np.stack(xs, axis=self.axis)
+        return self.xp.stack(xs, axis=self.axis)
 
     def backward(self, gy):
-        return tuple(np.moveaxis(gy, self.axis, 0))
+        return tuple(self.xp.moveaxis(gy, self.axis, 0))
 
 
 class _Split(Function):
@@ -142,7 +147,7 @@ class _Split(Function):
 
     def forward(self, x):
         try:
-            return tuple(np.split(x, self.sections, axis=self.axis))
+            return tuple(self.xp.split(x, self.sections, axis=self.axis))
         except ValueError:
             raise ValueError(
                 f"split: a tensor of shape {x.shape} cannot be split into "
@@ -150,7 +155,7 @@ class _Split(Function):
             ) from None
 
     def backward(self, *gys):
-        return np.concatenate(gys, axis=self.axis)
+        return self.xp.concatenate(gys, axis=self.axis)
 
 
 class _Pad(Function):
@@ -161,7 +166,7 @@ class _Pad(Function):
         self.slices = tuple(
             slice(b, b + n) for (b, _), n in zip(self.pad_width, x.shape, strict=True)
         )
-        return np.pad(x, self.pad_width or 0, constant_values=self.value)
+        return self.xp.pad(x, self.pad_width or 0, constant_values=self.value)
 
     def backward(self, gy):
         return gy[self.slices]
@@ -177,7 +182,9 @@ def shape(x) -> tuple[int, ...]:
     >>> F.shape(F.reshape(numnet.tensor([1.0, 2.0, 3.0, 4.0]), (2, 2)))
     (2, 2)
     """
-    return tuple(getattr(x, "shape", np.shape(x)))
+    if not hasattr(x, "shape"):
+        x = backend.as_array(x)
+    return tuple(x.shape)
 
 
 def reshape(x, shape) -> Tensor:
@@ -310,16 +317,16 @@ def getitem(x, index) -> Tensor:
     Shape:
         x: any shape -> the shape NumPy gives ``x.data[index]``.
     """
-    return _GetItem(_raw_index(index))(x)
+    return _GetItem(_raw_index(index, array_module(x)))(x)
 
 
-def _raw_index(index):
+def _raw_index(index, xp):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
-        return np.asarray(index)
+        return xp.asarray(index)
     return index
 
 
@@ -348,7 +355,8 @@ def stack(tensors, axis: int = 0) -> Tensor:
 def _check_join(name: str, tensors, axis: int, same_axis: bool) -> None:
     if not tensors:
         raise ValueError(f"{name}: expected at least one tensor, received none")
-    shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
+    xp = array_module(*tensors)
+    shapes = [xp.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
     ndim = len(shapes[0]) + (1 if same_axis else 0)
     axis = _check_axis(name, axis, ndim)
     for s in shapes[1:]:
@@ -380,9 +388,10 @@ def pad(x, pad_width, value: float = 0.0) -> Tensor:
         x: (d0, ..., dk) -> (d0 + before0 + after0, ..., dk + beforek + afterk).
     """
     x = as_tensor(x)
+    xp = array_module(x)
     try:
-        width = np.asarray(pad_width, dtype=int) if x.ndim else np.zeros((0, 2), int)
-        width = np.broadcast_to(width, (x.ndim, 2))
+        width = xp.asarray(pad_width, dtype=int) if x.ndim else xp.zeros((0, 2), int)
+        width = xp.broadcast_to(width, (x.ndim, 2))
     except (ValueError, TypeError):
         width = None
     if width is None or (width < 0).any():

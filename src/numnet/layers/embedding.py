@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 import numnet.functional as F
-from numnet import initializers
+from numnet import backend, initializers
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
 
@@ -111,7 +111,7 @@ class Embedding(Layer):
 
 
 def _weights_list(weights) -> list:
-    if isinstance(weights, np.ndarray):
+    if backend.is_array(weights):
         return [weights]
     return list(weights)
 

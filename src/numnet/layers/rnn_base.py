@@ -199,7 +199,7 @@ class RNNBase(Layer):
     def _initial_states(self, initial_state, batch: int):
         if initial_state is None:
             return None
-        if isinstance(initial_state, (Tensor, np.ndarray)):
+        if isinstance(initial_state, Tensor) or backend.is_array(initial_state):
             initial_state = [initial_state]
         states = [as_tensor(s) for s in initial_state]
         owner = f"{type(self).__name__} '{self.name}'"

@@ -29,7 +29,8 @@ def _is_container(data) -> bool:
     if isinstance(data, dict):
         return True
     return isinstance(data, (list, tuple)) and any(
-        isinstance(v, (np.ndarray, Tensor, dict)) or _is_container(v) for v in data
+        isinstance(v, (Tensor, dict)) or backend.is_array(v) or _is_container(v)
+        for v in data
     )
 
 
@@ -58,7 +59,7 @@ def flatten(data) -> list:
 def _as_array(value):
     if isinstance(value, Tensor):
         return value.data
-    if isinstance(value, np.ndarray):
+    if backend.is_array(value):
         return value
     return np.asarray(value)
 
@@ -70,13 +71,14 @@ def as_arrays(data):
 
 def is_array_data(x) -> bool:
     """True for an ndarray/Tensor or a list/tuple/dict nest of them."""
-    if isinstance(x, (np.ndarray, Tensor)):
+    if isinstance(x, Tensor) or backend.is_array(x):
         return True
     if isinstance(x, dict):
         return bool(x) and all(is_array_data(v) for v in x.values())
     if isinstance(x, (list, tuple)):
         return bool(x) and all(
-            isinstance(v, (np.ndarray, Tensor, list, tuple, dict, int, float))
+            isinstance(v, (Tensor, list, tuple, dict, int, float))
+            or backend.is_array(v)
             for v in x
         )
     return False

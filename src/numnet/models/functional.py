@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.tensor import Tensor
 from numnet.layers.symbolic import Node, SymbolicTensor
 from numnet.models import graph_io
@@ -221,7 +222,8 @@ def _index_nodes(inputs, nodes) -> dict[int, int]:
 
 
 def _check_shape(model_name: str, t: SymbolicTensor, value) -> None:
-    shape = value.shape if isinstance(value, (Tensor, np.ndarray)) else np.shape(value)
+    is_array = isinstance(value, Tensor) or backend.is_array(value)
+    shape = value.shape if is_array else np.shape(value)
     expected = t.shape
     ok = len(shape) == len(expected) and all(
         e is None or e == s for e, s in zip(expected[1:], shape[1:], strict=True)

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import no_grad
 from numnet.optimizers import _keras2, _parallel
 from numnet.optimizers import schedules as schedules_module
@@ -389,7 +390,7 @@ def _resolve_constraint(constraint):
 
 
 def _raw(g) -> np.ndarray:
-    return g.data if hasattr(g, "data") and not isinstance(g, np.ndarray) else g
+    return g.data if hasattr(g, "data") and not backend.is_array(g) else g
 
 
 def _norm(g: np.ndarray) -> float:

@@ -6,13 +6,14 @@ import math
 
 import numpy as np
 
+from numnet import backend
 from numnet.viz._common import finish, hide_ticks, mosaic, new_figure, normalize_tiles
 
 
 def _kernel_of(layer_or_kernel) -> np.ndarray:
     """The (KH, KW, C_in, C_out) kernel of a Conv2D layer, a Tensor or an array."""
     obj = layer_or_kernel
-    if hasattr(obj, "get_weights") and not isinstance(obj, np.ndarray):
+    if hasattr(obj, "get_weights") and not backend.is_array(obj):
         weights = getattr(obj, "_weights", {})
         kernel = getattr(obj, "kernel", None)
         kernel = weights.get("kernel") if kernel is None else kernel

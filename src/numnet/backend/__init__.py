@@ -1,4 +1,10 @@
-"""Array backend: the array module, the default float dtype and the seeded RNG.
+"""Array backend: the array namespace and kernels of an array, dtypes, the RNG.
+
+The seam between numnet and the array libraries: ``get_array_module(x)`` gives
+the namespace of ``x`` (``xp``: numpy, cupy, ...) and ``get_ops(x)`` its kernels
+(:class:`~numnet.backend.ops.Ops`, with the CPU fast paths of
+:class:`~numnet.backend.numpy_ops.NumpyOps` on NumPy). ``autograd`` and
+``functional`` do array math only through these two.
 
 Everything random in numnet (initializers, dropout, shuffling, augmentation) draws
 from the generator returned by :func:`get_rng`, so ``manual_seed(n)`` makes a run
@@ -7,12 +13,18 @@ reproducible. Everything that creates floating-point arrays asks :func:`floatx`.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import sys
 
 import numpy as np
 
+from numnet import config
+from numnet.backend.numpy_ops import NumpyOps
+from numnet.backend.ops import Ops
+
 xp = np  # the default array module (NumPy); per-array lookup: get_array_module
+
+
+_NUMPY_TYPES = (np.ndarray, np.generic, int, float, bool)
 
 
 def get_array_module(*arrays):
@@ -28,11 +40,14 @@ def get_array_module(*arrays):
     True
     """
     for a in arrays:
-        if a is None or isinstance(a, (np.ndarray, np.generic, int, float, bool)):
+        if a is None or type(a) in _NUMPY_TYPES or isinstance(a, _NUMPY_TYPES):
             continue
         namespace = getattr(a, "__array_namespace__", None)
         if namespace is not None:
             return namespace()
+        library = sys.modules.get(type(a).__module__.split(".")[0])
+        if library is not None and hasattr(library, "get_array_module"):
+            return library.get_array_module(a)  # CuPy's own lookup
     return np
 
 
@@ -41,63 +56,45 @@ def is_array(x) -> bool:
 
     The one array-type check of the library: use it instead of
     ``isinstance(x, np.ndarray)`` so that arrays of another backend pass.
+    NumPy scalars (``np.float64(1.0)``) are not arrays, as for that check.
 
-    >>> is_array(np.zeros(2)), is_array([1.0])
-    (True, False)
+    >>> is_array(np.zeros(2)), is_array([1.0]), is_array(np.float32(1))
+    (True, False, False)
     """
-    return isinstance(x, np.ndarray) or (
-        hasattr(x, "__array_namespace__") and hasattr(x, "shape")
-    )
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_default_dtype = np.dtype(np.float32)
-_rng = np.random.default_rng()
-
-
-def _as_float_dtype(dtype, where: str) -> np.dtype:
-    try:
-        # np.dtype(None) is float64: refuse None explicitly
-        dt = None if dtype is None else np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt is None or dt not in _FLOAT_DTYPES:
-        raise TypeError(
-            f"{where}: invalid value for argument 'dtype'. Expected 'float32' or "
-            f"'float64'. Received: dtype={dtype!r}"
-        )
-    return dt
+    if isinstance(x, np.ndarray):
+        return True
+    if isinstance(x, np.generic):
+        return False
+    return hasattr(x, "__array_namespace__") and hasattr(x, "shape")
 
 
 def get_default_dtype() -> np.dtype:
     """Return the default floating dtype of new tensors and weights (float32)."""
-    return _default_dtype
+    return config.get().default_dtype
 
 
 def set_default_dtype(dtype) -> None:
     """Set the default floating dtype: ``"float32"`` (default) or ``"float64"``.
 
+    Same as ``numnet.config.set(default_dtype=dtype)``.
+
     Raises:
         TypeError: for any other dtype.
     """
-    global _default_dtype
-    _default_dtype = _as_float_dtype(dtype, "set_default_dtype")
+    config.set(default_dtype=config.as_float_dtype(dtype, "set_default_dtype"))
 
 
 def floatx() -> np.dtype:
     """Short alias of :func:`get_default_dtype` used inside the library."""
-    return _default_dtype
+    return config.get().default_dtype
 
 
-@contextlib.contextmanager
-def floatx_scope(dtype) -> Iterator[None]:
-    """Temporarily change the default dtype, e.g. ``with floatx_scope("float64"):``."""
-    global _default_dtype
-    previous = _default_dtype
-    _default_dtype = _as_float_dtype(dtype, "floatx_scope")
-    try:
-        yield
-    finally:
-        _default_dtype = previous
+def floatx_scope(dtype):
+    """Temporarily change the default dtype, e.g. ``with floatx_scope("float64"):``.
+
+    Same as ``numnet.config.using(default_dtype=dtype)`` (this thread only).
+    """
+    return config.using(default_dtype=config.as_float_dtype(dtype, "floatx_scope"))
 
 
 def check_dtype(dtype, where: str = "tensor") -> np.dtype:
@@ -126,13 +123,16 @@ def to_array(data, dtype=None) -> np.ndarray:
     takes the default dtype (:func:`floatx`) and integer/boolean data keep theirs
     (labels, indices, masks). Anything else (complex, strings, objects) is refused.
     """
+    default = config.get().default_dtype
+    if is_array(data) and not isinstance(data, np.ndarray):
+        return _to_foreign_array(data, dtype, default)
     if dtype is not None:
         return np.array(data, dtype=check_dtype(dtype))
     if isinstance(data, np.ndarray) and data.dtype.kind == "f":
-        return data.astype(_default_dtype)  # one copy, not np.array + astype
+        return data.astype(default)  # one copy, not np.array + astype
     array = np.array(data)
     if array.dtype.kind == "f":
-        return array.astype(_default_dtype, copy=False)
+        return array.astype(default, copy=False)
     if array.dtype.kind not in "biu":
         raise TypeError(
             f"tensor: data must be boolean, integer or floating-point. "
@@ -141,8 +141,28 @@ def to_array(data, dtype=None) -> np.ndarray:
     return array
 
 
+def _to_foreign_array(data, dtype, default):
+    """A copy of an array of another namespace, in its own namespace."""
+    xp = get_array_module(data)
+    target = check_dtype(dtype) if dtype is not None else None
+    if target is None and np.dtype(data.dtype).kind == "f":
+        target = default
+    if target is None and np.dtype(data.dtype).kind not in "biu":
+        raise TypeError(
+            f"tensor: data must be boolean, integer or floating-point. "
+            f"Received: data of dtype {data.dtype}"
+        )
+    return xp.asarray(data, dtype=target, copy=True)
+
+
+_rng = np.random.default_rng()
+
+
 def manual_seed(seed: int) -> None:
     """Seed numnet's global generator so that every random draw is reproducible.
+
+    The generator is process-wide state (not a setting of ``numnet.config``):
+    every thread draws from it, in the order of the draws.
 
     Args:
         seed: a non-negative integer.
@@ -170,31 +190,51 @@ def get_rng(seed: int | np.random.Generator | None = None) -> np.random.Generato
     return np.random.default_rng(seed)
 
 
-_ONES: dict[np.dtype, np.ndarray] = {}
+def as_array(value):
+    """``value`` if it is an array of any namespace, else a NumPy array of it.
+
+    What an op's output becomes when the op returned a scalar (NumPy reductions
+    return ``np.float64`` scalars, not arrays).
+    """
+    return value if is_array(value) else np.asarray(value)
 
 
-def sum_leading(a: np.ndarray, lead: int) -> np.ndarray:
+def get_ops(x_or_xp) -> Ops:
+    """The kernels (an :class:`~numnet.backend.ops.Ops`) for an array or a namespace.
+
+    NumPy gets :class:`~numnet.backend.numpy_ops.NumpyOps` (the CPU fast paths);
+    a namespace registered with :func:`register_ops` gets its own; any other
+    namespace gets the portable reference ``Ops(xp)``.
+
+    >>> get_ops(np.zeros(2)).name, get_ops(np).name
+    ('numpy', 'numpy')
+    """
+    ops = _OPS.get(id(x_or_xp))  # a namespace seen before: one dict lookup
+    if ops is not None and ops.xp is x_or_xp:
+        return ops
+    # arrays and scalars have a shape; namespaces do not
+    xp = get_array_module(x_or_xp) if hasattr(x_or_xp, "shape") else x_or_xp
+    ops = _OPS.get(id(xp))
+    if ops is None or ops.xp is not xp:
+        ops = _OPS[id(xp)] = Ops(xp)
+    return ops
+
+
+def register_ops(ops: Ops) -> None:
+    """Use ``ops`` for every array of ``ops.xp`` (a backend's own subclass)."""
+    _OPS[id(ops.xp)] = ops
+
+
+def sum_leading(a, lead: int):
     """Sum ``a`` over its first ``lead`` axes: shape ``a.shape[lead:]``.
 
-    On a C-contiguous float32/float64 array this is ``ones @ a.reshape(m, -1)``,
-    a BLAS matrix-vector product that streams the array once: about 8x faster
-    than ``np.sum`` over leading axes, which walks the rows with a strided
-    pairwise loop (batch-norm statistics, bias gradients). Anything else falls
-    back to ``np.sum``.
+    The kernels of ``a``'s namespace do it (on NumPy: one BLAS GEMV).
 
     >>> sum_leading(np.arange(6.0).reshape(3, 2), 1)
     array([6., 9.])
     """
-    tail = a.shape[lead:]
-    if (
-        0 < lead < a.ndim
-        and a.dtype in (np.float32, np.float64)
-        and a.flags.c_contiguous
-        and a.size >= 4096
-    ):
-        m = a.size // max(1, int(np.prod(tail, dtype=np.int64)))
-        ones = _ONES.get(a.dtype)
-        if ones is None or len(ones) < m:
-            ones = _ONES[a.dtype] = np.ones(m, a.dtype)
-        return (ones[:m] @ a.reshape(m, -1)).reshape(tail)
-    return a.sum(axis=tuple(range(lead)))
+    return get_ops(a).sum_leading(a, lead)
+
+
+_OPS: dict[int, Ops] = {}
+register_ops(NumpyOps())

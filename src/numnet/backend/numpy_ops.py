@@ -1,0 +1,129 @@
+"""CPU fast paths: ``NumpyOps``, the reference kernels overridden for NumPy.
+
+Each override computes what its :class:`~numnet.backend.ops.Ops` method defines
+(the tests compare both), using what only a CPU NumPy process has: BLAS
+matrix-vector products, ``out=`` ufunc loops split over numnet's kernel
+threads, a pool of already-mapped scratch buffers, ``ndarray.base`` ownership
+chains, and SciPy's sparse product.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from numnet.backend import threads, workspace
+from numnet.backend.ops import Ops
+
+#: ``sum_leading`` uses the BLAS matrix-vector form from this many elements on.
+GEMV_MIN_ELEMENTS = 4096
+
+
+class NumpyOps(Ops):
+    """The kernels on NumPy arrays, with the CPU fast paths."""
+
+    name = "numpy"
+
+    def __init__(self):
+        super().__init__(np)
+        self._ones: dict[np.dtype, np.ndarray] = {}
+
+    def to_numpy(self, x):
+        return x
+
+    def sum_leading(self, a, lead: int):
+        """On a C-contiguous float array, ``ones @ a.reshape(m, -1)`` (one GEMV).
+
+        BLAS streams the array once: about 8x faster than ``np.sum`` over
+        leading axes, which walks the rows with a strided pairwise loop
+        (batch-norm statistics, bias gradients).
+        """
+        tail = a.shape[lead:]
+        if (
+            0 < lead < a.ndim
+            and a.dtype in (np.float32, np.float64)
+            and a.flags.c_contiguous
+            and a.size >= GEMV_MIN_ELEMENTS
+        ):
+            m = a.size // max(1, math.prod(tail))
+            ones = self._ones.get(a.dtype)
+            if ones is None or len(ones) < m:
+                ones = self._ones[a.dtype] = np.ones(m, a.dtype)
+            return (ones[:m] @ a.reshape(m, -1)).reshape(tail)
+        return a.sum(axis=tuple(range(lead)))
+
+    def scatter_add_rows(self, indices, rows, n_rows: int):
+        """A sparse (V, P) selection matrix times the (P, E) rows: O(P * E).
+
+        About 25x faster than ``np.add.at`` for P = 12,800 positions, and no
+        dense one-hot matrix.
+        """
+        from scipy import sparse  # lazy: `import numnet` must not import scipy
+
+        P = indices.shape[0]
+        # column p of the selection matrix has a single 1 at row indices[p]
+        select = sparse.csc_matrix(
+            (np.ones(P, dtype=rows.dtype), indices, np.arange(P + 1)),
+            shape=(n_rows, P),
+        )
+        return np.asarray(select @ rows, dtype=rows.dtype)
+
+    def erf(self, x):
+        from scipy.special import erf  # lazy: `import numnet` must not load scipy
+
+        return erf(x)
+
+    def index_add(self, shape, index, values):
+        gx = np.zeros(shape, dtype=values.dtype)
+        np.add.at(gx, index, values)  # NumPy's unbuffered scatter-add
+        return gx
+
+    def relu(self, x):
+        # np.maximum is one streaming pass; np.where(mask, x, 0) is ~8x slower
+        # on large random-sign arrays (data-dependent branches). Large arrays
+        # are split over threads along the batch axis.
+        y, mask = np.empty_like(x), np.empty(x.shape, bool)
+        zero = x.dtype.type(0)
+
+        def run(part):
+            np.greater(x[part], zero, out=mask[part])
+            np.maximum(x[part], zero, out=y[part])
+
+        self._over_rows(run, x)
+        return y, mask
+
+    def relu_in_place(self, y) -> None:
+        zero = y.dtype.type(0)
+        self._over_rows(lambda p: np.maximum(y[p], zero, out=y[p]), y)
+
+    def mask_multiply(self, gy, mask):
+        gx = np.empty(gy.shape, gy.dtype)
+        self._over_rows(lambda p: np.multiply(gy[p], mask[p], out=gx[p]), gy)
+        return gx
+
+    def _over_rows(self, run, x) -> None:
+        """``run(part)`` over slices of the first axis, on threads when x is large."""
+        if x.ndim == 0:
+            run(...)
+        else:
+            self.over_batch(lambda a, b: run(slice(a, b)), x.shape[0], x.size)
+
+    def errstate(self, **kwargs):
+        return np.errstate(**kwargs)
+
+    def over_batch(self, run, n: int, elements: int) -> None:
+        threads.over_batch(run, n, elements)
+
+    def take(self, shape, dtype):
+        return workspace.take(shape, dtype)
+
+    def give(self, *arrays) -> None:
+        workspace.give(*arrays)
+
+    def private_copy(self, g):
+        # a read-only broadcast view, a view of another array, or an array the
+        # caller handed in must be copied; a fresh array of our own need not be
+        if g.base is not None or not g.flags.writeable:
+            return g.copy()
+        return g

@@ -1,0 +1,143 @@
+"""Portable reference kernels: the ``Ops`` object of one array namespace.
+
+``Ops(xp)`` holds the kernels numnet needs beyond plain array math, written once
+with ``self.xp`` only (functions every array library has: ``matmul``, ``exp``,
+``where``, ``zeros``, indexing). They are the readable definition, the test
+oracle, and what any array namespace without its own subclass runs (CuPy, a
+test namespace). A backend with faster ways overrides methods in a subclass:
+:class:`numnet.backend.numpy_ops.NumpyOps` holds the CPU fast paths (a BLAS sum,
+the buffer pool, kernel threads) beside these, never as branches inside them.
+
+Look an instance up with ``numnet.backend.get_ops(x_or_xp)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+
+#: Rows per block of the reference scatter-add (bounds its one-hot matrix).
+_ONE_HOT_ELEMENTS = 1 << 22
+
+
+class Ops:
+    """Reference kernels on the array namespace ``xp`` (portable, no fast paths).
+
+    Args:
+        xp: the array namespace (``numpy``, ``cupy``, an array-API namespace).
+    """
+
+    name = "portable"
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({getattr(self.xp, '__name__', self.xp)!r})"
+
+    def to_numpy(self, x):
+        """``x`` as a NumPy array on the host (an explicit, visible copy if needed)."""
+        import numpy as np  # the host side of the seam: numpy is the target here
+
+        asnumpy = getattr(self.xp, "asnumpy", None)  # CuPy's spelling
+        return asnumpy(x) if asnumpy is not None else np.asarray(x)
+
+    def sum_leading(self, a, lead: int):
+        """Sum ``a`` over its first ``lead`` axes: shape ``a.shape[lead:]``."""
+        return a.sum(axis=tuple(range(lead)))
+
+    def scatter_add_rows(self, indices, rows, n_rows: int):
+        """``out[v] = sum(rows[p] for p where indices[p] == v)``: shape (V, E).
+
+        The adjoint of the gather ``rows = table[indices]`` (Embedding backward).
+        Reference form: ``out = onehot(indices)^T @ rows`` with the (P, V) one-hot
+        matrix built a block of positions at a time.
+
+        Args:
+            indices: (P,) integers in [0, n_rows).
+            rows: (P, E) values to add.
+            n_rows: V, the number of output rows.
+        """
+        xp = self.xp
+        out = xp.zeros((n_rows, rows.shape[1]), dtype=rows.dtype)
+        vocabulary = xp.arange(n_rows)
+        step = max(1, _ONE_HOT_ELEMENTS // max(1, n_rows))
+        for start in range(0, indices.shape[0], step):
+            block = indices[start : start + step]
+            one_hot = xp.astype(block[:, None] == vocabulary[None, :], rows.dtype)
+            out += xp.matmul(one_hot.T, rows[start : start + step])
+        return out
+
+    def index_add(self, shape, index, values):
+        """``zeros(shape)`` with ``values`` added at ``[index]``; repeats accumulate.
+
+        The adjoint of ``x[index]`` for an integer-array index. Reference form:
+        the flat positions that ``index`` picks, then :meth:`scatter_add_rows`.
+        """
+        xp = self.xp
+        size = math.prod(shape)
+        positions = xp.reshape(xp.arange(size), shape)[index]
+        flat = self.scatter_add_rows(
+            xp.reshape(positions, (-1,)), xp.reshape(values, (-1, 1)), size
+        )
+        return xp.reshape(flat, shape)
+
+    def erf(self, x):
+        """The error function, elementwise (GELU's normal CDF).
+
+        The array API has no ``erf``: the reference computes it on the host
+        with ``math.erf``, element by element (exact, slow, an explicit copy
+        each way). Backends override it (NumPy: ``scipy.special.erf``).
+        """
+        import numpy as np  # the host side of the seam
+
+        host = np.vectorize(math.erf, otypes=[x.dtype])(self.to_numpy(x))
+        return self.xp.asarray(host, dtype=x.dtype)
+
+    def sigmoid(self, x):
+        """1 / (1 + e^-x) without overflow: uses z = e^-|x| <= 1."""
+        xp = self.xp
+        z = xp.exp(-xp.abs(x))
+        one = xp.ones((), dtype=x.dtype)
+        return xp.where(x >= 0, one / (one + z), z / (one + z))
+
+    def relu(self, x):
+        """``(max(x, 0), x > 0)``: the output and the mask of its backward."""
+        mask = x > 0
+        return self.xp.where(mask, x, self.xp.zeros((), dtype=x.dtype)), mask
+
+    def relu_in_place(self, y) -> None:
+        """y = max(y, 0) in place (a fused ReLU after a GEMM)."""
+        y[y < 0] = 0
+
+    def mask_multiply(self, gy, mask):
+        """``gy * mask``: the ReLU backward (mask: boolean, or y > 0)."""
+        return gy * self.xp.astype(mask, gy.dtype)
+
+    def errstate(self, **kwargs):
+        """A context silencing floating-point warnings (NumPy's ``errstate``)."""
+        return contextlib.nullcontext()
+
+    def over_batch(self, run: Callable[[int, int], None], n: int, elements: int):
+        """Call ``run(start, stop)`` over ``range(n)``; here: once, on this thread."""
+        run(0, n)
+
+    def take(self, shape, dtype):
+        """A scratch array of ``shape`` and ``dtype`` (uninitialised)."""
+        return self.xp.empty(tuple(shape), dtype=dtype)
+
+    def give(self, *arrays) -> None:
+        """Hand scratch arrays from :meth:`take` back (no pool here: a no-op)."""
+
+    def private_copy(self, g):
+        """``g`` as an array that nobody else holds and that may be written.
+
+        The engine stores it as a leaf's ``.grad``. Without ownership
+        information the reference copies always.
+        """
+        return self.xp.asarray(g, copy=True)
+
+    def numel(self, shape) -> int:
+        """The number of elements of ``shape``."""
+        return math.prod(shape)
