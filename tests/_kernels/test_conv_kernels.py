@@ -267,3 +267,31 @@ def test_first_layer_weight_gradient_takes_the_split_path(rng):
     _, dw, _ = _all_grads(_plan(g, 1, 4), x, w, b, gy, g)[1:]
     cols = k.im2col(x, g).reshape(-1, 9)
     np.testing.assert_allclose(dw.reshape(9, 4), cols.T @ gy.reshape(-1, 4), rtol=1e-10)
+
+
+@given(pool_geometries(), st.integers(0, 2**16), st.integers(0, 3))
+def test_max_pool_methods_agree_with_the_reference(g, seed, levels):
+    # the offset loop, the two-stage path (tiling windows) and the portable
+    # reference: the same maxima, the same winner per window, even with ties
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels + 1, (2, g.H, g.W, 2)).astype(np.float32)
+    methods = ["offsets"] + (["two_stage"] if pooling._tiles(g) else [])
+    y0, won = pooling.max_pool_forward(x, g, "reference")
+    gy = rng.uniform(1, 2, y0.shape).astype(np.float32)
+    dx0 = pooling.max_pool_backward(gy, won, x.shape, g, "reference")
+    for method in methods:
+        y, winners = pooling.max_pool_forward(x, g, method)
+        dx = pooling.max_pool_backward(gy, winners, x.shape, g, method)
+        np.testing.assert_array_equal(y, y0)
+        np.testing.assert_array_equal(dx, dx0)
+
+
+def test_pool_method_is_checked():
+    g = k.make_geometry(4, 4, 3, 1, "valid", 1, "max_pool2d")
+    x = np.zeros((1, 4, 4, 1))
+    assert pooling.pool_method(x, g) == "offsets"
+    assert pooling.pool_method(x, k.make_geometry(4, 4, 2, 2)) == "two_stage"
+    with pytest.raises(ValueError, match="tile the input"):
+        pooling.max_pool_forward(x, g, "two_stage")
+    with pytest.raises(ValueError, match="argument 'method'"):
+        pooling.max_pool_forward(x, g, "fast")
