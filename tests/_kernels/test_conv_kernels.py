@@ -88,11 +88,11 @@ def test_candidate_plans_cover_every_path():
 def test_planner_choices_and_explain():
     g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
     assert plan_conv(g, C=4, O=4).dx_path == "flipped"
-    assert plan_conv(g, C=4, O=9).dx_path == "taps"  # gy columns too large
+    assert plan_conv(g, C=4, O=9).dx_path == "col2im"  # taps are opt-in
     assert plan_conv(k.make_geometry(6, 6, 3, 2), C=4, O=4).dx_path == "col2im"
     wide = k.make_geometry(6, 6, 3, 1, 3)  # padding wider than the window
     assert flipped_geometry(wide) is None
-    assert plan_conv(wide, C=4, O=4).dx_path == "taps"
+    assert plan_conv(wide, C=4, O=4).dx_path == "col2im"
     grey = plan_conv(k.make_geometry(28, 28, 3), C=1, O=32)
     assert grey.layout == "k_major" and grey.bias_in_gemm
     assert "K-major" in grey.explain() and "KW*C = 3" in grey.explain()
