@@ -87,12 +87,13 @@ def test_candidate_plans_cover_every_path():
 
 def test_planner_choices_and_explain():
     g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
-    assert plan_conv(g, C=4, O=4).dx_path == "flipped"
-    assert plan_conv(g, C=4, O=9).dx_path == "col2im"  # taps are opt-in
-    assert plan_conv(k.make_geometry(6, 6, 3, 2), C=4, O=4).dx_path == "col2im"
+    # the flipped kernel and the taps are opt-in (no end-to-end gain measured)
+    assert plan_conv(g, C=4, O=4).dx_path == "col2im"
+    assert plan_conv(g, C=4, O=9).dx_path == "col2im"
+    assert flipped_geometry(g) is not None
     wide = k.make_geometry(6, 6, 3, 1, 3)  # padding wider than the window
     assert flipped_geometry(wide) is None
-    assert plan_conv(wide, C=4, O=4).dx_path == "col2im"
+    assert "flipped" not in {p.dx_path for p in candidate_plans(wide)}
     grey = plan_conv(k.make_geometry(28, 28, 3), C=1, O=32)
     assert grey.layout == "k_major" and grey.bias_in_gemm
     assert "K-major" in grey.explain() and "KW*C = 3" in grey.explain()

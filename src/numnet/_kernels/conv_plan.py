@@ -172,15 +172,16 @@ def plan_conv(
       grey images, KW*C = 3): W5's first conv forward 3.7 -> 1.6 ms, fwd+bwd
       7.4 -> 4.6 ms, the whole W5 step 0.95x; W2 (KW*C = 15, OW = 16) gained
       nothing.
-    - dx "col2im" by default: one fat GEMM (gy2 @ w2^T) and the scatter-add.
+    - dx "col2im" always: one fat GEMM (gy2 @ w2^T) and the scatter-add.
       dx "taps" (KH*KW thin GEMMs into shifted windows, no column buffer) is
       opt-in: on a quiet machine it made the W5 step 0.91x, but on the shared
       machine at load 15 col2im made W5 0.82x and 0.73x of taps (two runs) and
       W1 0.61x: each thin GEMM is one more OpenBLAS thread synchronisation,
       and a loaded machine deschedules the waiting thread.
-    - dx "flipped" for stride 1 when C_out <= C_in: 44 vs 55 ms against col2im
-      on 128x14x14x64 3x3 (quiet, kernel level); runs in the ResNet's identity
-      convolutions (W9).
+      dx "flipped" (for C_out <= C_in) is opt-in: 44 vs 55 ms against col2im
+      on 128x14x14x64 3x3 (quiet, kernel level), but the ResNet example's step
+      (W9, where it runs in every block's second conv) was even: col2im 1.02x
+      at load 13.
     - columns kept for dW when the batch's columns fit the memory budget.
     - kernel threads off: no gain in whole training steps (W5, W1, BN-CNN
       measured with 1 vs 2 kernel threads), see docs/decisions.md.
@@ -194,12 +195,8 @@ def plan_conv(
     k_major = 2 * g.KW * C <= g.OW
     if k_major:
         reasons.append(f"KW*C = {g.KW * C} <= OW/2 = {g.OW / 2:g}: K-major columns")
-    if "flipped" in valid_dx_paths(g) and O <= C:
-        dx_path = "flipped"
-        reasons.append(f"stride 1, C_out {O} <= C_in {C}: dx by the flipped kernel")
-    else:  # "taps" is opt-in: thin GEMMs, slow on a loaded machine
-        dx_path = "col2im"
-        reasons.append("dx by col2im (one GEMM, then the scatter-add)")
+    # "flipped" and "taps" are opt-in: neither showed an end-to-end gain here
+    reasons.append("dx by col2im (one GEMM, then the scatter-add)")
     per_item = g.OH * g.OW * (g.KH * g.KW * C + k_major) * itemsize
     keep = weight_grad and N * per_item <= get_memory_budget()
     if weight_grad and not keep:
@@ -207,7 +204,7 @@ def plan_conv(
     return ConvPlan(
         executor="cpu",
         layout="k_major" if k_major else "rows",
-        dx_path=dx_path,
+        dx_path="col2im",
         bias_in_gemm=k_major and bias,
         keep_columns=keep,
         fused_relu=relu,
