@@ -42,7 +42,7 @@ def depthwise_forward(x, w, b, g: Geometry):
     y = xp.zeros((N, g.OH, g.OW, C, M), dtype=x.dtype)
     for i in range(g.KH):
         for j in range(g.KW):
-            y += xp.expand_dims(window_view(x_padded, g, i, j), axis=4) * w[i, j]
+            y += xp.expand_dims(window_view(x_padded, g, i, j), axis=4) * w[i, j, ...]
     y = xp.reshape(y, (N, g.OH, g.OW, C * M))
     if b is not None:
         y += b
@@ -64,9 +64,10 @@ def depthwise_backward(gy, x, w, g: Geometry, needs=(True, True, True)):
             if needs[0]:
                 rows, cols = _window_slices(g, i, j)
                 window = (slice(None), rows, cols, slice(None))
-                dxp[window] = dxp[window] + _contract_channels(xp, gy5, w[i, j])
+                dxp[window] = dxp[window] + _contract_channels(xp, gy5, w[i, j, ...])
             if needs[1]:
-                dw[i, j] = _contract_pixels(xp, window_view(x_padded, g, i, j), gy5)
+                x_ij = window_view(x_padded, g, i, j)
+                dw[i, j, ...] = _contract_pixels(xp, x_ij, gy5)
     dx = xp.asarray(unpad(dxp, g), copy=True) if needs[0] else None
     db = xp.sum(xp.reshape(gy, (-1, C * M)), axis=0) if needs[2] else None
     return dx, dw, db

@@ -250,7 +250,7 @@ def _axis_counts(n, out, k, s, d, before) -> np.ndarray:
 def _counts(g: Geometry, like):
     """The valid-cell counts (OH, OW, 1) in the namespace and dtype of ``like``."""
     xp = backend.get_array_module(like)
-    return xp.asarray(valid_counts(g).astype(np.dtype(like.dtype.name)))
+    return xp.asarray(valid_counts(g).tolist(), dtype=like.dtype)
 
 
 def avg_pool_forward(x, g: Geometry):
