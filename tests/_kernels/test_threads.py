@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numnet._kernels import conv, pooling, threads
+from numnet._kernels import conv, conv_plan, pooling, threads
 from numnet._kernels import im2col as k
-from numnet._kernels.conv_plan import plan_conv
 
 
 @pytest.mark.parametrize("n, workers", [(1, 3), (5, 2), (7, 3), (8, 8)])
@@ -59,7 +58,7 @@ def _kernel_outputs(g, pool_g, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((5, g.H, g.W, 3)).astype(np.float32)
     w = rng.standard_normal((g.KH, g.KW, 3, 3)).astype(np.float32)
-    plan = plan_conv(g, C=3, O=3).replace(threads=True)
+    plan = conv_plan.plan_conv(g, C=3, O=3).replace(threads=True)
     y, state = conv.conv2d_forward(plan, x, w, None, g)
     gy = rng.standard_normal(y.shape).astype(np.float32)
     dx, dw2, _ = conv.conv2d_backward(gy, state)

@@ -102,6 +102,18 @@ def test_plan_override_is_checked(rng):
         y.backward(np.ones(y.shape))
 
 
+def test_config_plan_override_applies_in_its_scope(rng):
+    # numnet.config's kernel_plans["conv2d"]; an explicit plan= wins over it
+    config = pytest.importorskip("numnet.config")
+    x = numnet.tensor(rng.standard_normal((1, 5, 5, 2)), requires_grad=True)
+    w = rng.standard_normal((3, 3, 2, 2))
+    with config.using(kernel_plans={"conv2d": ConvPlan(executor="reference")}):
+        assert F.conv2d(x, w).creator.state.plan.executor == "reference"
+        explicit = F.conv2d(x, w, plan=ConvPlan(dx_path="col2im"))
+        assert explicit.creator.state.plan.executor == "cpu"
+    assert F.conv2d(x, w).creator.state.plan.executor == "cpu"
+
+
 # Every option at least once, whatever hypothesis draws: (x shape, kernel, options)
 OPTION_TABLE = [
     ((2, 5, 5, 1), (1, 1, 1, 2), {}),  # 1x1, C_in=1

@@ -9,7 +9,9 @@ Executors only read the plan; every choice is made here, in one place.
 Tests and users pick paths through a plan, never by patching module internals:
 ``F.conv2d(x, w, plan=ConvPlan(executor="reference"))`` runs the course's im2col
 convolution, ``plan=plan_conv(...).replace(dx_path="taps")`` one variant of it.
-(TODO: once ``numnet.config`` exists, a config-level plan override scope.)
+A scope can override every convolution in it through ``numnet.config``'s kernel
+plans: ``with numnet.config.using(kernel_plans={"conv2d": plan}): ...`` (an
+explicit ``plan=`` wins over it; see :func:`configured_plan`).
 """
 
 from __future__ import annotations
@@ -115,6 +117,20 @@ _DX_PATHS = {
     "flipped": "stride-1 convolution of gy with the rotated kernel",
     "taps": "one GEMM per kernel tap into a shifted window of dx",
 }
+
+
+def configured_plan(kernel: str = "conv2d"):
+    """The plan ``numnet.config``'s ``kernel_plans`` sets for ``kernel``, or None.
+
+    Keys read: "conv2d" (a :class:`ConvPlan`, for conv2d and conv2d_relu) and
+    "max_pool2d" (a method name of ``max_pool2d``). None when no override is
+    set, or when this build has no ``numnet.config``.
+    """
+    try:
+        from numnet import config
+    except ImportError:  # numnet.config arrives with the backend seam
+        return None
+    return config.get().kernel_plans.get(kernel)
 
 
 def flipped_geometry(g: Geometry) -> Geometry | None:

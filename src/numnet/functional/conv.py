@@ -17,7 +17,7 @@ from numnet._kernels.conv import (
     conv2d_transpose_backward,
     conv2d_transpose_forward,
 )
-from numnet._kernels.conv_plan import ConvPlan, plan_conv
+from numnet._kernels.conv_plan import ConvPlan, configured_plan, plan_conv
 from numnet._kernels.depthwise import depthwise_backward, depthwise_forward
 from numnet._kernels.im2col import Geometry, make_geometry, pair
 from numnet.autograd.function import Function
@@ -84,7 +84,7 @@ class _Conv2d(Function):
         g = make_geometry(
             x.shape[1], x.shape[2], w.shape[:2], stride, padding, dilation, "conv2d"
         )
-        plan = self.plan
+        plan = self.plan if self.plan is not None else configured_plan("conv2d")
         if plan is None:
             plan = plan_conv(
                 g, _device(x), C=x.shape[3], O=w.shape[3], N=x.shape[0],
@@ -237,7 +237,8 @@ def conv2d(
         stride: int or (sh, sw).
         padding: "valid", "same", an int or (ph, pw) zeros on each side.
         dilation: int or (dh, dw); spreads the kernel taps d cells apart.
-        plan: how to run it (``numnet._kernels.conv_plan.ConvPlan``); None lets
+        plan: how to run it (``numnet._kernels.conv_plan.ConvPlan``); None uses
+            ``numnet.config``'s ``kernel_plans["conv2d"]`` if set, else lets
             ``plan_conv`` choose. Every plan computes the same values up to
             float rounding; ``ConvPlan(executor="reference")`` is the course's
             im2col form.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
+from numnet._kernels.conv_plan import configured_plan
 from numnet._kernels.im2col import make_geometry, pair
 from numnet._kernels.pooling import (
     avg_pool_backward,
@@ -58,7 +59,10 @@ class _MaxPool2d(Function):
     def forward(self, x):
         self.g = _pool_geometry("max_pool2d", x, *self.options)
         self.x_shape = x.shape
-        self.method = pool_method(x, self.g, self.method)
+        method = self.method
+        if method == "auto":
+            method = configured_plan("max_pool2d") or "auto"
+        self.method = pool_method(x, self.g, method)
         y, self.argmax = max_pool_forward(x, self.g, self.method)
         return y
 
@@ -120,7 +124,8 @@ def max_pool2d(
             padded cells never win).
         method: the kernel path: "auto", "offsets", "two_stage" (windows that
             tile the input) or "reference" (portable); the same values and
-            gradients whichever runs (``numnet._kernels.pooling``).
+            gradients whichever runs (``numnet._kernels.pooling``). "auto" uses
+            ``numnet.config``'s ``kernel_plans["max_pool2d"]`` when set.
 
     Shape:
         x: (N, H, W, C) -> (N, OH, OW, C), OH = floor((H - ph)/sh) + 1 ("valid")
