@@ -31,6 +31,7 @@ MODULES = sorted(SRC.rglob("*.py"))
 #: here when it belongs lower)
 LEVELS = {
     "backend": 0,
+    "config": 0,
     "_registry": 0,
     "_kernels": 1,
     "autograd": 2,

@@ -180,8 +180,6 @@ class _Conv2dTranspose(Function):
         self.g = transpose_geometry(
             x.shape[1], x.shape[2], w.shape[:2], stride, padding, output_padding
         )
-        if backend.get_array_module(x) is np:
-            x = np.ascontiguousarray(x)
         self.x, self.w = x, w
         return conv2d_transpose_forward(x, w, b, self.g)
 

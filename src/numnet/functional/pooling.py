@@ -20,13 +20,13 @@ from numnet._kernels.pooling import (
     pool_method,
 )
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor
+from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.reduce import max as _max
 from numnet.functional.reduce import mean as _mean
 
 
 def _check_image(op: str, x, dtype: bool = True) -> None:
-    shape = x.shape if hasattr(x, "shape") else np.shape(x)
+    shape = tuple(x.shape)
     if len(shape) != 4:
         raise ValueError(
             f"{op}: expected an input x of shape (N, H, W, C) (channels-last). "
@@ -163,6 +163,7 @@ def global_avg_pool2d(x) -> Tensor:
     Shape:
         x: (N, H, W, C) -> (N, C)
     """
+    x = as_tensor(x)
     _check_image("global_avg_pool2d", x, dtype=False)
     return _mean(x, axis=(1, 2))
 
@@ -174,6 +175,7 @@ def global_max_pool2d(x) -> Tensor:
     Shape:
         x: (N, H, W, C) -> (N, C)
     """
+    x = as_tensor(x)
     _check_image("global_max_pool2d", x, dtype=False)
     return _max(x, axis=(1, 2))
 
