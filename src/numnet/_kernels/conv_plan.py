@@ -177,7 +177,8 @@ def plan_conv(
     Args:
         g: the geometry; device: "cpu" for NumPy arrays, anything else runs
             the portable reference executor.
-        C, O: input and output channels; N, itemsize: batch and dtype size
+        C, O: input and output channels (O is not used by the current
+            choices); N, itemsize: batch and dtype size
             (whether the columns fit the memory budget).
         weight_grad: whether dW will be needed (columns worth keeping).
         bias: whether there is a bias; relu: fused ReLU (``conv2d_relu``).
@@ -233,7 +234,9 @@ def candidate_plans(g: Geometry, *, bias: bool = True, relu: bool = False):
     plans = [ConvPlan(executor="reference", fused_relu=relu)]
     for layout in ("rows", "k_major"):
         for dx_path in valid_dx_paths(g):
-            for bias_in_gemm in {False, bias and layout == "k_major"}:
+            for bias_in_gemm in (
+                (False, True) if bias and layout == "k_major" else (False,)
+            ):
                 for keep in (True, False):
                     plans.append(
                         ConvPlan("cpu", layout, dx_path, bias_in_gemm, keep,
