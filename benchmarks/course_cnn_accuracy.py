@@ -34,6 +34,7 @@ def numnet_accuracy(data, epochs: int, seed: int) -> float:
     from numnet import optimizers
 
     (x, y), (xt, yt) = data
+    numnet.config.keep_freed_memory()  # a training script's allocator opt-in
     numnet.manual_seed(seed)
     model = numnet_cnn()
     model.compile(optimizers.Adam(1e-3), "sparse_categorical_crossentropy",

@@ -31,8 +31,11 @@ class Workload:
             the table shows numnet's GFLOP/s and its share of the GEMM GFLOP/s.
         warmup, torch_warmup: untimed calls before timing (PyTorch's conv needs
             about 10 to pick its algorithm).
-        repeats: timed calls of each side in a full run; ``quick_repeats`` in
-            ``--quick`` mode.
+        repeats: timed calls of each side in a full in-process run;
+            ``quick_repeats`` in ``--quick`` mode (both protocols).
+        steps: timed steps of each process's steady-state loop (the
+            separate-process protocol, the default); its warm-up steps are
+            ``warmup`` (numnet) and ``torch_warmup``.
         opt_in: a heavy workload (W8 trains for minutes) that runs only when
             named in ``--only`` or with ``--full``.
     """
@@ -46,6 +49,7 @@ class Workload:
     torch_warmup: int = 10
     repeats: int = 30
     quick_repeats: int = 2
+    steps: int = 40
     opt_in: bool = False  # heavy (minutes): run only with --only <id> or --full
 
 

@@ -1,21 +1,34 @@
 """Time every registered workload, numnet against PyTorch, and print a Markdown table.
 
-Timing protocol: each side is warmed up, then numnet and PyTorch calls alternate
-(numnet first on even rounds, PyTorch first on odd ones) so that both see the same
-machine load; the table shows the median time of each side and the median of the
-per-round ratios numnet/PyTorch. On a shared machine, quote ratios, not times.
+Two protocols (``--protocol``):
+
+- ``process`` (the default, the README's table): each library runs its
+  steady-state loop in a process of its own (``benchmarks/loop.py``: warm-up
+  steps, then ``steps`` timed steps back to back, their median), numnet and
+  PyTorch processes alternating for ``--rounds`` rounds (numnet first on even
+  rounds). The table shows the median of each side's process medians and the
+  median of the per-round ratios. Two libraries in one process distort each
+  other (their idle worker threads spin and steal the cores the other needs).
+- ``inprocess``: both libraries in this process, calls alternating, each timed
+  call after a pause and ~50 ms of untimed calls (``_settled_ms``). Useful for
+  kernel work, where a process per measurement is too coarse.
+
+On a shared machine, quote ratios, not times, with the load the header prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -121,6 +134,59 @@ def time_workload(w: Workload, quick: bool, with_torch: bool, repeats=None) -> R
     return result
 
 
+ROOT = Path(__file__).resolve().parents[1]  # the directory holding benchmarks/
+
+
+def _loop_env(threads: int) -> dict[str, str]:
+    """The child's environment: thread counts set before NumPy/PyTorch load."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    paths = [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def run_loop_process(w: Workload, lib: str, warmup: int, steps: int, threads: int):
+    """Run ``python -m benchmarks.loop`` for one library; return its JSON result."""
+    command = [
+        sys.executable, "-m", "benchmarks.loop", "--id", w.id, "--lib", lib,
+        "--warmup", str(warmup), "--steps", str(steps), "--threads", str(threads),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=ROOT, env=_loop_env(threads), capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        failed = f"benchmarks: the {lib} loop of {w.id} failed"
+        raise RuntimeError(f"{failed}:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_workload_processes(
+    w: Workload, quick: bool, with_torch: bool, threads: int, rounds: int, steps=None
+) -> Result:
+    """Alternate one process per library and round; medians and median ratio."""
+    steps = steps or (w.quick_repeats if quick else w.steps)
+    warm = {"numnet": 1 if quick else w.warmup, "torch": 1 if quick else w.torch_warmup}
+    libs = ["numnet"] + (["torch"] if with_torch and w.torch_setup else [])
+    medians: dict[str, list[float]] = {lib: [] for lib in libs}
+    for r in range(rounds):
+        for lib in libs if r % 2 == 0 else libs[::-1]:
+            out = run_loop_process(w, lib, warm[lib], steps, threads)
+            medians[lib].append(out["median_ms"])
+    ours = medians["numnet"]
+    result = Result(w.id, w.name, statistics.median(ours), numnet_times_ms=ours)
+    if "torch" in medians:
+        theirs = medians["torch"]
+        result.torch_ms = statistics.median(theirs)
+        result.torch_times_ms = theirs
+        result.ratio = statistics.median(
+            a / b for a, b in zip(ours, theirs, strict=True)
+        )
+    return result
+
+
 def markdown_table(results: list[Result], gemm: float, with_torch: bool) -> str:
     """The results as a Markdown table (the PyTorch columns only ``with_torch``)."""
     head = ["workload", "numnet ms"]
@@ -141,18 +207,32 @@ def markdown_table(results: list[Result], gemm: float, with_torch: bool) -> str:
 _TIMEOUT = "OPENBLAS_THREAD_TIMEOUT"
 
 
-def _machine(threads: int, torch) -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def _machine(threads: int, torch_version, protocol: str, loads=()) -> str:
+    loads = loads or (_load(),)
     parts = [
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         f"{threads} threads",
         f"OPENBLAS_THREAD_TIMEOUT={os.environ.get(_TIMEOUT, 'default')}",
-        f"load {load:.2f}",
+        "load " + " -> ".join(f"{load:.2f}" for load in loads),
+        f"protocol {protocol}",
         f"NumPy {np.__version__}",
     ]
-    if torch is not None:
-        parts.append(f"PyTorch {torch.__version__}")
+    if torch_version is not None:
+        parts.append(f"PyTorch {torch_version}")
     return "; ".join(parts)
+
+
+def _torch_version() -> str | None:
+    """PyTorch's version without importing it here (its threads would idle-spin)."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    from importlib.metadata import version
+
+    return version("torch")
 
 
 def parse_args(argv):
@@ -160,7 +240,19 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true", help="tiny repeats (smoke run)")
     p.add_argument("--only", default="", help="comma-separated ids, e.g. W1,W3")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--repeats", type=int, help="timed calls per side (override)")
+    p.add_argument(
+        "--protocol",
+        choices=("process", "inprocess"),
+        default="process",
+        help="process: each library's loop in its own process, alternating "
+        "(default); inprocess: both in this process, calls alternating",
+    )
+    p.add_argument("--rounds", type=int, help="process rounds per side (default 5)")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        help="timed calls per side (inprocess) or timed steps per process (process)",
+    )
     p.add_argument("--threads", type=int, default=2, help="BLAS/torch threads")
     p.add_argument(
         "--blas-timeout",
@@ -190,23 +282,45 @@ def select(workloads: list[Workload], only: str, full: bool = False) -> list[Wor
     return [w for w in workloads if w.id in wanted]
 
 
+def _run(w: Workload, args, torch) -> Result:
+    if args.protocol == "inprocess":
+        return time_workload(w, args.quick, torch is not None, args.repeats)
+    rounds = args.rounds or (1 if args.quick else 5)
+    with_torch = not args.no_torch and _torch_version() is not None
+    return time_workload_processes(
+        w, args.quick, with_torch, args.threads, rounds, args.repeats
+    )
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     workloads = select(discover(), args.only, args.full)
-    torch = None if args.no_torch else torch_module(args.threads)
+    torch = None
+    if args.protocol == "inprocess" and not args.no_torch:
+        torch = torch_module(args.threads)
+    version = None if args.no_torch else _torch_version()
+    with_torch = version is not None and (args.protocol == "process" or torch)
+    load_before = _load()
     gemm = gemm_gflops(512 if args.quick else 1024, 3 if args.quick else 10)
     results = []
     for w in workloads:
-        r = time_workload(w, args.quick, torch is not None, args.repeats)
+        r = _run(w, args, torch)
         if w.flops:
             r.gflops = w.flops / (r.numnet_ms * 1e-3) / 1e9
             r.gemm_share = r.gflops / gemm
         results.append(r)
-    print(f"numnet benchmarks ({_machine(args.threads, torch)})\n")
-    print(markdown_table(results, gemm, torch is not None))
+    machine = _machine(
+        args.threads, version if with_torch else None, args.protocol,
+        (load_before, _load()),
+    )  # fmt: skip
+    print(f"numnet benchmarks ({machine})\n")
+    print(markdown_table(results, gemm, bool(with_torch)))
     if args.json:
         payload = {
-            "machine": _machine(args.threads, torch),
+            "machine": machine,
+            "protocol": args.protocol,
+            "threads": args.threads,
+            "load": [load_before, _load()],
             "gemm_gflops": gemm,
             "quick": args.quick,
             "results": [r.__dict__ for r in results],

@@ -187,15 +187,7 @@ NUMPY_ALLOWED = frozenset(
     "random ndindex array2string".split()
 )
 SEAM_PACKAGES = ("autograd", "functional")
-#: TEMPORARY: converted to the seam on another branch (the conv planner); the
-#: entries go when that branch is merged.
-SEAM_PENDING = {"functional/conv.py", "functional/pooling.py"}
-SEAM_MODULES = [
-    p
-    for p in MODULES
-    if p.relative_to(SRC).parts[0] in SEAM_PACKAGES
-    and str(p.relative_to(SRC)) not in SEAM_PENDING
-]
+SEAM_MODULES = [p for p in MODULES if p.relative_to(SRC).parts[0] in SEAM_PACKAGES]
 
 
 def _annotation_nodes(tree: ast.AST) -> set[int]:

@@ -15,13 +15,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the benchmarks package lives beside src/
 
-from benchmarks import registry, runner  # noqa: E402
+from benchmarks import loop, registry, runner  # noqa: E402
 
 
-def test_registry_discovers_the_conv_workloads():
+def test_registry_discovers_the_workloads():
     workloads = registry.discover()
     ids = [w.id for w in workloads]
-    assert {"W1", "W2", "W3"} <= set(ids)
+    assert {"W1", "W2", "W3", "W5", "W6", "W9"} <= set(ids)
     assert len(ids) == len(set(ids))
     for w in workloads:
         assert callable(w.numnet_setup) and w.name
@@ -34,14 +34,33 @@ def test_select_rejects_unknown_ids():
         runner.select(workloads, "W1,W99")
 
 
-def test_quick_run_without_torch_prints_the_table(capsys, tmp_path):
+def test_loop_times_steps_after_warmup():
+    calls = []
+    times = loop.run_loop(lambda: calls.append(1), warmup=3, steps=5)
+    assert len(calls) == 8 and len(times) == 5 and min(times) >= 0
+
+
+def test_process_protocol_alternates_loop_processes(capsys, tmp_path):
+    # the default protocol: one process per library and round (numnet only here)
     out = tmp_path / "bench.json"
-    assert (
-        runner.main(["--quick", "--only", "W2,W3", "--no-torch", "--json", str(out)])
-        == 0
-    )
+    argv = ["--quick", "--only", "W3", "--no-torch", "--rounds", "2"]
+    assert runner.main(argv + ["--json", str(out)]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "protocol process" in header and "2 threads" in header and "load" in header
+    payload = json.loads(out.read_text())
+    assert payload["protocol"] == "process" and payload["threads"] == 2
+    (w3,) = payload["results"]
+    assert len(w3["numnet_times_ms"]) == 2  # one median per round's process
+    assert w3["numnet_ms"] > 0 and w3["ratio"] is None
+
+
+def test_quick_inprocess_run_without_torch_prints_the_table(capsys, tmp_path):
+    out = tmp_path / "bench.json"
+    argv = ["--quick", "--protocol", "inprocess", "--only", "W2,W3", "--no-torch"]
+    assert runner.main(argv + ["--json", str(out)]) == 0
     table = capsys.readouterr().out
     assert "| workload | numnet ms |" in table and "PyTorch" not in table
+    assert "protocol inprocess" in table
     assert "| W2 " in table and "| W3 " in table and "| W1 " not in table
     results = json.loads(out.read_text())["results"]
     assert [r["id"] for r in results] == ["W2", "W3"]
@@ -49,21 +68,18 @@ def test_quick_run_without_torch_prints_the_table(capsys, tmp_path):
 
 
 def test_python_m_benchmarks_quick(tmp_path):
-    # the real entry point, with PyTorch when it is installed
+    # the real entry point and its default (separate-process) protocol; PyTorch
+    # is left out to keep the test fast (its column is the same code path)
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--only=W3", f"--json={out}"],
+        [sys.executable, "-m", "benchmarks", "--quick", "--only=W3", "--no-torch",
+         f"--json={out}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "| W3 " in done.stdout
+    assert "| W3 " in done.stdout and "protocol process" in done.stdout
     payload = json.loads(out.read_text())
     assert payload["quick"] and payload["results"][0]["numnet_ms"] > 0
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return
-    assert "PyTorch ms" in done.stdout and payload["results"][0]["ratio"] > 0
 
 
 def test_blas_timeout_reaches_openblas_before_numpy_loads():
@@ -71,7 +87,7 @@ def test_blas_timeout_reaches_openblas_before_numpy_loads():
     # line reports it
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--only=W3", "--no-torch",
-         "--blas-timeout", "4"],
+         "--protocol", "inprocess", "--blas-timeout", "4"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -35,14 +35,7 @@ from numnet.backend.ops import Ops
 #: rows whose own test code builds NumPy arrays (``x * np.full(...)``): mixing
 #: namespaces is the caller's error on any backend (CuPy refuses it too)
 NUMPY_ONLY_ROWS = {"x*ndarray", "ndarray*x", "ndarray-x"}
-#: TEMPORARY: the conv/pool ops are moved onto the seam on another branch (the
-#: conv planner); these rows run on NumPy only until that branch is merged.
-PENDING = ("conv", "pool", "depthwise")
-STRICT_CASES = [
-    c
-    for c in CASES
-    if not any(p in c.op for p in PENDING) and c.name not in NUMPY_ONLY_ROWS
-]
+STRICT_CASES = [c for c in CASES if c.name not in NUMPY_ONLY_ROWS]
 AGREE = {"rtol": 1e-9, "atol": 1e-12}  # float64: fast paths vs reference kernels
 
 

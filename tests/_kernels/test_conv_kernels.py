@@ -8,8 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests._kernels.strategies import geometries, naive_conv, pool_geometries
 
-from numnet._kernels import conv, depthwise, pooling
+from numnet._kernels import conv, conv_reference, depthwise, pooling
 from numnet._kernels import im2col as k
+from numnet._kernels.conv_plan import (
+    ConvPlan,
+    candidate_plans,
+    flipped_geometry,
+    plan_conv,
+)
 
 
 def _conv_data(g, C, O, seed, N=2):
@@ -19,65 +25,106 @@ def _conv_data(g, C, O, seed, N=2):
     return x, w, rng.standard_normal(O), rng.standard_normal((N, g.OH, g.OW, O))
 
 
+def _all_grads(plan, x, w, b, gy, g):
+    y, state = conv.conv2d_forward(plan, x, w, b, g)
+    grads = conv.conv2d_backward(gy, state, True, True, b is not None)
+    state.release()
+    return (y,) + grads
+
+
+def _plan(g, C, O, **changes):
+    return plan_conv(g, C=C, O=O).replace(**changes)
+
+
 @given(geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16))
-def test_conv_forward_matches_naive_loop(g, C, O, seed):
+def test_reference_conv_matches_naive_loop(g, C, O, seed):
+    # the course's im2col form against the definition, one pixel at a time
     x, w, b, _ = _conv_data(g, C, O, seed)
-    y, _ = conv.conv2d_forward(x, w.reshape(-1, O), b, g)
+    y, cols = conv_reference.conv2d_forward(x, w, b, g)
     np.testing.assert_allclose(y, naive_conv(x, w, b, g), rtol=1e-12, atol=1e-12)
+    assert cols.shape == (2 * g.OH * g.OW, g.KH * g.KW * C)
+
+
+@given(geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16))
+def test_reference_backward_is_the_adjoint(g, C, O, seed):
+    # <conv(x), gy> = <x, dx> and <conv(x), gy> = <w, dw> (y is linear in each)
+    x, w, _, gy = _conv_data(g, C, O, seed)
+    y, cols = conv_reference.conv2d_forward(x, w, None, g)
+    dx, dw, db = conv_reference.conv2d_backward(
+        gy, cols, w, g, x.shape, True, True, True
+    )
+    assert np.sum(y * gy) == pytest.approx(np.sum(x * dx), rel=1e-10, abs=1e-10)
+    assert np.sum(y * gy) == pytest.approx(np.sum(w * dw), rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(db, gy.sum(axis=(0, 1, 2)), rtol=1e-12)
+
+
+@given(
+    geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16),
+    st.booleans(), st.data(),
+)  # fmt: skip
+def test_every_plan_matches_the_reference_in_float32(g, C, O, seed, relu, data):
+    # each executor path (layout, dx path, bias in GEMM, kept columns, threads)
+    # computes the reference im2col convolution's y, dx, dw, db
+    x, w, b, gy = (a.astype(np.float32) for a in _conv_data(g, C, O, seed))
+    plans = candidate_plans(g, relu=relu)
+    plan = data.draw(st.sampled_from(plans[1:]))
+    plan = plan.replace(threads=data.draw(st.booleans()))
+    expected = _all_grads(plans[0], x, w, b, gy, g)
+    for got, want in zip(_all_grads(plan, x, w, b, gy, g), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_candidate_plans_cover_every_path():
+    g = k.make_geometry(6, 6, 3, padding="same")
+    plans = candidate_plans(g)
+    assert {p.dx_path for p in plans} == {"col2im", "taps", "flipped"}
+    assert {p.layout for p in plans} == {"rows", "k_major"}
+    assert {p.bias_in_gemm for p in plans} == {True, False}
+    assert {p.executor for p in plans} == {"cpu", "reference"}
+    strided = candidate_plans(k.make_geometry(6, 6, 3, 2))
+    assert {p.dx_path for p in strided} == {"col2im"}
+
+
+def test_planner_choices_and_explain():
+    g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
+    # the flipped kernel and the taps are opt-in (no end-to-end gain measured)
+    assert plan_conv(g, C=4, O=4).dx_path == "col2im"
+    assert plan_conv(g, C=4, O=9).dx_path == "col2im"
+    assert flipped_geometry(g) is not None
+    wide = k.make_geometry(6, 6, 3, 1, 3)  # padding wider than the window
+    assert flipped_geometry(wide) is None
+    assert "flipped" not in {p.dx_path for p in candidate_plans(wide)}
+    grey = plan_conv(k.make_geometry(28, 28, 3), C=1, O=32)
+    assert grey.layout == "k_major" and grey.bias_in_gemm
+    assert "K-major" in grey.explain() and "KW*C = 3" in grey.explain()
+    assert plan_conv(k.make_geometry(28, 28, 3), C=32, O=64).layout == "rows"
+    assert not plan_conv(g, C=4, O=4, weight_grad=False).keep_columns
+    other = plan_conv(g, "cupy", C=4, O=4)
+    assert other.executor == "reference" and "im2col" in other.explain()
+
+
+def test_plan_validates_its_fields():
+    with pytest.raises(ValueError, match="dx_path"):
+        ConvPlan(dx_path="winograd")
+    with pytest.raises(ValueError, match="bias_in_gemm"):
+        ConvPlan(layout="rows", bias_in_gemm=True)
+    with pytest.raises(ValueError, match="block_bytes"):
+        ConvPlan().replace(block_bytes=0)
+    g = k.make_geometry(6, 6, 3, 2)
+    x, w, b, gy = _conv_data(g, 2, 2, 0)
+    for path in ("taps", "flipped"):
+        _, state = conv.conv2d_forward(ConvPlan(dx_path=path), x, w, b, g)
+        with pytest.raises(ValueError, match="stride 1"):
+            conv.conv2d_backward(gy, state)
 
 
 @given(geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16))
 def test_transpose_is_the_adjoint_of_conv(g, C, O, seed):
     # <conv(x), u> = <x, conv_transpose(u)> with the same kernel and geometry
     x, w, _, u = _conv_data(g, C, O, seed)
-    w2 = w.reshape(-1, O)
-    y, _ = conv.conv2d_forward(x, w2, None, g)
-    xt = conv.conv2d_transpose_forward(u, w2, None, g)
+    y, _ = conv.conv2d_forward(ConvPlan(), x, w, None, g)
+    xt = conv.conv2d_transpose_forward(u, w, None, g)  # (KH, KW, C_out=C, C_in=O)
     assert np.sum(y * u) == pytest.approx(np.sum(x * xt), rel=1e-12, abs=1e-12)
-
-
-@given(
-    geometries(max_stride=1),
-    st.integers(1, 3),
-    st.integers(1, 3),
-    st.integers(0, 2**16),
-)
-def test_input_gradient_paths_agree(g, C, O, seed):
-    # dx by col2im, by the flipped-kernel convolution of gy (when its padding is
-    # not negative) and by one GEMM per tap; all equal the adjoint of the
-    # forward: <conv(x), gy> = <x, dx>
-    x, w, _, gy = _conv_data(g, C, O, seed)
-    w2 = w.reshape(-1, O)
-    paths = ["col2im", "taps"]
-    if conv._input_grad_geometry(g) is not None:
-        paths.append("flipped")
-    dxs = []
-    for path in paths:
-        conv.INPUT_GRAD_PATH = path
-        try:
-            y, cols = conv.conv2d_forward(x, w2, None, g, keep_cols=True)
-            dxs.append(conv.conv2d_backward(gy, w2, g, cols, (True, False, False))[0])
-        finally:
-            conv.INPUT_GRAD_PATH = None
-    for dx in dxs[1:]:
-        np.testing.assert_allclose(dx, dxs[0], rtol=1e-10, atol=1e-10)
-    assert np.sum(y * gy) == pytest.approx(np.sum(x * dxs[1]), rel=1e-10, abs=1e-10)
-
-
-def test_input_gradient_path_choice():
-    g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
-    assert conv.input_grad_path(g, C=4, O=4) == "flipped"
-    assert conv.input_grad_path(g, C=4, O=9) == "taps"  # gy columns too large
-    assert conv.input_grad_path(k.make_geometry(6, 6, 3, 2), 4, 4) == "col2im"
-    wide = k.make_geometry(6, 6, 3, 1, 3)  # padding wider than the window
-    assert conv._input_grad_geometry(wide) is None
-    assert conv.input_grad_path(wide, 4, 4) == "taps"
-
-
-def _all_grads(x, w, b, gy, g, keep):
-    w2 = w.reshape(-1, w.shape[3])
-    y, cols = conv.conv2d_forward(x, w2, b, g, keep_cols=keep)
-    return (y,) + conv.conv2d_backward(gy, w2, g, cols)
 
 
 @pytest.mark.parametrize("padding", ["same", "valid", 1])
@@ -85,10 +132,10 @@ def test_chunked_equals_unchunked(padding):
     # a tiny budget forces one image per block and recomputed columns
     g = k.make_geometry(9, 8, 3, stride=(1, 2), padding=padding)
     x, w, b, gy = _conv_data(g, 3, 4, 0, N=5)
-    whole = _all_grads(x, w, b, gy, g, keep=True)
+    whole = _all_grads(ConvPlan(), x, w, b, gy, g)
     with k.memory_budget(g.OH * g.OW * 9 * 3 * 8):  # one image of columns
         assert k.block_size(5, g.OH * g.OW * 27 * 8, 10**9) == 1
-        chunked = _all_grads(x, w, b, gy, g, keep=True)
+        chunked = _all_grads(ConvPlan(), x, w, b, gy, g)
     # equal up to rounding: BLAS may block a GEMM of fewer rows differently, and
     # dw, db are summed block by block
     for a, c in zip(whole, chunked, strict=True):
@@ -98,42 +145,19 @@ def test_chunked_equals_unchunked(padding):
 def test_kept_and_recomputed_columns_agree():
     g = k.make_geometry(6, 6, 3, padding="same")
     x, w, b, gy = _conv_data(g, 2, 3, 1, N=3)
-    kept = _all_grads(x, w, b, gy, g, keep=True)
-    recomputed = _all_grads(x, w, b, gy, g, keep=False)
+    kept = _all_grads(ConvPlan(keep_columns=True), x, w, b, gy, g)
+    recomputed = _all_grads(ConvPlan(keep_columns=False), x, w, b, gy, g)
     for a, c in zip(kept, recomputed, strict=True):
         np.testing.assert_array_equal(a, c)
-
-
-@given(geometries(), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16))
-def test_column_layouts_agree(g, C, O, seed):
-    # row-major (rows, K) and K-major (K + ones, rows) columns: the same y and
-    # gradients, with the bias folded into the K-major GEMMs
-    x, w, b, gy = _conv_data(g, C, O, seed)
-    chosen = conv._Columns.__dict__["prefers_k_major"]  # the staticmethod itself
-    results = []
-    for k_major in (False, True):
-        conv._Columns.prefers_k_major = staticmethod(lambda g, C, k=k_major: k)
-        try:
-            results.append(_all_grads(x, w, b, gy, g, keep=True))
-        finally:
-            conv._Columns.prefers_k_major = chosen
-    for a, c in zip(*results, strict=True):
-        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-10)
-
-
-def test_first_layer_on_grey_images_uses_k_major_columns():
-    g = k.make_geometry(28, 28, 3)
-    assert conv._Columns.prefers_k_major(g, 1)
-    assert not conv._Columns.prefers_k_major(g, 32)
 
 
 def test_backward_skips_unneeded_gradients():
     g = k.make_geometry(5, 5, 3)
     x, w, b, gy = _conv_data(g, 2, 2, 2)
-    w2 = w.reshape(-1, 2)
-    _, cols = conv.conv2d_forward(x, w2, b, g, keep_cols=False)
-    dx, dw2, db = conv.conv2d_backward(gy, w2, g, cols, needs=(False, True, False))
-    assert dx is None and db is None and dw2.shape == w2.shape
+    for plan in candidate_plans(g):
+        _, state = conv.conv2d_forward(plan.replace(keep_columns=False), x, w, b, g)
+        dx, dw, db = conv.conv2d_backward(gy, state, False, True, False)
+        assert dx is None and db is None and dw.shape == w.shape
 
 
 @given(geometries(), st.integers(1, 3), st.integers(1, 2), st.integers(0, 2**16))
@@ -241,6 +265,34 @@ def test_first_layer_weight_gradient_takes_the_split_path(rng):
     g = k.make_geometry(40, 40, 3, padding="same")
     x, w, b, gy = _conv_data(g, 1, 4, 3, N=8)
     assert 8 * 40 * 40 * 9 * 4 > conv._ONE_THREAD_MNK  # the split path is taken
-    _, dw2, _ = _all_grads(x, w, b, gy, g, keep=True)[1:]
+    _, dw, _ = _all_grads(_plan(g, 1, 4), x, w, b, gy, g)[1:]
     cols = k.im2col(x, g).reshape(-1, 9)
-    np.testing.assert_allclose(dw2, cols.T @ gy.reshape(-1, 4), rtol=1e-10)
+    np.testing.assert_allclose(dw.reshape(9, 4), cols.T @ gy.reshape(-1, 4), rtol=1e-10)
+
+
+@given(pool_geometries(), st.integers(0, 2**16), st.integers(0, 3))
+def test_max_pool_methods_agree_with_the_reference(g, seed, levels):
+    # the offset loop, the two-stage path (tiling windows) and the portable
+    # reference: the same maxima, the same winner per window, even with ties
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels + 1, (2, g.H, g.W, 2)).astype(np.float32)
+    methods = ["offsets"] + (["two_stage"] if pooling._tiles(g) else [])
+    y0, won = pooling.max_pool_forward(x, g, "reference")
+    gy = rng.uniform(1, 2, y0.shape).astype(np.float32)
+    dx0 = pooling.max_pool_backward(gy, won, x.shape, g, "reference")
+    for method in methods:
+        y, winners = pooling.max_pool_forward(x, g, method)
+        dx = pooling.max_pool_backward(gy, winners, x.shape, g, method)
+        np.testing.assert_array_equal(y, y0)
+        np.testing.assert_array_equal(dx, dx0)
+
+
+def test_pool_method_is_checked():
+    g = k.make_geometry(4, 4, 3, 1, "valid", 1, "max_pool2d")
+    x = np.zeros((1, 4, 4, 1))
+    assert pooling.pool_method(x, g) == "offsets"
+    assert pooling.pool_method(x, k.make_geometry(4, 4, 2, 2)) == "two_stage"
+    with pytest.raises(ValueError, match="tile the input"):
+        pooling.max_pool_forward(x, g, "two_stage")
+    with pytest.raises(ValueError, match="argument 'method'"):
+        pooling.max_pool_forward(x, g, "fast")

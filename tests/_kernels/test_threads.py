@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numnet._kernels import conv, pooling, threads
+from numnet._kernels import conv, conv_plan, pooling, threads
 from numnet._kernels import im2col as k
 from numnet.backend import threads as backend_threads
 
@@ -58,10 +58,11 @@ def test_over_batch_reraises_worker_errors(monkeypatch):
 def _kernel_outputs(g, pool_g, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((5, g.H, g.W, 3)).astype(np.float32)
-    w2 = rng.standard_normal((g.KH * g.KW * 3, 3)).astype(np.float32)
-    y, cols = conv.conv2d_forward(x, w2, None, g, keep_cols=True)
+    w = rng.standard_normal((g.KH, g.KW, 3, 3)).astype(np.float32)
+    plan = conv_plan.plan_conv(g, C=3, O=3).replace(threads=True)
+    y, state = conv.conv2d_forward(plan, x, w, None, g)
     gy = rng.standard_normal(y.shape).astype(np.float32)
-    dx, dw2, _ = conv.conv2d_backward(gy, w2, g, cols)
+    dx, dw2, _ = conv.conv2d_backward(gy, state)
     p, arg = pooling.max_pool_forward(x, pool_g)
     gp = rng.standard_normal(p.shape).astype(np.float32)
     return y, dx, dw2, p, pooling.max_pool_backward(gp, arg, x.shape, pool_g)

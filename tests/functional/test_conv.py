@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import numnet
 import numnet.functional as F
+from numnet._kernels.conv_plan import ConvPlan, candidate_plans
 from numnet._kernels.im2col import make_geometry
 from numnet.autograd import strict_dtypes
 
@@ -78,6 +79,39 @@ def test_conv2d_relu_matches_its_composed_twin(case):
         results.append((y.numpy(), xt.grad, wt.grad, bt.grad))
     for a, c in zip(*results, strict=True):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
+@given(conv_cases(), st.booleans(), st.data())
+def test_every_plan_gradchecks(case, relu, data):
+    # each executor path, selected through the plan= override, in float64
+    x, w, b, options = case
+    g = make_geometry(x.shape[1], x.shape[2], w.shape[:2], **options)
+    plan = data.draw(st.sampled_from(candidate_plans(g, relu=relu)))
+    op = F.conv2d_relu if relu else F.conv2d
+    fn = lambda x, w, b: op(x, w, b, **options, plan=plan)  # noqa: E731
+    assert numnet.gradcheck(fn, [x, w, b])
+
+
+def test_plan_override_is_checked(rng):
+    x, w = rng.standard_normal((1, 5, 5, 2)), rng.standard_normal((3, 3, 2, 2))
+    with pytest.raises(TypeError, match="argument 'plan'"):
+        F.conv2d(x, w, plan="taps")
+    with pytest.raises(ValueError, match="stride 1"):
+        y = F.conv2d(numnet.tensor(x, requires_grad=True), w, stride=2,
+                     plan=ConvPlan(dx_path="taps"))  # fmt: skip
+        y.backward(np.ones(y.shape))
+
+
+def test_config_plan_override_applies_in_its_scope(rng):
+    # numnet.config's kernel_plans["conv2d"]; an explicit plan= wins over it
+    config = pytest.importorskip("numnet.config")
+    x = numnet.tensor(rng.standard_normal((1, 5, 5, 2)), requires_grad=True)
+    w = rng.standard_normal((3, 3, 2, 2))
+    with config.using(kernel_plans={"conv2d": ConvPlan(executor="reference")}):
+        assert F.conv2d(x, w).creator.state.plan.executor == "reference"
+        explicit = F.conv2d(x, w, plan=ConvPlan(dx_path="col2im"))
+        assert explicit.creator.state.plan.executor == "cpu"
+    assert F.conv2d(x, w).creator.state.plan.executor == "cpu"
 
 
 # Every option at least once, whatever hypothesis draws: (x shape, kernel, options)

@@ -54,6 +54,12 @@ def test_avg_pool2d_gradcheck(case):
     assert numnet.gradcheck(lambda x: F.avg_pool2d(x, **options), [x])
 
 
+@given(pool_cases(), st.sampled_from(["auto", "offsets", "reference"]))
+def test_max_pool2d_gradcheck_every_method(case, method):
+    x, options = case
+    assert numnet.gradcheck(lambda x: F.max_pool2d(x, **options, method=method), [x])
+
+
 def test_max_pool_hand_example():
     x = np.array([[1.0, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]])
     y = F.max_pool2d(x.reshape(1, 4, 4, 1), 2).numpy()[0, :, :, 0]

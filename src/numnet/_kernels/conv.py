@@ -1,26 +1,25 @@
-"""Convolution forward and backward on raw ndarrays, as GEMMs over im2col columns.
+"""The CPU executor of convolution plans: GEMMs over NumPy im2col columns.
 
-With x (N, H, W, C), the Keras kernel w (KH, KW, C, O) reshaped to w2 (KH*KW*C, O)
-and cols = im2col(x) reshaped to (N*OH*OW, KH*KW*C):
+It computes what the reference convolution (``conv_reference.py``) computes,
+y2 = cols @ w2 + b, dw2 = cols^T @ gy2, db = sum gy2, dx = col2im(gy2 @ w2^T),
+faster on NumPy, in the way a :class:`~numnet._kernels.conv_plan.ConvPlan`
+says (the planner, ``conv_plan.py``, holds the choices and their measurements):
 
-    forward:  y2 = cols @ w2 + b                     (one GEMM)
-    backward: dw2 = cols^T @ gy2                      (GEMM, reusing cols)
-              db = sum of gy2 over its rows
-              dx = col2im(gy2 @ w2^T)                 (GEMM, then the += loop)
+- the batch runs in blocks of at most ``plan.block_bytes`` of columns, the
+  same blocks in forward and backward; the whole batch's columns are kept for
+  dW (``plan.keep_columns``, within the memory budget) or recomputed per block;
+- columns are row-major (rows, K) or K-major (K [+ 1], rows) (``plan.layout``),
+  the K-major ones optionally ending with a ones row that carries the bias
+  through both GEMMs (``plan.bias_in_gemm``, cs231n's bias trick);
+- dx by col2im, by a stride-1 convolution of gy with the flipped kernel, or by
+  one GEMM per kernel tap (``plan.dx_path``);
+- scratch buffers come from the ``workspace`` pool; copies may run on the
+  kernel threads (``plan.threads``).
 
-For stride 1, dx has two faster forms (``input_grad_path`` picks one): a
-convolution of gy with the flipped kernel, or one GEMM per kernel tap whose
-result is added into a shifted window of dx (no column buffer at all).
-
-The batch is processed in blocks of a few MiB of columns, so that each block's
-columns are still in cache when the GEMM reads them (``BLOCK_BYTES``). The
-columns of the whole batch are kept for the backward pass when they fit in the
-memory budget (``im2col.set_memory_budget``); otherwise backward recomputes them
-block by block. Forward and backward use the same blocks, so the only effect of
-the budget on results is the summation order of dw2 when a block must shrink.
-
-The transposed convolution is the adjoint of a convolution: its forward is the
-convolution's input gradient and its input gradient is the convolution's forward.
+:func:`conv2d_forward` / :func:`conv2d_backward` dispatch a plan to this
+executor or to the reference one. The transposed convolution is the adjoint of
+a convolution: its forward is the convolution's input gradient and its input
+gradient is the convolution's forward.
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet._kernels import threads, workspace
+from numnet._kernels import conv_reference, threads, workspace
+from numnet._kernels.conv_plan import BLOCK_BYTES, ConvPlan, flipped_geometry
 from numnet._kernels.im2col import (
     Geometry,
     block_size,
@@ -40,10 +40,6 @@ from numnet._kernels.im2col import (
     unpad,
     window_view,
 )
-
-#: Target bytes of columns per block (fewer, larger BLAS calls; see decisions.md).
-BLOCK_BYTES = 64 * 2**20
-
 
 #: OpenBLAS runs a GEMM on one thread when m*n*k <= 2**18 (its SMP threshold).
 _ONE_THREAD_MNK = 2**18
@@ -75,47 +71,43 @@ def rows_t_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _over_batch(plan: ConvPlan):
+    """``threads.over_batch`` when the plan uses kernel threads, else inline."""
+    if plan.threads:
+        return threads.over_batch
+    return lambda run, n, elements: run(0, n)
+
+
 class _Columns:
     """Builds the column blocks of one input, one (rows, KH*KW*C) block at a time.
 
-    Two layouts. Row-major (rows, K): im2col copies runs of KW*C values, one
-    kernel row at a time. When KW*C is at most half an output row (a first layer
-    on grey images: KW*C = 3 for a 3x3 kernel), the columns are stored K-major
-    (K, rows) instead: one copy per (i, j, c) of a whole (N, OH, OW) plane, whose
-    runs are OW long. The K-major layout also carries the bias: its last row is
-    ones (``self.bias``), so the forward GEMM adds b and the weight-gradient GEMM
-    returns db as its last row (cs231n's "bias trick").
+    Row-major (rows, K) columns: im2col copies runs of KW*C values, one kernel
+    row at a time. K-major (K, rows) columns: one copy per (i, j, c) of a whole
+    (N, OH, OW) plane, whose runs are OW long; with ``plan.bias_in_gemm`` their
+    last row is ones, so the forward GEMM adds b and the weight-gradient GEMM
+    returns db as its last row.
 
     Scratch buffers (the zero-padded copy of a block, the block's columns) and the
     kept columns of the whole batch come from the ``workspace`` pool and go back
     to it in :meth:`recycle`.
     """
 
-    def __init__(self, x: np.ndarray, g: Geometry, keep: bool, bias: bool = False):
+    def __init__(self, x: np.ndarray, g: Geometry, plan: ConvPlan, keep: bool):
         N, C = x.shape[0], x.shape[3]
-        self.x, self.g, self.C = x, g, C
+        self.x, self.g, self.C, self.plan = x, g, C, plan
         self.K = g.KH * g.KW * C
-        self.k_major = self.prefers_k_major(g, C)
-        self.bias = bias and self.k_major
+        self.k_major = plan.layout == "k_major"
+        self.bias = plan.bias_in_gemm
         width = self.K + self.bias
         per_item = g.OH * g.OW * width * x.dtype.itemsize
-        self.nb = block_size(N, per_item, BLOCK_BYTES)
+        self.nb = block_size(N, per_item, plan.block_bytes)
         self.blocks = blocks(N, self.nb)
         self.keep = keep and N * per_item <= get_memory_budget()
         rows = (N if self.keep else self.nb) * g.OH * g.OW
         shape = (width, rows) if self.k_major else (rows, width)
         self.cols = workspace.take(shape, x.dtype)
         self.filled = 0  # blocks of kept columns already built
-        self.xp = None
-
-    @staticmethod
-    def prefers_k_major(g: Geometry, C: int) -> bool:
-        """K-major when a window row (KW*C values) is at most half an output row.
-
-        (W5's first conv, KW*C = 3 and OW = 26: its forward 3.7 -> 1.6 ms; W2's,
-        15 and 16, gained nothing.)
-        """
-        return 2 * g.KW * C <= g.OW
+        self.x_padded = None
 
     def block(self, k: int) -> np.ndarray:
         """Columns of block k as a 2-D (rows, K) array (K + 1 with ``self.bias``)."""
@@ -130,26 +122,27 @@ class _Columns:
         if self.keep and k < self.filled:
             return out
         xb = self.x[start:stop]
-        if g.padded and self.xp is None:
-            self.xp = workspace.take(g.padded_shape(self.nb, self.C), self.x.dtype)
-            self.xp[...] = 0
-        xp = pad_into(xb, g, self.xp) if g.padded else xb
+        if g.padded and self.x_padded is None:
+            shape = g.padded_shape(self.nb, self.C)
+            self.x_padded = workspace.take(shape, self.x.dtype)
+            self.x_padded[...] = 0
+        x_padded = pad_into(xb, g, self.x_padded) if g.padded else xb
         fill = self._fill_k_major if self.k_major else self._fill_rows
-        threads.over_batch(lambda a, b: fill(xp, out, a, b), n, out.size)
+        _over_batch(self.plan)(lambda a, b: fill(x_padded, out, a, b), n, out.size)
         self.filled = max(self.filled, k + 1) if self.keep else 0
         return out
 
-    def _fill_rows(self, xp, out, a: int, b: int) -> None:
+    def _fill_rows(self, x_padded, out, a: int, b: int) -> None:
         g = self.g
         out6 = out.reshape(-1, g.OH, g.OW, g.KH, g.KW, self.C)
-        im2col_padded(xp[a:b], g, out6[a:b])
+        im2col_padded(x_padded[a:b], g, out6[a:b])
 
-    def _fill_k_major(self, xp, out, a: int, b: int) -> None:
+    def _fill_k_major(self, x_padded, out, a: int, b: int) -> None:
         g, C = self.g, self.C
         planes = out.T[:, a * g.OH * g.OW : b * g.OH * g.OW]  # (K [+ 1], rows)
         for i in range(g.KH):
             for j in range(g.KW):
-                window = window_view(xp[a:b], g, i, j)
+                window = window_view(x_padded[a:b], g, i, j)
                 for c in range(C):
                     row = planes[(i * g.KW + j) * C + c]
                     row.reshape(b - a, g.OH, g.OW)[...] = window[..., c]
@@ -158,15 +151,15 @@ class _Columns:
 
     def recycle(self) -> None:
         """Give every buffer back to the pool; the object is unusable afterwards."""
-        workspace.give(self.cols, self.xp)
-        self.cols = self.xp = None
+        workspace.give(self.cols, self.x_padded)
+        self.cols = self.x_padded = None
 
 
 class _Col2Im:
     """Accumulates column-gradient blocks back into an (N, H, W, C) image."""
 
-    def __init__(self, out: np.ndarray, g: Geometry, nb: int):
-        self.out, self.g = out, g
+    def __init__(self, out: np.ndarray, g: Geometry, nb: int, plan: ConvPlan):
+        self.out, self.g, self.plan = out, g, plan
         self.buf = workspace.take(g.padded_shape(nb, out.shape[3]), out.dtype)
 
     def add(self, start: int, stop: int, dcols: np.ndarray) -> None:
@@ -179,23 +172,84 @@ class _Col2Im:
             col2im_padded(dcols6[a:b], g, buf)
             self.out[start + a : start + b] = unpad(buf, g)
 
-        threads.over_batch(run, n, dcols.size)
+        _over_batch(self.plan)(run, n, dcols.size)
 
     def recycle(self) -> None:
         workspace.give(self.buf)
         self.buf = None
 
 
-def conv2d_forward(x, w2, b, g: Geometry, keep_cols: bool = False):
-    """y = conv(x, w2) + b; returns (y, columns) where columns is kept for backward.
+class ConvState:
+    """What a convolution's forward keeps for its backward (and releases)."""
+
+    def __init__(self, plan: ConvPlan, x, w, g: Geometry, y=None, cols=None):
+        self.plan, self.x, self.w, self.g = plan, x, w, g
+        self.y = y  # the output, kept for the fused ReLU's mask
+        self.cols = cols  # reference columns or the CPU executor's _Columns
+
+    def release(self) -> None:
+        """Give kept columns back to the pool (after the last backward)."""
+        if isinstance(self.cols, _Columns) and self.cols.cols is not None:
+            self.cols.recycle()
+        self.cols = None
+
+
+def conv2d_forward(plan: ConvPlan, x, w, b, g: Geometry):
+    """y = conv(x, w) + b (relu'd with ``plan.fused_relu``); returns (y, state).
 
     Args:
-        x: (N, H, W, C) C-contiguous input; w2: (KH*KW*C, O); b: (O,) or None.
-        keep_cols: keep the columns for the weight gradient (if within budget).
+        plan: from :func:`~numnet._kernels.conv_plan.plan_conv` (or an override).
+        x: (N, H, W, C) input; w: (KH, KW, C, O) kernel; b: (O,) or None.
     """
+    if plan.executor == "reference":
+        xp = backend.get_array_module(x)
+        y, cols = conv_reference.conv2d_forward(x, w, b, g)
+        if plan.fused_relu:
+            y = xp.maximum(y, xp.zeros_like(y))
+        cols = cols if plan.keep_columns else None
+        return y, ConvState(plan, x, w, g, y if plan.fused_relu else None, cols)
+    x = np.ascontiguousarray(x)
+    w2 = np.ascontiguousarray(w).reshape(-1, w.shape[3])
+    y, columns = _cpu_forward(plan, x, w2, b, g)
+    if plan.fused_relu:  # relu in place on the GEMM's output, one pass
+
+        def relu(a, c):
+            np.maximum(y[a:c], 0, out=y[a:c])
+
+        _over_batch(plan)(relu, len(y), y.size)
+    return y, ConvState(plan, x, w2, g, y if plan.fused_relu else None, columns)
+
+
+def conv2d_backward(gy, state: ConvState, need_dx=True, need_dw=True, need_db=True):
+    """Gradients (dx, dw, db) of :func:`conv2d_forward`; None where not needed.
+
+    dw has the kernel's (KH, KW, C, O) shape. With a fused ReLU, gy is first
+    masked: dL/dz = gy where y = relu(z) > 0, else 0.
+    """
+    plan, g = state.plan, state.g
+    if plan.executor == "reference":
+        xp = backend.get_array_module(gy)
+        if plan.fused_relu:
+            gy = xp.where(state.y > 0, gy, xp.zeros_like(gy))
+        cols = state.cols
+        if need_dw and cols is None:  # not kept: recompute
+            cols = conv_reference.conv2d_forward(state.x, state.w, None, g)[1]
+        return conv_reference.conv2d_backward(
+            gy, cols, state.w, g, state.x.shape, need_dx, need_dw, need_db
+        )
+    if plan.fused_relu:
+        gy = gy * (state.y > 0)
+    if need_dw and (state.cols is None or state.cols.cols is None):
+        state.cols = _Columns(state.x, g, plan, keep=False)  # recycled: rebuild
+    dx, dw2, db = _cpu_backward(gy, state, need_dx, need_dw, need_db)
+    dw = None if dw2 is None else dw2.reshape(g.KH, g.KW, -1, dw2.shape[1])
+    return dx, dw, db
+
+
+def _cpu_forward(plan: ConvPlan, x, w2, b, g: Geometry):
     N, O = x.shape[0], w2.shape[1]
     y = np.empty((N, g.OH, g.OW, O), x.dtype)
-    columns = _Columns(x, g, keep_cols, bias=b is not None)
+    columns = _Columns(x, g, plan, plan.keep_columns)
     if columns.bias:  # the columns end with a ones column: b is the last weight row
         w2 = np.concatenate([w2, b[None].astype(w2.dtype, copy=False)])
     for k, (start, stop) in enumerate(columns.blocks):
@@ -208,46 +262,32 @@ def conv2d_forward(x, w2, b, g: Geometry, keep_cols: bool = False):
     return y, columns
 
 
-def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, True)):
-    """Gradients (dx, dw2, db) of conv2d_forward; None where ``needs`` is False.
-
-    dw2 = cols^T @ gy2 (GEMM on the kept or recomputed columns), db = sum(gy2)
-    (or the ones column's row of that GEMM, for K-major columns), and dx by the
-    path :func:`input_grad_path` picks (col2im(gy2 @ w2^T) for strided
-    convolutions). The columns go back to the pool only in
-    :func:`release_columns`, since a retained graph may run backward twice.
-    """
-    x, O = columns.x, w2.shape[1]
+def _cpu_backward(gy, state: ConvState, need_dx, need_dw, need_db):
+    """dw2 = cols^T @ gy2 on the kept or recomputed columns; db = sum(gy2) (or
+    the ones row of that GEMM); dx by ``plan.dx_path``. The kept columns go back
+    to the pool only in ``ConvState.release``: a retained graph may run
+    backward twice."""
+    plan, g, x, w2, columns = state.plan, state.g, state.x, state.w, state.cols
+    O, K = w2.shape[1], w2.shape[0]
     gy = np.ascontiguousarray(gy)
-    if needs[1] and columns.cols is None:  # recycled by the forward: rebuild
-        columns = _Columns(x, g, keep=False, bias=columns.bias)
-    dx = None
-    path = input_grad_path(g, x.shape[3], O) if needs[0] else None
-    if path == "flipped":
-        full = _input_grad_geometry(g)
-        dx = conv2d_forward(gy, _flipped_kernel(w2, g, x.shape[3]), None, full)[0]
-    elif path == "taps":
-        dx = _input_grad_by_taps(gy, w2, g, x.shape)
-    elif path == "col2im":
-        dx = np.empty_like(x)
-    if path != "col2im":
-        needs = (False, needs[1], needs[2])
-    dw2 = np.zeros_like(w2) if needs[1] else None
-    db = np.zeros(O, gy.dtype) if needs[2] else None
-    scatter = _Col2Im(dx, g, columns.nb) if needs[0] else None
-    dcols = None
-    if needs[0]:  # col2im path
-        dcols = workspace.take((columns.nb * g.OH * g.OW, w2.shape[0]), gy.dtype)
-    K = w2.shape[0]
-    db_in_gemm = needs[1] and columns.bias  # the ones column's gradient row is db
-    for k, (start, stop) in enumerate(columns.blocks):
+    dx = _input_grad(plan, gy, w2, g, x) if need_dx else None
+    by_col2im = need_dx and plan.dx_path == "col2im"  # dx built in the loop below
+    if columns is None:  # released and not needed for dw: blocks as built
+        columns = _Columns(x, g, plan, keep=False)
+    nb = columns.nb
+    dw2 = np.zeros_like(w2) if need_dw else None
+    db = np.zeros(O, gy.dtype) if need_db else None
+    db_in_gemm = need_dw and columns.bias  # the ones column's gradient row is db
+    scatter = _Col2Im(dx, g, nb, plan) if by_col2im else None
+    dcols = workspace.take((nb * g.OH * g.OW, K), gy.dtype) if by_col2im else None
+    for k, (start, stop) in enumerate(blocks(len(x), nb)):
         gy2 = gy[start:stop].reshape(-1, O)
-        if needs[1]:
+        if need_dw:
             dwb = rows_t_matmul(columns.block(k), gy2)  # (K [+ 1], O)
             dw2 += dwb[:K]
-        if needs[2]:
+        if need_db:
             db += dwb[K] if db_in_gemm else backend.sum_leading(gy2, 1)
-        if needs[0]:
+        if by_col2im:
             block = dcols[: gy2.shape[0]]
             np.matmul(gy2, w2.T, out=block)
             scatter.add(start, stop, block)
@@ -259,48 +299,31 @@ def conv2d_backward(gy, w2, g: Geometry, columns: _Columns, needs=(True, True, T
     return dx, dw2, db
 
 
-#: Force one input-gradient path ("flipped", "taps" or "col2im"; tests), or None.
-INPUT_GRAD_PATH: str | None = None
+def _input_grad(plan: ConvPlan, gy, w2, g: Geometry, x) -> np.ndarray:
+    """dx by the flipped-kernel convolution or the taps; an empty array to be
+    filled block by block for col2im."""
+    if plan.dx_path == "col2im":
+        return np.empty_like(x)
+    if plan.dx_path == "taps":
+        _require_stride_one(plan, g)
+        return _input_grad_by_taps(gy, w2, g, x.shape)
+    full = flipped_geometry(g)
+    if full is None:
+        raise ValueError(
+            f"conv2d: plan dx_path='flipped' needs stride 1 and padding at most "
+            f"(K-1)*dilation. Received: stride={(g.sh, g.sw)}, padding="
+            f"{((g.pt, g.pb), (g.pl, g.pr))}, kernel={(g.KH, g.KW)}"
+        )
+    flipped = plan.replace(layout="rows", bias_in_gemm=False, keep_columns=False)
+    return _cpu_forward(flipped, gy, _flipped_kernel(w2, g, x.shape[3]), None, full)[0]
 
 
-def input_grad_path(g: Geometry, C: int, O: int) -> str:
-    """How conv2d_backward computes dx for input channels C and output channels O.
-
-    Measured (docs/decisions.md): for stride 1, the flipped-kernel convolution
-    wins while gy has at most the channels of x (its columns are O/C times
-    col2im's; 44 vs 55 ms on 128x14x14x64, 3x3, and 5-12 % ahead of the taps),
-    and one GEMM per tap wins when gy has more (W1's dx 44 vs 49 ms, the W5
-    CNN's second conv 7.4 vs 10.9 ms). Strided convolutions use col2im: their
-    shifted windows are strided too.
-    """
-    if INPUT_GRAD_PATH is not None:
-        return INPUT_GRAD_PATH
+def _require_stride_one(plan: ConvPlan, g: Geometry) -> None:
     if (g.sh, g.sw) != (1, 1):
-        return "col2im"
-    if O <= C and _input_grad_geometry(g) is not None:
-        return "flipped"
-    return "taps"
-
-
-def _input_grad_geometry(g: Geometry) -> Geometry | None:
-    """The stride-1 convolution of the padded gy whose output is dx, or None.
-
-    For stride 1, dx[p, q] = sum_ij gy[p - i*dh, q - j*dw] . w[i, j]^T: a
-    convolution of gy, padded by (K-1)*d minus the forward padding on each side,
-    with the kernel rotated by 180 degrees and its channel axes swapped. Its
-    columns are a copy where col2im is a read-modify-write.
-    """
-    if (g.sh, g.sw) != (1, 1):
-        return None
-    pads = (
-        (g.KH - 1) * g.dh - g.pt,
-        (g.KH - 1) * g.dh - g.pb,
-        (g.KW - 1) * g.dw - g.pl,
-        (g.KW - 1) * g.dw - g.pr,
-    )
-    if min(pads) < 0:  # padding wider than the window: use another path
-        return None
-    return Geometry(g.OH, g.OW, g.KH, g.KW, 1, 1, g.dh, g.dw, *pads)
+        raise ValueError(
+            f"conv2d: plan dx_path={plan.dx_path!r} needs stride 1. "
+            f"Received: stride={(g.sh, g.sw)}"
+        )
 
 
 def _input_grad_by_taps(gy, w2, g: Geometry, x_shape) -> np.ndarray:
@@ -343,24 +366,24 @@ def _flipped_kernel(w2: np.ndarray, g: Geometry, C: int) -> np.ndarray:
     return np.ascontiguousarray(w).reshape(-1, C)
 
 
-def release_columns(columns: _Columns | None) -> None:
-    """Give a convolution's kept columns back to the pool (after its last backward)."""
-    if columns is not None and columns.cols is not None:
-        columns.recycle()
+_TRANSPOSE_PLAN = ConvPlan(threads=False, keep_columns=False)
 
 
-def conv2d_transpose_forward(x, w2, b, g: Geometry):
+def conv2d_transpose_forward(x, w, b, g: Geometry):
     """Transposed convolution: the input gradient of the convolution ``g`` describes.
 
-    x is (N, OH, OW, Ci) (the convolution's output side), w2 is (KH*KW*Co, Ci) and
-    the result is (N, H, W, Co): y = col2im(x2 @ w2^T) + b.
+    x is (N, OH, OW, Ci) (the convolution's output side), w is (KH, KW, Co, Ci)
+    and the result is (N, H, W, Co): y = col2im(x2 @ w2^T) + b.
     """
+    if backend.get_array_module(x) is not np:
+        return conv_reference.conv2d_transpose_forward(x, w, b, g)
     N, Ci = x.shape[0], x.shape[3]
+    w2 = np.ascontiguousarray(w).reshape(-1, Ci)
     Co = w2.shape[0] // (g.KH * g.KW)
     y = np.empty((N, g.H, g.W, Co), x.dtype)
     per_item = g.OH * g.OW * w2.shape[0] * x.dtype.itemsize
     nb = block_size(N, per_item, BLOCK_BYTES)
-    scatter = _Col2Im(y, g, nb)
+    scatter = _Col2Im(y, g, nb, _TRANSPOSE_PLAN)
     for start, stop in blocks(N, nb):
         scatter.add(start, stop, x[start:stop].reshape(-1, Ci) @ w2.T)
     scatter.recycle()
@@ -369,22 +392,28 @@ def conv2d_transpose_forward(x, w2, b, g: Geometry):
     return y
 
 
-def conv2d_transpose_backward(gy, x, w2, g: Geometry, needs=(True, True, True)):
-    """Gradients (dx, dw2, db) of conv2d_transpose_forward.
+def conv2d_transpose_backward(gy, x, w, g: Geometry, need_dx, need_dw, need_db):
+    """Gradients (dx, dw, db) of conv2d_transpose_forward.
 
     With cols = im2col(gy): dx2 = cols @ w2 (a convolution) and dw2 = cols^T @ x2.
     """
+    if backend.get_array_module(gy) is not np:
+        return conv_reference.conv2d_transpose_backward(
+            gy, x, w, g, need_dx, need_dw, need_db
+        )
     Ci = x.shape[3]
+    w2 = np.ascontiguousarray(w).reshape(-1, Ci)
     gy = np.ascontiguousarray(gy)
-    columns = _Columns(gy, g, keep=False)
-    dx = np.empty_like(x) if needs[0] else None
-    dw2 = np.zeros_like(w2) if needs[1] else None
+    columns = _Columns(gy, g, _TRANSPOSE_PLAN, keep=False)
+    dx = np.empty_like(x) if need_dx else None
+    dw2 = np.zeros_like(w2) if need_dw else None
     for k, (start, stop) in enumerate(columns.blocks):
-        cols = columns.block(k) if (needs[0] or needs[1]) else None
-        if needs[0]:
+        cols = columns.block(k) if (need_dx or need_dw) else None
+        if need_dx:
             np.matmul(cols, w2, out=dx[start:stop].reshape(-1, Ci))
-        if needs[1]:
+        if need_dw:
             dw2 += rows_t_matmul(cols, x[start:stop].reshape(-1, Ci))
     columns.recycle()
-    db = gy.sum(axis=(0, 1, 2)) if needs[2] else None
-    return dx, dw2, db
+    db = gy.sum(axis=(0, 1, 2)) if need_db else None
+    dw = None if dw2 is None else dw2.reshape(w.shape)
+    return dx, dw, db

@@ -6,17 +6,21 @@ buffer laid out (N, OH, OW, KH, KW, C), so that the convolution becomes one matr
 product (N*OH*OW, KH*KW*C) @ (KH*KW*C, C_out) with the Keras kernel (KH, KW, C, C_out)
 reshaped, and no transposes (cs231n's im2col, channels-last).
 
-How the copy is done: a loop over the KH kernel rows only. For kernel row i, the
-window rows ``xp[:, i*dh + oh*sh]`` are a strided slice, and along the width the
-(KW, C) block of a window is a contiguous run of the row (when dw == 1), read
-through ``sliding_window_view``: one strided copy of KW*C-long runs per kernel
-row, never a loop over images or pixels.
+Two forms of each copy live here:
 
-col2im is the adjoint (it scatters rows back and adds where windows overlap). The
-writes cannot go through an overlapping view, so the output columns are split into
-q = ceil(window_width / sw) groups (ow = r, r+q, r+2q, ...) whose windows do not
-overlap; each (kernel row, group) pair is then one ``+=`` through a plain reshaped
-slice. No ``np.add.at``.
+- the public :func:`im2col` / :func:`col2im`: the course's loop over the KH*KW
+  kernel taps, one strided-slice copy (or add) per tap, written against the
+  array namespace of their input (NumPy, CuPy, ...). The reference convolution
+  (``conv_reference.py``) and the tests use them.
+- the CPU executor's :func:`im2col_padded` / :func:`col2im_padded` (NumPy only):
+  im2col loops over the KH kernel rows only. For kernel row i, the window rows
+  ``x_padded[:, i*dh + oh*sh]`` are a strided slice, and along the width the
+  (KW, C) block of a window is a contiguous run of the row (when dw == 1), read
+  through ``sliding_window_view``: one strided copy of KW*C-long runs per kernel
+  row. col2im cannot add through an overlapping view, so the output columns are
+  split into q = ceil(window_width / sw) groups (ow = r, r+q, r+2q, ...) whose
+  windows do not overlap; each (kernel row, group) pair is then one ``+=``
+  through a plain reshaped slice. No ``np.add.at``.
 
 Output size (course notes): OH = floor((H + pt + pb - dh*(KH-1) - 1) / sh) + 1.
 """
@@ -31,6 +35,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from numnet import config
+from numnet import backend
 
 #: Default cap on the bytes of column buffers a convolution keeps alive (256 MiB).
 DEFAULT_MEMORY_BUDGET = config.DEFAULT_MEMORY_BUDGET  # numnet.config holds it
@@ -236,21 +241,24 @@ def pad_into(x: np.ndarray, g: Geometry, buffer: np.ndarray | None = None, value
     n, c = x.shape[0], x.shape[3]
     if buffer is None:
         buffer = np.full(g.padded_shape(n, c), value, dtype=x.dtype)
-    xp = buffer[:n]
-    xp[:, g.pt : g.pt + g.H, g.pl : g.pl + g.W] = x
-    return xp
+    x_padded = buffer[:n]
+    x_padded[:, g.pt : g.pt + g.H, g.pl : g.pl + g.W] = x
+    return x_padded
 
 
-def im2col_padded(xp: np.ndarray, g: Geometry, out: np.ndarray | None = None):
-    """Columns (n, OH, OW, KH, KW, C) of an already padded input ``xp``."""
-    n, C = xp.shape[0], xp.shape[3]
+def im2col_padded(x_padded: np.ndarray, g: Geometry, out: np.ndarray | None = None):
+    """Columns (n, OH, OW, KH, KW, C) of an already padded input (CPU executor).
+
+    NumPy only: one ``sliding_window_view`` copy per kernel row (module docstring).
+    """
+    n, C = x_padded.shape[0], x_padded.shape[3]
     OH, OW = g.OH, g.OW
     if out is None:
-        out = np.empty((n, OH, OW, g.KH, g.KW, C), dtype=xp.dtype)
-    flat_w = xp.shape[2] * C
+        out = np.empty((n, OH, OW, g.KH, g.KW, C), dtype=x_padded.dtype)
+    flat_w = x_padded.shape[2] * C
     for i in range(g.KH):
         # the rows i*dh + oh*sh of every window, then the windows along the width
-        rows = xp[:, i * g.dh : i * g.dh + (OH - 1) * g.sh + 1 : g.sh]
+        rows = x_padded[:, i * g.dh : i * g.dh + (OH - 1) * g.sh + 1 : g.sh]
         rows = rows.reshape(n, OH, flat_w)
         win = sliding_window_view(rows, g.span_w * C, axis=2)
         win = win[:, :, : (OW - 1) * g.sw * C + 1 : g.sw * C]
@@ -280,20 +288,42 @@ def col2im_padded(cols: np.ndarray, g: Geometry, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def window_view(xp: np.ndarray, g: Geometry, i: int, j: int) -> np.ndarray:
-    """The (n, OH, OW, C) view of the padded input seen by kernel offset (i, j)."""
+def _window_slices(g: Geometry, i: int, j: int) -> tuple[slice, slice]:
+    """Rows and columns of the padded input seen by kernel offset (i, j)."""
     rows = slice(i * g.dh, i * g.dh + (g.OH - 1) * g.sh + 1, g.sh)
     cols = slice(j * g.dw, j * g.dw + (g.OW - 1) * g.sw + 1, g.sw)
-    return xp[:, rows, cols]
+    return rows, cols
 
 
-def unpad(xp: np.ndarray, g: Geometry) -> np.ndarray:
+def window_view(x_padded, g: Geometry, i: int, j: int):
+    """The (n, OH, OW, C) view of the padded input seen by kernel offset (i, j)."""
+    rows, cols = _window_slices(g, i, j)
+    return x_padded[:, rows, cols, :]
+
+
+def unpad(x_padded, g: Geometry):
     """The interior (n, H, W, C) view of a padded buffer."""
-    return xp[:, g.pt : g.pt + g.H, g.pl : g.pl + g.W]
+    return x_padded[:, g.pt : g.pt + g.H, g.pl : g.pl + g.W, :]
 
 
-def im2col(x: np.ndarray, g: Geometry) -> np.ndarray:
+def pad(x, g: Geometry, value=0):
+    """``x`` (N, H, W, C) zero-padded as ``g`` says (any array namespace)."""
+    if not g.padded:
+        return x
+    xp = backend.get_array_module(x)
+    N, H, W, C = x.shape
+    shape = (N, H + g.pt + g.pb, W + g.pl + g.pr, C)
+    out = xp.full(shape, value, dtype=x.dtype)
+    out[:, g.pt : g.pt + H, g.pl : g.pl + W, :] = x
+    return out
+
+
+def im2col(x, g: Geometry):
     """Columns (N, OH, OW, KH, KW, C) of the input ``x`` (N, H, W, C), zero-padded.
+
+    The course's im2col, portable to any array namespace: one strided copy per
+    kernel tap (i, j), ``cols[:, :, :, i, j] = x_padded[:, i + oh*s, j + ow*s]``.
+    (The CPU executor builds its columns faster, with :func:`im2col_padded`.)
 
     Example (a 1x3x3x1 image, 2x2 windows, stride 1):
         >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
@@ -303,14 +333,32 @@ def im2col(x: np.ndarray, g: Geometry) -> np.ndarray:
                [3., 4., 6., 7.],
                [4., 5., 7., 8.]])
     """
-    xp = pad_into(x, g) if g.padded else x
-    return im2col_padded(xp, g)
+    xp = backend.get_array_module(x)
+    x_padded = pad(x, g)
+    N, C = x.shape[0], x.shape[3]
+    cols = xp.empty((N, g.OH, g.OW, g.KH, g.KW, C), dtype=x.dtype)
+    for i in range(g.KH):
+        for j in range(g.KW):
+            cols[:, :, :, i, j, :] = window_view(x_padded, g, i, j)
+    return cols
 
 
-def col2im(cols: np.ndarray, g: Geometry) -> np.ndarray:
-    """The adjoint of :func:`im2col`: sum columns back into an (N, H, W, C) image."""
-    out = np.zeros(g.padded_shape(cols.shape[0], cols.shape[5]), dtype=cols.dtype)
-    return np.ascontiguousarray(unpad(col2im_padded(cols, g, out), g))
+def col2im(cols, g: Geometry):
+    """The adjoint of :func:`im2col`: sum columns back into an (N, H, W, C) image.
+
+    Tap (i, j) adds its column block to the window it was copied from; within
+    one tap no two output pixels share an input pixel, so each tap is one add.
+    """
+    xp = backend.get_array_module(cols)
+    N, C = cols.shape[0], cols.shape[5]
+    shape = (N, g.H + g.pt + g.pb, g.W + g.pl + g.pr, C)
+    out = xp.zeros(shape, dtype=cols.dtype)
+    for i in range(g.KH):
+        for j in range(g.KW):
+            rows, columns = _window_slices(g, i, j)
+            window = (slice(None), rows, columns, slice(None))
+            out[window] = out[window] + cols[:, :, :, i, j, :]
+    return xp.asarray(unpad(out, g), copy=True)
 
 
 def block_size(n: int, bytes_per_item: int, target: int) -> int:

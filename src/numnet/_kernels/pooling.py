@@ -23,6 +23,12 @@ step again as whole-row operations. With C channels innermost, an operation over
 the offset views runs C-long inner loops, so doing most of the work in stage A
 is what makes this 2-3x faster than the offset loop (docs/decisions.md).
 
+Which of these runs is the ``method`` argument: "auto" (the CPU choice below),
+"offsets" (the offset loop), "two_stage" (tiling windows only) or
+"reference" (a portable offset loop written against the array namespace of
+the input, with ``xp.where`` instead of ``out=`` tricks and kernel threads: the
+oracle, and the default for arrays that are not NumPy's).
+
 Average pooling divides by the number of *valid* cells under each window (for
 "same" padding that count is smaller at the borders, as in Keras/TensorFlow):
 y = sum_ij x_ij / count, dx_ij += gy / count. When windows tile the input,
@@ -34,8 +40,43 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet._kernels import threads
-from numnet._kernels.im2col import Geometry, pad_into, unpad, window_view
+from numnet._kernels.im2col import (
+    Geometry,
+    _window_slices,
+    pad,
+    pad_into,
+    unpad,
+    window_view,
+)
+
+METHODS = ("auto", "offsets", "two_stage", "reference")
+
+
+def pool_method(x, g: Geometry, method: str = "auto") -> str:
+    """The max-pool path that runs: "reference" off NumPy, else by ``method``.
+
+    Raises:
+        ValueError: for an unknown method, or "two_stage" on windows that do
+            not tile the input.
+    """
+    if method not in METHODS:
+        raise ValueError(
+            f"max_pool2d: invalid value for argument 'method'. Expected one of "
+            f"{METHODS}. Received: method={method!r}"
+        )
+    if backend.get_array_module(x) is not np:
+        return "reference"
+    if method == "two_stage" and not _tiles(g):
+        raise ValueError(
+            "max_pool2d: method='two_stage' needs windows that tile the input "
+            f"(stride == pool size, no padding). Received: pool {(g.KH, g.KW)}, "
+            f"strides {(g.sh, g.sw)}, padding {((g.pt, g.pb), (g.pl, g.pr))}"
+        )
+    if method == "auto":
+        return "two_stage" if _tiles(g) else "offsets"
+    return method
 
 
 def _tiles(g: Geometry) -> bool:
@@ -56,22 +97,26 @@ def _tiled_output(x_shape, dtype, g: Geometry) -> np.ndarray:
     return np.empty(x_shape, dtype) if covers else np.zeros(x_shape, dtype)
 
 
-def max_pool_forward(x: np.ndarray, g: Geometry):
+def max_pool_forward(x, g: Geometry, method: str = "auto"):
     """Return (y, winners): the window maxima and what backward needs to route gy.
 
-    ``winners`` is (winning row per column, winning column) for tiling windows,
-    else the position of each window's winning offset in the column-major visit
-    order (uint8, or int32 for windows of more than 256 cells).
+    ``winners`` is (winning row per column, winning column) for the two-stage
+    path, else the position of each window's winning offset in the column-major
+    visit order (uint8, or int32 for windows of more than 256 cells).
+    ``method`` picks the path (module docstring); pass the same to backward.
     """
-    if _tiles(g):
+    method = pool_method(x, g, method)
+    if method == "reference":
+        return _reference_max_forward(x, g)
+    if method == "two_stage":
         return _tiled_max_forward(x, g)
-    xp = pad_into(x, g, value=-np.inf) if g.padded else x
+    x_padded = pad_into(x, g, value=-np.inf) if g.padded else x
     shape = (x.shape[0], g.OH, g.OW, x.shape[3])
     best = np.empty(shape, x.dtype)
     argmax = np.empty(shape, _index_type(g.KH * g.KW))
 
     def run(a, b):
-        _max_pool_into(xp[a:b], g, best[a:b], argmax[a:b])
+        _max_pool_into(x_padded[a:b], g, best[a:b], argmax[a:b])
 
     threads.over_batch(run, shape[0], best.size * g.KH * g.KW)
     return best, argmax
@@ -86,8 +131,8 @@ def _column_major_offsets(g: Geometry) -> list[tuple[int, int]]:
     return [(i, j) for j in range(g.KW) for i in range(g.KH)]
 
 
-def _max_pool_into(xp, g: Geometry, best, argmax) -> None:
-    views = [window_view(xp, g, i, j) for i, j in _column_major_offsets(g)]
+def _max_pool_into(x_padded, g: Geometry, best, argmax) -> None:
+    views = [window_view(x_padded, g, i, j) for i, j in _column_major_offsets(g)]
     best[...] = views[0]
     _running_max(views, best, argmax)
 
@@ -124,9 +169,12 @@ def _tiled_max_forward(x: np.ndarray, g: Geometry):
     return best, (row_won, col_won)
 
 
-def max_pool_backward(gy: np.ndarray, winners, x_shape, g: Geometry):
+def max_pool_backward(gy, winners, x_shape, g: Geometry, method: str = "auto"):
     """dx: each window's gradient goes to its one winning cell."""
-    if _tiles(g):
+    method = pool_method(gy, g, method)
+    if method == "reference":
+        return _reference_max_backward(gy, winners, x_shape, g)
+    if method == "two_stage":
         return _tiled_max_backward(gy, *winners, x_shape, g)
     argmax = winners
     dxp = np.zeros(g.padded_shape(x_shape[0], x_shape[3]), gy.dtype)
@@ -159,6 +207,34 @@ def _tiled_max_backward(gy, row_won, col_won, x_shape, g: Geometry):
     return dx
 
 
+def _reference_max_forward(x, g: Geometry):
+    """Running maximum over the offsets, column-major, first winner kept."""
+    xp = backend.get_array_module(x)
+    x_padded = pad(x, g, value=-float("inf"))
+    offsets = _column_major_offsets(g)
+    best = window_view(x_padded, g, *offsets[0])
+    index = xp.zeros(best.shape, dtype=xp.int32)
+    for k, (i, j) in enumerate(offsets[1:], start=1):
+        v = window_view(x_padded, g, i, j)
+        wins = v > best  # strict: ties keep the earlier offset
+        best = xp.where(wins, v, best)
+        index = xp.where(wins, xp.full(index.shape, k, dtype=xp.int32), index)
+    return best, index
+
+
+def _reference_max_backward(gy, index, x_shape, g: Geometry):
+    """dx[window k's winner] += gy, one offset at a time."""
+    xp = backend.get_array_module(gy)
+    N, H, W, C = x_shape
+    dx = xp.zeros((N, H + g.pt + g.pb, W + g.pl + g.pr, C), dtype=gy.dtype)
+    zeros = xp.zeros_like(gy)
+    for k, (i, j) in enumerate(_column_major_offsets(g)):
+        rows, cols = _window_slices(g, i, j)
+        window = (slice(None), rows, cols, slice(None))
+        dx[window] = dx[window] + xp.where(index == k, gy, zeros)
+    return xp.asarray(unpad(dx, g), copy=True)
+
+
 def valid_counts(g: Geometry) -> np.ndarray:
     """(OH, OW, 1) number of non-padding cells under each window."""
     rows = _axis_counts(g.H, g.OH, g.KH, g.sh, g.dh, g.pt)
@@ -171,30 +247,39 @@ def _axis_counts(n, out, k, s, d, before) -> np.ndarray:
     return ((starts >= 0) & (starts < n)).sum(axis=1)
 
 
-def avg_pool_forward(x: np.ndarray, g: Geometry) -> np.ndarray:
+def _counts(g: Geometry, like):
+    """The valid-cell counts (OH, OW, 1) in the namespace and dtype of ``like``."""
+    xp = backend.get_array_module(like)
+    return xp.asarray(valid_counts(g).tolist(), dtype=like.dtype)
+
+
+def avg_pool_forward(x, g: Geometry):
     """Window means over the valid (non-padding) cells."""
-    xp = pad_into(x, g) if g.padded else x
-    total = window_view(xp, g, 0, 0).copy()
+    x_padded = pad(x, g)
+    xp = backend.get_array_module(x)
+    total = xp.asarray(window_view(x_padded, g, 0, 0), copy=True)
     for k in range(1, g.KH * g.KW):
-        total += window_view(xp, g, k // g.KW, k % g.KW)
+        total += window_view(x_padded, g, k // g.KW, k % g.KW)
     if g.padded:
-        total /= valid_counts(g).astype(x.dtype)
-    else:
-        total *= x.dtype.type(1.0 / (g.KH * g.KW))
-    return total
+        return total / _counts(g, x)
+    return total * (1.0 / (g.KH * g.KW))
 
 
-def avg_pool_backward(gy: np.ndarray, x_shape, g: Geometry) -> np.ndarray:
+def avg_pool_backward(gy, x_shape, g: Geometry):
     """dx: every valid cell of a window receives gy / count."""
+    xp = backend.get_array_module(gy)
     if g.padded:
-        share = gy / valid_counts(g).astype(gy.dtype)
+        share = gy / _counts(g, gy)
     else:
-        share = gy * gy.dtype.type(1.0 / (g.KH * g.KW))
-    if _tiles(g):
+        share = gy * (1.0 / (g.KH * g.KW))
+    if xp is np and _tiles(g):  # one broadcast write through the tiled view
         dx = _tiled_output(x_shape, gy.dtype, g)
         _tiled(dx, g)[...] = share[:, :, None, :, None]
         return dx
-    dxp = np.zeros(g.padded_shape(x_shape[0], x_shape[3]), gy.dtype)
+    N, H, W, C = x_shape
+    dx = xp.zeros((N, H + g.pt + g.pb, W + g.pl + g.pr, C), dtype=gy.dtype)
     for k in range(g.KH * g.KW):
-        window_view(dxp, g, k // g.KW, k % g.KW)[...] += share
-    return np.ascontiguousarray(unpad(dxp, g))
+        rows, cols = _window_slices(g, k // g.KW, k % g.KW)
+        window = (slice(None), rows, cols, slice(None))
+        dx[window] = dx[window] + share
+    return xp.asarray(unpad(dx, g), copy=True)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet._kernels.conv import (
     conv2d_backward,
     conv2d_forward,
     conv2d_transpose_backward,
     conv2d_transpose_forward,
-    release_columns,
 )
+from numnet._kernels.conv_plan import ConvPlan, configured_plan, plan_conv
 from numnet._kernels.depthwise import depthwise_backward, depthwise_forward
 from numnet._kernels.im2col import Geometry, make_geometry, pair
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
-from numnet.functional.activations import relu_backward, relu_in_place
 
 
 def _check_inputs(op: str, x, w, b, layout: str, in_axis: int, n_out: int) -> None:
@@ -53,46 +53,61 @@ def _check_inputs(op: str, x, w, b, layout: str, in_axis: int, n_out: int) -> No
         )
 
 
-class _Conv2d(Function):
-    """y = x (*) w + b via im2col and one GEMM; backward reuses the columns.
+def _device(x) -> str:
+    """The planner's device: "cpu" for NumPy arrays, else the namespace's name."""
+    xp = backend.get_array_module(x)
+    return "cpu" if xp is np else getattr(xp, "__name__", "other")
 
-    With ``relu=True`` the op is relu(x (*) w + b): the ReLU runs in place on the
-    GEMM's output (one pass, no second activation-sized array) and its gradient
-    mask is applied to gy before the convolution's backward.
+
+class _Conv2d(Function):
+    """y = x (*) w + b via im2col and GEMMs, run as ``plan_conv`` plans it.
+
+    With ``relu=True`` the op is relu(x (*) w + b): the ReLU runs on the GEMM's
+    output (in place on the CPU) and its gradient mask is applied to gy before
+    the convolution's backward. ``plan`` overrides the planner's choice (its
+    ``fused_relu`` is set from ``relu``).
     """
 
-    def __init__(self, stride, padding, dilation, relu=False):
+    def __init__(self, stride, padding, dilation, relu=False, plan=None):
         self.options = stride, padding, dilation
         self.relu = relu
+        if plan is not None and not isinstance(plan, ConvPlan):
+            raise TypeError(
+                f"conv2d: invalid value for argument 'plan'. Expected a ConvPlan "
+                f"or None. Received: plan={plan!r}"
+            )
+        self.plan = plan
 
     def forward(self, x, w, b=None):
         _check_inputs("conv2d", x, w, b, "(KH, KW, C_in, C_out)", 2, w.shape[-1])
         stride, padding, dilation = self.options
-        self.g = make_geometry(
+        g = make_geometry(
             x.shape[1], x.shape[2], w.shape[:2], stride, padding, dilation, "conv2d"
         )
-        self.w_shape = w.shape
-        self.w2 = np.ascontiguousarray(w).reshape(-1, w.shape[3])
-        keep = self.needs_input_grad[1]  # the columns are only needed for dL/dw
-        y, self.columns = conv2d_forward(
-            np.ascontiguousarray(x), self.w2, b, self.g, keep_cols=keep
-        )
-        if self.relu:
-            relu_in_place(y)
-            self.y = y
+        plan = self.plan if self.plan is not None else configured_plan("conv2d")
+        if plan is None:
+            plan = plan_conv(
+                g, _device(x), C=x.shape[3], O=w.shape[3], N=x.shape[0],
+                itemsize=x.dtype.itemsize, weight_grad=self.needs_input_grad[1],
+                bias=b is not None,
+            )  # fmt: skip
+        if plan.fused_relu != self.relu:
+            plan = plan.replace(fused_relu=self.relu)
+        if not self.needs_input_grad[1] and plan.keep_columns:
+            plan = plan.replace(keep_columns=False)  # columns only serve dL/dw
+        y, self.state = conv2d_forward(plan, x, w, b, g)
         return y
 
     def backward(self, gy):
-        # dw2 = cols^T gy2, db = sum gy2, dx = col2im(gy2 w2^T)
-        if self.relu:  # dL/dz = dL/dy where y = relu(z) > 0, else 0
-            gy = relu_backward(gy, self.y)
+        # dw = cols^T gy2, db = sum gy2, dx = col2im(gy2 w2^T) (or a faster path)
         needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
-        dx, dw2, db = conv2d_backward(gy, self.w2, self.g, self.columns, needs)
-        dw = None if dw2 is None else dw2.reshape(self.w_shape)
-        return (dx, dw, db)[: len(self.inputs)]
+        grads = conv2d_backward(gy, self.state, *needs)
+        return grads[: len(self.inputs)]
 
     def release(self) -> None:
-        release_columns(getattr(self, "columns", None))  # back to the buffer pool
+        state = getattr(self, "state", None)
+        if state is not None:
+            state.release()  # kept columns back to the buffer pool
         super().release()
 
 
@@ -165,16 +180,14 @@ class _Conv2dTranspose(Function):
         self.g = transpose_geometry(
             x.shape[1], x.shape[2], w.shape[:2], stride, padding, output_padding
         )
-        self.x, self.w_shape = np.ascontiguousarray(x), w.shape
-        self.w2 = np.ascontiguousarray(w).reshape(-1, w.shape[3])
-        return conv2d_transpose_forward(self.x, self.w2, b, self.g)
+        self.x, self.w = x, w
+        return conv2d_transpose_forward(x, w, b, self.g)
 
     def backward(self, gy):
         # dx = conv2d(gy, w) (im2col(gy) w2), dw2 = im2col(gy)^T x2, db = sum gy
         needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
-        dx, dw2, db = conv2d_transpose_backward(gy, self.x, self.w2, self.g, needs)
-        dw = None if dw2 is None else dw2.reshape(self.w_shape)
-        return (dx, dw, db)[: len(self.inputs)]
+        grads = conv2d_transpose_backward(gy, self.x, self.w, self.g, *needs)
+        return grads[: len(self.inputs)]
 
 
 class _DepthwiseConv2d(Function):
@@ -206,7 +219,9 @@ def _apply(fn: Function, x, w, b) -> Tensor:
     return fn(x, w) if b is None else fn(x, w, b)
 
 
-def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
+def conv2d(
+    x, w, b=None, stride=1, padding="valid", dilation=1, *, plan: ConvPlan | None = None
+) -> Tensor:
     """2-D convolution (cross-correlation, as in every DL library) of NHWC images.
 
     Output size per axis: floor((n + p_before + p_after - d*(k-1) - 1) / s) + 1.
@@ -220,6 +235,11 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
         stride: int or (sh, sw).
         padding: "valid", "same", an int or (ph, pw) zeros on each side.
         dilation: int or (dh, dw); spreads the kernel taps d cells apart.
+        plan: how to run it (``numnet._kernels.conv_plan.ConvPlan``); None uses
+            ``numnet.config``'s ``kernel_plans["conv2d"]`` if set, else lets
+            ``plan_conv`` choose. Every plan computes the same values up to
+            float rounding; ``ConvPlan(executor="reference")`` is the course's
+            im2col form.
 
     Returns:
         The output (N, OH, OW, C_out), in the dtype of x.
@@ -242,21 +262,23 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
                [ 0., 30., 30.,  0.],
                [ 0., 30., 30.,  0.]])
     """
-    return _apply(_Conv2d(stride, padding, dilation), x, w, b)
+    return _apply(_Conv2d(stride, padding, dilation, plan=plan), x, w, b)
 
 
-def conv2d_relu(x, w, b=None, stride=1, padding="valid", dilation=1) -> Tensor:
+def conv2d_relu(
+    x, w, b=None, stride=1, padding="valid", dilation=1, *, plan: ConvPlan | None = None
+) -> Tensor:
     """``relu(conv2d(x, w, b, ...))`` as one fused op.
 
     What ``Conv2D(activation="relu")`` runs: the same values and gradients as the
     composition, with one pass and one activation-sized array fewer. Arguments
-    and errors as :func:`conv2d`.
+    and errors (and ``plan``) as :func:`conv2d`.
 
     Shape:
         x: (N, H, W, C_in), w: (KH, KW, C_in, C_out), b: (C_out,)
         -> (N, OH, OW, C_out)
     """
-    return _apply(_Conv2d(stride, padding, dilation, relu=True), x, w, b)
+    return _apply(_Conv2d(stride, padding, dilation, relu=True, plan=plan), x, w, b)
 
 
 def conv2d_transpose(

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
+from numnet._kernels.conv_plan import configured_plan
 from numnet._kernels.im2col import make_geometry, pair
 from numnet._kernels.pooling import (
     avg_pool_backward,
     avg_pool_forward,
     max_pool_backward,
     max_pool_forward,
+    pool_method,
 )
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor
+from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.reduce import max as _max
 from numnet.functional.reduce import mean as _mean
 
 
 def _check_image(op: str, x, dtype: bool = True) -> None:
-    if len(np.shape(x)) != 4:
+    shape = tuple(x.shape)
+    if len(shape) != 4:
         raise ValueError(
             f"{op}: expected an input x of shape (N, H, W, C) (channels-last). "
-            f"Received: x.shape={np.shape(x)}"
+            f"Received: x.shape={shape}"
         )
     if dtype and x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input. Received: {x.dtype}")
@@ -48,18 +52,23 @@ class _MaxPool2d(Function):
     """Window maxima; the gradient goes to one winner per window (the first, in
     column-major window order, among equal maxima: see ``_kernels/pooling.py``)."""
 
-    def __init__(self, pool_size, strides, padding):
+    def __init__(self, pool_size, strides, padding, method="auto"):
         self.options = pool_size, strides, padding
+        self.method = method
 
     def forward(self, x):
         self.g = _pool_geometry("max_pool2d", x, *self.options)
         self.x_shape = x.shape
-        y, self.argmax = max_pool_forward(x, self.g)
+        method = self.method
+        if method == "auto":
+            method = configured_plan("max_pool2d") or "auto"
+        self.method = pool_method(x, self.g, method)
+        y, self.argmax = max_pool_forward(x, self.g, self.method)
         return y
 
     def backward(self, gy):
         # dL/dx[winner of window] += gy[window]; every other cell gets 0
-        return max_pool_backward(gy, self.argmax, self.x_shape, self.g)
+        return max_pool_backward(gy, self.argmax, self.x_shape, self.g, self.method)
 
 
 class _AvgPool2d(Function):
@@ -88,17 +97,22 @@ class _Upsample2d(Function):
         _check_image("upsample2d", x)
         self.sh, self.sw = pair(self.size, "size", "upsample2d")
         N, H, W, C = x.shape
-        blocks = np.broadcast_to(x[:, :, None, :, None], (N, H, self.sh, W, self.sw, C))
-        return blocks.reshape(N, H * self.sh, W * self.sw, C)
+        xp = backend.get_array_module(x)
+        x6 = xp.reshape(x, (N, H, 1, W, 1, C))
+        blocks = xp.broadcast_to(x6, (N, H, self.sh, W, self.sw, C))
+        return xp.reshape(blocks, (N, H * self.sh, W * self.sw, C))
 
     def backward(self, gy):
         # each input pixel was copied into sh*sw outputs: sum their gradients
+        xp = backend.get_array_module(gy)
         N, OH, OW, C = gy.shape
-        blocks = gy.reshape(N, OH // self.sh, self.sh, OW // self.sw, self.sw, C)
-        return blocks.sum(axis=(2, 4))
+        shape = (N, OH // self.sh, self.sh, OW // self.sw, self.sw, C)
+        return xp.sum(xp.reshape(gy, shape), axis=(2, 4))
 
 
-def max_pool2d(x, pool_size, strides=None, padding="valid") -> Tensor:
+def max_pool2d(
+    x, pool_size, strides=None, padding="valid", *, method: str = "auto"
+) -> Tensor:
     """2-D max pooling of NHWC images (Keras MaxPooling2D semantics).
 
     Args:
@@ -108,6 +122,10 @@ def max_pool2d(x, pool_size, strides=None, padding="valid") -> Tensor:
             Smaller strides give overlapping windows.
         padding: "valid" (drop partial windows) or "same" (TensorFlow padding;
             padded cells never win).
+        method: the kernel path: "auto", "offsets", "two_stage" (windows that
+            tile the input) or "reference" (portable); the same values and
+            gradients whichever runs (``numnet._kernels.pooling``). "auto" uses
+            ``numnet.config``'s ``kernel_plans["max_pool2d"]`` when set.
 
     Shape:
         x: (N, H, W, C) -> (N, OH, OW, C), OH = floor((H - ph)/sh) + 1 ("valid")
@@ -120,7 +138,7 @@ def max_pool2d(x, pool_size, strides=None, padding="valid") -> Tensor:
         array([[9., 2.],
                [6., 3.]])
     """
-    return _MaxPool2d(pool_size, strides, padding)(x)
+    return _MaxPool2d(pool_size, strides, padding, method)(x)
 
 
 def avg_pool2d(x, pool_size, strides=None, padding="valid") -> Tensor:
@@ -145,6 +163,7 @@ def global_avg_pool2d(x) -> Tensor:
     Shape:
         x: (N, H, W, C) -> (N, C)
     """
+    x = as_tensor(x)
     _check_image("global_avg_pool2d", x, dtype=False)
     return _mean(x, axis=(1, 2))
 
@@ -156,6 +175,7 @@ def global_max_pool2d(x) -> Tensor:
     Shape:
         x: (N, H, W, C) -> (N, C)
     """
+    x = as_tensor(x)
     _check_image("global_max_pool2d", x, dtype=False)
     return _max(x, axis=(1, 2))
 
