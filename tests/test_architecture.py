@@ -32,6 +32,7 @@ MODULES = sorted(SRC.rglob("*.py"))
 LEVELS = {
     "backend": 0,
     "_registry": 0,
+    "_comm": 0,
     "_kernels": 1,
     "autograd": 2,
     "functional": 3,

@@ -44,6 +44,7 @@ from numnet.layers.pooling import (
 )
 from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from numnet.layers.sync_batch_norm import SyncBatchNormalization
 from numnet.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
@@ -90,4 +91,5 @@ __all__ = [
     "Masking",
     "SimpleRNN",
     "TimeDistributed",
+    "SyncBatchNormalization",
 ]

@@ -188,6 +188,7 @@ def fit(
     steps_per_epoch,
     validation_steps,
     validation_batch_size,
+    distributed=False,
 ):
     """See :meth:`Model.fit`."""
     owner = f"{model.name}.fit"
@@ -215,19 +216,27 @@ def fit(
             validation_steps,
         )
     verbose = resolve_verbose(verbose)
+    strategy = _data_parallel(model, distributed)  # distributed: numnet.distributed
+    if strategy is not None:
+        data, val, callbacks, verbose = strategy.prepare(
+            owner, data, val, callbacks, verbose
+        )
     history = callbacks_module.History()
     cbs = _callback_list(model, callbacks, history, verbose, epochs, data.steps)
     model.stop_training = False
     model.history = history
-    with _InterruptFlag() as interrupt, train_mode(model):
+    scope = strategy.scope(data) if strategy else contextlib.nullcontext()
+    with _InterruptFlag() as interrupt, train_mode(model), scope:
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
-            logs = _fit_epoch(model, data, cbs, epoch, interrupt)
+            logs = _fit_epoch(model, data, cbs, epoch, interrupt, strategy)
             if val is not None and not interrupt.raised:
                 with no_grad(), inference_mode(model):
-                    val_logs = _run_test(model, val, cbs)
+                    val_logs = _run_test(model, val, cbs, strategy)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
+            if strategy is not None:  # distributed: stop together
+                strategy.agree_stop()
             if interrupt.raised:
                 _report_interrupt(epoch)
                 break
@@ -235,6 +244,15 @@ def fit(
                 break
         cbs.on_train_end()
     return history
+
+
+def _data_parallel(model, distributed):
+    """The DataParallel strategy for ``fit(distributed=True)``, else None."""
+    if not distributed:
+        return None
+    from numnet.distributed import DataParallel  # imports mpi4py on demand
+
+    return DataParallel(model)
 
 
 def _callback_list(model, callbacks, history, verbose, epochs, steps):
@@ -249,8 +267,10 @@ def _callback_list(model, callbacks, history, verbose, epochs, steps):
     )
 
 
-def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
+def _fit_epoch(model, data, cbs, epoch, interrupt, strategy=None) -> dict:
     model.compiled.reset_metrics()
+    if strategy is not None:
+        strategy.begin_epoch()
     params = model.trainable_weights
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_epoch_begin(epoch)
@@ -262,9 +282,13 @@ def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
         batch_logs = train_step(model, xb, yb, swb, params)
         mean.add(batch_logs, _batch_size(xb))
         logs = {**mean.result(), **model.compiled.metric_results()}
+        if strategy is not None:  # distributed: global running means, shared flags
+            logs = strategy.train_logs(batch_logs, interrupt)
         cbs.on_train_batch_end(step, logs)
         if model.stop_training or interrupt.raised:
             break
+    if strategy is not None:
+        return strategy.epoch_logs()
     return {**mean.result(), **model.compiled.metric_results()}
 
 
@@ -280,7 +304,7 @@ def _metric_logs(model) -> dict:
     return model.compiled.metric_results()
 
 
-def _run_test(model, data, cbs) -> dict:
+def _run_test(model, data, cbs, strategy=None) -> dict:
     model.compiled.reset_metrics()
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
@@ -291,6 +315,8 @@ def _run_test(model, data, cbs) -> dict:
         if cbs.wants("on_test_batch_end"):
             cbs.on_test_batch_end(step, {**mean.result(), **_metric_logs(model)})
     logs = {**mean.result(), **model.compiled.metric_results()}
+    if strategy is not None:  # distributed: reduce the shards' sums
+        logs = strategy.test_logs(mean)
     cbs.on_test_end(logs)
     return logs
 
