@@ -27,15 +27,30 @@ B = 4  # per-rank batch; the reference uses 2 * B
 def _model(kind: str, sync: bool = True):
     bn = layers.SyncBatchNormalization if sync else layers.BatchNormalization
     stacks = {
-        "dense": [layers.Input((5,)), layers.Dense(6, activation="tanh"),
-                  layers.Dense(3)],
-        "conv": [layers.Input((6, 6, 2)), layers.Conv2D(3, 3, activation="relu"),
-                 layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(3)],
+        "dense": [
+            layers.Input((5,)),
+            layers.Dense(6, activation="tanh"),
+            layers.Dense(3),
+        ],
+        "conv": [
+            layers.Input((6, 6, 2)),
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3),
+        ],
         "lstm": [layers.Input((4, 3)), layers.LSTM(5), layers.Dense(3)],
-        "syncbn": [layers.Input((6, 6, 2)), layers.Conv2D(3, 3), bn(),
-                   layers.Activation("relu"), layers.Flatten(), layers.Dense(6),
-                   bn(), layers.Dense(3)],
-    }  # fmt: skip
+        "syncbn": [
+            layers.Input((6, 6, 2)),
+            layers.Conv2D(3, 3),
+            bn(),
+            layers.Activation("relu"),
+            layers.Flatten(),
+            layers.Dense(6),
+            bn(),
+            layers.Dense(3),
+        ],
+    }
     model = models.Sequential(stacks[kind])
     model.compile(
         optimizer=optimizers.Adam(0.01),
@@ -62,16 +77,18 @@ def _equivalence(kind: str, n: int, epochs: int = 2) -> dict:
     dist.broadcast_weights(model)
     start = model.get_weights()
     x, y = _data(kind, n)
-    hist = model.fit(x, y, batch_size=B, epochs=epochs, shuffle=False, verbose=0,
-                     distributed=True)  # fmt: skip
+    hist = model.fit(
+        x, y, batch_size=B, epochs=epochs, shuffle=False, verbose=0, distributed=True
+    )
     mine = _flat(model)
     spread = float(np.ptp(dist.allgather(mine), axis=0).max())
     result = {"rank_spread": spread}
     if dist.is_main():
         ref = _model(kind, sync=False)
         ref.set_weights(start)
-        ref_hist = ref.fit(x, y, batch_size=B * dist.size(), epochs=epochs,
-                           shuffle=False, verbose=0)  # fmt: skip
+        ref_hist = ref.fit(
+            x, y, batch_size=B * dist.size(), epochs=epochs, shuffle=False, verbose=0
+        )
         result["weight_diff"] = float(np.abs(mine - _flat(ref)).max())
         result["loss_diff"] = float(
             np.abs(np.subtract(hist.history["loss"], ref_hist.history["loss"])).max()
@@ -88,8 +105,14 @@ def _equivalence(kind: str, n: int, epochs: int = 2) -> dict:
 def train(out: str) -> None:
     results = {}
     # 2*B*3 + 3: last global batch split 2/1; 2*B*2 + 1: one rank gets padding
-    for kind, n in [("dense", 27), ("dense", 17), ("conv", 27), ("lstm", 27),
-                    ("syncbn", 27), ("syncbn", 17)]:  # fmt: skip
+    for kind, n in [
+        ("dense", 27),
+        ("dense", 17),
+        ("conv", 27),
+        ("lstm", 27),
+        ("syncbn", 27),
+        ("syncbn", 17),
+    ]:
         results[f"{kind}_{n}"] = _equivalence(kind, n)
     results["shuffle"] = _shuffled_shards()
     _checkpoints(out)
@@ -116,8 +139,15 @@ def _shuffled_shards() -> dict:
 
     model = models.Sequential([layers.Input((1,)), Record(), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    model.fit(x, x, batch_size=3, epochs=2, verbose=0, distributed=True,
-              callbacks=[NewEpoch()])  # fmt: skip
+    model.fit(
+        x,
+        x,
+        batch_size=3,
+        epochs=2,
+        verbose=0,
+        distributed=True,
+        callbacks=[NewEpoch()],
+    )
     epochs = []
     for ids in seen:
         counts = np.zeros(n, np.int64)
@@ -132,8 +162,16 @@ def _checkpoints(out: str) -> None:
     model = _model("conv")
     x, y = _data("conv", 27)
     path = os.path.join(out, "ckpt_{epoch}.npz")
-    model.fit(x, y, batch_size=B, epochs=2, shuffle=False, verbose=0,
-              distributed=True, callbacks=[callbacks.ModelCheckpoint(path)])  # fmt: skip
+    model.fit(
+        x,
+        y,
+        batch_size=B,
+        epochs=2,
+        shuffle=False,
+        verbose=0,
+        distributed=True,
+        callbacks=[callbacks.ModelCheckpoint(path)],
+    )
     if dist.is_main():
         np.save(os.path.join(out, "final.npy"), _flat(model))
     else:
@@ -144,8 +182,16 @@ def resume(out: str) -> None:
     model = models.load_model(os.path.join(out, "ckpt_1.npz"))
     x, y = _data("conv", 27)
     per_rank = B * 2 // dist.size()  # the same global batch as the 2-rank run
-    model.fit(x, y, batch_size=per_rank, epochs=2, initial_epoch=1, shuffle=False,
-              verbose=0, distributed=True)  # fmt: skip
+    model.fit(
+        x,
+        y,
+        batch_size=per_rank,
+        epochs=2,
+        initial_epoch=1,
+        shuffle=False,
+        verbose=0,
+        distributed=True,
+    )
     if dist.is_main():
         final = np.load(os.path.join(out, "final.npy"))
         diff = float(np.abs(_flat(model) - final).max())
@@ -161,8 +207,9 @@ def crash(out: str) -> None:
 
     model = _model("dense")
     x, y = _data("dense", 400)
-    model.fit(x, y, batch_size=B, epochs=50, verbose=0, distributed=True,
-              callbacks=[Fail()])  # fmt: skip
+    model.fit(
+        x, y, batch_size=B, epochs=50, verbose=0, distributed=True, callbacks=[Fail()]
+    )
 
 
 if __name__ == "__main__":
