@@ -115,3 +115,27 @@ def test_a_failing_rank_ends_the_job_quickly(tmp_path):
     assert "planted failure on rank 1" in output
     assert "aborting all ranks" in output
     assert seconds < 30  # the healthy rank does not wait in the allreduce
+
+
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+    reason="Fashion-MNIST files absent (apt-get install dataset-fashion-mnist)",
+)
+def test_cnn_example_runs_distributed(tmp_path):
+    exe = _require_mpi()
+    example = Path(__file__).resolve().parents[2] / "examples" / "fashion_mnist_cnn.py"
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", NUMNET_NUM_THREADS="1")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+    flags = ["--distributed", "--epochs", "1", "--limit", "300", "--verbose", "2"]
+    proc = subprocess.run(
+        [exe, "-n", "2", sys.executable, str(example), *flags],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "CNN on 2 rank(s) x batch 64 (global 128)" in proc.stdout
+    assert proc.stdout.count("Epoch 1/1") == 1  # only rank 0 prints
