@@ -7,6 +7,7 @@ checkpoints and final weights for ``resume``.
 MODE ``resume`` (any rank count): load the epoch-1 checkpoint of ``train``,
 train epoch 2 with the same global batch, write ``resume.json``.
 MODE ``crash`` (2 ranks): rank 1 raises during fit; the job must end.
+MODE ``interrupt`` (2 ranks): trains until Ctrl-C; both ranks stop together.
 """
 
 from __future__ import annotations
@@ -212,8 +213,27 @@ def crash(out: str) -> None:
     )
 
 
+def interrupt(out: str) -> None:
+    """Train "forever"; the test sends Ctrl-C (SIGINT) to mpiexec."""
+
+    class Started(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 0 and dist.is_main() and not self.params.get("said"):
+                self.params["said"] = True  # every rank is inside fit by now
+                print("training", flush=True)
+
+    model = _model("dense")
+    x, y = _data("dense", 400)
+    history = model.fit(
+        x, y, batch_size=B, epochs=10_000, verbose=0, distributed=True,
+        callbacks=[Started()],
+    )  # fmt: skip
+    print(f"rank {dist.rank()} stopped after epoch {len(history.epoch)}", flush=True)
+
+
 if __name__ == "__main__":
     numnet.backend.set_default_dtype("float64")
     dist.init()
     mode, directory = sys.argv[1], sys.argv[2]
-    {"train": train, "resume": resume, "crash": crash}[mode](directory)
+    modes = {"train": train, "resume": resume, "crash": crash, "interrupt": interrupt}
+    modes[mode](directory)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -40,14 +42,19 @@ def _require_mpi() -> str:
     return exe
 
 
-def _run(ranks: int, mode: str, directory: Path, timeout: float = 120):
-    """Launch the worker; return (returncode, output, seconds)."""
+def _env() -> dict:
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[2] / "src")
     env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
     env.update(OPENBLAS_NUM_THREADS="1", NUMNET_NUM_THREADS="1", OMP_NUM_THREADS="1")
     # Open MPI refuses root without these; MPICH ignores them
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return env
+
+
+def _run(ranks: int, mode: str, directory: Path, timeout: float = 120):
+    """Launch the worker; return (returncode, output, seconds)."""
+    env = _env()
     cmd = [_require_mpi(), "-n", str(ranks), sys.executable, str(WORKER), mode]
     start = time.perf_counter()
     proc = subprocess.run(
@@ -124,9 +131,7 @@ def test_a_failing_rank_ends_the_job_quickly(tmp_path):
 def test_cnn_example_runs_distributed(tmp_path):
     exe = _require_mpi()
     example = Path(__file__).resolve().parents[2] / "examples" / "fashion_mnist_cnn.py"
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", NUMNET_NUM_THREADS="1")
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+    env = _env()
     flags = ["--distributed", "--epochs", "1", "--limit", "300", "--verbose", "2"]
     proc = subprocess.run(
         [exe, "-n", "2", sys.executable, str(example), *flags],
@@ -139,3 +144,27 @@ def test_cnn_example_runs_distributed(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "CNN on 2 rank(s) x batch 64 (global 128)" in proc.stdout
     assert proc.stdout.count("Epoch 1/1") == 1  # only rank 0 prints
+
+
+def test_ctrl_c_stops_every_rank_at_the_same_step(tmp_path):
+    exe = _require_mpi()
+    proc = subprocess.Popen(
+        [exe, "-n", "2", sys.executable, str(WORKER), "interrupt", str(tmp_path)],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert "training" in proc.stdout.readline()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)  # mpiexec forwards it to every rank
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, output
+    stops = re.findall(r"rank \d stopped after epoch (\d+)", output)
+    assert len(stops) == 2 and stops[0] == stops[1], output
+    assert "Training interrupted (Ctrl-C)" in output
