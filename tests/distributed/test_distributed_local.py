@@ -85,3 +85,20 @@ def test_sync_batch_norm_round_trips_its_config():
     layer = layers.SyncBatchNormalization(momentum=0.9)
     clone = layers.SyncBatchNormalization.from_config(layer.get_config())
     assert type(clone) is layers.SyncBatchNormalization and clone.momentum == 0.9
+
+
+def test_model_with_sync_batch_norm_saves_and_loads(tmp_path, rng):
+    from numnet import models
+
+    model = models.Sequential(
+        [layers.Input((4,)), layers.Dense(3), layers.SyncBatchNormalization()]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    x = rng.normal(size=(8, 4)).astype(np.float32)
+    model.fit(x, np.zeros((8, 3), np.float32), epochs=1, verbose=0)
+    model.save(tmp_path / "m.npz")
+    loaded = models.load_model(tmp_path / "m.npz")
+    assert type(loaded.layers[-1]) is layers.SyncBatchNormalization
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
