@@ -116,6 +116,7 @@ def train(out: str) -> None:
     ]:
         results[f"{kind}_{n}"] = _equivalence(kind, n)
     results["shuffle"] = _shuffled_shards()
+    results["stop"] = _stop_together()
     _checkpoints(out)
     if dist.is_main():
         with open(os.path.join(out, "train.json"), "w") as f:
@@ -156,6 +157,25 @@ def _shuffled_shards() -> dict:
         epochs.append(dist.allreduce_sum(counts).tolist())
     orders = [json.dumps(e) for e in seen]
     return {"counts": epochs, "changed": orders[0] != orders[1]}
+
+
+def _stop_together() -> dict:
+    """A callback that stops training on rank 1 only stops every rank."""
+
+    class StopOnRank1(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if dist.rank() == 1 and epoch == 1:
+                self.model.stop_training = True
+
+    x, y = _data("dense", 24)
+    model = _model("dense")
+    early = callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    one = model.fit(x, y, batch_size=B, epochs=6, verbose=0, distributed=True,
+                    callbacks=[StopOnRank1()])  # fmt: skip
+    two = model.fit(x, y, batch_size=B, epochs=6, verbose=0, distributed=True,
+                    callbacks=[early])  # fmt: skip
+    epochs = np.array([len(one.epoch), len(two.epoch)], np.float64)
+    return {"epochs_per_rank": dist.allgather(epochs).tolist()}
 
 
 def _checkpoints(out: str) -> None:

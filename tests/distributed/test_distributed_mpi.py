@@ -101,6 +101,12 @@ def test_shards_are_disjoint_cover_the_epoch_and_reshuffle(trained):
     assert shuffle["changed"]
 
 
+def test_stopping_callbacks_stop_every_rank_together(trained):
+    (one, two), (one_r1, two_r1) = trained[1]["stop"]["epochs_per_rank"]
+    assert one == one_r1 == 2  # rank 1's stop_training reached rank 0 too
+    assert two == two_r1 == 2  # EarlyStopping on the global loss: same decision
+
+
 def test_only_rank_zero_writes_files(trained):
     out = trained[0]
     assert (out / "ckpt_1.npz").exists() and (out / "ckpt_2.npz").exists()
