@@ -171,11 +171,18 @@ def _stop_together() -> dict:
     model = _model("dense")
     early = callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
     one = model.fit(x, y, batch_size=B, epochs=6, verbose=0, distributed=True,
-                    callbacks=[StopOnRank1()])  # fmt: skip
+                    callbacks=[StopOnRank1()],
+                    validation_data=(x[:1], y[:1]))  # fmt: skip
     two = model.fit(x, y, batch_size=B, epochs=6, verbose=0, distributed=True,
                     callbacks=[early])  # fmt: skip
     epochs = np.array([len(one.epoch), len(two.epoch)], np.float64)
-    return {"epochs_per_rank": dist.allgather(epochs).tolist()}
+    val = one.history["val_loss"]
+    same = val == dist.broadcast(val)  # global values: rank 0's on every rank
+    return {
+        "epochs_per_rank": dist.allgather(epochs).tolist(),
+        "val_same": bool(dist.allreduce_sum(np.array([float(same)]))[0] == 2),
+        "val_finite": bool(np.all(np.isfinite(val)) and len(val) == 2),
+    }
 
 
 def _checkpoints(out: str) -> None:

@@ -107,6 +107,11 @@ def test_stopping_callbacks_stop_every_rank_together(trained):
     assert two == two_r1 == 2  # EarlyStopping on the global loss: same decision
 
 
+def test_validation_with_fewer_samples_than_ranks(trained):
+    stop = trained[1]["stop"]  # one validation sample: rank 1's shard is empty
+    assert stop["val_same"] and stop["val_finite"]
+
+
 def test_only_rank_zero_writes_files(trained):
     out = trained[0]
     assert (out / "ckpt_1.npz").exists() and (out / "ckpt_2.npz").exists()

@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import signal
+import threading
 import traceback
 
 import numpy as np
@@ -108,6 +110,7 @@ class DataParallel:
         self._count = 0.0
         self._metrics: _MetricStates | None = None
         self._last: dict = {}
+        self._ctrl_c = False  # seen locally, not yet agreed on
 
     def prepare(self, owner, data, val, callbacks, verbose):
         """This rank's data, callbacks and verbosity."""
@@ -129,7 +132,7 @@ class DataParallel:
         previous = getattr(optimizer, "gradient_reducer", None)
         quiet = contextlib.nullcontext() if _comm.is_main() else _silenced()
         try:
-            with quiet:
+            with quiet, self._deferred_ctrl_c():
                 self._build(data)
                 params = model.trainable_weights
                 broadcast_weights(model)
@@ -146,6 +149,29 @@ class DataParallel:
         finally:
             optimizer.gradient_reducer = previous
             _comm.set_padding_batch(False)
+
+    @contextlib.contextmanager
+    def _deferred_ctrl_c(self):
+        """Ctrl-C only marks a request; the ranks agree on it in the next reduction.
+
+        A rank that stopped on its own flag while the others go on would leave
+        them waiting in the next collective (the signal reaches the ranks at
+        different moments). A second Ctrl-C raises KeyboardInterrupt (abort).
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._ctrl_c:
+                raise KeyboardInterrupt
+            self._ctrl_c = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def _build(self, data) -> None:
         if self.model.built and self.model.weights:
@@ -174,7 +200,7 @@ class DataParallel:
             self._sums[key] = self._sums.get(key, 0.0) + batch_logs[key] * n
         self._count += n
         sums = [self._sums[k] for k in self._keys]
-        flags = [float(bool(self.model.stop_training)), float(interrupt.raised)]
+        flags = [float(bool(self.model.stop_training)), float(self._ctrl_c)]
         logs, flags = self._reduce(sums, self._count, flags)
         self.model.stop_training = self.model.stop_training or flags[0] > 0
         interrupt.raised = interrupt.raised or flags[1] > 0
@@ -193,10 +219,12 @@ class DataParallel:
         logs, _ = self._reduce(sums, float(mean.count), [], keys)
         return logs
 
-    def agree_stop(self) -> None:
-        """Stop on every rank when a callback stopped training on any rank."""
-        flag = np.array([float(bool(self.model.stop_training))])
-        self.model.stop_training = bool(_comm.allreduce_sum(flag)[0] > 0)
+    def agree_stop(self, interrupt) -> None:
+        """Stop on every rank when a callback or Ctrl-C stopped any rank."""
+        flags = np.array([float(bool(self.model.stop_training)), float(self._ctrl_c)])
+        flags = _comm.allreduce_sum(flags)
+        self.model.stop_training = bool(flags[0] > 0)
+        interrupt.raised = interrupt.raised or bool(flags[1] > 0)
 
     def _reduce(self, sums, count, flags, keys=None):
         keys = keys or self._keys

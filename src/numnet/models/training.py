@@ -236,7 +236,7 @@ def fit(
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
             if strategy is not None:  # distributed: stop together
-                strategy.agree_stop()
+                strategy.agree_stop(interrupt)
             if interrupt.raised:
                 _report_interrupt(epoch)
                 break
