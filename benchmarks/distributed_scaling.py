@@ -3,13 +3,17 @@
 Run (set the thread counts before NumPy loads, i.e. in the environment)::
 
     # one process, 2 threads, global batch 128
-    OPENBLAS_NUM_THREADS=2 NUMNET_NUM_THREADS=2 python benchmarks/distributed_scaling.py w5
+    OPENBLAS_NUM_THREADS=2 NUMNET_NUM_THREADS=2 \\
+        python benchmarks/distributed_scaling.py w5
     # 2 ranks x 1 thread, 64 per rank = the same global batch 128
     OPENBLAS_NUM_THREADS=1 NUMNET_NUM_THREADS=1 \\
         mpiexec -n 2 python benchmarks/distributed_scaling.py w5 --distributed
     # W8: 2 epochs of the course CNN on Fashion-MNIST (--limit N for a short run)
     ... python benchmarks/distributed_scaling.py w8 [--distributed] [--limit N]
 
+``allreduce`` (with ``--distributed``) times one allreduce of the W5 gradients
+packed in one buffer against one allreduce per weight, for W5's 8 weights and
+for 100 weights of 2,000 floats (alternating, median of 40).
 ``w5`` times ``--steps`` training steps of the W5 CNN inside ``fit`` on random
 data (median step, after 3 warm-up steps); with ``--distributed`` each step
 includes the gradient allreduce and the global log reduction. ``w8`` prints
@@ -61,9 +65,39 @@ class StepTimer(callbacks.Callback):
         self.times.append(time.perf_counter() - self._t)
 
 
+def packed_vs_per_weight(model) -> dict:
+    """Median ms of one packed allreduce vs one allreduce per weight."""
+    from numnet import distributed as dist
+
+    out = {}
+    shapes = {
+        "w5": [w.shape for w in model.trainable_weights],
+        "100x2000": [(2000,)] * 100,
+    }
+    for label, shape_list in shapes.items():
+        grads = [np.ones(s, np.float32) for s in shape_list]
+        flat = np.concatenate([g.ravel() for g in grads])
+        runs = {
+            "packed": lambda flat=flat: dist.allreduce_sum(flat, out=flat),
+            "per_weight": lambda grads=grads: [
+                dist.allreduce_sum(g, out=g) for g in grads
+            ],
+        }
+        times = {k: [] for k in runs}
+        for r in range(40):
+            for name in sorted(runs, reverse=bool(r % 2)):
+                dist.barrier()
+                start = time.perf_counter()
+                runs[name]()
+                times[name].append(time.perf_counter() - start)
+        for name, t in times.items():
+            out[f"{label}_{name}_ms"] = 1e3 * float(np.median(t))
+    return out
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("workload", choices=["w5", "w8"])
+    p.add_argument("workload", choices=["w5", "w8", "allreduce"])
     p.add_argument("--distributed", action="store_true")
     p.add_argument("--batch-size", type=int, default=128, help="global batch")
     p.add_argument("--steps", type=int, default=30)
@@ -90,7 +124,9 @@ def main(argv=None) -> None:
         "global_batch": per_rank * size,
         "load": os.getloadavg()[0],
     }
-    if args.workload == "w5":
+    if args.workload == "allreduce":
+        result.update(packed_vs_per_weight(model))
+    elif args.workload == "w5":
         rng = np.random.default_rng(0)
         n = (args.steps + 3) * per_rank * size
         x = rng.random((n, 28, 28, 1), dtype=np.float32)
