@@ -117,6 +117,7 @@ def train(out: str) -> None:
         results[f"{kind}_{n}"] = _equivalence(kind, n)
     results["shuffle"] = _shuffled_shards()
     results["stop"] = _stop_together()
+    results["loop"] = _pytorch_style_loop()
     _checkpoints(out)
     if dist.is_main():
         with open(os.path.join(out, "train.json"), "w") as f:
@@ -183,6 +184,48 @@ def _stop_together() -> dict:
         "val_same": bool(dist.allreduce_sum(np.array([float(same)]))[0] == 2),
         "val_finite": bool(np.all(np.isfinite(val)) and len(val) == 2),
     }
+
+
+def _loop(model, opt, x, y, batches) -> None:
+    loss_fn = numnet.losses.SparseCategoricalCrossentropy(from_logits=True)
+    params = model.trainable_weights
+    for idx in batches:
+        loss = loss_fn(y[idx], model(x[idx], training=True))
+        opt.zero_grad(params)
+        loss.backward()
+        if opt.gradient_reducer is not None:
+            opt.gradient_reducer.local_weight = len(idx)
+        opt.step(params)
+
+
+def _pytorch_style_loop() -> dict:
+    """DistributedOptimizer + shard_indices, as docs/distributed.md shows."""
+    numnet.manual_seed(300 + dist.rank())
+    x, y = _data("dense", 20)
+    model = _model("dense")
+    dist.broadcast_weights(model)
+    start = model.get_weights()
+    opt = dist.DistributedOptimizer(optimizers.Adam(0.01), model.trainable_weights)
+    shards = [dist.shard_indices(len(x), r, dist.size()) for r in range(dist.size())]
+    steps = 3  # ceil(10 / 4): the last step has 2 samples per rank
+    _loop(
+        model,
+        opt,
+        x,
+        y,
+        [shards[dist.rank()][k * B : (k + 1) * B] for k in range(steps)],
+    )
+    result = {"rank_spread": float(np.ptp(dist.allgather(_flat(model)), axis=0).max())}
+    if dist.is_main():
+        ref = _model("dense")
+        ref.set_weights(start)
+        union = [
+            np.concatenate([s[k * B : (k + 1) * B] for s in shards])
+            for k in range(steps)
+        ]
+        _loop(ref, optimizers.Adam(0.01), x, y, union)
+        result["weight_diff"] = float(np.abs(_flat(model) - _flat(ref)).max())
+    return result
 
 
 def _checkpoints(out: str) -> None:

@@ -107,6 +107,11 @@ def test_stopping_callbacks_stop_every_rank_together(trained):
     assert two == two_r1 == 2  # EarlyStopping on the global loss: same decision
 
 
+def test_pytorch_style_loop_with_distributed_optimizer(trained):
+    loop = trained[1]["loop"]
+    assert loop["weight_diff"] < TOL and loop["rank_spread"] == 0.0
+
+
 def test_validation_with_fewer_samples_than_ranks(trained):
     stop = trained[1]["stop"]  # one validation sample: rank 1's shard is empty
     assert stop["val_same"] and stop["val_finite"]
