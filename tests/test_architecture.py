@@ -48,6 +48,7 @@ LEVELS = {
     "backend": 0,
     "config": 0,
     "_registry": 0,
+    "_comm": 0,
     "_kernels": 1,
     "autograd": 2,
     "functional": 3,

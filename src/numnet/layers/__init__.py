@@ -46,6 +46,7 @@ from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from numnet.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell
 from numnet.layers.serialization import deserialize, serialize
+from numnet.layers.sync_batch_norm import SyncBatchNormalization
 from numnet.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "Masking",
     "SimpleRNN",
     "TimeDistributed",
+    "SyncBatchNormalization",
 ]
 
 # Keras's functional merge helpers (layers.add, layers.concatenate, ...)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import _comm
 from numnet import optimizers as optimizers_module
 from numnet.autograd.function import no_grad
 from numnet.layers.base import Layer
@@ -226,6 +227,7 @@ class Model(TrainingSteps, Layer):
         steps_per_epoch=None,
         validation_steps=None,
         validation_batch_size=None,
+        distributed=False,
     ):
         """Train for ``epochs`` epochs; return the :class:`History`.
 
@@ -250,6 +252,10 @@ class Model(TrainingSteps, Layer):
             steps_per_epoch: batches per epoch (required for generators).
             validation_steps: batches per validation run.
             validation_batch_size: batch size of the validation arrays.
+            distributed: data-parallel training over the ranks of an MPI job
+                (``mpiexec -n 4 python train.py``; see :mod:`numnet.distributed`):
+                ``batch_size`` is per rank, gradients are averaged over ranks,
+                logs are global and only rank 0 prints and saves.
 
         Returns:
             The History: ``history.history["loss"]``, ``["val_accuracy"]``, ...
@@ -280,6 +286,7 @@ class Model(TrainingSteps, Layer):
             steps_per_epoch=steps_per_epoch,
             validation_steps=validation_steps,
             validation_batch_size=validation_batch_size,
+            distributed=distributed,
         )
 
     def evaluate(
@@ -409,16 +416,21 @@ class Model(TrainingSteps, Layer):
     def save(self, filepath, include_optimizer: bool = True) -> None:
         """Save architecture, weights (and optimizer state) to one ``.npz``.
 
-        See :func:`numnet.saving.save_model`.
+        See :func:`numnet.saving.save_model`. In an MPI job only rank 0
+        writes (the other ranks return at once).
         """
         from numnet import saving
 
+        if not _comm.is_main():  # distributed: only rank 0 writes files
+            return
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
-        """Save only the weights to a ``.npz`` (atomic write)."""
+        """Save only the weights to a ``.npz`` (atomic write; rank 0 only in MPI)."""
         from numnet import saving
 
+        if not _comm.is_main():  # distributed: only rank 0 writes files
+            return
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False) -> None:

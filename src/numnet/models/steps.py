@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import _comm
 from numnet.autograd.tensor import Tensor
 from numnet.models import data_adapter as da
 
@@ -254,6 +255,8 @@ class TrainingSteps:
     def _track_loss(self, loss, x) -> None:
         from numnet.metrics.base import Mean
 
+        if _comm.padding_batch():  # a data-parallel filler batch weighs nothing
+            return
         n = max(batch_size_of(x), 1)
         trackers = self._loss_trackers()
         trackers["loss"].update_state(float(loss.data), sample_weight=n)

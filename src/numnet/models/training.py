@@ -119,6 +119,7 @@ def fit(
     steps_per_epoch,
     validation_steps,
     validation_batch_size,
+    distributed=False,
 ):
     """See :meth:`Model.fit`."""
     owner = f"{model.name}.fit"
@@ -148,20 +149,28 @@ def fit(
             needs_y=needs_targets(model, "test_step"),
         )
     verbose = resolve_verbose(verbose)
+    strategy = _data_parallel(model, distributed)  # distributed: numnet.distributed
+    if strategy is not None:
+        data, val, callbacks, verbose = strategy.prepare(
+            owner, data, val, callbacks, verbose
+        )
     history = callbacks_module.History()
     cbs = _callback_list(model, callbacks, history, verbose, epochs, data.steps)
     model.stop_training = False
     model.history = history
     logs = {}
-    with _InterruptFlag() as interrupt, train_mode(model):
+    scope = strategy.scope(data) if strategy else contextlib.nullcontext()
+    with _InterruptFlag() as interrupt, train_mode(model), scope:
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
-            logs = _fit_epoch(model, data, cbs, epoch, interrupt)
+            logs = _fit_epoch(model, data, cbs, epoch, interrupt, strategy)
             if val is not None and not interrupt.raised:
                 with no_grad(), inference_mode(model):
-                    val_logs = _run_test(model, val, cbs)
+                    val_logs = _run_test(model, val, cbs, strategy)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
+            if strategy is not None:  # distributed: stop together
+                strategy.agree_stop(interrupt)
             if interrupt.raised:
                 _report_interrupt(epoch)
                 break
@@ -170,6 +179,15 @@ def fit(
         cbs.on_train_end(logs)
     model._params_cache = None
     return history
+
+
+def _data_parallel(model, distributed):
+    """The DataParallel strategy for ``fit(distributed=True)``, else None."""
+    if not distributed:
+        return None
+    from numnet.distributed import DataParallel  # imports mpi4py on demand
+
+    return DataParallel(model)
 
 
 def _callback_list(model, callbacks, history, verbose, epochs, steps):
@@ -184,8 +202,10 @@ def _callback_list(model, callbacks, history, verbose, epochs, steps):
     )
 
 
-def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
+def _fit_epoch(model, data, cbs, epoch, interrupt, strategy=None) -> dict:
     model.reset_metrics()
+    if strategy is not None:
+        strategy.begin_epoch()
     model._params_cache = model.trainable_weights
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_epoch_begin(epoch)
@@ -195,9 +215,13 @@ def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
         if batch_begin:
             cbs.on_train_batch_begin(step)
         logs = run_train_step(model, xb, yb, swb)
+        if strategy is not None:  # distributed: global running logs, shared flags
+            logs = strategy.train_logs(logs, interrupt)
         cbs.on_train_batch_end(step, dict(logs))
         if model.stop_training or interrupt.raised:
             break
+    if strategy is not None:
+        return strategy.epoch_logs()
     return dict(logs)
 
 
@@ -209,7 +233,7 @@ def _report_interrupt(epoch: int) -> None:
     )
 
 
-def _run_test(model, data, cbs) -> dict:
+def _run_test(model, data, cbs, strategy=None) -> dict:
     model.reset_metrics()
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
@@ -218,6 +242,8 @@ def _run_test(model, data, cbs) -> dict:
         cbs.on_test_batch_begin(step)
         logs = run_test_step(model, xb, yb, swb)
         cbs.on_test_batch_end(step, dict(logs))
+    if strategy is not None:  # distributed: the metrics' states summed over ranks
+        logs = strategy.test_logs(logs)
     cbs.on_test_end(dict(logs))
     return dict(logs)
 

@@ -113,6 +113,9 @@ class Optimizer:
         self._slots: list[dict[str, np.ndarray]] = []
         #: the parameters given at construction (torch.optim style), or None
         self.param_list = params  # slots are built at the first step
+        #: called as ``reducer(grads_and_params)`` before each update; set by
+        #: ``numnet.distributed`` to average gradients over ranks (not saved)
+        self.gradient_reducer = None
 
     @property
     def learning_rate(self) -> float:
@@ -241,6 +244,9 @@ class Optimizer:
         Gradients may be ndarrays or Tensors of the parameter's shape; None
         gradients are skipped.
         """
+        reducer = getattr(self, "gradient_reducer", None)
+        if reducer is not None:  # data parallelism: average over MPI ranks first
+            grads_and_params = reducer(grads_and_params)
         pairs = [(_raw(g), p) for g, p in grads_and_params if g is not None]
         if not pairs:
             self.iterations += 1
