@@ -218,6 +218,7 @@ def fit(
     history = callbacks_module.History()
     cbs = _callback_list(model, callbacks, history, verbose, epochs, data.steps)
     model.stop_training = False
+    model._fit_interrupted = False
     model.history = history
     with _InterruptFlag() as interrupt, train_mode(model):
         cbs.on_train_begin()
@@ -225,8 +226,9 @@ def fit(
             logs = _fit_epoch(model, data, cbs, epoch, interrupt)
             if val is not None and not interrupt.raised:
                 with no_grad(), inference_mode(model):
-                    val_logs = _run_test(model, val, cbs)
+                    val_logs = _run_test(model, val, cbs, interrupt)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            model._fit_interrupted = interrupt.raised  # ModelCheckpoint skips it
             cbs.on_epoch_end(epoch, logs)
             if interrupt.raised:
                 _report_interrupt(epoch)
@@ -280,7 +282,7 @@ def _metric_logs(model) -> dict:
     return model.compiled.metric_results()
 
 
-def _run_test(model, data, cbs) -> dict:
+def _run_test(model, data, cbs, interrupt=None) -> dict:
     model.compiled.reset_metrics()
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
@@ -290,6 +292,8 @@ def _run_test(model, data, cbs) -> dict:
         mean.add(test_step(model, xb, yb, swb), _batch_size(xb))
         if cbs.wants("on_test_batch_end"):
             cbs.on_test_batch_end(step, {**mean.result(), **_metric_logs(model)})
+        if interrupt is not None and interrupt.raised:  # Ctrl-C: stop here too
+            break
     logs = {**mean.result(), **model.compiled.metric_results()}
     cbs.on_test_end(logs)
     return logs
