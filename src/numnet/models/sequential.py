@@ -39,6 +39,8 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         object.__setattr__(self, "_stack", [])
+        object.__setattr__(self, "_names", set())  # O(1) uniqueness check in add
+        object.__setattr__(self, "_dry_output", None)  # last layer's dry-run output
         self._input_dtype = None
         for layer in layers or []:
             self.add(layer)
@@ -68,15 +70,24 @@ class Sequential(Model):
             self._input_dtype = layer.dtype
             self.build((None,) + tuple(layer.shape))
             return
-        if any(existing.name == layer.name for existing in self._stack):
+        if layer.name in self._names:
             raise ValueError(
                 f"{self.name}: all layers of a Sequential model need unique names; "
                 f"{layer.name!r} is already used. Pass name=... to the layer."
             )
+        # O(1) per add (a config of N layers loads in O(N)): register the new
+        # layer only, and dry-run it alone on the previous layer's output.
         self._stack.append(layer)
-        self._sync_children()
-        if not self._stack[:-1] and layer._input_shape is not None:
+        self._names.add(layer.name)
+        self._layers[f"{len(self._stack) - 1}/{layer.name}"] = layer
+        if len(self._stack) == 1 and layer._input_shape is not None:
             self.build((None,) + tuple(layer._input_shape))
+        elif self._build_input_shape is not None and self._dry_output is not None:
+            with no_grad(), inference_mode(layer):
+                object.__setattr__(
+                    self, "_dry_output", layer(self._dry_output, training=False)
+                )
+            self.built = True
         elif self._build_input_shape is not None:
             self.built = False
             self.build(self._build_input_shape)
@@ -90,6 +101,8 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError(f"{self.name}: there are no layers to pop")
         layer = self._stack.pop()
+        self._names.discard(layer.name)
+        object.__setattr__(self, "_dry_output", None)  # rebuilt by the next add
         self._sync_children()
         return layer
 
@@ -113,6 +126,7 @@ class Sequential(Model):
             with no_grad(), inference_mode(self):
                 for layer in self._stack:
                     x = layer(x, training=False)
+            object.__setattr__(self, "_dry_output", x)
         self.built = bool(self._stack)
 
     def call(self, x, training: bool = False):
