@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 import numnet.functional as F
-from numnet import _registry
+from numnet import _registry, backend
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.nn import _as_int_labels
 
@@ -40,8 +40,17 @@ EPSILON = 1e-7  # Keras's backend epsilon for clipping probabilities
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
 
 
-def _y_pred(y_pred) -> Tensor:
-    y_pred = as_tensor(y_pred)
+def _data(owner: str, value, argument: str) -> np.ndarray:
+    """``value`` (a Tensor or array-like) through numnet's one input rule."""
+    raw = value.data if isinstance(value, Tensor) else value
+    return backend.as_input_array(raw, owner, argument)
+
+
+def _y_pred(y_pred, owner: str = "loss") -> Tensor:
+    if not isinstance(y_pred, Tensor):
+        y_pred = as_tensor(_data(owner, y_pred, "y_pred"))
+    else:
+        _data(owner, y_pred, "y_pred")
     if y_pred.dtype.kind != "f":
         y_pred = Tensor._from_op(y_pred.data.astype(np.float32))
     return y_pred
@@ -52,7 +61,7 @@ def _targets(owner: str, y_true, y_pred: Tensor) -> Tensor:
     if isinstance(y_true, Tensor) and y_true.requires_grad:
         t = y_true
     else:
-        raw = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+        raw = _data(owner, y_true, "y_true")
         t = Tensor._from_op(raw.astype(y_pred.dtype, copy=False))
     if t.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         t = F.reshape(t, t.shape + (1,))
@@ -104,7 +113,7 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
-        values = self.call(y_true, _y_pred(y_pred))
+        values = self.call(y_true, _y_pred(y_pred, type(self).__name__))
         if sample_weight is not None:
             values = values * _sample_weight(self.name, sample_weight, values)
         if self.reduction in ("none", None):
@@ -285,7 +294,7 @@ class SparseCategoricalCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def call(self, y_true, y_pred):
-        labels = np.asarray(getattr(y_true, "data", y_true))
+        labels = _data("SparseCategoricalCrossentropy", y_true, "y_true")
         if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
             labels = labels[..., 0]
         if labels.shape != y_pred.shape[:-1]:
@@ -448,7 +457,7 @@ class TripletLoss(Loss):
         return super().__call__(y_true, y_pred)
 
     def call(self, y_true, y_pred: Tensor) -> Tensor:
-        labels = np.asarray(getattr(y_true, "data", y_true)).reshape(-1)
+        labels = _data(type(self).__name__, y_true, "y_true").reshape(-1)
         return F.batch_triplet_loss(
             labels, y_pred, self.margin, self.mining, squared=self.squared
         )

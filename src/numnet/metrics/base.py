@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.backend import as_input_array
 
-def _array(value) -> np.ndarray:
-    return np.asarray(getattr(value, "data", value))
+
+def _array(value, owner: str = "metric", argument: str = "values") -> np.ndarray:
+    """``value`` (a Tensor or array-like) through numnet's one input rule."""
+    return as_input_array(getattr(value, "data", value), owner, argument)
 
 
 def _int_labels(owner: str, labels: np.ndarray) -> np.ndarray:
