@@ -35,6 +35,7 @@ import numnet.functional as F
 from numnet import _registry, backend
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.nn import _as_int_labels
+from numnet.layers._utils import boolean, real_number
 
 EPSILON = 1e-7  # Keras's backend epsilon for clipping probabilities
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
@@ -73,6 +74,15 @@ def _targets(owner: str, y_true, y_pred: Tensor) -> Tensor:
             f"y_true.shape={t.shape}, y_pred.shape={y_pred.shape}"
         )
     return t
+
+
+def _axis(owner: str, axis) -> int:
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    raise ValueError(
+        f"{owner}: invalid value for argument 'axis'. Expected an int. "
+        f"Received: axis={axis!r}"
+    )
 
 
 def _mean_last(values: Tensor) -> Tensor:
@@ -182,12 +192,7 @@ class Huber(Loss):
 
     def __init__(self, delta: float = 1.0, name=None, reduction="sum_over_batch_size"):
         super().__init__(name, reduction)
-        if not isinstance(delta, (int, float)) or isinstance(delta, bool) or delta <= 0:
-            raise ValueError(
-                f"Huber: invalid value for argument 'delta'. Expected a positive "
-                f"number. Received: delta={delta!r}"
-            )
-        self.delta = float(delta)
+        self.delta = real_number("Huber", "delta", delta, positive=True)
 
     def call(self, y_true, y_pred):
         error = F.abs(y_pred - _targets("Huber", y_true, y_pred))
@@ -210,7 +215,7 @@ class _CrossentropyBase(Loss):
         reduction="sum_over_batch_size",
     ):
         super().__init__(name, reduction)
-        self.from_logits = bool(from_logits)
+        self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
         ok = isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1
         if not ok or isinstance(label_smoothing, bool):
             raise ValueError(
@@ -219,7 +224,7 @@ class _CrossentropyBase(Loss):
                 f"Received: label_smoothing={label_smoothing!r}"
             )
         self.label_smoothing = float(label_smoothing)
-        self.axis = int(axis)
+        self.axis = _axis(type(self).__name__, axis)
 
     def get_config(self) -> dict:
         return {
@@ -291,7 +296,7 @@ class SparseCategoricalCrossentropy(Loss):
 
     def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
         super().__init__(name, reduction)
-        self.from_logits = bool(from_logits)
+        self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
 
     def call(self, y_true, y_pred):
         labels = _data("SparseCategoricalCrossentropy", y_true, "y_true")
@@ -446,7 +451,8 @@ class TripletLoss(Loss):
                  reduction="sum_over_batch_size"):  # fmt: skip
         super().__init__(name, reduction)
         F.metric_learning.check_triplet_options(type(self).__name__, margin, mining)
-        self.margin, self.mining, self.squared = float(margin), mining, bool(squared)
+        self.margin, self.mining = float(margin), mining
+        self.squared = boolean(type(self).__name__, "squared", squared)
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
         if sample_weight is not None:

@@ -188,9 +188,9 @@ def batch_triplet_loss(
     """
     embeddings = as_tensor(embeddings)
     labels = np.asarray(labels).reshape(-1)
-    if embeddings.ndim != 2 or labels.size != embeddings.shape[0]:
+    if embeddings.ndim != 2 or labels.size != embeddings.shape[0] or not labels.size:
         raise ValueError(
-            f"batch_triplet_loss: expected embeddings (N, D) and N labels. "
+            f"batch_triplet_loss: expected embeddings (N, D) and N labels, N >= 1. "
             f"Received: embeddings of shape {embeddings.shape}, {labels.size} labels"
         )
     _check_mining(mining)
@@ -236,7 +236,7 @@ def _check_margin(name: str, margin) -> None:
             f"{name}: invalid value for argument 'margin'. Expected a float >= 0. "
             f"Received: margin={margin!r}"
         )
-    if margin < 0:
+    if margin < 0 or not np.isfinite(margin):
         raise ValueError(
             f"{name}: invalid value for argument 'margin'. Expected a float >= 0. "
             f"Received: margin={margin!r}"

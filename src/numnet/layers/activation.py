@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numnet.functional as F
@@ -25,11 +26,11 @@ def _real(owner: str, name: str, value, minimum=None, allow_none=False):
     if value is None and allow_none:
         return None
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok and (minimum is None or value >= minimum):
+    if ok and math.isfinite(value) and (minimum is None or value >= minimum):
         return float(value)
     bound = "" if minimum is None else f" >= {minimum}"
     raise ValueError(
-        f"{owner}: invalid value for argument '{name}'. Expected a number{bound}"
+        f"{owner}: invalid value for argument '{name}'. Expected a finite number{bound}"
         f"{' or None' if allow_none else ''}. Received: {name}={value!r}"
     )
 

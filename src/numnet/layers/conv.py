@@ -46,7 +46,7 @@ class _Conv(Layer):
         self.data_format = U.channels_last(owner, data_format)
         self.dilation_rate = U.int_tuple(owner, "dilation_rate", dilation_rate)
         self.activation = U.get_activation_checked(owner, activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = U.boolean(type(self).__name__, "use_bias", use_bias)
         self._bias_args = U.weight_args(
             owner, "bias", bias_initializer, bias_regularizer, bias_constraint
         )

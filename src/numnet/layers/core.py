@@ -59,7 +59,7 @@ class Dense(Layer):
         super().__init__(**kwargs)
         self.units = U.positive_int("Dense", "units", units)
         self.activation = U.get_activation_checked("Dense", activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = U.boolean("Dense", "use_bias", use_bias)
         self._kernel_args = U.weight_args(
             "Dense", "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
         )

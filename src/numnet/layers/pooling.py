@@ -99,7 +99,7 @@ class _GlobalPooling2D(Layer):
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
         self.data_format = U.channels_last(type(self).__name__, data_format)
-        self.keepdims = bool(keepdims)
+        self.keepdims = U.boolean(type(self).__name__, "keepdims", keepdims)
 
     def call(self, x):
         x = U.float_input(self, x)
