@@ -15,6 +15,7 @@ from numnet.autograd.function import no_grad
 from numnet.autograd.tensor import Tensor
 from numnet.callbacks.progbar import _dynamic_interval
 from numnet.layers.symbolic import inference_mode
+from numnet.models import _validation
 from numnet.models import data_adapter as da
 
 
@@ -191,6 +192,16 @@ def fit(
 ):
     """See :meth:`Model.fit`."""
     owner = f"{model.name}.fit"
+    _validation.validate_fit_arguments(
+        model, x, y, epochs=epochs, initial_epoch=initial_epoch,
+        steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+        validation_split=validation_split, shuffle=shuffle, class_weight=class_weight,
+        sample_weight=sample_weight, callbacks=callbacks,
+    )  # fmt: skip
+    _validation.check_finite_inputs(model, owner, x=x, y=y, sample_weight=sample_weight)
+    if validation_data is not None:
+        vx, vy, vsw = da.unpack_validation(owner, validation_data)
+        _validation.check_finite_inputs(model, owner, validation_x=vx, validation_y=vy)
     if validation_split and validation_data is None:
         (x, y, sample_weight), validation_data = da.split_validation(
             owner, x, y, sample_weight, validation_split
@@ -302,6 +313,7 @@ def _run_test(model, data, cbs, interrupt=None) -> dict:
 def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     """See :meth:`Model.evaluate`."""
     owner = f"{model.name}.evaluate"
+    _validation.validate_evaluate_arguments(model, x, y, steps=steps, callbacks=callbacks)
     data = da.make_batches(owner, x, y, sample_weight, batch_size, False, steps)
     verbose = resolve_verbose(verbose)
     extra = [callbacks_module.ProgbarLogger()] if verbose == 1 else []
@@ -315,6 +327,9 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
 def predict(model, x, batch_size, verbose, steps, callbacks):
     """See :meth:`Model.predict`."""
     owner = f"{model.name}.predict"
+    _validation.validate_evaluate_arguments(
+        model, x, None, steps=steps, callbacks=callbacks, method="predict"
+    )
     data = da.make_batches(
         owner, x, None, None, batch_size, False, steps, needs_y=False
     )
