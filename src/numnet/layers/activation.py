@@ -132,6 +132,11 @@ class Softmax(Layer):
     def call(self, x):
         x = U.float_input(self, x)
         U.check_input(self, x.shape, min_ndim=max(1, -self.axis, self.axis + 1))
+        if x.shape[self.axis] == 0:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: the "
+                f"softmax axis {self.axis} has size 0. Full shape received: {x.shape}"
+            )
         if self.axis in (-1, x.ndim - 1):
             return U.apply_activation(F.softmax, x)
         return F.softmax(x, axis=self.axis)

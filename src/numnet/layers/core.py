@@ -203,10 +203,10 @@ class Dropout(Layer):
                 f"Received: noise_shape={noise_shape!r}"
             )
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        if seed is not None and not U._is_int(seed):
+        if seed is not None and (not U._is_int(seed) or seed < 0):
             raise ValueError(
                 f"{type(self).__name__}: invalid value for argument 'seed'. Expected "
-                f"an int or None. Received: seed={seed!r}"
+                f"an int >= 0 or None. Received: seed={seed!r}"
             )
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)

@@ -121,13 +121,26 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         )
 
 
+def _regression_pair(owner: str, y_true, y_pred):
+    y_true, y_pred = _match_rank(
+        _array(y_true, owner, "y_true"), _array(y_pred, owner, "y_pred")
+    )
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"{owner}: y_true and y_pred must have the same shape. Received: "
+            f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape} (sparse "
+            f"integer labels need a sparse metric, e.g. 'sparse_categorical_accuracy')"
+        )
+    return y_true, y_pred
+
+
 def _squared_error(y_true, y_pred) -> np.ndarray:
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = _regression_pair("mean_squared_error", y_true, y_pred)
     return np.square(y_pred - y_true)
 
 
 def _absolute_error(y_true, y_pred) -> np.ndarray:
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = _regression_pair("mean_absolute_error", y_true, y_pred)
     return np.abs(y_pred - y_true)
 
 
