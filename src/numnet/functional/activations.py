@@ -8,7 +8,7 @@ import numpy as np
 
 from numnet._kernels import threads
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor
+from numnet.autograd.tensor import Tensor, as_tensor
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -244,13 +244,23 @@ def softplus(x) -> Tensor:
     return _Softplus()(x)
 
 
+def _float_only(name: str, x):
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: expected a floating-point tensor. Received: dtype {x.dtype} "
+            f"(cast it first, e.g. x.astype('float32'))"
+        )
+    return x
+
+
 def softmax(x, axis: int = -1) -> Tensor:
     """e^x / sum(e^x) along ``axis``, shifted by the max so that it never overflows.
 
     Shape:
         x: any shape -> the same shape.
     """
-    return _Softmax(axis)(x)
+    return _Softmax(axis)(_float_only("softmax", x))
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
