@@ -123,7 +123,13 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
-        values = self.call(y_true, _y_pred(y_pred, type(self).__name__))
+        y_pred = _y_pred(y_pred, type(self).__name__)
+        if y_pred.size == 0:  # a mean over nothing is NaN, never a loss
+            raise ValueError(
+                f"{type(self).__name__}: invalid value for argument 'y_pred'. "
+                f"Expected at least one value. Received: y_pred.shape={y_pred.shape}"
+            )
+        values = self.call(y_true, y_pred)
         if sample_weight is not None:
             values = values * _sample_weight(self.name, sample_weight, values)
         if self.reduction in ("none", None):
@@ -300,6 +306,11 @@ class SparseCategoricalCrossentropy(Loss):
 
     def call(self, y_true, y_pred):
         labels = _data("SparseCategoricalCrossentropy", y_true, "y_true")
+        if y_pred.ndim == 0:
+            raise ValueError(
+                "SparseCategoricalCrossentropy: invalid value for argument 'y_pred'. "
+                "Expected class scores with a class axis (N, C). Received: a scalar"
+            )
         if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
             labels = labels[..., 0]
         if labels.shape != y_pred.shape[:-1]:

@@ -125,8 +125,8 @@ def _check_array_inputs(owner: str, model, x, y, sample_weight) -> None:
                 )
             if len(array) == 0:
                 raise ValueError(
-                    f"{owner}: '{name}' holds 0 samples; there is nothing to "
-                    f"train or evaluate on"
+                    f"{owner}: invalid value for argument '{name}'. Expected at "
+                    f"least 1 sample. Received: {name} of shape {array.shape}"
                 )
 
 
