@@ -283,8 +283,9 @@ class CategoricalCrossentropy(_CrossentropyBase):
         )
         if logits is not None:
             return F.softmax_cross_entropy(logits, t, axis=self.axis)
-        p = y_pred / F.sum(y_pred, axis=self.axis, keepdims=True)
-        p = F.clip(p, EPSILON, 1.0 - EPSILON)
+        # a floor on the sum: scores summing to 0 (or below) give a finite loss
+        total = F.maximum(F.sum(y_pred, axis=self.axis, keepdims=True), EPSILON)
+        p = F.clip(y_pred / total, EPSILON, 1.0 - EPSILON)
         return -F.sum(t * F.log(p), axis=self.axis)
 
 
@@ -326,7 +327,7 @@ class SparseCategoricalCrossentropy(Loss):
         labels = _as_int_labels(
             labels, y_pred.shape[-1], "SparseCategoricalCrossentropy"
         )
-        p = y_pred / F.sum(y_pred, axis=-1, keepdims=True)
+        p = y_pred / F.maximum(F.sum(y_pred, axis=-1, keepdims=True), EPSILON)
         picked = F.getitem(p, _index_of(labels))
         return -F.log(F.clip(picked, EPSILON, 1.0 - EPSILON))
 

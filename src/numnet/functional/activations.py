@@ -244,12 +244,17 @@ def softplus(x) -> Tensor:
     return _Softplus()(x)
 
 
-def _float_only(name: str, x):
+def _softmax_input(name: str, x, axis: int):
     x = as_tensor(x)
     if x.dtype.kind != "f":
         raise TypeError(
             f"{name}: expected a floating-point tensor. Received: dtype {x.dtype} "
             f"(cast it first, e.g. x.astype('float32'))"
+        )
+    if x.ndim and -x.ndim <= axis < x.ndim and x.shape[axis] == 0:
+        raise ValueError(
+            f"{name}: expected a non-empty axis {axis}. Received: a tensor of "
+            f"shape {x.shape}"
         )
     return x
 
@@ -260,7 +265,7 @@ def softmax(x, axis: int = -1) -> Tensor:
     Shape:
         x: any shape -> the same shape.
     """
-    return _Softmax(axis)(_float_only("softmax", x))
+    return _Softmax(axis)(_softmax_input("softmax", x, axis))
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
@@ -269,7 +274,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     Shape:
         x: any shape -> the same shape.
     """
-    return _LogSoftmax(axis)(x)
+    return _LogSoftmax(axis)(_softmax_input("log_softmax", x, axis))
 
 
 def linear_activation(x) -> Tensor:

@@ -167,7 +167,7 @@ def validate_fit_arguments(
     check_flag(owner, "shuffle", shuffle)
     check_class_weight(owner, class_weight)
     check_callbacks(owner, callbacks)
-    if not da.is_batch_source(x) or isinstance(x, str):
+    if not da.is_batch_source(x) or isinstance(x, (str, list)):
         _check_array_inputs(owner, model, x, y, sample_weight)
 
 
@@ -176,7 +176,7 @@ def validate_evaluate_arguments(model, x, y, *, steps, callbacks, method="evalua
     owner = f"{model.name}.{method}"
     check_int(owner, "steps", steps, 1, allow_none=True)
     check_callbacks(owner, callbacks)
-    if not da.is_batch_source(x) or isinstance(x, str):
+    if not da.is_batch_source(x) or isinstance(x, (str, list)):
         _check_array_inputs(owner, model, x, y, None)
 
 
@@ -203,7 +203,8 @@ def check_finite_inputs(model, owner: str, **arrays) -> None:
                 continue
             index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
             raise ValueError(
-                f"{owner}: '{name}' holds a non-finite value ({array[index]}) at "
-                f"index {index}; training on it would give NaN weights. Clean the "
-                f"data, or set model.check_finite_inputs = False if you mean it."
+                f"{owner}: invalid value for argument '{name}'. Expected finite "
+                f"values. Received: {array[index]} at index {index} (training on "
+                f"it would give NaN weights). Clean the data, or set "
+                f"model.check_finite_inputs = False if you mean it."
             )
