@@ -9,7 +9,9 @@ from numnet.backend import as_input_array
 
 def _array(value, owner: str = "metric", argument: str = "values") -> np.ndarray:
     """``value`` (a Tensor or array-like) through numnet's one input rule."""
-    return as_input_array(getattr(value, "data", value), owner, argument)
+    if not isinstance(value, np.ndarray):  # an ndarray's .data is its buffer
+        value = getattr(value, "data", value)
+    return as_input_array(value, owner, argument)
 
 
 def _int_labels(owner: str, labels: np.ndarray) -> np.ndarray:
