@@ -1,4 +1,4 @@
-"""The crafted-file corpus: every file gives SaveFormatError, fast and in bounded memory.
+"""The crafted-file corpus: each file gives SaveFormatError, fast, in bounded memory.
 
 The corpus is written by ``tests/fixtures/make_crafted_files.py`` (run it by
 hand to inspect the files). Memory is measured with ``tracemalloc``, which
@@ -82,8 +82,20 @@ def test_load_weights_refuses_the_corpus_too(corpus):
     # only files whose defect is in the model config or compile state: their
     # weights are valid, and load_weights reads nothing else
     assert all(
-        name.startswith(("class_", "layer_", "lambda_", "compile_", "units_", "functional_",
-                         "config_", "input_shape", "iterations_", "slot_"))
+        name.startswith(
+            (
+                "class_",
+                "layer_",
+                "lambda_",
+                "compile_",
+                "units_",
+                "functional_",
+                "config_",
+                "input_shape",
+                "iterations_",
+                "slot_",
+            )
+        )
         for name in accepted
     ), accepted
 

@@ -143,8 +143,10 @@ ODD_NUMBERS = [0, -1, 0.5, 2.5, NAN, INF, -INF, "3", True, None]
 
 def _arg(draw, good: list, odd=ODD_NUMBERS):
     """Mostly a valid value, sometimes an out-of-range or wrongly typed one."""
-    return draw(st.sampled_from(good)) if draw(st.integers(0, 7)) else draw(
-        st.sampled_from(odd)
+    return (
+        draw(st.sampled_from(good))
+        if draw(st.integers(0, 7))
+        else draw(st.sampled_from(odd))
     )
 
 
@@ -271,7 +273,8 @@ OPTIMIZERS = {
     ),
     "Adagrad": lambda d: optimizers.Adagrad(_arg(d, [0.01]), epsilon=_arg(d, [1e-7])),
     "AdamW": lambda d: optimizers.AdamW(
-        _arg(d, [1e-3]), weight_decay=_arg(d, [0.0, 0.01]),
+        _arg(d, [1e-3]),
+        weight_decay=_arg(d, [0.0, 0.01]),
         global_clipnorm=_arg(d, [None, 1.0]),
     ),
 }
@@ -287,9 +290,11 @@ def optimizer_case(budget: Budget, data) -> None:
         rng = np.random.default_rng(seed)
         param = numnet.Parameter(rng.normal(size=(3, 2)).astype(np.float32))
         for _ in range(3):
-            param.grad = np.zeros((3, 2), np.float32) if zero_grad else rng.normal(
-                size=(3, 2)
-            ).astype(np.float32)
+            param.grad = (
+                np.zeros((3, 2), np.float32)
+                if zero_grad
+                else rng.normal(size=(3, 2)).astype(np.float32)
+            )
             optimizer.apply([param])
         return param.data
 

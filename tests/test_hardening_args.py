@@ -48,11 +48,15 @@ def test_sequential_add_runs_only_the_new_layer():
     assert CountingDense.calls == 51  # one dry run per layer, not 51 * 52 / 2
     config = model.get_config()
     CountingDense.calls = 0
-    clone = models.Sequential.from_config(config, custom_objects={"CountingDense": CountingDense})
+    clone = models.Sequential.from_config(
+        config, custom_objects={"CountingDense": CountingDense}
+    )
     assert CountingDense.calls == 51 and len(clone.layers) == 51
     x = np.ones((1, 2), np.float32)
     clone.set_weights(model.get_weights())
-    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        clone.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
     with pytest.raises(ValueError, match="unique names"):
         model.add(layers.Dense(2, name=model.layers[3].name))
     model.pop()
@@ -63,7 +67,9 @@ def test_sequential_add_runs_only_the_new_layer():
 # Item 6: epsilon --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", [optimizers.Adam, optimizers.RMSprop, optimizers.Adagrad])
+@pytest.mark.parametrize(
+    "cls", [optimizers.Adam, optimizers.RMSprop, optimizers.Adagrad]
+)
 @pytest.mark.parametrize("epsilon", [0, 0.0, -1e-7, NAN, INF])
 def test_optimizer_epsilon_must_be_positive_and_finite(cls, epsilon):
     with pytest.raises(ValueError, match=f"'epsilon'.*epsilon={epsilon}"):
@@ -220,7 +226,10 @@ def test_fit_on_no_samples_and_on_strings_or_dicts_is_refused():
         (lambda v: optimizers.SGD(nesterov=v), "nesterov"),
         (lambda v: optimizers.Adam(amsgrad=v), "amsgrad"),
         (lambda v: optimizers.RMSprop(centered=v), "centered"),
-        (lambda v: data.DataLoader((np.ones((4, 2)), np.ones(4)), shuffle=v), "shuffle"),
+        (
+            lambda v: data.DataLoader((np.ones((4, 2)), np.ones(4)), shuffle=v),
+            "shuffle",
+        ),
         (
             lambda v: data.DataLoader((np.ones((4, 2)), np.ones(4)), drop_last=v),
             "drop_last",
@@ -278,7 +287,9 @@ def test_nested_lists_zero_d_and_empty_inputs():
     assert layers.Flatten()(np.zeros((0, 2, 3), np.float32)).shape == (0, 6)
 
 
-@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU, layers.Dense])
+@pytest.mark.parametrize(
+    "cls", [layers.SimpleRNN, layers.LSTM, layers.GRU, layers.Dense]
+)
 def test_integer_inputs_are_cast_by_every_layer(cls):
     x = np.ones((2, 4, 3), np.int64)
     assert cls(2)(x).dtype == np.float32

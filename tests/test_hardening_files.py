@@ -49,7 +49,9 @@ def test_checkpoint_never_replaces_a_finite_model_with_nan_weights(rng, tmp_path
 def test_checkpoint_best_only_skips_nan_weights_too(rng, tmp_path):
     x, y = problem(rng)
     model = small_model()
-    cb = callbacks.ModelCheckpoint(tmp_path / "b.npz", monitor="loss", save_best_only=True)
+    cb = callbacks.ModelCheckpoint(
+        tmp_path / "b.npz", monitor="loss", save_best_only=True
+    )
     cb.set_model(model) if hasattr(cb, "set_model") else setattr(cb, "model", model)
     model.layers[1].bias.data[...] = np.inf
     with pytest.warns(RuntimeWarning, match="not saved"):
@@ -136,7 +138,10 @@ def test_a_killed_save_leaves_a_recognisable_temporary(tmp_path):
         saving.atomic_write({str(path)!r}, write)
         """
     )
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(numnet.__file__))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.path.dirname(os.path.dirname(numnet.__file__)),
+    }
     proc = subprocess.run([sys.executable, "-c", script], env=env, check=False)
     assert proc.returncode == -signal.SIGKILL
     assert path.read_bytes() == before

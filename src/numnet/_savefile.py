@@ -117,7 +117,10 @@ def _describe_foreign(head: bytes) -> str:
         return "it is gzip data, not a numnet .npz (zip) archive"
     if not head:
         return "the file is empty"
-    return f"a numnet save is a zip archive (starting b'PK\\x03\\x04'); this file starts {head!r}"
+    return (
+        f"a numnet save is a zip archive (starting b'PK\\x03\\x04'); this file "
+        f"starts {head!r}"
+    )
 
 
 class Archive:
@@ -261,7 +264,9 @@ def check_meta(meta, label: str) -> None:
             f"{FORMAT_VERSION}; upgrade numnet"
         )
     if meta.get("kind") not in ("model", "weights"):
-        raise _fail(label, f"'kind' must be 'model' or 'weights'; got {meta.get('kind')!r}")
+        raise _fail(
+            label, f"'kind' must be 'model' or 'weights'; got {meta.get('kind')!r}"
+        )
     weights = meta.get("weights")
     if not isinstance(weights, list) or not all(_is_weight_spec(w) for w in weights):
         raise _fail(label, "'weights' must be a list of [name, [int, ...]] pairs")
@@ -278,7 +283,8 @@ def check_meta(meta, label: str) -> None:
             and "loss" in compile_config
         ):
             raise _fail(
-                label, "'compile_config' must be null or a dict with 'optimizer' and 'loss'"
+                label,
+                "'compile_config' must be null or a dict with 'optimizer' and 'loss'",
             )
 
 
@@ -298,7 +304,9 @@ def check_shape_field(shape, label: str, field: str) -> None:
         return
     shapes = shape if shape and all(isinstance(s, list) for s in shape) else [shape]
     for s in shapes:
-        if not isinstance(s, list) or not all(d is None or (_is_int(d) and d >= 0) for d in s):
+        if not isinstance(s, list) or not all(
+            d is None or (_is_int(d) and d >= 0) for d in s
+        ):
             raise _fail(
                 label, f"{field!r} must be a list of ints or None; got {shape!r}"
             )
@@ -315,7 +323,8 @@ def check_weight_entries(archive: Archive, meta: dict) -> None:
         if list(stored) != shape:
             raise _fail(
                 archive.label,
-                f"entry {key!r} ({name}) holds shape {stored}, the metadata says {shape}",
+                f"entry {key!r} ({name}) holds shape {stored}, the metadata "
+                f"says {shape}",
             )
         if dtype.kind != "f":
             raise _fail(archive.label, f"entry {key!r} ({name}) has dtype {dtype}")
@@ -395,5 +404,7 @@ def read_optimizer_state(archive: Archive, meta: dict, slot_names) -> dict:
     for index, found in by_param.items():
         missing = sorted(set(slot_names) - found)
         if missing:
-            raise _fail(label, f"optimizer slots {missing} of parameter {index} are missing")
+            raise _fail(
+                label, f"optimizer slots {missing} of parameter {index} are missing"
+            )
     return state

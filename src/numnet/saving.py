@@ -367,9 +367,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A0
         model = _guarded(path, "the model config", _build_model, meta, custom_objects)
         _guarded(path, "the weights", _load_weight_arrays, model, meta, archive)
         if compile and meta.get("compile_config"):
-            _guarded(
-                path, "the compile config", _restore_compile, model, meta, archive
-            )
+            _guarded(path, "the compile config", _restore_compile, model, meta, archive)
     return model
 
 

@@ -27,7 +27,9 @@ def tiny(directory, rng, labels=None, rows=28):
         if key.startswith("x"):
             array = rng.integers(0, 256, (n, rows, 28), dtype=np.uint8)
         else:
-            array = rng.integers(0, 10, n, dtype=np.uint8) if labels is None else labels[:n]
+            array = (
+                rng.integers(0, 10, n, dtype=np.uint8) if labels is None else labels[:n]
+            )
         write_idx(directory / (stem + ".gz"), array)
 
 
@@ -55,7 +57,9 @@ def test_other_files_under_the_standard_names_are_refused(tmp_path, rng):
 def test_raw_mnist_files_cannot_be_verified_against_gz_checksums(tmp_path, rng):
     tiny(tmp_path, rng)
     for stem in STEMS:
-        (tmp_path / stem).write_bytes(gzip.decompress((tmp_path / (stem + ".gz")).read_bytes()))
+        (tmp_path / stem).write_bytes(
+            gzip.decompress((tmp_path / (stem + ".gz")).read_bytes())
+        )
         os.remove(tmp_path / (stem + ".gz"))
     with pytest.raises(IDXError, match="uncompressed.*cannot be verified"):
         mnist.load_data(path=tmp_path)
@@ -97,7 +101,9 @@ def test_each_file_is_hashed_once_per_process_until_it_changes(tmp_path, monkeyp
 
 def test_label_range_and_image_size_are_checked_even_unverified(tmp_path, rng):
     tiny(tmp_path / "a", rng, labels=np.array([1, 2, 250, 3, 4, 5], np.uint8))
-    with pytest.raises(IDXError, match="labels must lie in \\[0, 10\\); label 2 is 250"):
+    with pytest.raises(
+        IDXError, match="labels must lie in \\[0, 10\\); label 2 is 250"
+    ):
         fashion_mnist.load_data(path=tmp_path / "a", verify=False)
     tiny(tmp_path / "b", rng, rows=7)
     with pytest.raises(IDXError, match="images are 7x28; expected 28x28"):

@@ -20,7 +20,9 @@ from numnet.models import data_adapter as da
 
 
 def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def _bad(owner: str, name: str, expected: str, value) -> ValueError:

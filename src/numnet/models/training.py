@@ -313,7 +313,9 @@ def _run_test(model, data, cbs, interrupt=None) -> dict:
 def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     """See :meth:`Model.evaluate`."""
     owner = f"{model.name}.evaluate"
-    _validation.validate_evaluate_arguments(model, x, y, steps=steps, callbacks=callbacks)
+    _validation.validate_evaluate_arguments(
+        model, x, y, steps=steps, callbacks=callbacks
+    )
     data = da.make_batches(owner, x, y, sample_weight, batch_size, False, steps)
     verbose = resolve_verbose(verbose)
     extra = [callbacks_module.ProgbarLogger()] if verbose == 1 else []

@@ -107,7 +107,9 @@ class Optimizer:
         self.name = name or owner.lower()
         self.clipnorm = _check_positive(owner, "clipnorm", clipnorm)
         self.clipvalue = _check_positive(owner, "clipvalue", clipvalue)
-        self.global_clipnorm = _check_positive(owner, "global_clipnorm", global_clipnorm)
+        self.global_clipnorm = _check_positive(
+            owner, "global_clipnorm", global_clipnorm
+        )
         if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
                 f"{owner}: only one of clipnorm, clipvalue and global_clipnorm can be "
