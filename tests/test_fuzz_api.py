@@ -12,7 +12,7 @@ wrong ranks and out-of-range arguments. Every outcome must be one of:
   be broadcast", ...).
 
 The outcomes are counted by class; ``NUMNET_FUZZ_REPORT=path.json`` writes the
-counts there. The default run is bounded (1,700 derandomized examples, well under
+counts there. The default run is bounded (2,000 derandomized examples, well under
 60 s); ``NUMNET_FUZZ_SEED=n`` draws other examples and ``NUMNET_FUZZ_SCALE=k`` runs
 k times as many, to explore.
 """
@@ -280,6 +280,22 @@ OPTIMIZERS = {
 }
 
 
+METRICS = ["accuracy", "mae", "mse", "binary_accuracy", "sparse_categorical_accuracy"]
+
+
+def metric_case(budget: Budget, data) -> None:
+    name = data.draw(st.sampled_from(METRICS))
+    y_pred, finite_p = _array(data.draw, 0, 3)
+    y_true, finite_t = _array(data.draw, 0, 3)
+    if data.draw(st.booleans()) and isinstance(y_pred, np.ndarray):
+        y_true = np.zeros(y_pred.shape, np.float32)  # a matching shape
+
+    def call():
+        return numnet.metrics.get(name)(y_true, y_pred)
+
+    budget.run(f"metric {name} on {np.shape(y_pred)}", call, finite_p and finite_t)
+
+
 def optimizer_case(budget: Budget, data) -> None:
     name = data.draw(st.sampled_from(sorted(OPTIMIZERS)))
     seed = data.draw(st.integers(0, 2**16))
@@ -348,6 +364,7 @@ def model_case(budget: Budget, data) -> None:
 CASES = [
     (layer_case, 800),
     (loss_case, 500),
+    (metric_case, 300),
     (optimizer_case, 200),
     (model_case, 200),
 ]
@@ -395,7 +412,7 @@ def test_every_outcome_is_a_result_or_a_clear_numnet_error(fuzz_counts):
 def test_the_fuzzer_reaches_both_results_and_errors(fuzz_counts):
     counts = fuzz_counts.counts
     total = sum(counts.values())
-    assert total >= 1500
+    assert total >= 1800
     assert counts["ok"] > total // 5
     assert counts["ValueError"] + counts["TypeError"] > total // 5
     assert math.isclose(sum(counts.values()), total)

@@ -76,6 +76,9 @@ class SaveFormatError(ValueError):
     """A file that is not a valid numnet save (foreign, truncated or crafted)."""
 
 
+SaveFormatError.__module__ = "numnet.saving"  # its public home, for tracebacks
+
+
 def _fail(label: str, what: str) -> SaveFormatError:
     return SaveFormatError(f"{label}: not a valid numnet save: {what}")
 

@@ -10,6 +10,11 @@ Lookup order for a dataset (first directory holding all four files wins):
 5. a download from the official source into the cache, checked with SHA-256
    (pooch when installed, else urllib); the file is written to a temporary file
    and renamed into place only once its checksum matched.
+
+Wherever the files were found, ``load_data`` checks each against the known SHA-256
+of the standard file (hashed once per process, again only when the file's size or
+mtime changed) and checks label range and image size; ``verify=False`` loads custom
+data in the same format.
 """
 
 from __future__ import annotations

@@ -35,8 +35,21 @@ def _match_rank(y_true: np.ndarray, y_pred: np.ndarray):
     return y_true, y_pred
 
 
+def _scores(owner: str, y_pred) -> np.ndarray:
+    """Class scores (..., C) with C >= 1, through the input rule."""
+    y_pred = _array(y_pred, owner, "y_pred")
+    if y_pred.ndim == 0 or y_pred.shape[-1] == 0:
+        raise ValueError(
+            f"{owner}: invalid value for argument 'y_pred'. Expected class scores "
+            f"with a non-empty class axis (..., C). Received: y_pred.shape="
+            f"{y_pred.shape}"
+        )
+    return y_pred
+
+
 def _sparse_labels(owner: str, y_true, y_pred: np.ndarray) -> np.ndarray:
-    labels = _array(y_true)
+    y_pred = _scores(owner, y_pred)
+    labels = _array(y_true, owner, "y_true")
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != y_pred.shape[:-1]:
