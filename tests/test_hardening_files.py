@@ -95,6 +95,17 @@ def test_saving_through_a_symlink_updates_the_target(tmp_path):
     assert sorted(os.listdir(tmp_path / "real")) == ["m.npz"]
 
 
+def test_a_hard_linked_destination_warns_and_keeps_the_other_name(tmp_path):
+    path, other = tmp_path / "m.npz", tmp_path / "other.npz"
+    small_model(0).save(path)
+    os.link(path, other)
+    before = other.read_bytes()
+    with pytest.warns(RuntimeWarning, match="other hard links"):
+        small_model(1).save(path)
+    assert other.read_bytes() == before  # the previous content, intact
+    assert path.read_bytes() != before
+
+
 def test_a_symlink_loop_is_a_clear_error(tmp_path):
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
     os.symlink(b, a)

@@ -66,8 +66,9 @@ def atomic_write(path, write) -> None:
       flushed and fsynced before ``os.replace`` and removed if anything fails,
       including ``KeyboardInterrupt``. Temporaries of the same target left by a
       killed process (one that no longer runs) are removed on the next save.
-    * A hard-linked destination is replaced by a new file (the other names keep
-      the old content): an atomic rename cannot update every name of a file.
+    * A hard-linked destination is replaced by a new file, with a RuntimeWarning
+      (the other names keep the old content): an atomic rename cannot update
+      every name of a file.
     """
     target = _resolve_target(os.fspath(path))
     directory, name = os.path.split(target)
@@ -77,6 +78,7 @@ def atomic_write(path, write) -> None:
             f"exist; create it first (os.makedirs)"
         )
     _remove_stale_temporaries(directory, name)
+    _warn_if_hard_linked(target)
     mode = _mode_for(target)
     tmp = os.path.join(
         directory, f".{name}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}"
@@ -108,6 +110,17 @@ def _resolve_target(path: str) -> str:
             exc.errno or errno.ELOOP,
             f"save: cannot resolve the symlink {path!r} ({exc.strerror or exc})",
         ) from None
+
+
+def _warn_if_hard_linked(target: str) -> None:
+    with contextlib.suppress(OSError):
+        if os.stat(target).st_nlink > 1:
+            warnings.warn(
+                f"save: {target!r} has other hard links; the atomic rename gives it "
+                f"a new file, so the other names keep the previous content",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
 
 def _mode_for(target: str) -> int:
