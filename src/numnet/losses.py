@@ -32,16 +32,26 @@ from __future__ import annotations
 import numpy as np
 
 import numnet.functional as F
-from numnet import _registry
+from numnet import _registry, backend
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.nn import _as_int_labels
+from numnet.layers._utils import boolean, real_number
 
 EPSILON = 1e-7  # Keras's backend epsilon for clipping probabilities
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
 
 
-def _y_pred(y_pred) -> Tensor:
-    y_pred = as_tensor(y_pred)
+def _data(owner: str, value, argument: str) -> np.ndarray:
+    """``value`` (a Tensor or array-like) through numnet's one input rule."""
+    raw = value.data if isinstance(value, Tensor) else value
+    return backend.as_input_array(raw, owner, argument)
+
+
+def _y_pred(y_pred, owner: str = "loss") -> Tensor:
+    if not isinstance(y_pred, Tensor):
+        y_pred = as_tensor(_data(owner, y_pred, "y_pred"))
+    else:
+        _data(owner, y_pred, "y_pred")
     if y_pred.dtype.kind != "f":
         y_pred = Tensor._from_op(y_pred.data.astype(np.float32))
     return y_pred
@@ -52,7 +62,7 @@ def _targets(owner: str, y_true, y_pred: Tensor) -> Tensor:
     if isinstance(y_true, Tensor) and y_true.requires_grad:
         t = y_true
     else:
-        raw = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+        raw = _data(owner, y_true, "y_true")
         t = Tensor._from_op(raw.astype(y_pred.dtype, copy=False))
     if t.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         t = F.reshape(t, t.shape + (1,))
@@ -64,6 +74,15 @@ def _targets(owner: str, y_true, y_pred: Tensor) -> Tensor:
             f"y_true.shape={t.shape}, y_pred.shape={y_pred.shape}"
         )
     return t
+
+
+def _axis(owner: str, axis) -> int:
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    raise ValueError(
+        f"{owner}: invalid value for argument 'axis'. Expected an int. "
+        f"Received: axis={axis!r}"
+    )
 
 
 def _mean_last(values: Tensor) -> Tensor:
@@ -104,7 +123,13 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
-        values = self.call(y_true, _y_pred(y_pred))
+        y_pred = _y_pred(y_pred, type(self).__name__)
+        if y_pred.size == 0:  # a mean over nothing is NaN, never a loss
+            raise ValueError(
+                f"{type(self).__name__}: invalid value for argument 'y_pred'. "
+                f"Expected at least one value. Received: y_pred.shape={y_pred.shape}"
+            )
+        values = self.call(y_true, y_pred)
         if sample_weight is not None:
             values = values * _sample_weight(self.name, sample_weight, values)
         if self.reduction in ("none", None):
@@ -173,12 +198,7 @@ class Huber(Loss):
 
     def __init__(self, delta: float = 1.0, name=None, reduction="sum_over_batch_size"):
         super().__init__(name, reduction)
-        if not isinstance(delta, (int, float)) or isinstance(delta, bool) or delta <= 0:
-            raise ValueError(
-                f"Huber: invalid value for argument 'delta'. Expected a positive "
-                f"number. Received: delta={delta!r}"
-            )
-        self.delta = float(delta)
+        self.delta = real_number("Huber", "delta", delta, positive=True)
 
     def call(self, y_true, y_pred):
         error = F.abs(y_pred - _targets("Huber", y_true, y_pred))
@@ -201,7 +221,7 @@ class _CrossentropyBase(Loss):
         reduction="sum_over_batch_size",
     ):
         super().__init__(name, reduction)
-        self.from_logits = bool(from_logits)
+        self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
         ok = isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1
         if not ok or isinstance(label_smoothing, bool):
             raise ValueError(
@@ -210,7 +230,7 @@ class _CrossentropyBase(Loss):
                 f"Received: label_smoothing={label_smoothing!r}"
             )
         self.label_smoothing = float(label_smoothing)
-        self.axis = int(axis)
+        self.axis = _axis(type(self).__name__, axis)
 
     def get_config(self) -> dict:
         return {
@@ -263,8 +283,9 @@ class CategoricalCrossentropy(_CrossentropyBase):
         )
         if logits is not None:
             return F.softmax_cross_entropy(logits, t, axis=self.axis)
-        p = y_pred / F.sum(y_pred, axis=self.axis, keepdims=True)
-        p = F.clip(p, EPSILON, 1.0 - EPSILON)
+        # a floor on the sum: scores summing to 0 (or below) give a finite loss
+        total = F.maximum(F.sum(y_pred, axis=self.axis, keepdims=True), EPSILON)
+        p = F.clip(y_pred / total, EPSILON, 1.0 - EPSILON)
         return -F.sum(t * F.log(p), axis=self.axis)
 
 
@@ -282,10 +303,15 @@ class SparseCategoricalCrossentropy(Loss):
 
     def __init__(self, from_logits=False, name=None, reduction="sum_over_batch_size"):
         super().__init__(name, reduction)
-        self.from_logits = bool(from_logits)
+        self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
 
     def call(self, y_true, y_pred):
-        labels = np.asarray(getattr(y_true, "data", y_true))
+        labels = _data("SparseCategoricalCrossentropy", y_true, "y_true")
+        if y_pred.ndim == 0:
+            raise ValueError(
+                "SparseCategoricalCrossentropy: invalid value for argument 'y_pred'. "
+                "Expected class scores with a class axis (N, C). Received: a scalar"
+            )
         if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
             labels = labels[..., 0]
         if labels.shape != y_pred.shape[:-1]:
@@ -301,7 +327,7 @@ class SparseCategoricalCrossentropy(Loss):
         labels = _as_int_labels(
             labels, y_pred.shape[-1], "SparseCategoricalCrossentropy"
         )
-        p = y_pred / F.sum(y_pred, axis=-1, keepdims=True)
+        p = y_pred / F.maximum(F.sum(y_pred, axis=-1, keepdims=True), EPSILON)
         picked = F.getitem(p, _index_of(labels))
         return -F.log(F.clip(picked, EPSILON, 1.0 - EPSILON))
 
@@ -437,7 +463,8 @@ class TripletLoss(Loss):
                  reduction="sum_over_batch_size"):  # fmt: skip
         super().__init__(name, reduction)
         F.metric_learning.check_triplet_options(type(self).__name__, margin, mining)
-        self.margin, self.mining, self.squared = float(margin), mining, bool(squared)
+        self.margin, self.mining = float(margin), mining
+        self.squared = boolean(type(self).__name__, "squared", squared)
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
         if sample_weight is not None:
@@ -448,7 +475,7 @@ class TripletLoss(Loss):
         return super().__call__(y_true, y_pred)
 
     def call(self, y_true, y_pred: Tensor) -> Tensor:
-        labels = np.asarray(getattr(y_true, "data", y_true)).reshape(-1)
+        labels = _data(type(self).__name__, y_true, "y_true").reshape(-1)
         return F.batch_triplet_loss(
             labels, y_pred, self.margin, self.mining, squared=self.squared
         )

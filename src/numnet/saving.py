@@ -37,58 +37,138 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import json
 import os
-import tempfile
+import secrets
 import warnings
-import zipfile
 
 import numpy as np
 
+from numnet import _savefile
 from numnet._registry import (  # noqa: F401 (public: numnet.saving.<name>)
     custom_object_scope,
     register_serializable,
 )
+from numnet._savefile import FORMAT, FORMAT_VERSION, SaveFormatError
 
 register_keras_serializable = register_serializable  # the Keras spelling
 
-FORMAT = "numnet.model"
-FORMAT_VERSION = 1
-_META = "__numnet__"
+_META = _savefile.META
+#: suffix of the temporary files of an interrupted save (removed by the next save)
+TMP_SUFFIX = ".numnet-tmp"
 
-
-class SaveFormatError(ValueError):
-    """A file that is not a valid numnet save (foreign, truncated or crafted)."""
+__all__ = ["SaveFormatError", "atomic_write", "load_model", "load_weights"]
 
 
 def atomic_write(path, write) -> None:
     """Call ``write(file)`` on a temporary file, then rename it to ``path``.
 
-    The temporary file lives in the destination directory (so the rename is
-    atomic), is flushed and fsynced before ``os.replace``, and is removed if
-    anything fails, including ``KeyboardInterrupt``.
+    * A symlink is written through: the temporary file is made beside the
+      link's final target, which is replaced (the link stays a link).
+    * An existing file keeps its permission bits; a new file gets
+      ``0o666 & ~umask``, as ``open()`` would.
+    * The temporary file is named ``.<name>.<pid>-<random>.numnet-tmp``; it is
+      flushed and fsynced before ``os.replace`` and removed if anything fails,
+      including ``KeyboardInterrupt``. Temporaries of the same target left by a
+      killed process (one that no longer runs) are removed on the next save.
+    * A hard-linked destination is replaced by a new file, with a RuntimeWarning
+      (the other names keep the old content): an atomic rename cannot update
+      every name of a file.
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    target = _resolve_target(os.fspath(path))
+    directory, name = os.path.split(target)
     if not os.path.isdir(directory):
         raise FileNotFoundError(
-            f"save: the directory {directory!r} of {path!r} does not exist; "
-            f"create it first (os.makedirs)"
+            f"save: the directory {directory!r} of {os.fspath(path)!r} does not "
+            f"exist; create it first (os.makedirs)"
         )
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+    _remove_stale_temporaries(directory, name)
+    _warn_if_hard_linked(target)
+    mode = _mode_for(target)
+    tmp = os.path.join(
+        directory, f".{name}.{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}"
     )
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def _resolve_target(path: str) -> str:
+    """The final target of ``path`` when it is a symlink (loops are an error)."""
+    if not os.path.islink(path):
+        return os.path.abspath(path)
+    try:
+        return os.path.realpath(path, strict=True)
+    except FileNotFoundError:  # a dangling link: create its target
+        return os.path.realpath(path)
+    except OSError as exc:
+        raise OSError(
+            exc.errno or errno.ELOOP,
+            f"save: cannot resolve the symlink {path!r} ({exc.strerror or exc})",
+        ) from None
+
+
+def _warn_if_hard_linked(target: str) -> None:
+    with contextlib.suppress(OSError):
+        if os.stat(target).st_nlink > 1:
+            warnings.warn(
+                f"save: {target!r} has other hard links; the atomic rename gives it "
+                f"a new file, so the other names keep the previous content",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+
+def _mode_for(target: str) -> int:
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # no /proc: read it by setting it (restored at once)
+    os.umask(mask)
+    return mask
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    prefix = f".{name}."
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(directory):
+            if not (entry.startswith(prefix) and entry.endswith(TMP_SUFFIX)):
+                continue
+            pid = entry[len(prefix) : -len(TMP_SUFFIX)].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(directory, entry))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _encode(meta: dict) -> np.ndarray:
@@ -192,69 +272,69 @@ def _require_built(model, method: str) -> None:
         )
 
 
-def read_file(filepath) -> tuple[dict, dict]:
+def read_file(filepath, slot_names=None) -> tuple[dict, dict]:
     """Read a numnet ``.npz``: return ``(metadata, {name: array})``.
 
-    ``filepath`` may also be an open binary file.
+    ``filepath`` may also be an open binary file. Only the entries the format
+    names are read, each after its header was checked (see
+    :mod:`numnet._savefile`); ``slot_names`` (the optimizer's) selects the
+    optimizer entries, all of them when None.
 
     Raises:
         FileNotFoundError: when the file does not exist.
         SaveFormatError: for a truncated, foreign or crafted file.
     """
-    is_file = hasattr(filepath, "read")
-    path = "<file object>" if is_file else os.fspath(filepath)
-    if not is_file and not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: {path!r}")
-    try:
-        with np.load(filepath if is_file else path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
-        raise SaveFormatError(
-            f"{path}: not a readable numnet save (truncated, corrupt, or a foreign "
-            f"file; object arrays are refused): {exc}"
-        ) from None
-    if _META not in arrays:
-        raise SaveFormatError(
-            f"{path}: not a numnet save: the '{_META}' metadata entry is missing "
-            f"(found entries {sorted(arrays)[:5]})"
-        )
-    try:
-        meta = json.loads(arrays.pop(_META).astype(np.uint8).tobytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SaveFormatError(f"{path}: corrupt metadata ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise SaveFormatError(f"{path}: not a numnet save (unknown format)")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise SaveFormatError(
-            f"{path}: saved with format version {meta.get('format_version')}, this "
-            f"numnet reads up to {FORMAT_VERSION}; upgrade numnet"
-        )
+    archive, meta = _open_checked(filepath)
+    with archive.zf:
+        arrays = _savefile.read_weights(archive, meta)
+        names = slot_names if slot_names is not None else _all_slot_names(archive)
+        state = _savefile.read_optimizer_state(archive, meta, names)
+    arrays.update({f"optimizer/{k}": v for k, v in state.items()})
     return meta, arrays
+
+
+def _open_checked(filepath):
+    """The open archive and its metadata, every weight header checked."""
+    archive = _savefile.Archive(*_savefile.open_archive(filepath))
+    try:
+        meta = _savefile.read_meta(archive)
+        _savefile.check_weight_entries(archive, meta)
+    except BaseException:
+        archive.zf.close()
+        raise
+    return archive, meta
+
+
+def _all_slot_names(archive) -> set:
+    return {n.rsplit("/", 1)[-1] for n in archive.names() if n.count("/") == 2}
 
 
 def _label(filepath) -> str:
     return "<file object>" if hasattr(filepath, "read") else os.fspath(filepath)
 
 
-def _load_weight_arrays(model, meta: dict, arrays: dict, path) -> None:
+def _check_model_shapes(model, meta: dict, path) -> list:
+    """The model's weights, once their shapes matched the file's (no data read)."""
     targets = model._ordered_weights()
-    saved = meta.get("weights", [])
+    saved = meta["weights"]
     if len(saved) != len(targets):
         raise ValueError(
             f"{path}: the file holds {len(saved)} weights, the model "
             f"{model.name!r} has {len(targets)}; the architectures must match"
         )
-    for i, (target, (name, _shape)) in enumerate(zip(targets, saved, strict=True)):
-        key = f"weights/{i:04d}"
-        if key not in arrays:
-            raise SaveFormatError(f"{path}: missing weight entry {key} ({name})")
-        value = arrays[key]
-        if value.shape != target.shape:
+    for target, (name, shape) in zip(targets, saved, strict=True):
+        if tuple(shape) != tuple(target.shape):
             raise ValueError(
-                f"{path}: weight {name!r} has shape {value.shape}, but the model's "
+                f"{path}: weight {name!r} has shape {tuple(shape)}, but the model's "
                 f"{target.name!r} must match shape {target.shape}"
             )
-        target.data[...] = value
+    return targets
+
+
+def _load_weight_arrays(model, meta: dict, archive) -> None:
+    targets = _check_model_shapes(model, meta, archive.label)
+    for i, target in enumerate(targets):
+        target.data[...] = archive.read(f"weights/{i:04d}", "f")
 
 
 def load_weights(model, filepath) -> None:
@@ -266,20 +346,24 @@ def load_weights(model, filepath) -> None:
         ValueError: when the weights do not match the model's.
         SaveFormatError: for an unreadable file.
     """
-    meta, arrays = read_file(filepath)
-    if not model.built:
-        shape = _from_json_shape(meta.get("build_input_shape"))
-        if shape is None:
-            raise ValueError(
-                f"{model.name}.load_weights: the model is not built and the file "
-                f"records no input shape; build the model first"
-            )
-        model.build(shape)
-    _load_weight_arrays(model, meta, arrays, _label(filepath))
+    archive, meta = _open_checked(filepath)
+    with archive.zf:
+        if not model.built:
+            shape = _from_json_shape(meta.get("build_input_shape"))
+            if shape is None:
+                raise ValueError(
+                    f"{model.name}.load_weights: the model is not built and the "
+                    f"file records no input shape; build the model first"
+                )
+            model.build(shape)
+        _load_weight_arrays(model, meta, archive)
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A002
     """Recreate a model saved by ``model.save``: architecture, weights, compile state.
+
+    The file is checked before anything is built: the sizes its config declares
+    must fit the stored weights, whose headers must match the metadata.
 
     Args:
         filepath: the ``.npz`` file.
@@ -287,32 +371,62 @@ def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A0
         compile: restore the optimizer (with its state), loss and metrics.
 
     Raises:
-        SaveFormatError: for a truncated, foreign or crafted file.
-        ValueError: for a config naming a class that is not allowed.
+        SaveFormatError: for a truncated, foreign or crafted file (including a
+            config naming a class that is not allowed).
     """
+    archive, meta = _open_checked(filepath)
+    path = archive.label
+    with archive.zf:
+        if meta["kind"] != "model":
+            raise SaveFormatError(
+                f"{path}: this file holds weights only (save_weights); build the "
+                f"model and call model.load_weights({path!r})"
+            )
+        _savefile.check_config_sizes(meta["config"], meta, path)
+        model = _guarded(path, "the model config", _build_model, meta, custom_objects)
+        _guarded(path, "the weights", _load_weight_arrays, model, meta, archive)
+        if compile and meta.get("compile_config"):
+            _guarded(path, "the compile config", _restore_compile, model, meta, archive)
+    return model
+
+
+def _guarded(path, what: str, function, *args):
+    """Run ``function``; a failure caused by the file becomes a SaveFormatError."""
+    try:
+        return function(*args)
+    except SaveFormatError:
+        raise
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+        MemoryError,
+        OverflowError,
+    ) as exc:
+        raise SaveFormatError(
+            f"{path}: not a valid numnet save: {what} cannot be restored "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _build_model(meta: dict, custom_objects):
     from numnet.models import registry
 
-    path = _label(filepath)
-    meta, arrays = read_file(filepath)
-    if meta.get("kind") != "model" or "config" not in meta:
-        raise SaveFormatError(
-            f"{path}: this file holds weights only (save_weights); build the model "
-            f"and call model.load_weights({path!r})"
-        )
-    spec = {"class_name": meta.get("class_name"), "config": meta["config"]}
+    spec = {"class_name": meta["class_name"], "config": meta["config"]}
     model = registry.deserialize_layer(spec, custom_objects)
     shape = _from_json_shape(meta.get("build_input_shape"))
     if not model.built and shape is not None:
         model.build(shape)
-    _load_weight_arrays(model, meta, arrays, path)
-    if compile and meta.get("compile_config"):
-        _restore_compile(model, meta["compile_config"], arrays)
     return model
 
 
-def _restore_compile(model, config: dict, arrays: dict) -> None:
+def _restore_compile(model, meta: dict, archive) -> None:
     from numnet import optimizers
 
+    config = meta["compile_config"]
     optimizer = optimizers.deserialize(config["optimizer"])
     model.compile(
         optimizer=optimizer,
@@ -320,7 +434,6 @@ def _restore_compile(model, config: dict, arrays: dict) -> None:
         metrics=config.get("metrics"),
         loss_weights=config.get("loss_weights"),
     )
-    prefix = "optimizer/"
-    state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+    state = _savefile.read_optimizer_state(archive, meta, optimizer.slot_names)
     if state:
         optimizer.set_state(state, model.trainable_weights)

@@ -71,9 +71,9 @@ def _mirror(tmp_path, rng, kind):
 
 def test_explicit_path_raw_and_gz(tmp_path, rng):
     arrays = _tiny_dataset(tmp_path / "raw", rng, gz=False)
-    _check(fashion_mnist.load_data(path=tmp_path / "raw"), arrays)
+    _check(fashion_mnist.load_data(verify=False, path=tmp_path / "raw"), arrays)
     arrays = _tiny_dataset(tmp_path / "gz", rng)
-    _check(fashion_mnist.load_data(path=str(tmp_path / "gz")), arrays)
+    _check(fashion_mnist.load_data(verify=False, path=str(tmp_path / "gz")), arrays)
 
 
 def test_explicit_path_missing_files_lists_them(tmp_path, rng):
@@ -86,20 +86,20 @@ def test_explicit_path_missing_files_lists_them(tmp_path, rng):
 def test_numnet_data_comes_before_system_dirs(monkeypatch, tmp_path, rng):
     arrays = _tiny_dataset(tmp_path / "fashion-mnist", rng)
     monkeypatch.setenv("NUMNET_DATA", str(tmp_path))
-    _check(fashion_mnist.load_data(), arrays)
+    _check(fashion_mnist.load_data(verify=False), arrays)
 
 
 def test_numnet_data_may_hold_the_files_directly(isolated, monkeypatch, rng):
     arrays = _tiny_dataset(isolated / "data", rng)
     monkeypatch.setenv("NUMNET_DATA", str(isolated / "data"))
-    _check(fashion_mnist.load_data(), arrays)
+    _check(fashion_mnist.load_data(verify=False), arrays)
 
 
 def test_system_dir_then_cache(isolated, monkeypatch, rng):
     cached = _tiny_dataset(isolated / "cache" / "numnet" / "fashion-mnist", rng)
-    _check(fashion_mnist.load_data(), cached)
+    _check(fashion_mnist.load_data(verify=False), cached)
     system = _tiny_dataset(isolated / "no-system", rng)
-    _check(fashion_mnist.load_data(), system)
+    _check(fashion_mnist.load_data(verify=False), system)
 
 
 def test_offline_error_says_how_to_get_the_files(isolated):
@@ -165,7 +165,7 @@ def test_images_and_labels_count_mismatch(tmp_path, rng):
     _tiny_dataset(tmp_path, rng)
     write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(5, np.uint8))
     with pytest.raises(IDXError, match="train images and labels do not match"):
-        fashion_mnist.load_data(path=tmp_path)
+        fashion_mnist.load_data(verify=False, path=tmp_path)
 
 
 def test_swapped_files_are_rejected(tmp_path, rng):
@@ -173,12 +173,12 @@ def test_swapped_files_are_rejected(tmp_path, rng):
     labels = (tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes()
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(labels)
     with pytest.raises(IDXError, match="wrong IDX magic number: expected 2051"):
-        fashion_mnist.load_data(path=tmp_path)
+        fashion_mnist.load_data(verify=False, path=tmp_path)
 
 
 def test_mnist_uses_the_same_machinery(tmp_path, rng):
     arrays = _tiny_dataset(tmp_path, rng)
-    _check(mnist.load_data(path=tmp_path), arrays)
+    _check(mnist.load_data(verify=False, path=tmp_path), arrays)
     assert all(kind == "gz" for kind, _ in mnist.SPEC.checksums.values())
 
 

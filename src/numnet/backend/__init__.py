@@ -121,7 +121,8 @@ def to_array(data, dtype=None) -> np.ndarray:
 
     With ``dtype`` given, the data is cast to it. Otherwise floating-point data
     takes the default dtype (:func:`floatx`) and integer/boolean data keep theirs
-    (labels, indices, masks). Anything else (complex, strings, objects) is refused.
+    (labels, indices, masks). Anything else (complex, strings, objects) is refused
+    (:func:`as_input_array`, the rule layers, losses and metrics share).
     """
     default = config.get().default_dtype
     if is_array(data) and not isinstance(data, np.ndarray):
@@ -130,13 +131,40 @@ def to_array(data, dtype=None) -> np.ndarray:
         return np.array(data, dtype=check_dtype(dtype))
     if isinstance(data, np.ndarray) and data.dtype.kind == "f":
         return data.astype(default)  # one copy, not np.array + astype
-    array = np.array(data)
+    array = np.array(as_input_array(data))
     if array.dtype.kind == "f":
         return array.astype(default, copy=False)
-    if array.dtype.kind not in "biu":
+    return array
+
+
+def as_input_array(data, owner: str = "tensor", argument: str = "data") -> np.ndarray:
+    """The one input-conversion rule of tensors, layers, losses and metrics.
+
+    ``data`` (an ndarray, nested lists or a scalar; callers unwrap Tensors) becomes
+    an ndarray without copying or casting; its dtype must be boolean, integer or
+    floating-point.
+
+    Raises:
+        TypeError: for complex, string, bytes, object, datetime or timedelta data,
+            naming ``owner`` and ``argument``.
+        ValueError: for ragged nested lists.
+    """
+    if isinstance(data, np.ndarray):
+        array = data
+    else:
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError) as exc:  # ragged nested lists
+            raise ValueError(
+                f"{owner}: invalid value for argument '{argument}'. Expected "
+                f"array-like data of one rectangular shape. Received: "
+                f"{type(data).__name__} ({exc})"
+            ) from None
+    if array.dtype.kind not in "biuf":
         raise TypeError(
-            f"tensor: data must be boolean, integer or floating-point. "
-            f"Received: data of dtype {array.dtype}"
+            f"{owner}: invalid dtype for argument '{argument}'. Expected boolean, "
+            f"integer or floating-point data. Received: {argument} of dtype "
+            f"{array.dtype}"
         )
     return array
 

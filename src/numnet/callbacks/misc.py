@@ -124,6 +124,38 @@ class TerminateOnNaN(Callback):
             self.model.stop_training = True
 
 
+_NO_INDEX = ("_train_begin", "_train_end", "_test_begin", "_test_end")
+_NO_INDEX += ("_predict_begin", "_predict_end")
+
+
+def _with_logs(hook: str, fn):
+    """Call ``fn`` Keras-style with ``(index, logs)``/``(logs)`` when it takes
+    them (``on_train_begin=lambda logs: ...``), else with the arguments it takes
+    (``lambda: ...``, ``lambda epoch: ...``)."""
+    n_index = 0 if hook.endswith(_NO_INDEX) else 1
+    if _accepts(fn, n_index + 1) is not False:  # unknown (a builtin): pass all
+
+        def call(*args, logs=None):
+            if len(args) > n_index:  # logs given positionally
+                args, logs = args[:n_index], args[n_index]
+            return fn(*args, logs)
+
+        return call
+    keep = n_index if _accepts(fn, n_index) else 0
+    return lambda *args, logs=None: fn(*args[:keep])
+
+
+def _accepts(fn, n: int) -> bool | None:
+    """Whether ``fn`` takes ``n`` positional arguments (None: no signature)."""
+    try:
+        inspect.signature(fn).bind(*([None] * n))
+    except TypeError:
+        return False
+    except ValueError:
+        return None
+    return True
+
+
 class LambdaCallback(Callback):
     """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=f)``.
 
@@ -145,4 +177,9 @@ class LambdaCallback(Callback):
             )
         for name, fn in hooks.items():
             if fn is not None:
-                setattr(self, name, fn)
+                if not callable(fn):
+                    raise TypeError(
+                        f"LambdaCallback: invalid value for argument '{name}'. "
+                        f"Expected a callable. Received: {fn!r}"
+                    )
+                setattr(self, name, _with_logs(name, fn))

@@ -11,6 +11,8 @@ import math
 import sys
 import warnings
 
+import numpy as np
+
 from numnet.callbacks.base import Callback
 
 _MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "iou")
@@ -254,6 +256,9 @@ class ModelCheckpoint(_Monitor):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if getattr(self.model, "_fit_interrupted", False):
+            self._skip(f"Epoch {epoch + 1}: training was interrupted (Ctrl-C)")
+            return
         try:
             path = self.filepath.format(epoch=epoch + 1, **logs)
         except KeyError as exc:
@@ -265,14 +270,38 @@ class ModelCheckpoint(_Monitor):
             current = _monitor_value("ModelCheckpoint", self.monitor, logs)
             if current is None or not self._better(current, self.best):
                 return
+            if not self._finite(epoch):
+                return
             self._say(
                 f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to "
                 f"{current:.5f}, saving model to {path}"
             )
             self.best = current
-        else:
+        elif self._finite(epoch):
             self._say(f"Epoch {epoch + 1}: saving model to {path}")
+        else:
+            return
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
             self.model.save(path)
+
+    def _finite(self, epoch: int) -> bool:
+        if _weights_finite(self.model):
+            return True
+        self._skip(f"Epoch {epoch + 1}: the weights hold NaN or inf values")
+        return False
+
+    def _skip(self, reason: str) -> None:
+        """Never let a bad epoch replace a checkpoint: warn and keep the file."""
+        warnings.warn(
+            f"ModelCheckpoint: {reason}; the checkpoint was not saved, so the "
+            f"previous file (if any) is kept",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _weights_finite(model) -> bool:
+    """One pass over the weights: True when none is NaN or inf."""
+    return all(np.isfinite(w).all() for w in model.get_weights())

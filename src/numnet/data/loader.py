@@ -67,6 +67,15 @@ class ArrayDataset(Dataset):
     """
 
     def __init__(self, x, y=None):
+        for name, data in (("x", x), ("y", y)):
+            if data is not None and (
+                isinstance(data, (str, bytes)) or np.ndim(_first_leaf(data)) == 0
+            ):
+                raise TypeError(
+                    f"ArrayDataset: invalid value for argument '{name}'. Expected an "
+                    f"array (or a list/dict of arrays) with a sample axis. Received: "
+                    f"{type(data).__name__} {data!r:.60}"
+                )
         if y is not None and len(x) != len(y):
             raise ValueError(
                 "ArrayDataset: x and y must have the same number of samples. "
@@ -151,11 +160,44 @@ def _check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def _first_leaf(data):
+    while isinstance(data, (list, tuple, dict)) and len(data):
+        if not isinstance(data, dict) and not hasattr(data[0], "__len__"):
+            return data  # a list of numbers: array data
+        data = next(iter(data.values())) if isinstance(data, dict) else data[0]
+    return data
+
+
+def _check_seed(seed):
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return seed
+    raise ValueError(
+        f"DataLoader: invalid value for argument 'seed'. Expected an int >= 0, a "
+        f"numpy Generator or None. Received: seed={seed!r}"
+    )
+
+
+def _check_flag(value, name: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(
+        f"DataLoader: invalid value for argument '{name}'. Expected True or False. "
+        f"Received: {name}={value!r}"
+    )
+
+
 def _as_dataset(data):
     if isinstance(data, (Dataset, IterableDataset)):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return ArrayDataset(*data)
+    if isinstance(data, (str, bytes)):
+        raise TypeError(
+            "DataLoader: invalid value for argument 'dataset'. Expected a Dataset, "
+            "an IterableDataset or an (x, y) tuple of arrays. Received: a string"
+        )
     if hasattr(data, "__len__") and hasattr(data, "__getitem__"):
         return data  # duck-typed map-style dataset (e.g. a user class)
     raise TypeError(
@@ -214,8 +256,10 @@ class DataLoader:
                 "DataLoader: invalid value for argument 'transform'. Expected a "
                 f"callable. Received: {type(transform).__name__}"
             )
-        self.shuffle, self.drop_last, self.transform = shuffle, drop_last, transform
-        self.rng = backend.get_rng(seed) if seed is not None else None
+        self.shuffle = _check_flag(shuffle, "shuffle")
+        self.drop_last = _check_flag(drop_last, "drop_last")
+        self.transform = transform
+        self.rng = backend.get_rng(_check_seed(seed)) if seed is not None else None
 
     @property
     def num_samples(self) -> int:

@@ -10,6 +10,11 @@ Lookup order for a dataset (first directory holding all four files wins):
 5. a download from the official source into the cache, checked with SHA-256
    (pooch when installed, else urllib); the file is written to a temporary file
    and renamed into place only once its checksum matched.
+
+Wherever the files were found, ``load_data`` checks each against the known SHA-256
+of the standard file (hashed once per process, again only when the file's size or
+mtime changed) and checks label range and image size; ``verify=False`` loads custom
+data in the same format.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 from numnet.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, IDXError, read_idx
 
@@ -50,6 +57,8 @@ class DatasetSpec:
             that recompress, as Debian's package does).
         system_dirs: directories installed by a system package.
         install_hint: how to install the files with the system package manager.
+        num_classes: labels must lie in ``[0, num_classes)``.
+        image_shape: the (rows, cols) every image must have.
     """
 
     name: str
@@ -58,6 +67,8 @@ class DatasetSpec:
     checksums: dict
     system_dirs: tuple[str, ...] = ()
     install_hint: str = ""
+    num_classes: int = 10
+    image_shape: tuple[int, int] = (28, 28)
 
 
 def cache_dir() -> Path:
@@ -219,17 +230,45 @@ def _stream(url: str, out) -> None:
             out.write(block)
 
 
-def load_idx_dataset(spec: DatasetSpec, path=None) -> tuple:
-    """Load ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays.
+#: (real path, size, mtime) -> the SHA-256 that file was verified against, so
+#: each file is hashed once per process (again only if it changed)
+_VERIFIED: dict = {}
+
+
+def verify_file(spec: DatasetSpec, stem: str, path) -> None:
+    """Check ``path`` against the known SHA-256 of the standard ``stem`` file.
 
     Raises:
-        DatasetNotFoundError: see :func:`locate`.
-        IDXError: on a corrupt file or images and labels of different counts.
+        IDXError: on a mismatch (another dataset, a tampered or custom file),
+            or a raw file when only the ``.gz`` checksum is known.
     """
-    files = locate(spec, path)
-    arrays = {
-        key: read_idx(files[stem], expected_magic=magic) for key, stem, magic in FILES
-    }
+    kind, digest = spec.checksums[stem + ".gz"]
+    info = os.stat(path)
+    key = (os.path.realpath(path), info.st_size, info.st_mtime_ns)
+    if _VERIFIED.get(key) == digest:
+        return
+    if kind == "gz" and not _is_gzip(path):
+        raise IDXError(
+            f"{spec.name}: {path} is an uncompressed file, but only the SHA-256 of "
+            f"the official {stem}.gz is known, so it cannot be verified. Use the "
+            f".gz file, or pass verify=False to load custom data unchecked."
+        )
+    actual = sha256_of(path, kind)
+    if actual != digest:
+        raise IDXError(
+            f"{spec.name}: {path} is not the standard {stem} file: its SHA-256 is "
+            f"{actual}, expected {digest} (another dataset, a modified or a "
+            f"corrupt file). For your own data in IDX format pass verify=False."
+        )
+    _VERIFIED[key] = digest
+
+
+def check_arrays(spec: DatasetSpec, arrays: dict) -> None:
+    """Image size, label range and matching counts (verified or not).
+
+    Raises:
+        IDXError: naming the split and what was found.
+    """
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
@@ -238,5 +277,47 @@ def load_idx_dataset(spec: DatasetSpec, path=None) -> tuple:
                 f"{x.shape} (expected (N, rows, cols)), labels {y.shape} "
                 f"(expected (N,))"
             )
+        if x.shape[1:] != tuple(spec.image_shape):
+            raise IDXError(
+                f"{spec.name}: the {split} images are {x.shape[1]}x{x.shape[2]}; "
+                f"expected {spec.image_shape[0]}x{spec.image_shape[1]}"
+            )
+        if y.size and int(y.max()) >= spec.num_classes:
+            bad = int(np.argmax(y >= spec.num_classes))
+            raise IDXError(
+                f"{spec.name}: the {split} labels must lie in [0, "
+                f"{spec.num_classes}); label {bad} is {int(y[bad])}"
+            )
+
+
+def load_idx_dataset(spec: DatasetSpec, path=None, verify: bool = True) -> tuple:
+    """Load ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays.
+
+    Args:
+        spec: the dataset.
+        path: an explicit directory (see :func:`locate`).
+        verify: check every file against the known SHA-256 of the standard
+            file, wherever it was found (once per process and file); False
+            loads custom data in the same format unchecked. Image size and
+            label range are checked either way.
+
+    Raises:
+        DatasetNotFoundError: see :func:`locate`.
+        IDXError: on a corrupt or unverified file, images and labels of
+            different counts, images of another size or labels out of range.
+    """
+    if not isinstance(verify, bool):
+        raise TypeError(
+            f"{spec.name}: invalid value for argument 'verify'. Expected True or "
+            f"False. Received: verify={verify!r}"
+        )
+    files = locate(spec, path)
+    if verify:
+        for _, stem, _ in FILES:
+            verify_file(spec, stem, files[stem])
+    arrays = {
+        key: read_idx(files[stem], expected_magic=magic) for key, stem, magic in FILES
+    }
+    check_arrays(spec, arrays)
     # The magic numbers checked above (2051/2049) guarantee uint8 data.
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

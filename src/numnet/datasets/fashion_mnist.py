@@ -55,7 +55,7 @@ SPEC = DatasetSpec(
 )
 
 
-def load_data(path=None):
+def load_data(path=None, verify=True):
     """Load Fashion-MNIST as uint8 arrays, like ``keras.datasets.fashion_mnist``.
 
     Args:
@@ -63,6 +63,9 @@ def load_data(path=None):
             None they are looked for in ``$NUMNET_DATA``,
             ``/usr/share/datasets/fashion-mnist`` and ``~/.cache/numnet``, and
             downloaded into the cache (with a SHA-256 check) if absent.
+        verify: check each file against the SHA-256 of the standard file,
+            wherever it was found (hashed once per process); pass False to
+            load your own data in the same format.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: images of shape (60000, 28, 28)
@@ -71,6 +74,7 @@ def load_data(path=None):
     Raises:
         DatasetNotFoundError: when the files are nowhere and cannot be
             downloaded; the message says how to get them.
-        IDXError: when a file is corrupt or truncated.
+        IDXError: when a file is corrupt, truncated, not the standard file
+            (with ``verify``), or holds images/labels of the wrong size/range.
     """
-    return load_idx_dataset(SPEC, path)
+    return load_idx_dataset(SPEC, path, verify=verify)

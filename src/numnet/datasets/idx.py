@@ -17,6 +17,7 @@ detected, whatever the file name says.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -36,6 +37,10 @@ _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 
 LABELS_MAGIC = 2049
 IMAGES_MAGIC = 2051
+
+#: Largest data section read_idx accepts (bytes); a header declaring more is an
+#: IDXError before anything is allocated or decompressed.
+MAX_IDX_BYTES = 1 << 31
 
 
 class IDXError(ValueError):
@@ -77,7 +82,7 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
         )
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     found = len(data) - header
     if found != expected:
         state = "truncated" if found < expected else "has trailing bytes"
@@ -105,13 +110,7 @@ def read_idx(path, expected_magic: int | None = None) -> np.ndarray:
         IDXError: on a corrupt, truncated or foreign file.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise IDXError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+    raw = _read_bounded(path)
     if expected_magic is not None and len(raw) >= 4:
         magic = int.from_bytes(raw[:4], "big")
         if magic != expected_magic:
@@ -121,6 +120,36 @@ def read_idx(path, expected_magic: int | None = None) -> np.ndarray:
             )
     array = parse_idx(raw, source=path)
     return array if array.flags.writeable else array.copy()
+
+
+def _read_bounded(path: str) -> bytes:
+    """The (decompressed) bytes of an IDX file, reading no more than its header
+    declares plus one byte, and nothing when it declares over MAX_IDX_BYTES."""
+    with open(path, "rb") as f:
+        is_gzip = f.read(2) == b"\x1f\x8b"
+    opener = gzip.open if is_gzip else open
+    try:
+        with opener(path, "rb") as f:
+            head = f.read(4)
+            ndim = head[3] if len(head) == 4 else 0
+            head += f.read(4 * ndim)
+            size = _declared_bytes(head, path)
+            return head + f.read(size + 1)  # one more byte reveals trailing data
+    except (OSError, EOFError, zlib.error) as exc:
+        raise IDXError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+
+
+def _declared_bytes(head: bytes, path: str) -> int:
+    if len(head) < 4 or head[2] not in IDX_DTYPES or len(head) < 4 + 4 * head[3]:
+        return 0  # parse_idx reports the bad header
+    shape = struct.unpack(f">{head[3]}I", head[4:])
+    size = math.prod(shape) * IDX_DTYPES[head[2]].itemsize
+    if size > MAX_IDX_BYTES:
+        raise IDXError(
+            f"{path}: the IDX header declares shape {shape} ({size} bytes), over "
+            f"the limit of {MAX_IDX_BYTES} bytes (numnet.datasets.idx.MAX_IDX_BYTES)"
+        )
+    return size
 
 
 def write_idx(path, array, compress: bool | None = None) -> None:

@@ -40,7 +40,7 @@ SPEC = DatasetSpec(
 )
 
 
-def load_data(path=None):
+def load_data(path=None, verify=True):
     """Load MNIST as uint8 arrays, like ``keras.datasets.mnist``.
 
     Args:
@@ -48,6 +48,9 @@ def load_data(path=None):
             None they are looked for in ``$NUMNET_DATA``, ``/usr/share/datasets/mnist``
             and ``~/.cache/numnet``, and downloaded into the cache (with a
             SHA-256 check) if absent.
+        verify: check each file against the SHA-256 of the standard file,
+            wherever it was found (hashed once per process); pass False to
+            load your own data in the same format.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: (60000, 28, 28) and
@@ -56,6 +59,7 @@ def load_data(path=None):
     Raises:
         DatasetNotFoundError: when the files are nowhere and cannot be
             downloaded; the message says how to get them.
-        IDXError: when a file is corrupt or truncated.
+        IDXError: when a file is corrupt, truncated, not the standard file
+            (with ``verify``), or holds images/labels of the wrong size/range.
     """
-    return load_idx_dataset(SPEC, path)
+    return load_idx_dataset(SPEC, path, verify=verify)

@@ -6,7 +6,7 @@ import math
 
 from numnet import backend
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor
+from numnet.autograd.tensor import Tensor, as_tensor
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -217,13 +217,28 @@ def softplus(x) -> Tensor:
     return _Softplus()(x)
 
 
+def _softmax_input(name: str, x, axis: int):
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: expected a floating-point tensor. Received: dtype {x.dtype} "
+            f"(cast it first, e.g. x.astype('float32'))"
+        )
+    if x.ndim and -x.ndim <= axis < x.ndim and x.shape[axis] == 0:
+        raise ValueError(
+            f"{name}: expected a non-empty axis {axis}. Received: a tensor of "
+            f"shape {x.shape}"
+        )
+    return x
+
+
 def softmax(x, axis: int = -1) -> Tensor:
     """e^x / sum(e^x) along ``axis``, shifted by the max so that it never overflows.
 
     Shape:
         x: any shape -> the same shape.
     """
-    return _Softmax(axis)(x)
+    return _Softmax(axis)(_softmax_input("softmax", x, axis))
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
@@ -232,7 +247,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     Shape:
         x: any shape -> the same shape.
     """
-    return _LogSoftmax(axis)(x)
+    return _LogSoftmax(axis)(_softmax_input("log_softmax", x, axis))
 
 
 def linear_activation(x) -> Tensor:

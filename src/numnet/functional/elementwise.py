@@ -270,6 +270,11 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the NumPy/PyTorch name
         a, b: broadcastable shapes -> their broadcast shape.
     """
     if isinstance(b, (int, float, np.number)) and not isinstance(b, bool):
+        if isinstance(a, Tensor) and a.dtype.kind in "biu" and b < 0:
+            raise ValueError(
+                f"pow: an integer tensor ({a.dtype}) cannot be raised to a negative "
+                f"power. Received: exponent={b!r}; cast the tensor to float first"
+            )
         if isinstance(a, Tensor):
             # a Python number: NumPy keeps x's dtype (np.float64(2) would upcast)
             return _PowScalar(b.item() if isinstance(b, np.number) else b)(a)

@@ -15,6 +15,8 @@ matrix, with no Python loop over anchors.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numnet import backend
@@ -191,9 +193,9 @@ def batch_triplet_loss(
     """
     embeddings = as_tensor(embeddings)
     labels = array_module(embeddings).asarray(labels).reshape(-1)
-    if embeddings.ndim != 2 or labels.size != embeddings.shape[0]:
+    if embeddings.ndim != 2 or labels.size != embeddings.shape[0] or not labels.size:
         raise ValueError(
-            f"batch_triplet_loss: expected embeddings (N, D) and N labels. "
+            f"batch_triplet_loss: expected embeddings (N, D) and N labels, N >= 1. "
             f"Received: embeddings of shape {embeddings.shape}, {labels.size} labels"
         )
     _check_mining(mining)
@@ -240,7 +242,7 @@ def _check_margin(name: str, margin) -> None:
             f"{name}: invalid value for argument 'margin'. Expected a float >= 0. "
             f"Received: margin={margin!r}"
         )
-    if margin < 0:
+    if not 0 <= margin < math.inf:  # refuses nan and inf too
         raise ValueError(
             f"{name}: invalid value for argument 'margin'. Expected a float >= 0. "
             f"Received: margin={margin!r}"

@@ -196,7 +196,8 @@ def dropout(
     Shape:
         any -> same shape.
     """
-    if not 0 <= rate < 1:
+    is_number = isinstance(rate, (int, float, np.number)) and not isinstance(rate, bool)
+    if not is_number or not 0 <= rate < 1:
         raise ValueError(
             f"dropout: invalid value for argument 'rate'. Expected a number in "
             f"[0, 1). Received: rate={rate!r}"

@@ -15,7 +15,14 @@ def _normalize_axis(axis, ndim: int, name: str = "reduce") -> tuple[int, ...]:
     """Turn ``axis`` (None, int or tuple) into sorted non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(axes, (tuple, list)) or not all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes
+    ):
+        raise TypeError(
+            f"{name}: invalid value for argument 'axis'. Expected None, an int or a "
+            f"tuple of ints. Received: axis={axis!r}"
+        )
     out = []
     for a in axes:
         if not -ndim <= a < ndim:

@@ -18,7 +18,16 @@ from numnet.autograd.tensor import Tensor, array_module, as_tensor
 
 class _Reshape(Function):
     def __init__(self, shape):
-        self.shape = tuple(shape)
+        if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+            shape = (shape,)  # NumPy's reshape(x, 12)
+        if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shape
+        ):
+            raise TypeError(
+                f"reshape: invalid value for argument 'shape'. Expected an int or a "
+                f"tuple of ints. Received: shape={shape!r}"
+            )
+        self.shape = tuple(int(d) for d in shape)
 
     def forward(self, x):
         self.in_shape = x.shape

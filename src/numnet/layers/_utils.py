@@ -8,6 +8,8 @@ have value 16, but received input with shape (32, 64)``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numnet import _registry, constraints, initializers, regularizers
@@ -28,6 +30,46 @@ def positive_int(owner: str, name: str, value) -> int:
     raise ValueError(
         f"{owner}: invalid value for argument '{name}'. Expected a positive int. "
         f"Received: {name}={value!r}"
+    )
+
+
+def boolean(owner: str, name: str, value) -> bool:
+    """Return ``value`` if it is True or False (NumPy bools too), else raise.
+
+    Flags are never coerced: ``from_logits="auto"`` or ``use_bias=2`` is an
+    error, not True.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(
+        f"{owner}: invalid value for argument '{name}'. Expected True or False. "
+        f"Received: {name}={value!r}"
+    )
+
+
+def real_number(
+    owner: str, name: str, value, minimum=None, *, positive=False, allow_none=False
+):
+    """A finite real number (not a bool), optionally > 0 or >= ``minimum``.
+
+    NaN and infinities are refused: as a hyperparameter they silently produce
+    NaN or constant outputs.
+    """
+    if value is None and allow_none:
+        return None
+    ok = (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and math.isfinite(value)
+        and (minimum is None or value >= minimum)
+        and (not positive or value > 0)
+    )
+    if ok:
+        return float(value)
+    bound = " > 0" if positive else ("" if minimum is None else f" >= {minimum}")
+    raise ValueError(
+        f"{owner}: invalid value for argument '{name}'. Expected a finite "
+        f"number{bound}{' or None' if allow_none else ''}. Received: {name}={value!r}"
     )
 
 

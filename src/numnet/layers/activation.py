@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numnet.functional as F
@@ -25,11 +26,11 @@ def _real(owner: str, name: str, value, minimum=None, allow_none=False):
     if value is None and allow_none:
         return None
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok and (minimum is None or value >= minimum):
+    if ok and math.isfinite(value) and (minimum is None or value >= minimum):
         return float(value)
     bound = "" if minimum is None else f" >= {minimum}"
     raise ValueError(
-        f"{owner}: invalid value for argument '{name}'. Expected a number{bound}"
+        f"{owner}: invalid value for argument '{name}'. Expected a finite number{bound}"
         f"{' or None' if allow_none else ''}. Received: {name}={value!r}"
     )
 
@@ -134,6 +135,11 @@ class Softmax(Layer):
     def call(self, x):
         x = U.float_input(self, x)
         U.check_input(self, x.shape, min_ndim=max(1, -self.axis, self.axis + 1))
+        if x.shape[self.axis] == 0:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: the "
+                f"softmax axis {self.axis} has size 0. Full shape received: {x.shape}"
+            )
         if self.axis in (-1, x.ndim - 1):
             return U.apply_activation(F.softmax, x)
         return F.softmax(x, axis=self.axis)

@@ -217,7 +217,7 @@ class Layer:
         global _call_depth
         if is_symbolic(x):  # functional API: record a graph node (layers/symbolic.py)
             return symbolic_call(self, x, args, training, kwargs)
-        x = _as_input(x, self.dtype)
+        x = _as_input(x, self.dtype, self.name)
         if not self.built:
             self.build(_shape_of(x))
             self.built = True
@@ -466,16 +466,35 @@ def _accepts_training(cls: type) -> bool:
     return _training_cache[cls]
 
 
-def _as_input(x, dtype):
-    """Tensors pass through; float arrays are cast to the layer dtype once."""
+def _as_input(x, dtype, owner: str = "layer"):
+    """Tensors pass through; float arrays are cast to the layer dtype once.
+
+    Array data goes through :func:`numnet.backend.as_input_array`, the one rule
+    shared with tensors, losses and metrics (no complex, string, object or
+    datetime data). A list holding Tensors, arrays or dicts is a list of inputs;
+    a nested list of numbers is array data.
+    """
     if isinstance(x, dict):
-        return {k: _as_input(v, dtype) for k, v in x.items()}
-    if isinstance(x, Tensor) or isinstance(x, (list, tuple)):
+        return {k: _as_input(v, dtype, owner) for k, v in x.items()}
+    if isinstance(x, Tensor):
+        if x.dtype.kind not in "biuf":
+            backend.as_input_array(x.data, owner, "inputs")  # raises
         return x
-    array = np.asarray(x)
+    if isinstance(x, dict) or (isinstance(x, (list, tuple)) and _is_input_list(x)):
+        return x
+    array = backend.as_input_array(x, owner, "inputs")
     if array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)
     return as_tensor(array)
+
+
+def _is_input_list(x) -> bool:
+    return any(
+        isinstance(v, (Tensor, np.ndarray, dict))
+        or is_symbolic(v)
+        or (isinstance(v, (list, tuple)) and _is_input_list(v))
+        for v in x
+    )
 
 
 def _pass_mask(x, y) -> None:

@@ -46,7 +46,7 @@ class _Conv(Layer):
         self.data_format = U.channels_last(owner, data_format)
         self.dilation_rate = U.int_tuple(owner, "dilation_rate", dilation_rate)
         self.activation = U.get_activation_checked(owner, activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = U.boolean(type(self).__name__, "use_bias", use_bias)
         self._bias_args = U.weight_args(
             owner, "bias", bias_initializer, bias_regularizer, bias_constraint
         )
@@ -165,6 +165,7 @@ class Conv2D(_Conv):
         self.kernel = None
 
     def build(self, input_shape) -> None:
+        self._check(input_shape)  # before indexing it (a 0-d input)
         tail = (input_shape[-1], self.filters)
         self._build_kernel(input_shape, "kernel", tail, self._kernel_args, self.filters)
         self.built = True
@@ -237,6 +238,7 @@ class Conv2DTranspose(Conv2D):
             )
 
     def build(self, input_shape) -> None:
+        self._check(input_shape)  # before indexing it (a 0-d input)
         tail = (self.filters, input_shape[-1])  # Keras: (KH, KW, filters, C_in)
         self._build_kernel(input_shape, "kernel", tail, self._kernel_args, self.filters)
         self.built = True
@@ -319,6 +321,7 @@ class DepthwiseConv2D(_Conv):
         return self.kernel
 
     def build(self, input_shape) -> None:
+        self._check(input_shape)  # before indexing it (a 0-d input)
         c, m = input_shape[-1], self.depth_multiplier
         self._build_kernel(input_shape, "kernel", (c, m), self._depthwise_args, c * m)
         self.built = True
@@ -390,6 +393,7 @@ class SeparableConv2D(DepthwiseConv2D):
         self.pointwise_kernel = None
 
     def build(self, input_shape) -> None:
+        self._check(input_shape)  # before indexing it (a 0-d input)
         c, m = input_shape[-1], self.depth_multiplier
         self._build_kernel(
             input_shape, "depthwise_kernel", (c, m), self._depthwise_args, None

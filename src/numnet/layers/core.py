@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import numnet.functional as F
@@ -59,7 +61,7 @@ class Dense(Layer):
         super().__init__(**kwargs)
         self.units = U.positive_int("Dense", "units", units)
         self.activation = U.get_activation_checked("Dense", activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = U.boolean("Dense", "use_bias", use_bias)
         self._kernel_args = U.weight_args(
             "Dense", "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
         )
@@ -70,6 +72,12 @@ class Dense(Layer):
 
     def build(self, input_shape) -> None:
         U.check_input(self, input_shape, min_ndim=2)
+        if not input_shape[-1]:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: "
+                f"expected a last axis of size >= 1. Full shape received: "
+                f"{tuple(input_shape)}"
+            )
         self.input_dim = input_shape[-1]
         shape = (self.input_dim, self.units)
         self.kernel = U.add_weight(self, "kernel", shape, self._kernel_args)
@@ -129,7 +137,8 @@ class Flatten(Layer):
 
     def call(self, x):
         U.check_input(self, x.shape, min_ndim=1)
-        return F.reshape(x, (x.shape[0], -1))
+        # the explicit size, not -1: (0, 2, 3) flattens to (0, 6)
+        return F.reshape(x, (x.shape[0], math.prod(x.shape[1:])))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "data_format": self.data_format}
@@ -156,6 +165,7 @@ class Reshape(Layer):
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def call(self, x):
+        U.check_input(self, x.shape, min_ndim=1)
         sample = x.shape[1:]
         known = int(np.prod([d for d in self.target_shape if d != -1]))
         size = int(np.prod(sample))
@@ -203,10 +213,10 @@ class Dropout(Layer):
                 f"Received: noise_shape={noise_shape!r}"
             )
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        if seed is not None and not U._is_int(seed):
+        if seed is not None and (not U._is_int(seed) or seed < 0):
             raise ValueError(
                 f"{type(self).__name__}: invalid value for argument 'seed'. Expected "
-                f"an int or None. Received: seed={seed!r}"
+                f"an int >= 0 or None. Received: seed={seed!r}"
             )
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)

@@ -76,7 +76,7 @@ class Embedding(Layer):
                 f"Embedding: invalid value for argument 'mask_zero'. Expected a "
                 f"bool. Received: mask_zero={mask_zero!r}"
             )
-        self.mask_zero = bool(mask_zero)
+        self.mask_zero = U.boolean("Embedding", "mask_zero", mask_zero)
         self._args = U.weight_args(
             "Embedding",
             "embeddings",
@@ -143,8 +143,12 @@ class Masking(Layer):
 
     def call(self, x):
         U.check_input(self, x.shape, min_ndim=3)
-        keep = np.any(x.data != x.dtype.type(self.mask_value), axis=-1)
-        y = x * keep[..., None].astype(x.dtype)
+        if np.isnan(self.mask_value):  # NaN never equals NaN: test with isnan
+            keep = np.any(~np.isnan(x.data), axis=-1)
+            y = F.where(keep[..., None], x, np.zeros((), x.dtype))
+        else:
+            keep = np.any(x.data != x.dtype.type(self.mask_value), axis=-1)
+            y = x * keep[..., None].astype(x.dtype)
         y._keras_mask = keep
         return y
 

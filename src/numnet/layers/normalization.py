@@ -50,9 +50,10 @@ def _axis_arg(owner: str, axis, allow_list: bool):
         and isinstance(axis, (list, tuple))
         and axis
         and all(U._is_int(a) for a in axis)
+        and len(set(axis)) == len(axis)
     ):
         return tuple(int(a) for a in axis)
-    expected = "an int or a list of ints" if allow_list else "an int"
+    expected = "an int or a list of distinct ints" if allow_list else "an int"
     raise ValueError(
         f"{owner}: invalid value for argument 'axis'. Expected {expected}. "
         f"Received: axis={axis!r}"
@@ -124,8 +125,10 @@ class BatchNormalization(Layer):
         owner = "BatchNormalization"
         self.axis = _axis_arg(owner, axis, allow_list=False)
         self.momentum = _number(owner, "momentum", momentum, 0.0, 1.0)
-        self.epsilon = _number(owner, "epsilon", epsilon, 0.0, None)
-        self.center, self.scale = bool(center), bool(scale)
+        # epsilon = 0 gives NaN on constant features, inf gives zeros
+        self.epsilon = U.real_number(owner, "epsilon", epsilon, positive=True)
+        self.center = U.boolean(owner, "center", center)
+        self.scale = U.boolean(owner, "scale", scale)
         self._gamma_args = U.weight_args(
             owner, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint
         )
@@ -238,8 +241,10 @@ class LayerNormalization(Layer):
         super().__init__(**kwargs)
         owner = "LayerNormalization"
         self.axis = _axis_arg(owner, axis, allow_list=True)
-        self.epsilon = _number(owner, "epsilon", epsilon, 0.0, None)
-        self.center, self.scale = bool(center), bool(scale)
+        # epsilon = 0 gives NaN on constant features, inf gives zeros
+        self.epsilon = U.real_number(owner, "epsilon", epsilon, positive=True)
+        self.center = U.boolean(owner, "center", center)
+        self.scale = U.boolean(owner, "scale", scale)
         self._gamma_args = U.weight_args(
             owner, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint
         )

@@ -99,11 +99,17 @@ class _GlobalPooling2D(Layer):
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
         self.data_format = U.channels_last(type(self).__name__, data_format)
-        self.keepdims = bool(keepdims)
+        self.keepdims = U.boolean(type(self).__name__, "keepdims", keepdims)
 
     def call(self, x):
         x = U.float_input(self, x)
         U.check_input(self, x.shape, ndim=4)
+        if not x.shape[1] or not x.shape[2]:  # a mean/max over no pixel
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: "
+                f"expected an image of at least 1x1 pixels. Full shape received: "
+                f"{x.shape}"
+            )
         y = getattr(F, self._op_name)(x)
         return F.reshape(y, (y.shape[0], 1, 1, y.shape[1])) if self.keepdims else y
 

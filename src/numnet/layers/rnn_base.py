@@ -154,6 +154,7 @@ class RNNBase(Layer):
     def call(self, x, training=False, initial_state=None, mask=None):
         x = U.float_input(self, x)  # bool/int sequences are cast, as Dense does
         U.check_input(self, x.shape, ndim=3, axes={-1: self.input_dim})
+        x = U.float_input(self, x)  # int inputs cast, as Dense and Conv2D do
         if mask is None:
             mask = getattr(x, "_keras_mask", None)
         states = self._initial_states(initial_state, x.shape[0])

@@ -10,38 +10,41 @@ from numnet.metrics.base import (
     MeanMetricWrapper,
     _array,
     _match_rank,
+    _scores,
     _sparse_labels,
 )
 
 
 def accuracy(y_true, y_pred) -> np.ndarray:
     """1.0 where y_pred equals y_true exactly (labels), else 0.0."""
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = _same_shape("accuracy", y_true, y_pred)
     return (y_true == y_pred).astype(np.float64)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     """1.0 where (y_pred > threshold) equals the 0/1 target."""
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = _same_shape("binary_accuracy", y_true, y_pred)
     return ((y_pred > threshold) == (y_true > 0.5)).astype(np.float64)
 
 
 def categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """1.0 where argmax(y_pred) equals argmax of the one-hot target."""
-    y_true, y_pred = _array(y_true), _array(y_pred)
+    owner = "categorical_accuracy"
+    y_pred = _scores(owner, y_pred)
+    y_true, y_pred = _same_shape(owner, y_true, y_pred)
     return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float64)
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """1.0 where argmax(y_pred) equals the integer label."""
-    y_pred = _array(y_pred)
+    y_pred = _scores("sparse_categorical_accuracy", y_pred)
     labels = _sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
     return (y_pred.argmax(axis=-1) == labels).astype(np.float64)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
     """1.0 where the label's score is among the k largest (fewer than k beat it)."""
-    y_pred = _array(y_pred)
+    y_pred = _scores("sparse_top_k_categorical_accuracy", y_pred)
     labels = _sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
     target = np.take_along_axis(y_pred, labels[..., None], axis=-1)
     return ((y_pred > target).sum(axis=-1) < k).astype(np.float64)
@@ -121,13 +124,26 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         )
 
 
+def _same_shape(owner: str, y_true, y_pred):
+    y_true, y_pred = _match_rank(
+        _array(y_true, owner, "y_true"), _array(y_pred, owner, "y_pred")
+    )
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"{owner}: y_true and y_pred must have the same shape. Received: "
+            f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape} (sparse "
+            f"integer labels need a sparse metric, e.g. 'sparse_categorical_accuracy')"
+        )
+    return y_true, y_pred
+
+
 def _squared_error(y_true, y_pred) -> np.ndarray:
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = _same_shape("mean_squared_error", y_true, y_pred)
     return np.square(y_pred - y_true)
 
 
 def _absolute_error(y_true, y_pred) -> np.ndarray:
-    y_true, y_pred = _match_rank(_array(y_true), _array(y_pred))
+    y_true, y_pred = _same_shape("mean_absolute_error", y_true, y_pred)
     return np.abs(y_pred - y_true)
 
 

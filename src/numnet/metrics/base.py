@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.backend import as_input_array
 
-def _array(value) -> np.ndarray:
-    return np.asarray(getattr(value, "data", value))
+
+def _array(value, owner: str = "metric", argument: str = "values") -> np.ndarray:
+    """``value`` (a Tensor or array-like) through numnet's one input rule."""
+    if not isinstance(value, np.ndarray):  # an ndarray's .data is its buffer
+        value = getattr(value, "data", value)
+    return as_input_array(value, owner, argument)
 
 
 def _int_labels(owner: str, labels: np.ndarray) -> np.ndarray:
@@ -30,8 +35,21 @@ def _match_rank(y_true: np.ndarray, y_pred: np.ndarray):
     return y_true, y_pred
 
 
+def _scores(owner: str, y_pred) -> np.ndarray:
+    """Class scores (..., C) with C >= 1, through the input rule."""
+    y_pred = _array(y_pred, owner, "y_pred")
+    if y_pred.ndim == 0 or y_pred.shape[-1] == 0:
+        raise ValueError(
+            f"{owner}: invalid value for argument 'y_pred'. Expected class scores "
+            f"with a non-empty class axis (..., C). Received: y_pred.shape="
+            f"{y_pred.shape}"
+        )
+    return y_pred
+
+
 def _sparse_labels(owner: str, y_true, y_pred: np.ndarray) -> np.ndarray:
-    labels = _array(y_true)
+    y_pred = _scores(owner, y_pred)
+    labels = _array(y_true, owner, "y_true")
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != y_pred.shape[:-1]:

@@ -12,6 +12,7 @@ their ``result()`` is the value over the epoch so far.
 from __future__ import annotations
 
 from numnet import losses as losses_module
+from numnet.models import _validation
 
 _ACCURACY_NAMES = ("accuracy", "acc")
 
@@ -91,6 +92,7 @@ class Compiled:
         self.model = model
         self.loss_spec = loss
         self.metrics_spec = metrics
+        _validation.check_loss_weights(f"{model.name}.compile", loss_weights)
         self.loss_weights_spec = loss_weights
         self._check_loss(loss)
         self._check_metrics(metrics)

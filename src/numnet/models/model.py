@@ -268,7 +268,6 @@ class Model(TrainingSteps, Layer):
         weights are kept and the history so far is returned.
         """
         self._require_compiled("fit")
-        # Argument validation of fit goes here, in this one place.
         return training.fit(
             self,
             x=x,
@@ -307,7 +306,6 @@ class Model(TrainingSteps, Layer):
             a dict ``{name: value}`` when ``return_dict``.
         """
         self._require_compiled("evaluate")
-        # Argument validation of evaluate goes here, in this one place.
         logs = training.evaluate(
             self, x, y, batch_size, verbose, sample_weight, steps, callbacks
         )

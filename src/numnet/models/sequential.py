@@ -38,6 +38,7 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         object.__setattr__(self, "_stack", [])
+        object.__setattr__(self, "_names", set())  # O(1) uniqueness check in add
         self._input_dtype = None
         for layer in layers or []:
             self.add(layer)
@@ -67,18 +68,22 @@ class Sequential(Model):
             self._input_dtype = layer.dtype
             self.build((None,) + tuple(layer.shape))
             return
-        if any(existing.name == layer.name for existing in self._stack):
+        if layer.name in self._names:
             raise ValueError(
                 f"{self.name}: all layers of a Sequential model need unique names; "
                 f"{layer.name!r} is already used. Pass name=... to the layer."
             )
+        # O(1) per add (a config of N layers loads in O(N)): register the new
+        # layer only, and call it alone on the symbolic output built so far.
         self._stack.append(layer)
-        self._sync_children()
-        first_shape = _known_input_shape(layer) if not self._stack[:-1] else None
+        self._names.add(layer.name)
+        self._layers[f"{len(self._stack) - 1}/{layer.name}"] = layer
+        first_shape = _known_input_shape(layer) if len(self._stack) == 1 else None
         if first_shape is not None:
             self.build(first_shape)
+        elif self._build_input_shape is not None and self.__dict__.get("_graph_io"):
+            self._extend_graph(layer)
         elif self._build_input_shape is not None:
-            self.built = False
             self.build(self._build_input_shape)
 
     def pop(self) -> Layer:
@@ -90,6 +95,7 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError(f"{self.name}: there are no layers to pop")
         layer = self._stack.pop()
+        self._names.discard(layer.name)
         self._sync_children()
         if self._stack and self._build_input_shape is not None:
             self._build_graph(self._build_input_shape)
@@ -129,6 +135,14 @@ class Sequential(Model):
                 nodes.append((layer, layer._inbound_nodes[-1]))
         object.__setattr__(self, "_graph_nodes", nodes)
         self.inputs, self.outputs = [inputs], [x]
+
+    def _extend_graph(self, layer) -> None:
+        """Call one new layer on the symbolic output so far (builds it alone)."""
+        with no_grad(), inference_mode(self):
+            x = layer(self.outputs[0])
+        self._graph_nodes.append((layer, layer._inbound_nodes[-1]))
+        self.outputs = [x]
+        self.built = True
 
     def call(self, x, training: bool = False):
         """Apply the layers in order."""

@@ -14,6 +14,7 @@ from numnet import callbacks as callbacks_module
 from numnet.autograd.function import no_grad
 from numnet.callbacks.progbar import _dynamic_interval
 from numnet.layers.symbolic import inference_mode
+from numnet.models import _validation
 from numnet.models import data_adapter as da
 from numnet.models import steps as step_fns
 from numnet.models.steps import to_numpy
@@ -123,6 +124,16 @@ def fit(
 ):
     """See :meth:`Model.fit`."""
     owner = f"{model.name}.fit"
+    _validation.validate_fit_arguments(
+        model, x, y, epochs=epochs, initial_epoch=initial_epoch,
+        steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+        validation_split=validation_split, shuffle=shuffle, class_weight=class_weight,
+        sample_weight=sample_weight, callbacks=callbacks,
+    )  # fmt: skip
+    _validation.check_finite_inputs(model, owner, x=x, y=y, sample_weight=sample_weight)
+    if validation_data is not None:
+        vx, vy, vsw = da.unpack_validation(owner, validation_data)
+        _validation.check_finite_inputs(model, owner, validation_x=vx, validation_y=vy)
     if validation_split and validation_data is None:
         (x, y, sample_weight), validation_data = da.split_validation(
             owner, x, y, sample_weight, validation_split
@@ -135,19 +146,10 @@ def fit(
         owner, x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
         needs_y=needs_targets(model),
     )  # fmt: skip
-    val = None
-    if validation_data is not None:
-        vx, vy, vsw = da.unpack_validation(owner, validation_data)
-        val = da.make_batches(
-            owner,
-            vx,
-            vy,
-            vsw,
-            validation_batch_size or batch_size,
-            False,
-            validation_steps,
-            needs_y=needs_targets(model, "test_step"),
-        )
+    val = _validation_batches(
+        model, owner, validation_data, validation_batch_size or batch_size,
+        validation_steps,
+    )  # fmt: skip
     verbose = resolve_verbose(verbose)
     strategy = _data_parallel(model, distributed)  # distributed: numnet.distributed
     if strategy is not None:
@@ -157,28 +159,48 @@ def fit(
     history = callbacks_module.History()
     cbs = _callback_list(model, callbacks, history, verbose, epochs, data.steps)
     model.stop_training = False
+    model._fit_interrupted = False
     model.history = history
-    logs = {}
     scope = strategy.scope(data) if strategy else contextlib.nullcontext()
     with _InterruptFlag() as interrupt, train_mode(model), scope:
         cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            logs = _fit_epoch(model, data, cbs, epoch, interrupt, strategy)
-            if val is not None and not interrupt.raised:
-                with no_grad(), inference_mode(model):
-                    val_logs = _run_test(model, val, cbs, strategy)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, logs)
-            if strategy is not None:  # distributed: stop together
-                strategy.agree_stop(interrupt)
-            if interrupt.raised:
-                _report_interrupt(epoch)
-                break
-            if model.stop_training:
-                break
+        logs = _run_epochs(model, data, val, cbs, range(initial_epoch, epochs),
+                           interrupt, strategy)  # fmt: skip
         cbs.on_train_end(logs)
     model._params_cache = None
     return history
+
+
+def _run_epochs(model, data, val, cbs, epochs, interrupt, strategy) -> dict:
+    """The epoch loop of ``fit``; returns the last epoch's logs."""
+    logs = {}
+    for epoch in epochs:
+        logs = _fit_epoch(model, data, cbs, epoch, interrupt, strategy)
+        if val is not None and not interrupt.raised:
+            with no_grad(), inference_mode(model):
+                val_logs = _run_test(model, val, cbs, strategy, interrupt)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        model._fit_interrupted = interrupt.raised  # ModelCheckpoint skips it
+        cbs.on_epoch_end(epoch, logs)
+        if strategy is not None:  # distributed: stop together
+            strategy.agree_stop(interrupt)
+        if interrupt.raised:
+            _report_interrupt(epoch)
+            break
+        if model.stop_training:
+            break
+    return logs
+
+
+def _validation_batches(model, owner, validation_data, batch_size, steps):
+    """The validation batches of ``fit``, or None without validation data."""
+    if validation_data is None:
+        return None
+    vx, vy, vsw = da.unpack_validation(owner, validation_data)
+    return da.make_batches(
+        owner, vx, vy, vsw, batch_size, False, steps,
+        needs_y=needs_targets(model, "test_step"),
+    )  # fmt: skip
 
 
 def _data_parallel(model, distributed):
@@ -233,7 +255,7 @@ def _report_interrupt(epoch: int) -> None:
     )
 
 
-def _run_test(model, data, cbs, strategy=None) -> dict:
+def _run_test(model, data, cbs, strategy=None, interrupt=None) -> dict:
     model.reset_metrics()
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
@@ -242,6 +264,8 @@ def _run_test(model, data, cbs, strategy=None) -> dict:
         cbs.on_test_batch_begin(step)
         logs = run_test_step(model, xb, yb, swb)
         cbs.on_test_batch_end(step, dict(logs))
+        if interrupt is not None and interrupt.raised:  # Ctrl-C: stop here too
+            break
     if strategy is not None:  # distributed: the metrics' states summed over ranks
         logs = strategy.test_logs(logs)
     cbs.on_test_end(dict(logs))
@@ -251,6 +275,9 @@ def _run_test(model, data, cbs, strategy=None) -> dict:
 def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     """See :meth:`Model.evaluate`."""
     owner = f"{model.name}.evaluate"
+    _validation.validate_evaluate_arguments(
+        model, x, y, steps=steps, callbacks=callbacks
+    )
     data = da.make_batches(
         owner, x, y, sample_weight, batch_size, False, steps,
         needs_y=needs_targets(model, "test_step"),
@@ -267,6 +294,9 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
 def predict(model, x, batch_size, verbose, steps, callbacks):
     """See :meth:`Model.predict`."""
     owner = f"{model.name}.predict"
+    _validation.validate_evaluate_arguments(
+        model, x, None, steps=steps, callbacks=callbacks, method="predict"
+    )
     data = da.make_batches(
         owner, x, None, None, batch_size, False, steps, needs_y=False
     )

@@ -32,18 +32,36 @@ from numnet.optimizers import _keras2, _parallel
 from numnet.optimizers import schedules as schedules_module
 
 
-def _check_nonneg(owner: str, name: str, value, allow_none: bool = True):
+def _check_nonneg(
+    owner: str, name: str, value, allow_none: bool = True, positive: bool = False
+):
     if value is None and allow_none:
         return None
     ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
         value, bool
     )
-    if not ok or not math.isfinite(value) or value < 0:
+    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "positive" if positive else "non-negative"
         raise ValueError(
-            f"{owner}: invalid value for argument '{name}'. Expected a non-negative "
+            f"{owner}: invalid value for argument '{name}'. Expected a {kind} "
             f"number{' or None' if allow_none else ''}. Received: {name}={value!r}"
         )
     return float(value)
+
+
+def _check_positive(owner: str, name: str, value, allow_none: bool = True):
+    """A finite number > 0: epsilon = 0 divides by zero, a clip of 0 freezes."""
+    return _check_nonneg(owner, name, value, allow_none, positive=True)
+
+
+def check_flag(owner: str, name: str, value) -> bool:
+    """True or False only (``nesterov="yes"`` is an error, not True)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(
+        f"{owner}: invalid value for argument '{name}'. Expected True or False. "
+        f"Received: {name}={value!r}"
+    )
 
 
 def check_unit_interval(owner: str, name: str, value) -> float:
@@ -95,9 +113,11 @@ class Optimizer:
         owner = type(self).__name__
         params, learning_rate = _split_params(type(self), learning_rate)
         self.name = name or owner.lower()
-        self.clipnorm = _check_nonneg(owner, "clipnorm", clipnorm)
-        self.clipvalue = _check_nonneg(owner, "clipvalue", clipvalue)
-        self.global_clipnorm = _check_nonneg(owner, "global_clipnorm", global_clipnorm)
+        self.clipnorm = _check_positive(owner, "clipnorm", clipnorm)
+        self.clipvalue = _check_positive(owner, "clipvalue", clipvalue)
+        self.global_clipnorm = _check_positive(
+            owner, "global_clipnorm", global_clipnorm
+        )
         if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
                 f"{owner}: only one of clipnorm, clipvalue and global_clipnorm can be "

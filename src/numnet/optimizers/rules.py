@@ -13,7 +13,13 @@ import math
 
 import numpy as np
 
-from numnet.optimizers.base import Optimizer, _check_nonneg, check_unit_interval
+from numnet.optimizers.base import (
+    Optimizer,
+    _check_nonneg,
+    _check_positive,
+    check_flag,
+    check_unit_interval,
+)
 
 
 def _scratch(slots: dict, like: np.ndarray) -> np.ndarray:
@@ -47,7 +53,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.momentum = check_unit_interval("SGD", "momentum", momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_flag("SGD", "nesterov", nesterov)
         self.slot_names = ("momentum",) if self.momentum > 0 else ()
 
     def update_step(self, param, grad, slots, lr):
@@ -111,8 +117,8 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = check_unit_interval("RMSprop", "rho", rho)
         self.momentum = check_unit_interval("RMSprop", "momentum", momentum)
-        self.epsilon = _check_nonneg("RMSprop", "epsilon", epsilon, allow_none=False)
-        self.centered = bool(centered)
+        self.epsilon = _check_positive("RMSprop", "epsilon", epsilon, allow_none=False)
+        self.centered = check_flag("RMSprop", "centered", centered)
         names = ["velocity"]
         if self.centered:
             names.append("average_gradient")
@@ -195,8 +201,8 @@ class Adam(Optimizer):
         owner = type(self).__name__
         self.beta_1 = check_unit_interval(owner, "beta_1", beta_1)
         self.beta_2 = check_unit_interval(owner, "beta_2", beta_2)
-        self.epsilon = _check_nonneg(owner, "epsilon", epsilon, allow_none=False)
-        self.amsgrad = bool(amsgrad)
+        self.epsilon = _check_positive(owner, "epsilon", epsilon, allow_none=False)
+        self.amsgrad = check_flag(owner, "amsgrad", amsgrad)
         self.slot_names = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
     def update_step(self, param, grad, slots, lr):
@@ -273,7 +279,7 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = _check_nonneg(
             "Adagrad", "initial_accumulator_value", initial_accumulator_value, False
         )
-        self.epsilon = _check_nonneg("Adagrad", "epsilon", epsilon, allow_none=False)
+        self.epsilon = _check_positive("Adagrad", "epsilon", epsilon, allow_none=False)
 
     def build(self, params) -> None:
         """Create the accumulators, filled with ``initial_accumulator_value``."""
