@@ -20,6 +20,12 @@ from numnet.functional.activations import (
     softplus,
     tanh,
 )
+from numnet.functional.attention import (
+    additive_attention,
+    attention,
+    causal_mask,
+    masked_softmax,
+)
 from numnet.functional.conv import (
     conv2d,
     conv2d_relu,

@@ -7,6 +7,7 @@ autograd, ``training`` switches Dropout/BatchNorm behaviour, and
 """
 
 from numnet.layers.activation import ELU, LeakyReLU, ReLU, Softmax
+from numnet.layers.attention import AdditiveAttention, Attention
 from numnet.layers.base import Layer
 from numnet.layers.conv import (
     Conv2D,
@@ -35,6 +36,7 @@ from numnet.layers.merge import (
     Multiply,
     Subtract,
 )
+from numnet.layers.multi_head_attention import MultiHeadAttention
 from numnet.layers.normalization import BatchNormalization, LayerNormalization
 from numnet.layers.pooling import (
     AveragePooling2D,
@@ -44,6 +46,7 @@ from numnet.layers.pooling import (
 )
 from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from numnet.layers.sequence import Permute, RepeatVector
 from numnet.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
@@ -90,4 +93,9 @@ __all__ = [
     "Masking",
     "SimpleRNN",
     "TimeDistributed",
+    "AdditiveAttention",
+    "Attention",
+    "MultiHeadAttention",
+    "Permute",
+    "RepeatVector",
 ]

@@ -94,9 +94,7 @@ def rebuild_graph(config: dict, custom_objects: dict | None = None):
             raise ValueError(
                 f"Functional.from_config: node of unknown layer {node['layer']!r}"
             )
-        tensor_kwargs = {
-            k: tuple(v) for k, v in node.get("tensor_kwargs", {}).items()
-        }
+        tensor_kwargs = {k: tuple(v) for k, v in node.get("tensor_kwargs", {}).items()}
         x, kwargs = split_call_values(
             [lookup(ref) for ref in node["inputs"]],
             node["input_is_list"],
