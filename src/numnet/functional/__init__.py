@@ -32,6 +32,17 @@ from numnet.functional.conv import (
     conv2d_transpose,
     depthwise_conv2d,
 )
+from numnet.functional.conv_nd import (
+    avg_pool1d,
+    avg_pool3d,
+    conv1d,
+    conv3d,
+    global_avg_pool1d,
+    global_max_pool1d,
+    max_pool1d,
+    max_pool3d,
+    upsample1d,
+)
 from numnet.functional.elementwise import (
     abs,
     add,

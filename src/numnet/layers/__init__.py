@@ -15,6 +15,17 @@ from numnet.layers.conv import (
     DepthwiseConv2D,
     SeparableConv2D,
 )
+from numnet.layers.conv_nd import (
+    AveragePooling1D,
+    AveragePooling3D,
+    Conv1D,
+    Conv3D,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPooling1D,
+    MaxPooling3D,
+    UpSampling1D,
+)
 from numnet.layers.core import (
     Activation,
     Dense,
@@ -98,4 +109,13 @@ __all__ = [
     "MultiHeadAttention",
     "Permute",
     "RepeatVector",
+    "AveragePooling1D",
+    "AveragePooling3D",
+    "Conv1D",
+    "Conv3D",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "MaxPooling1D",
+    "MaxPooling3D",
+    "UpSampling1D",
 ]
