@@ -1,0 +1,67 @@
+"""Smoke runs of the attention/sequence examples on tiny inputs (seconds each)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nmt_dates_smoke(capsys, tmp_path):
+    module = load_example("nmt_dates")
+    result = module.main(
+        [
+            "--epochs",
+            "1",
+            "--limit",
+            "200",
+            "--test",
+            "20",
+            "--beam-subset",
+            "2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert 0.0 <= result["exact_match"] <= 1.0
+    assert Path(result["attention_map"]).stat().st_size > 0
+    assert "exact match, greedy decoding" in out and "time: data" in out
+
+
+def test_nmt_dates_data_is_consistent():
+    module = load_example("nmt_dates")
+    pairs = module.make_dates(200, seed=3)
+    x, y = module.encode(pairs)
+    assert x.shape == (200, module.TX) and y.shape == (200, module.TY)
+    for text, iso in pairs:
+        year, month, day = (int(v) for v in iso.split("-"))
+        assert 1950 <= year <= 2049
+        assert str(day) in text or f"{day:02d}" in text
+    assert np.all(module.teacher_inputs(y)[:, 0] == module.START)
+
+
+@pytest.mark.skipif(
+    not Path("/usr/share/common-licenses").is_dir(), reason="no license texts"
+)
+def test_transformer_char_lm_smoke(capsys):
+    module = load_example("transformer_char_lm")
+    result = module.main(
+        ["--minutes", "0.05", "--epochs", "1", "--limit", "6000", "--seq-len", "16",
+         "--dim", "16", "--heads", "2", "--blocks", "1", "--units", "8",
+         "--sample-length", "20"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert np.isfinite(result["transformer"]["loss"]) and "lstm" in result
+    assert "transformer sample" in out and "ms/step" in out
