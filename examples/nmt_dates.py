@@ -237,8 +237,8 @@ def evaluate(net, x, y, beam_subset, beam_width):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--limit", type=int, default=20000, help="training dates")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--limit", type=int, default=10000, help="training dates")
     p.add_argument("--test", type=int, default=1000, help="held-out dates")
     p.add_argument("--beam-subset", type=int, default=100)
     p.add_argument("--beam-width", type=int, default=3)

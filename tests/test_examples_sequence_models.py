@@ -1,4 +1,4 @@
-"""Smoke runs of the attention/sequence examples on tiny inputs (seconds each)."""
+"""Smoke runs of the attention, Transformer, GloVe and trigger-word examples."""
 
 from __future__ import annotations
 
@@ -65,3 +65,27 @@ def test_transformer_char_lm_smoke(capsys):
     out = capsys.readouterr().out
     assert np.isfinite(result["transformer"]["loss"]) and "lstm" in result
     assert "transformer sample" in out and "ms/step" in out
+
+
+@pytest.mark.skipif(not Path("/usr/share/doc").is_dir(), reason="no documentation")
+def test_glove_smoke(capsys, tmp_path):
+    module = load_example("glove")
+    result = module.main(["--epochs", "1", "--limit", "200000", "--vocab", "400",
+                          "--dim", "8", "--out", str(tmp_path)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert Path(result["vectors"]).stat().st_size > 0
+    assert "J = " in out and "time: read+tokenize" in out
+
+
+def test_glove_debiasing_math(rng):
+    module = load_example("glove")
+    g = rng.normal(size=6)
+    e = rng.normal(size=6)
+    assert abs(module.neutralize(e, g) @ g) < 1e-10
+    a, b = module.unit(rng.normal(size=6)), module.unit(rng.normal(size=6))
+    ea, eb = module.equalize(a, b, g)
+    # symmetric about the neutral subspace: equal and opposite projections on g,
+    # the same orthogonal part, unit length
+    assert ea @ g == pytest.approx(-(eb @ g))
+    np.testing.assert_allclose(module.neutralize(ea, g), module.neutralize(eb, g))
+    assert np.linalg.norm(ea) == pytest.approx(1.0)
