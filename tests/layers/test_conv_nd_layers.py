@@ -115,3 +115,29 @@ def test_sequential_conv1d_model_trains(rng, tmp_path):
     model.save(tmp_path / "c1d.npz")
     again = models.load_model(tmp_path / "c1d.npz")
     np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5)
+
+
+def test_every_new_layer_saves_and_loads(rng, tmp_path):
+    volume = layers.Input((4, 6, 6, 2))
+    v = layers.Conv3D(3, 2, padding="same", activation="relu")(volume)
+    v = layers.MaxPooling3D(2)(v)
+    v = layers.AveragePooling3D((2, 1, 1), padding="same")(v)
+    v = layers.Reshape((9, 3))(v)
+    seq = layers.Input((8, 3))
+    s = layers.Conv1D(3, 3, padding="causal")(seq)
+    s = layers.AveragePooling1D(2)(s)
+    s = layers.UpSampling1D(2)(s)
+    s = layers.MaxPooling1D(2, padding="same")(s)
+    s = layers.Permute((2, 1))(layers.Permute((2, 1))(s))
+    t = layers.Concatenate(axis=1)([v, s])
+    t = layers.MultiHeadAttention(2, 2)(t, t)
+    t = layers.Attention()([t, t])
+    pooled = layers.GlobalMaxPooling1D()(layers.AdditiveAttention()([t, t]))
+    out = layers.RepeatVector(2)(layers.GlobalAveragePooling1D()(t))
+    model = models.Model([volume, seq], [layers.Flatten()(out), pooled])
+    data = [rng.normal(size=(2, 4, 6, 6, 2)), rng.normal(size=(2, 8, 3))]
+    path = tmp_path / "all_layers.npz"
+    model.save(path)
+    loaded = models.load_model(path)
+    for a, b in zip(loaded.predict(data), model.predict(data), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
