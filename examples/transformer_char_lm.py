@@ -197,7 +197,7 @@ def main(argv=None) -> dict:
         loss = model.evaluate(x_val, y_val, batch_size=128, verbose=0)
         eval_s = time.perf_counter() - start
         print(
-            f"{label}: {params:,} parameters, {steps} steps in {seconds:.0f} s "
+            f"{label}: {params:,} parameters, {steps} steps in {seconds:.0f} s CPU "
             f"({1000 * seconds / max(steps, 1):.0f} ms/step); held-out loss "
             f"{loss:.3f} nats/char (evaluation {eval_s:.1f} s)"
         )
