@@ -187,7 +187,7 @@ def score(pred, y, events, label_steps):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--limit", type=int, default=1500, help="training clips")
     p.add_argument("--test", type=int, default=300, help="held-out clips")
     p.add_argument("--seconds", type=float, default=5.0)
