@@ -28,7 +28,7 @@ from example_cli import make_parser
 
 import numnet
 import numnet.functional as F
-from numnet import layers, losses, models, optimizers
+from numnet import decoding, layers, losses, models, optimizers
 
 CORPUS_DIR = Path("/usr/share/common-licenses")
 
@@ -81,27 +81,24 @@ def build(vocab: int, units: int, seq_len: int, lr: float):
 
 
 def sample(model, stoi, itos, prime: str, length: int, temperature: float, rng):
-    """Generate ``length`` characters after ``prime``, one fused LSTM step at a time."""
+    """Generate ``length`` characters after ``prime``, one fused LSTM step at a time
+    (``numnet.decoding.sample_sequence`` draws each one at ``temperature``)."""
     emb, lstm, dense = (layer for layer in model.layers if layer.weights)
-    state, out, text = None, None, []
+
+    def step(tokens, state):
+        x = emb(tokens[:, None])  # (1, 1, 32)
+        _, h, c = F.lstm(x, lstm.kernel, lstm.recurrent_kernel, lstm.bias, state)
+        return dense(h).data, [h, c]
+
+    state = None
     prime = "".join(ch for ch in prime if ch in stoi) or itos[0]
     with numnet.no_grad():
-        for ch in prime:  # warm the state up on the prime text
-            out, state = _step(emb, lstm, dense, stoi[ch], state)
-        for _ in range(length):
-            logits = out.astype(np.float64) / temperature
-            p = np.exp(logits - logits.max())
-            p /= p.sum()
-            k = int(rng.choice(len(p), p=p))
-            text.append(itos[k])
-            out, state = _step(emb, lstm, dense, k, state)
-    return prime + "".join(text)
-
-
-def _step(emb, lstm, dense, k: int, state):
-    x = emb(np.array([[k]]))  # (1, 1, 32)
-    _, h, c = F.lstm(x, lstm.kernel, lstm.recurrent_kernel, lstm.bias, state)
-    return dense(h).data[0], [h, c]
+        for ch in prime[:-1]:  # warm the state up on the prime text
+            _, state = step(np.array([stoi[ch]]), state)
+        ids, _ = decoding.sample_sequence(
+            step, stoi[prime[-1]], state, length, temperature=temperature, rng=rng
+        )
+    return prime + "".join(itos[k] for k in ids[0])
 
 
 def main(argv=None) -> dict:

@@ -41,12 +41,12 @@ from numnet.layers import Input
 from numnet.models import Model, Sequential
 
 __all__ = [
-    "applications",
+    "applications",  # noqa: F405 (lazy, see __getattr__)
     "config",
     "callbacks",
     "constraints",
     "data",
-    "datasets",
+    "datasets",  # noqa: F405 (lazy, see __getattr__)
     "initializers",
     "layers",
     "losses",
@@ -55,9 +55,9 @@ __all__ = [
     "optimizers",
     "regularizers",
     "saving",
-    "tuning",
-    "vision",
-    "viz",
+    "tuning",  # noqa: F405 (lazy, see __getattr__)
+    "vision",  # noqa: F405 (lazy, see __getattr__)
+    "viz",  # noqa: F405 (lazy, see __getattr__)
     "Function",
     "GradcheckError",
     "Input",

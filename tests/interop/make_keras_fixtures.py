@@ -26,29 +26,56 @@ HERE = Path(__file__).parent / "fixtures"
 def models():
     """name -> (model, input batch)"""
     rng = np.random.default_rng(0)
-    cnn = keras.Sequential([
-        keras.Input((8, 8, 1)), L.Conv2D(4, 3, activation="relu"),
-        L.BatchNormalization(), L.MaxPooling2D(), L.Flatten(),
-        L.Dense(3, activation="softmax"),
-    ])
-    rnn = keras.Sequential([
-        keras.Input((5, 3)), L.LSTM(4, return_sequences=True), L.GRU(3), L.Dense(2),
-    ])
-    gru_v1 = keras.Sequential([
-        keras.Input((5, 3)), L.GRU(3, reset_after=False, return_sequences=True),
-        L.SimpleRNN(2),
-    ])
-    bidir = keras.Sequential([
-        keras.Input((5, 3)), L.Bidirectional(L.LSTM(2)), L.Dense(1),
-    ])
-    embed = keras.Sequential([
-        keras.Input((6,), dtype="int32"), L.Embedding(10, 4), L.Flatten(), L.Dense(2),
-    ])
-    sep = keras.Sequential([
-        keras.Input((8, 8, 2)), L.DepthwiseConv2D(3, padding="same"),
-        L.SeparableConv2D(4, 3), L.LayerNormalization(),
-        L.GlobalAveragePooling2D(), L.Dense(2),
-    ])
+    cnn = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.BatchNormalization(),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dense(3, activation="softmax"),
+        ]
+    )
+    rnn = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            L.LSTM(4, return_sequences=True),
+            L.GRU(3),
+            L.Dense(2),
+        ]
+    )
+    gru_v1 = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            L.GRU(3, reset_after=False, return_sequences=True),
+            L.SimpleRNN(2),
+        ]
+    )
+    bidir = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            L.Bidirectional(L.LSTM(2)),
+            L.Dense(1),
+        ]
+    )
+    embed = keras.Sequential(
+        [
+            keras.Input((6,), dtype="int32"),
+            L.Embedding(10, 4),
+            L.Flatten(),
+            L.Dense(2),
+        ]
+    )
+    sep = keras.Sequential(
+        [
+            keras.Input((8, 8, 2)),
+            L.DepthwiseConv2D(3, padding="same"),
+            L.SeparableConv2D(4, 3),
+            L.LayerNormalization(),
+            L.GlobalAveragePooling2D(),
+            L.Dense(2),
+        ]
+    )
     inp = keras.Input((6,))
     a = L.Dense(4, activation="tanh")(inp)
     b = L.Dense(4)(inp)
@@ -69,10 +96,16 @@ def models():
 
 def randomize(model, rng):
     """Random weights everywhere (BN statistics too) so that layouts matter."""
-    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32")
-               for w in model.get_weights()]
-    model.set_weights([np.abs(w) + 0.5 if w.ndim == 1 and "variance" in v.path
-                       else w for w, v in zip(weights, model.weights)])
+    weights = [
+        rng.normal(scale=0.5, size=w.shape).astype("float32")
+        for w in model.get_weights()
+    ]
+    model.set_weights(
+        [
+            np.abs(w) + 0.5 if w.ndim == 1 and "variance" in v.path else w
+            for w, v in zip(weights, model.weights)
+        ]
+    )
 
 
 def main():

@@ -55,14 +55,16 @@ def test_weights_files_load_into_the_same_architecture(name, suffix):
 
 
 def _native_cnn():
-    return models.Sequential([
-        layers.Input((8, 8, 1)),
-        layers.Conv2D(4, 3, activation="relu"),
-        layers.BatchNormalization(),
-        layers.MaxPooling2D(),
-        layers.Flatten(),
-        layers.Dense(3, activation="softmax"),
-    ])
+    return models.Sequential(
+        [
+            layers.Input((8, 8, 1)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def test_a_model_written_in_numnet_takes_keras_weights_by_order():
@@ -77,14 +79,16 @@ def test_a_model_written_in_numnet_takes_keras_weights_by_order():
 
 
 def test_shape_mismatch_names_the_layer_and_both_shapes():
-    model = models.Sequential([
-        layers.Input((8, 8, 1)),
-        layers.Conv2D(5, 3, activation="relu"),  # 5 filters, the file has 4
-        layers.BatchNormalization(),
-        layers.MaxPooling2D(),
-        layers.Flatten(),
-        layers.Dense(3),
-    ])
+    model = models.Sequential(
+        [
+            layers.Input((8, 8, 1)),
+            layers.Conv2D(5, 3, activation="relu"),  # 5 filters, the file has 4
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
     with pytest.raises(ValueError, match=r"conv2d.*\(3, 3, 1, 5\).*\(3, 3, 1, 4\)"):
         load_keras_weights(model, FIXTURES / "cnn.h5")
     report = load_keras_weights(model, FIXTURES / "cnn.h5", skip_mismatch=True)

@@ -27,7 +27,10 @@ def _check(model, x, rng, tmp_path, atol=1e-5):
     path = tmp_path / "model.onnx"
     numnet.onnx.export(model, path)
     session = ort.InferenceSession(str(path))
-    feeds = {i.name: a for i, a in zip(session.get_inputs(), x if isinstance(x, list) else [x])}
+    feeds = {
+        i.name: a
+        for i, a in zip(session.get_inputs(), x if isinstance(x, list) else [x])
+    }
     got = session.run(None, feeds)
     want = model.predict(x, verbose=0)
     want = want if isinstance(want, list) else [want]
@@ -58,18 +61,31 @@ IMAGE_LAYERS = {
 
 @pytest.mark.parametrize("kind", sorted(IMAGE_LAYERS))
 def test_each_image_layer_matches_onnxruntime(kind, rng, tmp_path):
-    model = models.Sequential([
-        layers.Input((9, 9, 2)), IMAGE_LAYERS[kind](), layers.Flatten(), layers.Dense(3),
-    ])
+    model = models.Sequential(
+        [
+            layers.Input((9, 9, 2)),
+            IMAGE_LAYERS[kind](),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
     _check(model, _images(rng), rng, tmp_path)
 
 
-@pytest.mark.parametrize("pool", [layers.GlobalAveragePooling2D, layers.GlobalMaxPooling2D])
+@pytest.mark.parametrize(
+    "pool", [layers.GlobalAveragePooling2D, layers.GlobalMaxPooling2D]
+)
 def test_global_pooling_and_reshape(pool, rng, tmp_path):
-    model = models.Sequential([
-        layers.Input((9, 9, 2)), layers.Conv2D(4, 3), pool(),
-        layers.Reshape((2, 2)), layers.Flatten(), layers.Dense(2, activation="softmax"),
-    ])
+    model = models.Sequential(
+        [
+            layers.Input((9, 9, 2)),
+            layers.Conv2D(4, 3),
+            pool(),
+            layers.Reshape((2, 2)),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     _check(model, _images(rng), rng, tmp_path)
 
 
@@ -101,18 +117,27 @@ def test_embedding_and_merges(rng, tmp_path):
     ]
     out = layers.Dense(2)(layers.Flatten()(layers.Concatenate()(merged)))
     model = models.Model([ids, dense_in], out)
-    x = [rng.integers(0, 10, size=(3, 5)), rng.normal(size=(3, 5, 4)).astype(np.float32)]
+    x = [
+        rng.integers(0, 10, size=(3, 5)),
+        rng.normal(size=(3, 5, 4)).astype(np.float32),
+    ]
     _check(model, x, rng, tmp_path)
 
 
 def test_course_cnn_and_resnet(rng, tmp_path):
-    cnn = models.Sequential([
-        layers.Input((28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    cnn = models.Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     x = rng.normal(size=(2, 28, 28, 1)).astype(np.float32)
     _check(cnn, x, rng, tmp_path)
     resnet = small_resnet(input_shape=(28, 28, 1), stage_filters=(8, 16))

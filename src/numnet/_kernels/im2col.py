@@ -34,8 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from numnet import config
-from numnet import backend
+from numnet import backend, config
 
 #: Default cap on the bytes of column buffers a convolution keeps alive (256 MiB).
 DEFAULT_MEMORY_BUDGET = config.DEFAULT_MEMORY_BUDGET  # numnet.config holds it

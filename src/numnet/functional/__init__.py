@@ -20,11 +20,28 @@ from numnet.functional.activations import (
     softplus,
     tanh,
 )
+from numnet.functional.attention import (
+    additive_attention,
+    attention,
+    causal_mask,
+    masked_softmax,
+)
 from numnet.functional.conv import (
     conv2d,
     conv2d_relu,
     conv2d_transpose,
     depthwise_conv2d,
+)
+from numnet.functional.conv_nd import (
+    avg_pool1d,
+    avg_pool3d,
+    conv1d,
+    conv3d,
+    global_avg_pool1d,
+    global_max_pool1d,
+    max_pool1d,
+    max_pool3d,
+    upsample1d,
 )
 from numnet.functional.elementwise import (
     abs,

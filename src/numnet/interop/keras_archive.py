@@ -155,8 +155,12 @@ def keras_model_config(model) -> dict:
         shape = config.get("build_input_shape")
         if shape is None:
             raise ValueError("save_keras: build the model first (call it or fit it)")
-        layers = [_keras_layer_spec("InputLayer", {"shape": shape[1:], "name": "input_layer"})]
-        layers += [_keras_layer_spec(s["class_name"], s["config"]) for s in config["layers"]]
+        layers = [
+            _keras_layer_spec("InputLayer", {"shape": shape[1:], "name": "input_layer"})
+        ]
+        layers += [
+            _keras_layer_spec(s["class_name"], s["config"]) for s in config["layers"]
+        ]
         body = {"name": config["name"], "trainable": True, "layers": layers}
     elif "nodes" in config:
         kind, body = "Functional", _functional_config(config, _tensor_specs(model))
@@ -193,7 +197,9 @@ def _layer_variable_groups(layer) -> list[tuple[str, list]]:
 
 
 def _prefixed(prefix: str, layer) -> list:
-    return [(f"{prefix}/{path}", arrays) for path, arrays in _layer_variable_groups(layer)]
+    return [
+        (f"{prefix}/{path}", arrays) for path, arrays in _layer_variable_groups(layer)
+    ]
 
 
 def _write_weights_h5(model) -> bytes:

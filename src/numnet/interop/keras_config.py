@@ -105,7 +105,9 @@ def translate_layer_config(class_name: str, config: dict, custom_objects=None):
 
 
 def _nested_spec(spec: dict, custom_objects) -> dict:
-    cls, config = translate_layer_config(spec["class_name"], spec["config"], custom_objects)
+    cls, config = translate_layer_config(
+        spec["class_name"], spec["config"], custom_objects
+    )
     return {"class_name": cls.__name__, "config": config}
 
 

@@ -222,14 +222,14 @@ def _assign(layer, arrays, file_name: str) -> None:
             f"load_keras_weights: layer {layer.name!r} has {len(weights)} weights "
             f"but the file's layer {file_name!r} has {len(arrays)}"
         )
-    for i, (w, a) in enumerate(zip(weights, arrays)):
+    for i, (w, a) in enumerate(zip(weights, arrays, strict=False)):
         if w.shape != a.shape:
             raise ValueError(
                 f"load_keras_weights: shape mismatch for weight {i} of layer "
                 f"{layer.name!r}: the model expects {w.shape}, the file's layer "
                 f"{file_name!r} holds {a.shape}"
             )
-    layer.set_weights([a.astype(w.dtype) for w, a in zip(weights, arrays)])
+    layer.set_weights([a.astype(w.dtype) for w, a in zip(weights, arrays, strict=False)])
 
 
 def load_keras_weights(
@@ -297,7 +297,7 @@ def _pairs_by_order(layers, entries, path) -> list:
             f"weights, the file {str(path)!r} has {len(entries)}; pass "
             f"by_name=True to match layers by name"
         )
-    return list(zip(layers, entries))
+    return list(zip(layers, entries, strict=False))
 
 
 def _pairs_by_name(layers, entries, report: WeightsReport) -> list:

@@ -7,12 +7,24 @@ autograd, ``training`` switches Dropout/BatchNorm behaviour, and
 """
 
 from numnet.layers.activation import ELU, LeakyReLU, ReLU, Softmax
+from numnet.layers.attention import AdditiveAttention, Attention
 from numnet.layers.base import Layer
 from numnet.layers.conv import (
     Conv2D,
     Conv2DTranspose,
     DepthwiseConv2D,
     SeparableConv2D,
+)
+from numnet.layers.conv_nd import (
+    AveragePooling1D,
+    AveragePooling3D,
+    Conv1D,
+    Conv3D,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPooling1D,
+    MaxPooling3D,
+    UpSampling1D,
 )
 from numnet.layers.core import (
     Activation,
@@ -35,6 +47,7 @@ from numnet.layers.merge import (
     Multiply,
     Subtract,
 )
+from numnet.layers.multi_head_attention import MultiHeadAttention
 from numnet.layers.normalization import BatchNormalization, LayerNormalization
 from numnet.layers.pooling import (
     AveragePooling2D,
@@ -45,6 +58,7 @@ from numnet.layers.pooling import (
 from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from numnet.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell
+from numnet.layers.sequence import Permute, RepeatVector
 from numnet.layers.serialization import deserialize, serialize
 from numnet.layers.sync_batch_norm import SyncBatchNormalization
 from numnet.layers.wrappers import Bidirectional, TimeDistributed
@@ -100,6 +114,20 @@ __all__ = [
     "SimpleRNN",
     "TimeDistributed",
     "SyncBatchNormalization",
+    "AdditiveAttention",
+    "Attention",
+    "MultiHeadAttention",
+    "Permute",
+    "RepeatVector",
+    "AveragePooling1D",
+    "AveragePooling3D",
+    "Conv1D",
+    "Conv3D",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "MaxPooling1D",
+    "MaxPooling3D",
+    "UpSampling1D",
 ]
 
 # Keras's functional merge helpers (layers.add, layers.concatenate, ...)

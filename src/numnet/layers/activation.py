@@ -132,7 +132,9 @@ class Softmax(Layer):
             )
         self.axis = int(axis)
 
-    def call(self, x):
+    def call(self, x, mask=None):
+        """Softmax of ``x``; with ``mask`` (booleans broadcastable to ``x``, True =
+        keep) masked entries get probability 0 (a fully masked slice gets 0s)."""
         x = U.float_input(self, x)
         U.check_input(self, x.shape, min_ndim=max(1, -self.axis, self.axis + 1))
         if x.shape[self.axis] == 0:
@@ -140,6 +142,8 @@ class Softmax(Layer):
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: the "
                 f"softmax axis {self.axis} has size 0. Full shape received: {x.shape}"
             )
+        if mask is not None:
+            return F.masked_softmax(x, mask, axis=self.axis)
         if self.axis in (-1, x.ndim - 1):
             return U.apply_activation(F.softmax, x)
         return F.softmax(x, axis=self.axis)

@@ -16,6 +16,7 @@ the layer gets built, as in Keras). No layer needs a ``compute_output_shape``.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import itertools
 from collections.abc import Iterator
 
@@ -89,19 +90,26 @@ class Node:
 
     Attributes:
         layer: the layer that was called.
-        inputs: the flat list of input :class:`SymbolicTensor` s (empty for Input).
+        inputs: the flat list of input :class:`SymbolicTensor` s (empty for Input):
+            those of the first argument, then those of the symbolic keyword
+            arguments (e.g. ``initial_state``) in ``tensor_kwargs`` order.
         input_is_list: whether the layer received a list (merge layers) or a tensor.
         kwargs: the constant keyword arguments of the call (e.g. ``training``).
+        tensor_kwargs: ``{name: (count, is_list)}`` for keyword arguments that
+            were symbolic; their tensors follow the first argument's in ``inputs``.
         outputs: the flat list of output symbolic tensors.
         output_is_list: whether the layer returned a list/tuple.
         id: a global creation counter; creation order is a topological order.
     """
 
-    def __init__(self, layer, inputs, input_is_list: bool, kwargs: dict):
+    def __init__(
+        self, layer, inputs, input_is_list: bool, kwargs: dict, tensor_kwargs=None
+    ):
         self.layer = layer
         self.inputs = list(inputs)
         self.input_is_list = input_is_list
         self.kwargs = dict(kwargs)
+        self.tensor_kwargs = dict(tensor_kwargs or {})
         self.outputs: list[SymbolicTensor] = []
         self.output_is_list = False
         self.id = next(_node_ids)
@@ -124,6 +132,29 @@ class Node:
     def __repr__(self) -> str:
         return f"<Node {self.layer.name} #{self.id}>"
 
+    def call_arguments(self, values: list) -> tuple:
+        """Split values aligned with ``inputs`` into (first argument, kwargs)."""
+        return split_call_values(
+            values, self.input_is_list, self.tensor_kwargs, self.kwargs
+        )
+
+
+def split_call_values(values, input_is_list, tensor_kwargs, kwargs) -> tuple:
+    """Rebuild a call's first argument and keyword arguments from flat values.
+
+    ``values`` holds the first argument's tensors, then each symbolic keyword
+    argument's (``tensor_kwargs`` maps its name to ``(count, is_list)``).
+    """
+    n_tensor_kwargs = sum(count for count, _ in tensor_kwargs.values())
+    n_main = len(values) - n_tensor_kwargs
+    x = list(values[:n_main]) if input_is_list else values[0]
+    kwargs, start = dict(kwargs), n_main
+    for name, (count, is_list) in tensor_kwargs.items():
+        chunk = list(values[start : start + count])
+        kwargs[name] = chunk if is_list else chunk[0]
+        start += count
+    return x, kwargs
+
 
 def is_symbolic(x) -> bool:
     """True when ``x`` is a SymbolicTensor or a list/tuple holding one."""
@@ -143,24 +174,24 @@ def symbolic_call(layer, x, args: tuple, training, kwargs: dict):
     Returns:
         A SymbolicTensor, or a list of them when the layer returns several outputs.
 
+    Extra positional arguments are recorded by the name of the matching
+    parameter of ``layer.call`` (``mha(q, v)`` records ``value=v``); symbolic
+    keyword arguments become node inputs (``initial_state=[h, c]``).
+
     Raises:
         TypeError: when a list input mixes symbolic tensors with other values, or
-            when extra positional arguments are given.
+            when more positional arguments are given than ``layer.call`` takes.
     """
     inputs, input_is_list = _flatten_inputs(layer, x)
-    if args:
-        raise TypeError(
-            f"{layer.name}: in a functional model, pass extra call arguments by "
-            f"keyword. Received {len(args)} extra positional argument(s)."
-        )
-    if any(is_symbolic(v) for v in kwargs.values()):
-        raise TypeError(
-            f"{layer.name}: symbolic tensors are only supported as the first "
-            f"argument of a layer call. Received them in {sorted(kwargs)}."
-        )
+    kwargs = {**_positional_as_keywords(layer, args), **kwargs}
+    tensor_kwargs = {}
+    for name in [k for k, v in kwargs.items() if is_symbolic(v)]:
+        flat, is_list = _flatten_inputs(layer, kwargs.pop(name), name)
+        inputs.extend(flat)
+        tensor_kwargs[name] = (len(flat), is_list)
     if training is not None:
         kwargs = {**kwargs, "training": bool(training)}
-    node = Node(layer, inputs, input_is_list, kwargs)
+    node = Node(layer, inputs, input_is_list, kwargs, tensor_kwargs)
     outputs, output_is_list = _infer_outputs(node)
     node.outputs = [
         SymbolicTensor(shape, dtype, node, i)
@@ -172,13 +203,32 @@ def symbolic_call(layer, x, args: tuple, training, kwargs: dict):
     return list(node.outputs) if output_is_list else node.outputs[0]
 
 
-def _flatten_inputs(layer, x) -> tuple[list[SymbolicTensor], bool]:
+def _positional_as_keywords(layer, args: tuple) -> dict:
+    """Name extra positional call arguments after ``layer.call``'s parameters."""
+    if not args:
+        return {}
+    params = list(inspect.signature(layer.call).parameters.values())[1:]
+    # ``training`` is a mode flag, never data: skip it (Keras's RNN signature
+    # ``call(x, initial_state, ...)`` then maps ``lstm(x, [h, c])`` as Keras does)
+    named = [
+        p for p in params if p.kind == p.POSITIONAL_OR_KEYWORD and p.name != "training"
+    ]
+    if len(args) > len(named):
+        raise TypeError(
+            f"{layer.name}: {type(layer).__name__}.call takes at most "
+            f"{len(named) + 1} positional argument(s). Received {len(args) + 1}."
+        )
+    return {p.name: value for p, value in zip(named[: len(args)], args, strict=True)}
+
+
+def _flatten_inputs(layer, x, argument=None) -> tuple[list[SymbolicTensor], bool]:
     if isinstance(x, SymbolicTensor):
         return [x], False
     bad = [type(v).__name__ for v in x if not isinstance(v, SymbolicTensor)]
     if bad:
+        where = f"argument '{argument}'" if argument else "a list input"
         raise TypeError(
-            f"{layer.name}: a list input of a functional graph must contain only "
+            f"{layer.name}: {where} of a functional graph must contain only "
             f"symbolic tensors (from layers.Input or other layer calls). "
             f"Received elements of type {bad}."
         )
@@ -207,8 +257,8 @@ def _dry_run(node: Node, probe: int | None):
     for t in node.inputs:
         shape = (1,) + tuple(probe if d is None else d for d in t.shape[1:])
         values.append(Tensor._from_op(np.zeros(shape, dtype=t.dtype)))
-    x = values if node.input_is_list else values[0]
-    kwargs = {**node.kwargs, "training": False}
+    x, kwargs = node.call_arguments(values)
+    kwargs["training"] = False
     with no_grad(), inference_mode(node.layer), dry_run():
         try:
             out = node.layer(x, **kwargs)

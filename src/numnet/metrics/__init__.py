@@ -47,6 +47,7 @@ from numnet.metrics.accuracy import (
     top_k_categorical_accuracy,
 )
 from numnet.metrics.base import Mean, MeanMetricWrapper, Metric, Sum
+from numnet.metrics.bleu import BLEUScore, corpus_bleu, sentence_bleu
 from numnet.metrics.confusion import (
     ConfusionMatrix,
     F1Score,
@@ -203,6 +204,9 @@ def get(identifier, loss=None):
 
 
 __all__ = [
+    "BLEUScore",
+    "corpus_bleu",
+    "sentence_bleu",
     "Accuracy",
     "BinaryAccuracy",
     "CategoricalAccuracy",

@@ -99,9 +99,9 @@ class Functional(Model):
         for t, value in zip(self.inputs, self._standardize(x), strict=True):
             values[id(t)] = t.layer(value)  # InputLayer casts floats to its dtype
         for node in self._nodes:
-            args = [values[id(t)] for t in node.inputs]
-            kwargs = {"training": training, **node.kwargs}
-            out = node.layer(args if node.input_is_list else args[0], **kwargs)
+            args, kwargs = node.call_arguments([values[id(t)] for t in node.inputs])
+            kwargs = {"training": training, **kwargs}
+            out = node.layer(args, **kwargs)
             outs = out if node.output_is_list else (out,)
             for t, value in zip(node.outputs, outs, strict=True):
                 values[id(t)] = value

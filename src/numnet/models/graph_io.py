@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from numnet.layers.symbolic import split_call_values
 from numnet.models import registry
 
 _CONFIG_KEYS = ("layers", "nodes", "inputs", "outputs")
@@ -20,6 +21,13 @@ _CONFIG_KEYS = ("layers", "nodes", "inputs", "outputs")
 
 def _ref(model, tensor) -> list:
     return [tensor.layer.name, model._node_index[tensor.node.id], tensor.index]
+
+
+def _tensor_kwargs_config(node) -> dict:
+    """``{"tensor_kwargs": {name: [count, is_list]}}`` when a kwarg was symbolic."""
+    if not node.tensor_kwargs:
+        return {}
+    return {"tensor_kwargs": {k: list(v) for k, v in node.tensor_kwargs.items()}}
 
 
 def graph_config(model) -> dict:
@@ -32,6 +40,7 @@ def graph_config(model) -> dict:
                 "inputs": [_ref(model, t) for t in node.inputs],
                 "input_is_list": node.input_is_list,
                 "kwargs": dict(node.kwargs),
+                **_tensor_kwargs_config(node),
             }
         )
     return {
@@ -93,10 +102,14 @@ def rebuild_graph(config: dict, custom_objects: dict | None = None):
             raise ValueError(
                 f"Functional.from_config: node of unknown layer {node['layer']!r}"
             )
-        args = [lookup(ref) for ref in node["inputs"]]
-        out = layers[node["layer"]](
-            args if node["input_is_list"] else args[0], **node["kwargs"]
+        tensor_kwargs = {k: tuple(v) for k, v in node.get("tensor_kwargs", {}).items()}
+        x, kwargs = split_call_values(
+            [lookup(ref) for ref in node["inputs"]],
+            node["input_is_list"],
+            tensor_kwargs,
+            node["kwargs"],
         )
+        out = layers[node["layer"]](x, **kwargs)
         produced[node["layer"]].append(list(out) if isinstance(out, list) else [out])
     inputs = [lookup(ref) for ref in config["inputs"]]
     outputs = [lookup(ref) for ref in config["outputs"]]

@@ -55,8 +55,10 @@ def _convert(g: Graph, layer, inputs):
 
 
 def _graph_input(g: Graph, onnx, tensor_shape, dtype, name: str):
-    shape = ["N"] + [d if d is not None else f"{name}_d{i}"
-                     for i, d in enumerate(tensor_shape[1:], 1)]
+    shape = ["N"] + [
+        d if d is not None else f"{name}_d{i}"
+        for i, d in enumerate(tensor_shape[1:], 1)
+    ]
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     g.set_layout(name, "nhwc" if len(shape) == 4 else None)
     return onnx.helper.make_tensor_value_info(name, elem, shape)
@@ -78,12 +80,12 @@ def _walk_layer(g: Graph, layer, x):
 
 
 def _walk_functional(g: Graph, model, inputs: list[str]) -> list[str]:
-    names = {id(t): name for t, name in zip(model.inputs, inputs)}
+    names = {id(t): name for t, name in zip(model.inputs, inputs, strict=False)}
     for node in model._nodes:
         args = [names[id(t)] for t in node.inputs]
         out = _walk_layer(g, node.layer, args if node.input_is_list else args[0])
         outs = out if isinstance(out, list) else [out]
-        for tensor, name in zip(node.outputs, outs):
+        for tensor, name in zip(node.outputs, outs, strict=False):
             names[id(tensor)] = name
     return [names[id(t)] for t in model.outputs]
 
@@ -101,8 +103,10 @@ def _model_inputs(model):
 
 def _output_ranks(model, specs) -> list[int]:
     """The rank of each output, from one dry run on a batch of zeros."""
-    batch = [np.zeros((1,) + tuple(d or 1 for d in shape[1:]), dtype)
-             for shape, dtype in specs]
+    batch = [
+        np.zeros((1,) + tuple(d or 1 for d in shape[1:]), dtype)
+        for shape, dtype in specs
+    ]
     y = model.predict(batch if len(batch) > 1 else batch[0], verbose=0)
     return [np.ndim(out) for out in (y if isinstance(y, list) else [y])]
 
@@ -126,26 +130,37 @@ def export(model, path, opset: int = 17) -> None:
     try:
         import onnx
     except ImportError as error:  # pragma: no cover - depends on the install
-        raise ImportError("ONNX export needs onnx: pip install 'numnet[onnx]'") from error
+        raise ImportError(
+            "ONNX export needs onnx: pip install 'numnet[onnx]'"
+        ) from error
     if opset < 17:
         raise ValueError(f"ONNX export: opset must be 17 or newer. Received: {opset}")
     g = Graph(onnx.helper, onnx.numpy_helper)
     specs = _model_inputs(model)
-    in_names = ["input"] if len(specs) == 1 else [f"input_{i}" for i in range(len(specs))]
-    inputs = [_graph_input(g, onnx, s, d, n) for (s, d), n in zip(specs, in_names)]
+    in_names = (
+        ["input"] if len(specs) == 1 else [f"input_{i}" for i in range(len(specs))]
+    )
+    inputs = [_graph_input(g, onnx, s, d, n) for (s, d), n in zip(specs, in_names, strict=False)]
     if hasattr(model, "_nodes"):
         outs = _walk_functional(g, model, in_names)
     else:
         outs = _walk_sequential(g, model, in_names[0])
-    out_names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
+    out_names = (
+        ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
+    )
     outputs = []
-    for out, name, rank in zip(outs, out_names, _output_ranks(model, specs)):
-        g.nodes.append(onnx.helper.make_node("Identity", [g.in_layout(out, "nhwc")], [name]))
+    for out, name, rank in zip(outs, out_names, _output_ranks(model, specs), strict=False):
+        g.nodes.append(
+            onnx.helper.make_node("Identity", [g.in_layout(out, "nhwc")], [name])
+        )
         shape = ["N"] + [f"{name}_d{i}" for i in range(1, rank)]
-        outputs.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape))
+        outputs.append(
+            onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
+        )
     graph = onnx.helper.make_graph(g.nodes, model.name, inputs, outputs, g.initializers)
     proto = onnx.helper.make_model(
-        graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
+        graph,
+        opset_imports=[onnx.helper.make_opsetid("", opset)],
         producer_name="numnet",
     )
     onnx.checker.check_model(proto)

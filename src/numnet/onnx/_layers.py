@@ -67,8 +67,13 @@ def conv2d(g: Graph, layer, x: str) -> str:
     kernel, *bias = layer.get_weights()
     w = g.constant(kernel.transpose(3, 2, 0, 1), f"{layer.name}_kernel")
     inputs = [x, w] + ([g.constant(bias[0], f"{layer.name}_bias")] if bias else [])
-    y = g.op("Conv", inputs, layer.name, kernel_shape=list(kernel.shape[:2]),
-             **_conv_attrs(layer, layer.name))
+    y = g.op(
+        "Conv",
+        inputs,
+        layer.name,
+        kernel_shape=list(kernel.shape[:2]),
+        **_conv_attrs(layer, layer.name),
+    )
     g.set_layout(y, "nchw")
     return apply_activation(g, y, _activation_name(layer), layer.name)
 
@@ -79,8 +84,14 @@ def _depthwise(g: Graph, layer, x: str, kernel, bias) -> str:
     w = kernel.transpose(2, 3, 0, 1).reshape(c_in * multiplier, 1, kh, kw)
     inputs = [x, g.constant(w, f"{layer.name}_kernel")]
     inputs += [g.constant(bias[0], f"{layer.name}_bias")] if bias else []
-    y = g.op("Conv", inputs, layer.name, kernel_shape=[kh, kw], group=c_in,
-             **_conv_attrs(layer, layer.name))
+    y = g.op(
+        "Conv",
+        inputs,
+        layer.name,
+        kernel_shape=[kh, kw],
+        group=c_in,
+        **_conv_attrs(layer, layer.name),
+    )
     return g.set_layout(y, "nchw")
 
 
@@ -124,15 +135,18 @@ def _global_pool(op_type: str):
 def batch_normalization(g: Graph, layer, x: str) -> str:
     gamma, beta, mean, var = _bn_weights(layer)
     x = g.in_layout(x, "nchw")
-    names = [g.constant(a, f"{layer.name}_{k}") for k, a in
-             zip(("gamma", "beta", "mean", "var"), (gamma, beta, mean, var))]
+    names = [
+        g.constant(a, f"{layer.name}_{k}")
+        for k, a in zip(("gamma", "beta", "mean", "var"), (gamma, beta, mean, var), strict=False)
+    ]
     y = g.op("BatchNormalization", [x, *names], layer.name, epsilon=layer.epsilon)
     return g.set_layout(y, g.layout.get(x))
 
 
 def _bn_weights(layer):
-    weights = dict(zip([w.name.split("/")[-1] for w in layer.weights],
-                       layer.get_weights()))
+    weights = dict(
+        zip([w.name.split("/")[-1] for w in layer.weights], layer.get_weights(), strict=False)
+    )
     size = weights["moving_mean"].shape
     gamma = weights.get("gamma", np.ones(size, np.float32))
     beta = weights.get("beta", np.zeros(size, np.float32))
@@ -141,8 +155,9 @@ def _bn_weights(layer):
 
 def layer_normalization(g: Graph, layer, x: str) -> str:
     x = g.in_layout(x, "nhwc")
-    weights = dict(zip([w.name.split("/")[-1] for w in layer.weights],
-                       layer.get_weights()))
+    weights = dict(
+        zip([w.name.split("/")[-1] for w in layer.weights], layer.get_weights(), strict=False)
+    )
     if layer.get_config().get("axis") not in (-1, [-1]):
         raise UnsupportedLayerError(
             f"ONNX export: {layer.name!r}: LayerNormalization over axis other than -1"
@@ -150,8 +165,13 @@ def layer_normalization(g: Graph, layer, x: str) -> str:
     size = next(iter(weights.values())).shape
     gamma = g.constant(weights.get("gamma", np.ones(size, np.float32)), "gamma")
     beta = g.constant(weights.get("beta", np.zeros(size, np.float32)), "beta")
-    y = g.op("LayerNormalization", [x, gamma, beta], layer.name, axis=-1,
-             epsilon=layer.epsilon)
+    y = g.op(
+        "LayerNormalization",
+        [x, gamma, beta],
+        layer.name,
+        axis=-1,
+        epsilon=layer.epsilon,
+    )
     return g.set_layout(y, g.layout.get(x))
 
 
@@ -186,7 +206,9 @@ def relu_layer(g: Graph, layer, x: str) -> str:
 
 def leaky_relu(g: Graph, layer, x: str) -> str:
     slope = layer.get_config()["negative_slope"]
-    return g.set_layout(g.op("LeakyRelu", [x], layer.name, alpha=slope), g.layout.get(x))
+    return g.set_layout(
+        g.op("LeakyRelu", [x], layer.name, alpha=slope), g.layout.get(x)
+    )
 
 
 def softmax_layer(g: Graph, layer, x: str) -> str:
@@ -198,8 +220,12 @@ def softmax_layer(g: Graph, layer, x: str) -> str:
 def embedding(g: Graph, layer, x: str) -> str:
     (table,) = layer.get_weights()
     indices = g.op("Cast", [x], f"{layer.name}_ids", to=7)  # int64
-    return g.op("Gather", [g.constant(table, f"{layer.name}_table"), indices],
-                layer.name, axis=0)
+    return g.op(
+        "Gather",
+        [g.constant(table, f"{layer.name}_table"), indices],
+        layer.name,
+        axis=0,
+    )
 
 
 def _merge(op_type: str):
@@ -227,5 +253,4 @@ def concatenate(g: Graph, layer, xs: list[str]) -> str:
     if layouts == {"nchw"} and axis in (-1, 3):
         return g.set_layout(g.op("Concat", xs, layer.name, axis=1), "nchw")
     xs = [g.in_layout(x, "nhwc") for x in xs]
-    return g.set_layout(g.op("Concat", xs, layer.name, axis=axis),
-                        g.layout.get(xs[0]))
+    return g.set_layout(g.op("Concat", xs, layer.name, axis=axis), g.layout.get(xs[0]))

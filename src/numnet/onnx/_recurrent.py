@@ -65,10 +65,16 @@ def _emit(g: Graph, kind: str, layers: list, x: str, name: str, sequences: bool)
     if len(layers) == 2:
         attrs["direction"] = "bidirectional"
     if kind == "GRU":
-        attrs["linear_before_reset"] = int(layers[0].get_config().get("reset_after", True))
+        attrs["linear_before_reset"] = int(
+            layers[0].get_config().get("reset_after", True)
+        )
     time_major = g.op("Transpose", [x], f"{name}_tnd", perm=[1, 0, 2])
-    inputs = [time_major, g.constant(w, f"{name}_W"), g.constant(r, f"{name}_R"),
-              g.constant(b, f"{name}_B")]
+    inputs = [
+        time_major,
+        g.constant(w, f"{name}_W"),
+        g.constant(r, f"{name}_R"),
+        g.constant(b, f"{name}_B"),
+    ]
     n_out = 3 if kind == "LSTM" else 2  # LSTM also returns its cell state
     y, y_h = g.op(_OP[kind], inputs, name, n_out=n_out, **attrs)[:2]
     # Y is (T, directions, N, U) and Y_h (directions, N, U); numnet wants
