@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 import numnet.functional as F
-from numnet import _registry
+from numnet import _registry, backend
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.nn import _as_int_labels
 
@@ -52,7 +52,7 @@ def _targets(owner: str, y_true, y_pred: Tensor) -> Tensor:
     if isinstance(y_true, Tensor) and y_true.requires_grad:
         t = y_true
     else:
-        raw = y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+        raw = _data(y_true, y_pred.data)
         t = Tensor._from_op(raw.astype(y_pred.dtype, copy=False))
     if t.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         t = F.reshape(t, t.shape + (1,))
@@ -127,8 +127,17 @@ class Loss:
         return f"{type(self).__name__}({self.get_config()})"
 
 
+def _data(value, like):
+    """The data of a Tensor/array/list on the device of ``like`` (device support)."""
+    value = value.data if isinstance(value, Tensor) else value
+    xp = backend.get_array_module(like)
+    if xp is np:
+        return np.asarray(value)
+    return value if backend.is_array(value) else xp.asarray(np.asarray(value))
+
+
 def _sample_weight(owner: str, sample_weight, values: Tensor) -> np.ndarray:
-    sw = np.asarray(getattr(sample_weight, "data", sample_weight), dtype=values.dtype)
+    sw = _data(sample_weight, values.data).astype(values.dtype, copy=False)
     while sw.ndim > values.ndim and sw.shape[-1] == 1:
         sw = sw[..., 0]
     sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
@@ -285,7 +294,7 @@ class SparseCategoricalCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def call(self, y_true, y_pred):
-        labels = np.asarray(getattr(y_true, "data", y_true))
+        labels = _data(y_true, y_pred.data)
         if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
             labels = labels[..., 0]
         if labels.shape != y_pred.shape[:-1]:
@@ -311,7 +320,7 @@ class SparseCategoricalCrossentropy(Loss):
 
 def _index_of(labels: np.ndarray) -> tuple:
     """Advanced index picking p[..., label] for every leading position."""
-    grids = np.indices(labels.shape, sparse=True)
+    grids = backend.get_array_module(labels).indices(labels.shape, sparse=True)
     return tuple(grids) + (labels,)
 
 
