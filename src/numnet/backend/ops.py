@@ -141,3 +141,47 @@ class Ops:
     def numel(self, shape) -> int:
         """The number of elements of ``shape``."""
         return math.prod(shape)
+
+    # -- optimizer updates: in place on the weight and its slots -------------
+    # The rules of numnet.optimizers (their docstrings give the formulas) on
+    # any namespace. NumPy runs its own out= forms (optimizers/rules.py, split
+    # over threads); CuPy overrides these with one fused kernel per parameter.
+
+    def sgd_update(self, w, g, velocity, lr: float, momentum: float, nesterov: bool):
+        """SGD: ``w -= lr*g``; with a velocity, Keras's (Nesterov) momentum."""
+        if velocity is None:
+            w -= g * lr
+            return
+        velocity *= momentum
+        velocity -= g * lr
+        if nesterov:
+            w += velocity * momentum - g * lr
+        else:
+            w += velocity
+
+    def rmsprop_update(self, w, g, s, m, u, lr, rho, momentum, epsilon):
+        """RMSprop (``m``: the centered average or None, ``u``: momentum or None)."""
+        s *= rho
+        s += (g * g) * (1.0 - rho)
+        d = s
+        if m is not None:
+            m *= rho
+            m += g * (1.0 - rho)
+            d = s - m * m
+        step = g / self.xp.sqrt(d + epsilon) * lr
+        if u is not None:
+            u *= momentum
+            u += step
+            step = u
+        w -= step
+
+    def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
+        """Adam with the bias correction in ``alpha`` (``v_hat``: AMSGrad or None)."""
+        m *= beta_1
+        m += g * (1.0 - beta_1)
+        v *= beta_2
+        v += (g * g) * (1.0 - beta_2)
+        if v_hat is not None:
+            v_hat[...] = self.xp.maximum(v_hat, v)
+            v = v_hat
+        w -= m / (self.xp.sqrt(v) + epsilon) * alpha
