@@ -191,7 +191,8 @@ def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
     cbs.on_epoch_begin(epoch)
     logs = {}
     batch_begin = cbs.wants("on_train_batch_begin")
-    for step, (xb, yb, swb) in enumerate(data.epoch_iterator()):
+    batches = da.device_batches(data.epoch_iterator(), da.model_device(model))
+    for step, (xb, yb, swb) in enumerate(batches):
         if batch_begin:
             cbs.on_train_batch_begin(step)
         logs = run_train_step(model, xb, yb, swb)
@@ -214,7 +215,8 @@ def _run_test(model, data, cbs) -> dict:
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
     logs = {}
-    for step, (xb, yb, swb) in enumerate(data.epoch_iterator()):
+    batches = da.device_batches(data.epoch_iterator(), da.model_device(model))
+    for step, (xb, yb, swb) in enumerate(batches):
         cbs.on_test_batch_begin(step)
         logs = run_test_step(model, xb, yb, swb)
         cbs.on_test_batch_end(step, dict(logs))
@@ -252,7 +254,8 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
     outputs = []
     cbs.on_predict_begin()
     with no_grad(), inference_mode(model):
-        for step, (xb, _, _) in enumerate(data.epoch_iterator()):
+        batches = da.device_batches(data.epoch_iterator(), da.model_device(model))
+        for step, (xb, _, _) in enumerate(batches):
             cbs.on_predict_batch_begin(step)
             out = model.predict_step(step_fns.pack_x_y_sample_weight(xb))
             outputs.append(to_numpy(out))
