@@ -221,8 +221,18 @@ def get_ops(x_or_xp) -> Ops:
     xp = get_array_module(x_or_xp) if is_value else x_or_xp
     ops = _OPS.get(id(xp))
     if ops is None or ops.xp is not xp:
-        ops = _OPS[id(xp)] = Ops(xp)
+        ops = _OPS[id(xp)] = _new_ops(xp)
     return ops
+
+
+def _new_ops(xp) -> Ops:
+    """The kernels of a namespace seen for the first time: CuPy's own, or the
+    portable reference."""
+    if getattr(xp, "__name__", "") == "cupy":
+        from numnet.backend import cupy_ops  # only once a CuPy array exists
+
+        return cupy_ops.CupyOps()
+    return Ops(xp)
 
 
 def register_ops(ops: Ops) -> None:

@@ -40,6 +40,9 @@ class DeviceKind:
         index_of: the device index of an array of this namespace.
         seed: ``seed(n)`` seeds the device's generator (or None).
         count: the number of devices of this kind (or None: unknown).
+        prefetch: ``prefetch(batches, index, map_leaves)`` yields the batches
+            on device ``index``, copying ahead (or None: each batch is moved
+            when it is taken).
     """
 
     name: str
@@ -48,6 +51,7 @@ class DeviceKind:
     index_of: Callable[[object], int] = lambda a: 0
     seed: Callable[[int], None] | None = None
     count: Callable[[], int] | None = None
+    prefetch: Callable | None = None
 
 
 _KINDS: dict[str, DeviceKind] = {}
@@ -259,6 +263,12 @@ def _cupy_seed(seed: int) -> None:
             cupy.random.seed(seed)
 
 
+def _cupy_prefetch(batches, index: int, map_leaves):
+    from numnet.backend import cupy_ops
+
+    return cupy_ops.prefetch_batches(batches, index, map_leaves)
+
+
 def _cupy_count() -> int:
     import cupy
 
@@ -274,6 +284,7 @@ register_device(
         index_of=lambda a: a.device.id,
         seed=_cupy_seed,
         count=_cupy_count,
+        prefetch=_cupy_prefetch,
     )
 )
 _CPU = Device(_KINDS["cpu"], None)

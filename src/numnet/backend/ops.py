@@ -185,3 +185,33 @@ class Ops:
             v_hat[...] = self.xp.maximum(v_hat, v)
             v = v_hat
         w -= m / (self.xp.sqrt(v) + epsilon) * alpha
+
+    # -- recurrent cells: the gate math of one time step ----------------------
+    # The fused RNN ops (functional/recurrent_cells.py) may call these with the
+    # default activations (sigmoid gates, tanh); CuPy runs each as one kernel.
+
+    def lstm_cell_(self, a, c_prev, c, pc, h) -> None:
+        """One LSTM step from the preactivations ``a`` (4U, N) = [i, f, c̃, o].
+
+        In place: ``a`` becomes [σ(i), σ(f), tanh(c̃), σ(o)], and
+        ``c = f c_prev + i c̃``, ``pc = tanh(c)``, ``h = o pc`` (each (U, N)).
+        """
+        U = c_prev.shape[0]
+        a[: 2 * U] = self.sigmoid(a[: 2 * U])
+        a[2 * U : 3 * U] = self.xp.tanh(a[2 * U : 3 * U])
+        a[3 * U :] = self.sigmoid(a[3 * U :])
+        c[...] = a[U : 2 * U] * c_prev + a[:U] * a[2 * U : 3 * U]
+        pc[...] = self.xp.tanh(c)
+        h[...] = a[3 * U :] * pc
+
+    def gru_cell_(self, a, rec, h_prev, h) -> None:
+        """One GRU step (``reset_after=True``) from ``a`` = x W + b (3U, N) and
+        ``rec`` = h_prev R + b_rec (3U, N).
+
+        In place: ``a`` becomes [z, r, h̃] with z = σ(a_z + rec_z),
+        r = σ(a_r + rec_r), h̃ = tanh(a_h + r rec_h), and h = z h_prev + (1-z) h̃.
+        """
+        U = h_prev.shape[0]
+        a[: 2 * U] = self.sigmoid(a[: 2 * U] + rec[: 2 * U])
+        a[2 * U :] = self.xp.tanh(a[2 * U :] + a[U : 2 * U] * rec[2 * U :])
+        h[...] = a[:U] * h_prev + (1 - a[:U]) * a[2 * U :]

@@ -334,12 +334,16 @@ def device_batches(batches, target):
     if target is None or target.type == "cpu":
         yield from batches
         return
-    prefetch = getattr(target._kind, "prefetch", None)
+    prefetch = target._kind.prefetch
     if prefetch is not None:
-        yield from prefetch(batches, target, lambda part: to_device(target, part))
+        yield from prefetch(batches, target.index or 0, _map_raw_leaves)
         return
     for part in batches:
         yield tuple(to_device(target, p) for p in part)
+
+
+def _map_raw_leaves(fn, data):
+    return map_structure(lambda v: fn(v.data if isinstance(v, Tensor) else v), data)
 
 
 def model_device(model):

@@ -6,6 +6,7 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -191,15 +192,53 @@ def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
     cbs.on_epoch_begin(epoch)
     logs = {}
     batch_begin = cbs.wants("on_train_batch_begin")
-    batches = da.device_batches(data.epoch_iterator(), da.model_device(model))
+    device = da.model_device(model)
+    batches = da.device_batches(data.epoch_iterator(), device)
+    throttle = _DeviceLogs(model, cbs) if _on_a_device(device) else None
     for step, (xb, yb, swb) in enumerate(batches):
         if batch_begin:
             cbs.on_train_batch_begin(step)
-        logs = run_train_step(model, xb, yb, swb)
+        if throttle is None:
+            logs = run_train_step(model, xb, yb, swb)
+        else:
+            batch = step_fns.pack_x_y_sample_weight(xb, yb, swb)
+            logs = throttle.step(model.train_step(batch))
         cbs.on_train_batch_end(step, dict(logs))
         if model.stop_training or interrupt.raised:
             break
-    return dict(logs)
+    return dict(logs if throttle is None else throttle.final())
+
+
+def _on_a_device(device) -> bool:
+    return device is not None and device.type != "cpu"
+
+
+class _DeviceLogs:
+    """Batch logs of a model on a device, converted to floats (a host sync)
+    only every ``INTERVAL`` seconds, for the progress bar, and at the end of
+    the epoch. A callback other than the progress bar that reads batch logs
+    gets exact values at every batch."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, model, cbs):
+        self.model, self.raw, self.logs, self.last = model, {}, {}, -1e9
+        quiet = (callbacks_module.ProgbarLogger, callbacks_module.History)
+        default = callbacks_module.Callback.on_train_batch_end
+        self.every_batch = any(
+            not isinstance(c, quiet) and type(c).on_train_batch_end is not default
+            for c in cbs
+        )
+
+    def step(self, raw) -> dict:
+        self.raw = raw
+        now = time.monotonic()
+        if self.every_batch or now - self.last >= self.INTERVAL:
+            self.logs, self.last = _float_logs(self.model, "train_step", raw), now
+        return self.logs
+
+    def final(self) -> dict:
+        return _float_logs(self.model, "train_step", self.raw)
 
 
 def _report_interrupt(epoch: int) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from numnet import backend
 from numnet.optimizers.base import Optimizer, _check_nonneg, check_unit_interval
 
