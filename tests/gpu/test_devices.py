@@ -215,3 +215,39 @@ def test_device_metrics_are_not_synced_at_every_batch():
     assert len(set(seen)) == 3  # a running mean: a new value at every batch
     tracker = model.metrics[0]
     assert isinstance(tracker.total, StrictArray)  # accumulated on the device
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda: numnet.optimizers.Adam(0.01, amsgrad=True, clipnorm=1.0),
+        lambda: numnet.optimizers.SGD(0.1, clipvalue=0.05, weight_decay=0.01),
+        lambda: numnet.optimizers.RMSprop(0.01, centered=True, momentum=0.5),
+        lambda: numnet.optimizers.Adagrad(0.1, global_clipnorm=2.0),
+        lambda: numnet.optimizers.Nadam(0.01),
+        lambda: numnet.optimizers.SGD(0.1),
+    ],
+    ids=["amsgrad-clipnorm", "sgd-clipvalue-decay", "rmsprop-centered-momentum",
+         "adagrad-global-clip", "nadam", "sgd-plain"],
+)  # fmt: skip
+def test_every_optimizer_variant_runs_on_a_second_device(optimizer):
+    host_model, host = _fit(_mlp, None, optimizer())
+    model, strict = _fit(_mlp, "strict", optimizer())
+    np.testing.assert_allclose(strict["loss"], host["loss"], rtol=2e-4, atol=1e-6)
+    for a, b in zip(host_model.weights, model.weights, strict=True):
+        np.testing.assert_allclose(to_numpy(b.data), a.data, rtol=1e-3, atol=1e-5)
+
+
+def test_a_program_may_keep_its_own_device_attribute():
+    class Net(numnet.models.Model):
+        def __init__(self):
+            super().__init__()
+            self.device = "cuda:0"  # PyTorch habit: a plain attribute
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    net = Net()
+    assert net.device == "cuda:0"
+    assert layers.Dense(3).device == "cpu"

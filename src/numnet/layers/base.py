@@ -273,11 +273,19 @@ class Layer:
         from numnet.backend.device import device as as_device
         from numnet.backend.device import device_of
 
+        if "_device_attribute" in self.__dict__:  # a program's own self.device
+            return self.__dict__["_device_attribute"]
         target = self.__dict__.get("_device")
         if target is not None:
             return target
         weights = self._all_weights()
         return device_of(weights[0].data) if weights else as_device("cpu")
+
+    @device.setter
+    def device(self, value) -> None:
+        # PyTorch programs often keep ``self.device = ...`` on their modules: a
+        # plain attribute for them (it moves nothing; use .to(device) for that)
+        object.__setattr__(self, "_device_attribute", value)
 
     def layers_iter(self) -> Iterator[Layer]:
         """Yield this layer's direct children in registration order."""
