@@ -206,7 +206,9 @@ def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
         cbs.on_train_batch_end(step, dict(logs))
         if model.stop_training or interrupt.raised:
             break
-    return dict(logs if throttle is None else throttle.final())
+    if throttle is not None and throttle.raw:
+        logs = throttle.final()
+    return dict(logs)
 
 
 def _on_a_device(device) -> bool:
@@ -221,12 +223,13 @@ class _DeviceLogs:
 
     INTERVAL = 0.5
 
-    def __init__(self, model, cbs):
+    def __init__(self, model, cbs, mode: str = "train"):
         self.model, self.raw, self.logs, self.last = model, {}, {}, -1e9
+        self.method, hook = f"{mode}_step", f"on_{mode}_batch_end"
         quiet = (callbacks_module.ProgbarLogger, callbacks_module.History)
-        default = callbacks_module.Callback.on_train_batch_end
+        default = getattr(callbacks_module.Callback, hook)
         self.every_batch = any(
-            not isinstance(c, quiet) and type(c).on_train_batch_end is not default
+            not isinstance(c, quiet) and getattr(type(c), hook) is not default
             for c in cbs
         )
 
@@ -234,11 +237,11 @@ class _DeviceLogs:
         self.raw = raw
         now = time.monotonic()
         if self.every_batch or now - self.last >= self.INTERVAL:
-            self.logs, self.last = _float_logs(self.model, "train_step", raw), now
+            self.logs, self.last = _float_logs(self.model, self.method, raw), now
         return self.logs
 
     def final(self) -> dict:
-        return _float_logs(self.model, "train_step", self.raw)
+        return _float_logs(self.model, self.method, self.raw)
 
 
 def _report_interrupt(epoch: int) -> None:
@@ -254,11 +257,19 @@ def _run_test(model, data, cbs) -> dict:
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
     logs = {}
-    batches = da.device_batches(data.epoch_iterator(), da.model_device(model))
+    device = da.model_device(model)
+    batches = da.device_batches(data.epoch_iterator(), device)
+    throttle = _DeviceLogs(model, cbs, "test") if _on_a_device(device) else None
     for step, (xb, yb, swb) in enumerate(batches):
         cbs.on_test_batch_begin(step)
-        logs = run_test_step(model, xb, yb, swb)
+        if throttle is None:
+            logs = run_test_step(model, xb, yb, swb)
+        else:
+            batch = step_fns.pack_x_y_sample_weight(xb, yb, swb)
+            logs = throttle.step(model.test_step(batch))
         cbs.on_test_batch_end(step, dict(logs))
+    if throttle is not None and throttle.raw:
+        logs = throttle.final()
     cbs.on_test_end(dict(logs))
     return dict(logs)
 
