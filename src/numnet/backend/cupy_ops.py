@@ -29,7 +29,7 @@ _MASK_MULTIPLY = cupy.ElementwiseKernel(
 _SIGMOID = cupy.ElementwiseKernel(
     "T x",
     "T y",
-    "T z = exp(-abs(x)); y = x >= 0 ? (T)1 / ((T)1 + z) : z / ((T)1 + z);",
+    "T z = exp(-fabs(x)); y = x >= 0 ? (T)1 / ((T)1 + z) : z / ((T)1 + z);",
     "numnet_sigmoid",
 )
 
@@ -69,7 +69,7 @@ _AMSGRAD = cupy.ElementwiseKernel(
     """
     m = beta_1 * m + ((T)1 - beta_1) * g;
     v = beta_2 * v + ((T)1 - beta_2) * g * g;
-    v_hat = max(v_hat, v);
+    v_hat = fmax(v_hat, v);
     w -= alpha * m / (sqrt(v_hat) + eps);
     """,
     "numnet_amsgrad",
@@ -217,17 +217,23 @@ def prefetch_batches(batches, index: int, map_leaves):
         map_leaves: ``map_leaves(fn, nest)`` applies ``fn`` to every array leaf
             (Tensors arrive as their data).
     """
-    with cupy.cuda.Device(index):
+    device = cupy.cuda.Device(index)  # entered around our own calls only
+    with device:
         copy_stream = cupy.cuda.Stream(non_blocking=True)
-        staged = None
-        for part in batches:
+    staged = None
+    for part in batches:
+        with device:
             following = _stage(part, copy_stream, map_leaves)
-            if staged is not None:
-                yield _ready(staged)
-                staged[2].synchronize()  # its copies are done: free the pinned
-            staged = following
         if staged is not None:
-            yield _ready(staged)
+            with device:
+                ready = _ready(staged)
+            yield ready
+            staged[2].synchronize()  # its copies are done: free the pinned
+        staged = following
+    if staged is not None:
+        with device:
+            ready = _ready(staged)
+        yield ready
 
 
 def _stage(part, copy_stream, map_leaves):

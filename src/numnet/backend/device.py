@@ -43,6 +43,8 @@ class DeviceKind:
         prefetch: ``prefetch(batches, index, map_leaves)`` yields the batches
             on device ``index``, copying ahead (or None: each batch is moved
             when it is taken).
+        scope: ``scope(index)`` -> a context in which new arrays are created
+            on device ``index`` (CuPy's ``cupy.cuda.Device(index)``), or None.
     """
 
     name: str
@@ -52,6 +54,7 @@ class DeviceKind:
     seed: Callable[[int], None] | None = None
     count: Callable[[], int] | None = None
     prefetch: Callable | None = None
+    scope: Callable | None = None
 
 
 _KINDS: dict[str, DeviceKind] = {}
@@ -102,6 +105,19 @@ class Device:
             return _host(array)
         host = array if isinstance(array, np.ndarray) else _host(array)
         return self._kind.put(host, self.index or 0)
+
+    def scope(self):
+        """A context manager in which new arrays are created on this device.
+
+        CuPy creates arrays on the *current* GPU: work on ``cuda:1`` runs
+        inside ``with device("cuda:1").scope():`` (``fit``/``evaluate``/
+        ``predict`` do it for the model's device).
+        """
+        import contextlib
+
+        if self._kind.scope is None:
+            return contextlib.nullcontext()
+        return self._kind.scope(self.index or 0)
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
@@ -269,6 +285,12 @@ def _cupy_prefetch(batches, index: int, map_leaves):
     return cupy_ops.prefetch_batches(batches, index, map_leaves)
 
 
+def _cupy_scope(index: int):
+    import cupy
+
+    return cupy.cuda.Device(index)
+
+
 def _cupy_count() -> int:
     import cupy
 
@@ -285,6 +307,7 @@ register_device(
         seed=_cupy_seed,
         count=_cupy_count,
         prefetch=_cupy_prefetch,
+        scope=_cupy_scope,
     )
 )
 _CPU = Device(_KINDS["cpu"], None)

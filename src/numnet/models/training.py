@@ -154,7 +154,7 @@ def fit(
     model.stop_training = False
     model.history = history
     logs = {}
-    with _InterruptFlag() as interrupt, train_mode(model):
+    with _InterruptFlag() as interrupt, train_mode(model), _device_scope(model):
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             logs = _fit_epoch(model, data, cbs, epoch, interrupt)
@@ -209,6 +209,12 @@ def _fit_epoch(model, data, cbs, epoch, interrupt) -> dict:
     if throttle is not None and throttle.raw:
         logs = throttle.final()
     return dict(logs)
+
+
+def _device_scope(model):
+    """New arrays on the model's device while it runs (CuPy: the current GPU)."""
+    device = da.model_device(model)
+    return contextlib.nullcontext() if device is None else device.scope()
 
 
 def _on_a_device(device) -> bool:
@@ -286,7 +292,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     cbs = callbacks_module.CallbackList(
         list(callbacks or []) + extra, model=model, steps=data.steps, verbose=verbose
     )
-    with no_grad(), inference_mode(model):
+    with no_grad(), inference_mode(model), _device_scope(model):
         return _run_test(model, data, cbs)
 
 
@@ -303,7 +309,7 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
     )
     outputs = []
     cbs.on_predict_begin()
-    with no_grad(), inference_mode(model):
+    with no_grad(), inference_mode(model), _device_scope(model):
         batches = da.device_batches(data.epoch_iterator(), da.model_device(model))
         for step, (xb, _, _) in enumerate(batches):
             cbs.on_predict_batch_begin(step)
