@@ -251,3 +251,52 @@ def test_a_program_may_keep_its_own_device_attribute():
     net = Net()
     assert net.device == "cuda:0"
     assert layers.Dense(3).device == "cpu"
+
+
+def test_a_device_with_prefetch_gets_every_batch_through_it():
+    """The hook CuPy uses (pinned memory + a copy stream) sees each batch once,
+    with Tensors unwrapped, and fit trains on what it yields."""
+    calls = []
+
+    def prefetch(batches, index, map_leaves):
+        for part in batches:
+            calls.append(index)
+            yield tuple(
+                map_leaves(lambda leaf: STRICT.asarray(np.asarray(leaf)), p)
+                for p in part
+            )
+
+    device_module.register_device(
+        device_module.DeviceKind(
+            "fetching", lambda: STRICT, lambda a, i: STRICT.asarray(a),
+            prefetch=prefetch,
+        )
+    )  # fmt: skip
+    try:
+        x, y = _data(64)
+        model = _mlp()
+        model.compile("sgd", numnet.losses.SparseCategoricalCrossentropy(True),
+                      device="fetching:2")  # fmt: skip
+        model.fit(numnet.tensor(x), y, batch_size=32, epochs=2, verbose=0)
+        assert calls == [2, 2, 2, 2]
+    finally:
+        device_module.unregister_device("fetching")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("cupy") is not None, reason="CuPy is installed"
+)
+def test_gpu_benchmarks_without_cupy_say_why_and_fail():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--device", "cuda"],
+        cwd=root, capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert 'numnet[gpu]' in result.stdout
