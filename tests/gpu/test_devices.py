@@ -300,3 +300,9 @@ def test_gpu_benchmarks_without_cupy_say_why_and_fail():
     )  # fmt: skip
     assert result.returncode == 1
     assert 'numnet[gpu]' in result.stdout
+
+
+def test_comparing_with_a_device_name_never_loads_a_library():
+    cpu = numnet.device("cpu")
+    assert cpu != "cuda" and cpu != "cuda:1" and cpu == "cpu"
+    assert numnet.device("strict:1") == "strict:1" != "strict"

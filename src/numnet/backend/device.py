@@ -120,8 +120,9 @@ class Device:
         return self._kind.scope(self.index or 0)
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
+        if isinstance(other, str):  # parsed, not loaded: "cuda" without CuPy is
+            name, _, index = other.strip().lower().partition(":")  # just unequal
+            return name == self.type and (index or "0") == str(self.index or 0)
         return (
             isinstance(other, Device)
             and other.type == self.type
