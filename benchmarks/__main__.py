@@ -27,6 +27,11 @@ _timeout = _option(sys.argv[1:], "--blas-timeout", None)
 if _timeout is not None:
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = _timeout
 
+if _option(sys.argv[1:], "--device", "cpu") != "cpu":  # the GPU table
+    from benchmarks.gpu import main as gpu_main
+
+    sys.exit(gpu_main(sys.argv[1:]))
+
 from benchmarks.runner import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))

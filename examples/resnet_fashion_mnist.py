@@ -18,6 +18,7 @@ BLAS thread on the 2-core machine while two other training jobs ran.
 
 Run:  python examples/resnet_fashion_mnist.py [--epochs 16] [--limit N]
       [--blocks 1] [--filters 32 64 128] [--strides 2 2 2] [--tta]
+      [--device cuda]
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def build(args, steps: int):
         optimizer=optimizers.AdamW(schedule, weight_decay=weight_decay),
         loss=losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        device=args.device,
     )
     return model
 
@@ -102,6 +104,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
+    parser.add_argument(
+        "--device", default="cpu", help="train on 'cpu' or 'cuda' (needs CuPy)"
+    )
     parser.add_argument(
         "--tta",
         action="store_true",

@@ -106,3 +106,8 @@ def __dir__() -> list[str]:
 # Allocator tuning is opt-in: numnet.config.keep_freed_memory(), or
 # NUMNET_KEEP_FREED_MEMORY=1 in the environment (read here, once).
 config.keep_freed_memory_from_environment()
+
+# Devices: numnet.device("cpu" | "cuda" | "cuda:1"), Tensor.to, Model.to
+from numnet.backend.device import Device, device  # noqa: E402
+
+__all__ += ["Device", "device"]

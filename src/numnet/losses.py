@@ -41,10 +41,15 @@ EPSILON = 1e-7  # Keras's backend epsilon for clipping probabilities
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
 
 
-def _data(owner: str, value, argument: str) -> np.ndarray:
-    """``value`` (a Tensor or array-like) through numnet's one input rule."""
+def _data(owner: str, value, argument: str, like=None):
+    """``value`` (a Tensor or array-like) through numnet's one input rule, on the
+    array namespace (device) of ``like`` when given."""
     raw = value.data if isinstance(value, Tensor) else value
-    return backend.as_input_array(raw, owner, argument)
+    array = backend.as_input_array(raw, owner, argument)
+    if like is None:
+        return array
+    xp = backend.get_array_module(like)
+    return array if backend.get_array_module(array) is xp else xp.asarray(array)
 
 
 def _y_pred(y_pred, owner: str = "loss") -> Tensor:
@@ -62,7 +67,7 @@ def _targets(owner: str, y_true, y_pred: Tensor) -> Tensor:
     if isinstance(y_true, Tensor) and y_true.requires_grad:
         t = y_true
     else:
-        raw = _data(owner, y_true, "y_true")
+        raw = _data(owner, y_true, "y_true", like=y_pred.data)
         t = Tensor._from_op(raw.astype(y_pred.dtype, copy=False))
     if t.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         t = F.reshape(t, t.shape + (1,))
@@ -153,7 +158,8 @@ class Loss:
 
 
 def _sample_weight(owner: str, sample_weight, values: Tensor) -> np.ndarray:
-    sw = np.asarray(getattr(sample_weight, "data", sample_weight), dtype=values.dtype)
+    sw = _data(owner, sample_weight, "sample_weight", like=values.data)
+    sw = sw.astype(values.dtype, copy=False)
     while sw.ndim > values.ndim and sw.shape[-1] == 1:
         sw = sw[..., 0]
     sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
@@ -306,7 +312,9 @@ class SparseCategoricalCrossentropy(Loss):
         self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
 
     def call(self, y_true, y_pred):
-        labels = _data("SparseCategoricalCrossentropy", y_true, "y_true")
+        labels = _data(
+            "SparseCategoricalCrossentropy", y_true, "y_true", like=y_pred.data
+        )
         if y_pred.ndim == 0:
             raise ValueError(
                 "SparseCategoricalCrossentropy: invalid value for argument 'y_pred'. "
@@ -337,7 +345,7 @@ class SparseCategoricalCrossentropy(Loss):
 
 def _index_of(labels: np.ndarray) -> tuple:
     """Advanced index picking p[..., label] for every leading position."""
-    grids = np.indices(labels.shape, sparse=True)
+    grids = backend.get_array_module(labels).indices(labels.shape, sparse=True)
     return tuple(grids) + (labels,)
 
 

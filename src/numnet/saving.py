@@ -185,7 +185,7 @@ def _write_npz(path, meta: dict, arrays: dict) -> None:
 
 def _weights_meta(model) -> tuple[dict, dict]:
     ordered = model._ordered_weights()
-    arrays = {f"weights/{i:04d}": w.data for i, w in enumerate(ordered)}
+    arrays = {f"weights/{i:04d}": _host(w.data) for i, w in enumerate(ordered)}
     meta = {"weights": [[w.name, list(w.shape)] for w in ordered]}
     return meta, arrays
 
@@ -334,7 +334,23 @@ def _check_model_shapes(model, meta: dict, path) -> list:
 def _load_weight_arrays(model, meta: dict, archive) -> None:
     targets = _check_model_shapes(model, meta, archive.label)
     for i, target in enumerate(targets):
-        target.data[...] = archive.read(f"weights/{i:04d}", "f")
+        value = archive.read(f"weights/{i:04d}", "f")
+        target.data[...] = _on_device_of(target.data, value)
+
+
+def _host(array):
+    """A weight as a NumPy array: the same file from any device."""
+    from numnet import backend
+
+    return backend.get_ops(array).to_numpy(array)
+
+
+def _on_device_of(like, value):
+    """A host array in the namespace of ``like`` (a weight on a device)."""
+    from numnet import backend
+
+    xp = backend.get_array_module(like)
+    return value if xp is np else xp.asarray(value)
 
 
 def load_weights(model, filepath) -> None:
@@ -359,7 +375,7 @@ def load_weights(model, filepath) -> None:
         _load_weight_arrays(model, meta, archive)
 
 
-def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A002
+def load_model(filepath, custom_objects=None, compile: bool = True, device=None):  # noqa: A002
     """Recreate a model saved by ``model.save``: architecture, weights, compile state.
 
     The file is checked before anything is built: the sizes its config declares
@@ -369,6 +385,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A0
         filepath: the ``.npz`` file.
         custom_objects: ``{"ClassName": cls}`` for your own Layer/Model classes.
         compile: restore the optimizer (with its state), loss and metrics.
+        device: put the model (weights and optimizer state) on this device,
+            e.g. ``"cuda"``; default: the CPU.
 
     Raises:
         SaveFormatError: for a truncated, foreign or crafted file (including a
@@ -387,6 +405,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A0
         _guarded(path, "the weights", _load_weight_arrays, model, meta, archive)
         if compile and meta.get("compile_config"):
             _guarded(path, "the compile config", _restore_compile, model, meta, archive)
+    if device is not None:
+        model.to(device)
     return model
 
 

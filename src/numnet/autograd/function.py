@@ -91,7 +91,11 @@ class Function:
         arrays = tuple(t.data for t in tensors)
         self.xp = backend.get_array_module(*arrays)
         self.ops = backend.get_ops(self.xp)
-        raw = self.forward(*arrays)
+        try:
+            raw = self.forward(*arrays)
+        except Exception as error:
+            _raise_if_mixed_devices(type(self).__name__, arrays, error)
+            raise
         multiple = isinstance(raw, tuple)
         outputs = tuple(Tensor._from_op(y) for y in (raw if multiple else (raw,)))
         if record:
@@ -120,6 +124,18 @@ class Function:
         """Drop saved state and inputs after backward (the graph is freed)."""
         self.__dict__.clear()
         self.freed = True
+
+
+def _raise_if_mixed_devices(op: str, arrays, error: Exception) -> None:
+    """After a failed forward: a clear error when the inputs span two devices."""
+    from numnet.backend import device  # only on this error path
+
+    mixed = device.mixed_devices(arrays)
+    if mixed is not None:
+        raise RuntimeError(
+            f"{op}: expected all inputs on the same device, but found inputs on "
+            f"{mixed}. Move them first with tensor.to(device) or model.to(device)."
+        ) from error
 
 
 def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:

@@ -115,6 +115,51 @@ class Tensor:
         """Return the data as a NumPy ndarray (shared, not copied, when on NumPy)."""
         return backend.get_ops(self.data).to_numpy(self.data)
 
+    @property
+    def device(self):
+        """The :class:`~numnet.Device` the data lives on (``device(type='cpu')``)."""
+        from numnet.backend.device import device_of
+
+        return device_of(self.data)
+
+    def to(self, device=None, dtype=None) -> Tensor:
+        """This tensor on ``device`` (and/or cast to ``dtype``), PyTorch's ``to``.
+
+        Returns ``self`` when nothing changes. The move is differentiable: the
+        gradient is moved back to this tensor's device in backward.
+
+        Args:
+            device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a Device.
+            dtype: a dtype, also accepted as the first argument (``t.to("float64")``
+                is read as a device name first, a dtype if it is not one).
+        """
+        from numnet.backend.device import Device
+        from numnet.backend.device import device as as_device
+
+        if dtype is None and isinstance(device, str) and _is_dtype_name(device):
+            device, dtype = None, device
+        out = self
+        if device is not None:
+            target = device if isinstance(device, Device) else as_device(device)
+            if target != self.device:
+                from numnet.autograd.transfer import ToDevice
+
+                if self.requires_grad:
+                    out = ToDevice(target)(self)
+                else:
+                    out = Tensor._from_op(target.put(self.data))
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            out = out.astype(dtype)
+        return out
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU (PyTorch's ``cpu()``)."""
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        """This tensor on GPU ``index`` (PyTorch's ``cuda()``; needs CuPy)."""
+        return self.to(f"cuda:{index}")
+
     def item(self) -> float:
         """Return the value of a one-element tensor as a Python number."""
         if self.size != 1:
@@ -442,7 +487,15 @@ def array_module(*values):
     )
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+def _is_dtype_name(name: str) -> bool:
+    try:
+        np.dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
+def tensor(data, requires_grad: bool = False, dtype=None, device=None) -> Tensor:
     """Create a tensor from array-like data (always copies).
 
     Floating-point data takes the default dtype (float32) unless ``dtype`` is given;
@@ -452,7 +505,13 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
         >>> import numnet
         >>> numnet.tensor([[1, 2], [3, 4.0]], requires_grad=True).dtype
         dtype('float32')
+
+    ``device="cuda"`` creates it on a GPU (see :func:`numnet.device`).
     """
+    if device is not None:
+        from numnet.backend.device import device as as_device
+
+        data = as_device(device).put(backend.to_array(data, dtype))
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 

@@ -149,7 +149,7 @@ def as_input_array(data, owner: str = "tensor", argument: str = "data") -> np.nd
             naming ``owner`` and ``argument``.
         ValueError: for ragged nested lists.
     """
-    if isinstance(data, np.ndarray):
+    if is_array(data):  # an ndarray, or an array of another namespace (device)
         array = data
     else:
         try:
@@ -202,6 +202,9 @@ def manual_seed(seed: int) -> None:
             f"int. Received: seed={seed!r}"
         )
     _rng = np.random.default_rng(int(seed))
+    from numnet.backend import device  # the device generators (cupy.random)
+
+    device.seed_devices(int(seed))
 
 
 def get_rng(seed: int | np.random.Generator | None = None) -> np.random.Generator:
@@ -240,12 +243,24 @@ def get_ops(x_or_xp) -> Ops:
     ops = _OPS.get(id(x_or_xp))  # a namespace seen before: one dict lookup
     if ops is not None and ops.xp is x_or_xp:
         return ops
-    # arrays and scalars have a shape; namespaces do not
-    xp = get_array_module(x_or_xp) if hasattr(x_or_xp, "shape") else x_or_xp
+    # an array or a scalar, else a namespace (a namespace object may well have
+    # a `shape` function: numpy and CuPy do)
+    is_value = is_array(x_or_xp) or isinstance(x_or_xp, _NUMPY_TYPES)
+    xp = get_array_module(x_or_xp) if is_value else x_or_xp
     ops = _OPS.get(id(xp))
     if ops is None or ops.xp is not xp:
-        ops = _OPS[id(xp)] = Ops(xp)
+        ops = _OPS[id(xp)] = _new_ops(xp)
     return ops
+
+
+def _new_ops(xp) -> Ops:
+    """The kernels of a namespace seen for the first time: CuPy's own, or the
+    portable reference."""
+    if getattr(xp, "__name__", "") == "cupy":
+        from numnet.backend import cupy_ops  # only once a CuPy array exists
+
+        return cupy_ops.CupyOps()
+    return Ops(xp)
 
 
 def register_ops(ops: Ops) -> None:

@@ -141,3 +141,77 @@ class Ops:
     def numel(self, shape) -> int:
         """The number of elements of ``shape``."""
         return math.prod(shape)
+
+    # -- optimizer updates: in place on the weight and its slots -------------
+    # The rules of numnet.optimizers (their docstrings give the formulas) on
+    # any namespace. NumPy runs its own out= forms (optimizers/rules.py, split
+    # over threads); CuPy overrides these with one fused kernel per parameter.
+
+    def sgd_update(self, w, g, velocity, lr: float, momentum: float, nesterov: bool):
+        """SGD: ``w -= lr*g``; with a velocity, Keras's (Nesterov) momentum."""
+        if velocity is None:
+            w -= g * lr
+            return
+        velocity *= momentum
+        velocity -= g * lr
+        if nesterov:
+            w += velocity * momentum - g * lr
+        else:
+            w += velocity
+
+    def rmsprop_update(self, w, g, s, m, u, lr, rho, momentum, epsilon):
+        """RMSprop (``m``: the centered average or None, ``u``: momentum or None)."""
+        s *= rho
+        s += (g * g) * (1.0 - rho)
+        d = s
+        if m is not None:
+            m *= rho
+            m += g * (1.0 - rho)
+            d = s - m * m
+        step = g / self.xp.sqrt(d + epsilon) * lr
+        if u is not None:
+            u *= momentum
+            u += step
+            step = u
+        w -= step
+
+    def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
+        """Adam with the bias correction in ``alpha`` (``v_hat``: AMSGrad or None)."""
+        m *= beta_1
+        m += g * (1.0 - beta_1)
+        v *= beta_2
+        v += (g * g) * (1.0 - beta_2)
+        if v_hat is not None:
+            v_hat[...] = self.xp.maximum(v_hat, v)
+            v = v_hat
+        w -= m / (self.xp.sqrt(v) + epsilon) * alpha
+
+    # -- recurrent cells: the gate math of one time step ----------------------
+    # The fused RNN ops (functional/recurrent_cells.py) may call these with the
+    # default activations (sigmoid gates, tanh); CuPy runs each as one kernel.
+
+    def lstm_cell_(self, a, c_prev, c, pc, h) -> None:
+        """One LSTM step from the preactivations ``a`` (4U, N) = [i, f, c̃, o].
+
+        In place: ``a`` becomes [σ(i), σ(f), tanh(c̃), σ(o)], and
+        ``c = f c_prev + i c̃``, ``pc = tanh(c)``, ``h = o pc`` (each (U, N)).
+        """
+        U = c_prev.shape[0]
+        a[: 2 * U] = self.sigmoid(a[: 2 * U])
+        a[2 * U : 3 * U] = self.xp.tanh(a[2 * U : 3 * U])
+        a[3 * U :] = self.sigmoid(a[3 * U :])
+        c[...] = a[U : 2 * U] * c_prev + a[:U] * a[2 * U : 3 * U]
+        pc[...] = self.xp.tanh(c)
+        h[...] = a[3 * U :] * pc
+
+    def gru_cell_(self, a, rec, h_prev, h) -> None:
+        """One GRU step (``reset_after=True``) from ``a`` = x W + b (3U, N) and
+        ``rec`` = h_prev R + b_rec (3U, N).
+
+        In place: ``a`` becomes [z, r, h̃] with z = σ(a_z + rec_z),
+        r = σ(a_r + rec_r), h̃ = tanh(a_h + r rec_h), and h = z h_prev + (1-z) h̃.
+        """
+        U = h_prev.shape[0]
+        a[: 2 * U] = self.sigmoid(a[: 2 * U] + rec[: 2 * U])
+        a[2 * U :] = self.xp.tanh(a[2 * U :] + a[U : 2 * U] * rec[2 * U :])
+        h[...] = a[:U] * h_prev + (1 - a[:U]) * a[2 * U :]

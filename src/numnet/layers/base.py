@@ -147,6 +147,9 @@ class Layer:
         name = name or _unique_key(self._weights, "variable")
         init = initializers.get(initializer)
         value = np.asarray(init(tuple(shape), dtype=dtype), dtype=dtype)
+        target = self.__dict__.get("_device")  # set by Layer.to(device)
+        if target is not None:
+            value = target.put(value)  # drawn on the host, then moved (one copy)
         if trainable and dtype.kind == "f":
             weight = Parameter(value, name=f"{self.name}/{name}", dtype=dtype)
             weight.requires_grad = self._trainable
@@ -241,6 +244,48 @@ class Layer:
                 if isinstance(out, Tensor):
                     self.add_loss(self.activity_regularizer(out))
         return y
+
+    def to(self, device) -> Layer:
+        """Move every weight (and gradient) to ``device``; return self.
+
+        Weights created later (when the layer builds) are created there too.
+        ``device``: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a
+        :class:`~numnet.Device`.
+        """
+        from numnet.backend.device import device as as_device
+
+        target = as_device(device)
+        stack = [self]
+        while stack:  # every descendant, iteratively
+            layer = stack.pop()
+            object.__setattr__(layer, "_device", target)
+            stack.extend(layer.layers_iter())
+        for w in self._all_weights():
+            w.data = target.put(w.data)
+            if w.grad is not None:
+                w.grad = target.put(w.grad)
+        return self
+
+    @property
+    def device(self):
+        """The device of the weights: the one given to :meth:`to`, else the
+        device of the first weight, else the CPU."""
+        from numnet.backend.device import device as as_device
+        from numnet.backend.device import device_of
+
+        if "_device_attribute" in self.__dict__:  # a program's own self.device
+            return self.__dict__["_device_attribute"]
+        target = self.__dict__.get("_device")
+        if target is not None:
+            return target
+        weights = self._all_weights()
+        return device_of(weights[0].data) if weights else as_device("cpu")
+
+    @device.setter
+    def device(self, value) -> None:
+        # PyTorch programs often keep ``self.device = ...`` on their modules: a
+        # plain attribute for them (it moves nothing; use .to(device) for that)
+        object.__setattr__(self, "_device_attribute", value)
 
     def layers_iter(self) -> Iterator[Layer]:
         """Yield this layer's direct children in registration order."""
@@ -480,9 +525,9 @@ def _as_input(x, dtype, owner: str = "layer"):
         if x.dtype.kind not in "biuf":
             backend.as_input_array(x.data, owner, "inputs")  # raises
         return x
-    if isinstance(x, dict) or (isinstance(x, (list, tuple)) and _is_input_list(x)):
+    if isinstance(x, (list, tuple)) and _is_input_list(x):
         return x
-    array = backend.as_input_array(x, owner, "inputs")
+    array = backend.as_input_array(x, owner, "inputs")  # device arrays stay
     if array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)
     return as_tensor(array)

@@ -254,9 +254,11 @@ def _infer_outputs(node: Node):
 
 def _dry_run(node: Node, probe: int | None):
     values = []
+    target = node.layer.__dict__.get("_device")  # the layer's device (Layer.to)
     for t in node.inputs:
         shape = (1,) + tuple(probe if d is None else d for d in t.shape[1:])
-        values.append(Tensor._from_op(np.zeros(shape, dtype=t.dtype)))
+        zeros = np.zeros(shape, dtype=t.dtype)
+        values.append(Tensor._from_op(zeros if target is None else target.put(zeros)))
     x, kwargs = node.call_arguments(values)
     kwargs["training"] = False
     with no_grad(), inference_mode(node.layer), dry_run():

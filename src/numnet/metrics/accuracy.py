@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import no_grad
 from numnet.metrics.base import (
     Mean,
@@ -46,7 +47,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
     """1.0 where the label's score is among the k largest (fewer than k beat it)."""
     y_pred = _scores("sparse_top_k_categorical_accuracy", y_pred)
     labels = _sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
-    target = np.take_along_axis(y_pred, labels[..., None], axis=-1)
+    xp = backend.get_array_module(y_pred)
+    target = xp.take_along_axis(y_pred, labels[..., None], axis=-1)
     return ((y_pred > target).sum(axis=-1) < k).astype(np.float64)
 
 
@@ -139,12 +141,13 @@ def _same_shape(owner: str, y_true, y_pred):
 
 def _squared_error(y_true, y_pred) -> np.ndarray:
     y_true, y_pred = _same_shape("mean_squared_error", y_true, y_pred)
-    return np.square(y_pred - y_true)
+    diff = y_pred - y_true
+    return diff * diff
 
 
 def _absolute_error(y_true, y_pred) -> np.ndarray:
     y_true, y_pred = _same_shape("mean_absolute_error", y_true, y_pred)
-    return np.abs(y_pred - y_true)
+    return abs(y_pred - y_true)
 
 
 class MeanSquaredError(MeanMetricWrapper):

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.backend import as_input_array
+from numnet import backend
+from numnet.autograd.tensor import Tensor
 
 
-def _array(value, owner: str = "metric", argument: str = "values") -> np.ndarray:
-    """``value`` (a Tensor or array-like) through numnet's one input rule."""
-    if not isinstance(value, np.ndarray):  # an ndarray's .data is its buffer
-        value = getattr(value, "data", value)
-    return as_input_array(value, owner, argument)
+def _array(value, owner: str = "metric", argument: str = "values"):
+    """``value`` (a Tensor or array-like) through numnet's one input rule; arrays
+    of another namespace (a device) stay where they are."""
+    value = value.data if isinstance(value, Tensor) else value
+    return backend.as_input_array(value, owner, argument)
 
 
 def _int_labels(owner: str, labels: np.ndarray) -> np.ndarray:
     if labels.dtype.kind == "f":
-        if not np.all(np.mod(labels, 1) == 0):
+        if isinstance(labels, np.ndarray) and not np.all(np.mod(labels, 1) == 0):
             raise ValueError(f"{owner}: labels must be integers (class indices)")
         return labels.astype(np.int64)
     if labels.dtype.kind not in "iub":
@@ -147,14 +148,18 @@ class Metric:
 
 
 def _broadcast_weights(sample_weight, values: np.ndarray) -> np.ndarray:
+    xp = backend.get_array_module(values)
     if sample_weight is None:
-        return np.ones_like(values)
-    sw = _array(sample_weight).astype(np.float64)
+        return xp.ones_like(values)
+    sw = _array(sample_weight)
+    if xp is not np and isinstance(sw, np.ndarray):
+        sw = xp.asarray(sw)  # host weights for device values
+    sw = sw.astype(np.float64)
     while sw.ndim > values.ndim and sw.shape[-1] == 1:
         sw = sw[..., 0]
     sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
     try:
-        return np.broadcast_to(sw, values.shape)
+        return xp.broadcast_to(sw, values.shape)
     except ValueError:
         raise ValueError(
             f"sample_weight of shape {np.shape(sample_weight)} does not match the "
@@ -166,17 +171,39 @@ class Mean(Metric):
     """The (weighted) mean of the values passed to ``update_state(values)``."""
 
     default_name = "mean"
+    #: ``update_state`` accepts arrays of any device (kept there)
+    supports_device = True
 
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
 
     def update_state(self, values, sample_weight=None) -> None:
-        values = np.asarray(_array(values), dtype=np.float64)
+        values = _array(values)
+        if not isinstance(values, np.ndarray):
+            self._update_on_device(values, sample_weight)
+            return
+        values = np.asarray(values, dtype=np.float64)
         weights = _broadcast_weights(sample_weight, values)
         self.total += float(np.sum(values * weights))
         self.count += float(np.sum(weights))
 
+    def _update_on_device(self, values, sample_weight) -> None:
+        """Accumulate on the values' device: no host sync until :meth:`result`."""
+        values = values.astype(np.float64)
+        if sample_weight is None or isinstance(sample_weight, (int, float)):
+            w = 1.0 if sample_weight is None else float(sample_weight)
+            self.total = self.total + values.sum() * w  # stays on the device
+            self.count += w * values.size  # known on the host
+            return
+        weights = _broadcast_weights(sample_weight, values)
+        self.total = self.total + (values * weights).sum()
+        self.count = self.count + weights.sum()
+
     def result(self) -> float:
+        """The mean: a float, or a 0-d device array for values on a device
+        (converted to a float only when a log is shown, not at every batch)."""
+        if not isinstance(self.total, float):
+            return self.total / self.count  # device: no host sync here
         return self.total / self.count if self.count else 0.0
 
 
@@ -195,6 +222,9 @@ class MeanMetricWrapper(Mean):
     def __init__(self, fn, name=None, **kwargs):
         self.fn, self._fn_kwargs = fn, kwargs
         super().__init__(name or getattr(fn, "__name__", "metric"))
+        # numnet's own functions run on any device; a user's may use NumPy
+        module = getattr(fn, "__module__", "") or ""
+        self.supports_device = module.startswith("numnet.")
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         super().update_state(self.fn(y_true, y_pred, **self._fn_kwargs), sample_weight)

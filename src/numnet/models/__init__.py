@@ -16,11 +16,13 @@ for _cls in (Functional, Model, Sequential):  # configs may name them
     _registry.BUILTIN_LAYER_CLASSES[_cls.__name__] = _cls
 
 
-def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Keras)
+def load_model(filepath, custom_objects=None, compile=True, device=None):  # noqa: A002
     """Load a model saved with ``model.save`` (see :func:`numnet.saving.load_model`)."""
     from numnet import saving
 
-    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile)
+    return saving.load_model(
+        filepath, custom_objects=custom_objects, compile=compile, device=device
+    )
 
 
 __all__ = [

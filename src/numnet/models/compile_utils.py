@@ -11,6 +11,9 @@ their ``result()`` is the value over the epoch so far.
 
 from __future__ import annotations
 
+import numpy as np
+
+from numnet import backend
 from numnet import losses as losses_module
 from numnet.models import _validation
 
@@ -62,12 +65,27 @@ class MetricTracker:
         self.metric.reset_state()
 
     def update(self, y_true, y_pred, sample_weight=None) -> None:
-        """Add one batch (ndarrays)."""
+        """Add one batch (arrays; device arrays go to the host for metrics that
+        only run on NumPy)."""
+        if not isinstance(y_pred, np.ndarray) and not getattr(
+            self.metric, "supports_device", False
+        ):
+            y_true, y_pred, sample_weight = _to_host((y_true, y_pred, sample_weight))
         self.metric.update_state(y_true, y_pred, sample_weight=sample_weight)
 
     def result(self) -> float:
-        """The value over the batches seen since the last reset."""
-        return float(self.metric.result())
+        """The value over the batches seen since the last reset (a 0-d device
+        array for a metric accumulated on a device: converted when shown)."""
+        value = self.metric.result()
+        if backend.is_array(value) and not isinstance(value, np.ndarray):
+            return value
+        return float(value)
+
+
+def _to_host(arrays):
+    return tuple(
+        backend.get_ops(a).to_numpy(a) if backend.is_array(a) else a for a in arrays
+    )
 
 
 def _resolve_metric(owner: str, identifier, loss):

@@ -309,3 +309,43 @@ def class_weight_to_sample_weight(owner: str, class_weight: dict, y) -> np.ndarr
         if cls < len(table):
             table[cls] = weight
     return table[labels]
+
+
+def _put_leaf(target, leaf):
+    if isinstance(leaf, Tensor):
+        return Tensor._from_op(target.put(leaf.data))
+    return target.put(leaf) if backend.is_array(leaf) else target.put(np.asarray(leaf))
+
+
+def to_device(target, data):
+    """Every array leaf of a nest on device ``target`` (None: unchanged)."""
+    if target is None or data is None:
+        return data
+    return map_structure(lambda leaf: _put_leaf(target, leaf), data)
+
+
+def device_batches(batches, target):
+    """``(x, y, sample_weight)`` batches moved to ``target`` (None: as they are).
+
+    A device kind with a ``prefetch`` (CuPy: pinned memory and a copy stream)
+    copies batch i+1 while batch i computes; otherwise each batch is moved
+    when it is taken.
+    """
+    if target is None or target.type == "cpu":
+        yield from batches
+        return
+    prefetch = target._kind.prefetch
+    if prefetch is not None:
+        yield from prefetch(batches, target.index or 0, _map_raw_leaves)
+        return
+    for part in batches:
+        yield tuple(to_device(target, p) for p in part)
+
+
+def _map_raw_leaves(fn, data):
+    return map_structure(lambda v: fn(v.data if isinstance(v, Tensor) else v), data)
+
+
+def model_device(model):
+    """The device ``fit`` moves batches to: the one given to ``model.to``, or None."""
+    return model.__dict__.get("_device")

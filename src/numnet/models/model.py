@@ -179,7 +179,12 @@ class Model(TrainingSteps, Layer):
         )
 
     def compile(
-        self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        device=None,
     ) -> None:
         """Configure training.
 
@@ -192,6 +197,8 @@ class Model(TrainingSteps, Layer):
             metrics: metric names/objects, e.g. ``["accuracy"]`` (resolved by the
                 loss: sparse/categorical/binary accuracy); a dict for outputs.
             loss_weights: scalars weighting each output's loss.
+            device: train on this device (``"cuda"``, ``"cpu"``...): the same as
+                ``model.to(device)`` before compiling.
 
         Raises:
             ValueError: for unknown loss/optimizer/metric names (listing the
@@ -200,6 +207,19 @@ class Model(TrainingSteps, Layer):
         self.optimizer = optimizers_module.get(optimizer)
         self.compiled = Compiled(self, loss, metrics, loss_weights)
         self.stop_training = False
+        if device is not None:
+            self.to(device)
+
+    def to(self, device) -> Model:
+        """Move the weights, buffers and optimizer slots to ``device``; return self.
+
+        ``fit``/``evaluate``/``predict`` then move each batch there.
+        """
+        super().to(device)
+        optimizer = self.__dict__.get("optimizer")
+        if optimizer is not None and hasattr(optimizer, "to"):
+            optimizer.to(device)
+        return self
 
     def _require_compiled(self, method: str) -> Compiled:
         if self.compiled is None:

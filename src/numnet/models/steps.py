@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet import _comm
+from numnet import _comm, backend
 from numnet.autograd.tensor import Tensor
 from numnet.models import data_adapter as da
 
@@ -63,10 +63,18 @@ def unpack_x_y_sample_weight(data):
 
 
 def to_numpy(out):
-    """Tensors (or lists of them) to ndarrays."""
+    """Tensors (or lists of them) to ndarrays (on the host, from any device)."""
     if isinstance(out, (list, tuple)):
         return [to_numpy(o) for o in out]
-    return out.data if isinstance(out, Tensor) else np.asarray(out)
+    raw = out.data if isinstance(out, Tensor) else out
+    return backend.get_ops(raw).to_numpy(raw) if backend.is_array(raw) else np.asarray(raw)
+
+
+def _raw(value):
+    """A Tensor's data or an array as it is (device arrays stay on the device)."""
+    if isinstance(value, Tensor):
+        return value.data
+    return value if backend.is_array(value) else np.asarray(value)
 
 
 def as_list(value) -> list:
@@ -98,12 +106,19 @@ def batch_size_of(x) -> int:
 
 def log_value(value):
     """A log entry as a Python float where it is a scalar (Tensor, ndarray, metric)."""
-    if hasattr(value, "result") and callable(value.result):
+    if not backend.is_array(value) and callable(getattr(value, "result", None)):
         value = value.result()
     raw = value.data if isinstance(value, Tensor) else value
-    if isinstance(raw, (np.ndarray, np.generic)) and raw.size == 1:
-        return float(raw.reshape(()))
+    if isinstance(raw, np.generic) or (backend.is_array(raw) and raw.size == 1):
+        return float(raw.reshape(()))  # on a device: the one host sync of a log
     return value
+
+
+def _scalar(loss):
+    """A loss value for a tracker: a float on NumPy, a device scalar elsewhere
+    (no host sync per batch)."""
+    raw = loss.data
+    return float(raw) if isinstance(raw, np.ndarray) else raw
 
 
 def _is_metric(value) -> bool:
@@ -177,9 +192,7 @@ class TrainingSteps:
         if compiled is not None and y is not None and y_pred is not None:
             y_true, y_pred_list = self._pair_outputs(y, y_pred)
             compiled.update_metrics(
-                [to_numpy(t) for t in y_true],
-                [p.data if isinstance(p, Tensor) else np.asarray(p)
-                 for p in y_pred_list],
+                [_raw(t) for t in y_true], [_raw(p) for p in y_pred_list],
                 sample_weight,
             )  # fmt: skip
         return self.get_metrics_result()
@@ -259,7 +272,7 @@ class TrainingSteps:
             return
         n = max(batch_size_of(x), 1)
         trackers = self._loss_trackers()
-        trackers["loss"].update_state(float(loss.data), sample_weight=n)
+        trackers["loss"].update_state(_scalar(loss), sample_weight=n)
         parts = self._loss_parts
         if parts is not None and len(parts) > 1:
             for name, part in zip(self.compiled.names, parts, strict=True):
@@ -267,7 +280,7 @@ class TrainingSteps:
                     key = f"{name}_loss"
                     if key not in trackers:
                         trackers[key] = Mean(name=key)
-                    trackers[key].update_state(float(part.data), sample_weight=n)
+                    trackers[key].update_state(_scalar(part), sample_weight=n)
 
     def _attribute_metrics(self) -> list:
         skip = ("_loss_tracker_map", "compiled", "optimizer", "history")

@@ -6,6 +6,7 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -162,7 +163,7 @@ def fit(
     model._fit_interrupted = False
     model.history = history
     scope = strategy.scope(data) if strategy else contextlib.nullcontext()
-    with _InterruptFlag() as interrupt, train_mode(model), scope:
+    with _InterruptFlag() as interrupt, train_mode(model), _device_scope(model), scope:
         cbs.on_train_begin()
         logs = _run_epochs(model, data, val, cbs, range(initial_epoch, epochs),
                            interrupt, strategy)  # fmt: skip
@@ -233,18 +234,66 @@ def _fit_epoch(model, data, cbs, epoch, interrupt, strategy=None) -> dict:
     cbs.on_epoch_begin(epoch)
     logs = {}
     batch_begin = cbs.wants("on_train_batch_begin")
-    for step, (xb, yb, swb) in enumerate(data.epoch_iterator()):
+    device = da.model_device(model)
+    batches = da.device_batches(data.epoch_iterator(), device)
+    throttle = _DeviceLogs(model, cbs) if _on_a_device(device) else None
+    for step, (xb, yb, swb) in enumerate(batches):
         if batch_begin:
             cbs.on_train_batch_begin(step)
-        logs = run_train_step(model, xb, yb, swb)
+        if throttle is None:
+            logs = run_train_step(model, xb, yb, swb)
+        else:
+            batch = step_fns.pack_x_y_sample_weight(xb, yb, swb)
+            logs = throttle.step(model.train_step(batch))
         if strategy is not None:  # distributed: global running logs, shared flags
             logs = strategy.train_logs(logs, interrupt)
         cbs.on_train_batch_end(step, dict(logs))
         if model.stop_training or interrupt.raised:
             break
+    if throttle is not None and throttle.raw:
+        logs = throttle.final()
     if strategy is not None:
         return strategy.epoch_logs()
     return dict(logs)
+
+
+def _device_scope(model):
+    """New arrays on the model's device while it runs (CuPy: the current GPU)."""
+    device = da.model_device(model)
+    return contextlib.nullcontext() if device is None else device.scope()
+
+
+def _on_a_device(device) -> bool:
+    return device is not None and device.type != "cpu"
+
+
+class _DeviceLogs:
+    """Batch logs of a model on a device, converted to floats (a host sync)
+    only every ``INTERVAL`` seconds, for the progress bar, and at the end of
+    the epoch. A callback other than the progress bar that reads batch logs
+    gets exact values at every batch."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, model, cbs, mode: str = "train"):
+        self.model, self.raw, self.logs, self.last = model, {}, {}, -1e9
+        self.method, hook = f"{mode}_step", f"on_{mode}_batch_end"
+        quiet = (callbacks_module.ProgbarLogger, callbacks_module.History)
+        default = getattr(callbacks_module.Callback, hook)
+        self.every_batch = any(
+            not isinstance(c, quiet) and getattr(type(c), hook) is not default
+            for c in cbs
+        )
+
+    def step(self, raw) -> dict:
+        self.raw = raw
+        now = time.monotonic()
+        if self.every_batch or now - self.last >= self.INTERVAL:
+            self.logs, self.last = _float_logs(self.model, self.method, raw), now
+        return self.logs
+
+    def final(self) -> dict:
+        return _float_logs(self.model, self.method, self.raw)
 
 
 def _report_interrupt(epoch: int) -> None:
@@ -260,12 +309,21 @@ def _run_test(model, data, cbs, strategy=None, interrupt=None) -> dict:
     model._regularized_cache = bool(model._all_regularized())
     cbs.on_test_begin()
     logs = {}
-    for step, (xb, yb, swb) in enumerate(data.epoch_iterator()):
+    device = da.model_device(model)
+    batches = da.device_batches(data.epoch_iterator(), device)
+    throttle = _DeviceLogs(model, cbs, "test") if _on_a_device(device) else None
+    for step, (xb, yb, swb) in enumerate(batches):
         cbs.on_test_batch_begin(step)
-        logs = run_test_step(model, xb, yb, swb)
+        if throttle is None:
+            logs = run_test_step(model, xb, yb, swb)
+        else:
+            batch = step_fns.pack_x_y_sample_weight(xb, yb, swb)
+            logs = throttle.step(model.test_step(batch))
         cbs.on_test_batch_end(step, dict(logs))
         if interrupt is not None and interrupt.raised:  # Ctrl-C: stop here too
             break
+    if throttle is not None and throttle.raw:
+        logs = throttle.final()
     if strategy is not None:  # distributed: the metrics' states summed over ranks
         logs = strategy.test_logs(logs)
     cbs.on_test_end(dict(logs))
@@ -287,7 +345,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     cbs = callbacks_module.CallbackList(
         list(callbacks or []) + extra, model=model, steps=data.steps, verbose=verbose
     )
-    with no_grad(), inference_mode(model):
+    with no_grad(), inference_mode(model), _device_scope(model):
         return _run_test(model, data, cbs)
 
 
@@ -307,8 +365,9 @@ def predict(model, x, batch_size, verbose, steps, callbacks):
     )
     outputs = []
     cbs.on_predict_begin()
-    with no_grad(), inference_mode(model):
-        for step, (xb, _, _) in enumerate(data.epoch_iterator()):
+    with no_grad(), inference_mode(model), _device_scope(model):
+        batches = da.device_batches(data.epoch_iterator(), da.model_device(model))
+        for step, (xb, _, _) in enumerate(batches):
             cbs.on_predict_batch_begin(step)
             out = model.predict_step(step_fns.pack_x_y_sample_weight(xb))
             outputs.append(to_numpy(out))

@@ -187,8 +187,9 @@ class Optimizer:
                 continue
             self._index[id(p)] = len(self._params)
             self._params.append(p)
+            xp = backend.get_array_module(p.data)  # slots live beside the weight
             self._slots.append(
-                {name: np.zeros_like(p.data) for name in self.slot_names}
+                {name: xp.zeros_like(p.data) for name in self.slot_names}
             )
 
     @property
@@ -290,11 +291,12 @@ class Optimizer:
         jobs = []
         for g, (_, p) in zip(grads, pairs, strict=True):
             slots = self._slots[self._index[id(p)]]
-            if "_scratch" not in slots:  # a work buffer, not part of the state
+            on_host = isinstance(p.data, np.ndarray)
+            if on_host and "_scratch" not in slots:  # a work buffer, not state
                 slots["_scratch"] = np.empty_like(p.data)
             jobs.append((p.data, g, slots))
         with no_grad():
-            _parallel.run_updates(update, jobs)
+            _run_updates(update, jobs)
             for _, p in pairs:
                 constraint = getattr(p, "constraint", None)
                 if constraint is not None:
@@ -305,7 +307,7 @@ class Optimizer:
         # Gradients may be shared with other tensors: never modify them in place.
         if self.clipvalue is not None:
             c = self.clipvalue
-            return [np.clip(g, -c, c) for g in grads]
+            return [backend.get_array_module(g).clip(g, -c, c) for g in grads]
         if self.clipnorm is not None:
             return [_scale_to_norm(g, _norm(g), self.clipnorm) for g in grads]
         if self.global_clipnorm is not None:
@@ -351,8 +353,8 @@ class Optimizer:
         for i, p in enumerate(params):
             if id(p) in self._index:
                 slots = self._slots[self._index[id(p)]]
-                for name in self.slot_names:
-                    state[f"{i}/{name}"] = slots[name].copy()
+                for name in self.slot_names:  # host copies, from any device
+                    state[f"{i}/{name}"] = _host_copy(slots[name])
         return state
 
     def set_state(self, state: dict, params) -> None:
@@ -376,7 +378,20 @@ class Optimizer:
                         f"{type(self).__name__}: optimizer slot {key!r} has shape "
                         f"{value.shape}, the parameter {p.name!r} has shape {p.shape}"
                     )
-                slots[name][...] = value
+                slots[name][...] = _like(slots[name], value)
+
+    def to(self, device) -> Optimizer:
+        """Move every slot to ``device`` (``model.to(device)`` calls it)."""
+        from numnet.backend.device import device as as_device
+
+        target = as_device(device)
+        for slots in self._slots:
+            for name in list(slots):
+                if name == "_scratch":
+                    del slots[name]  # rebuilt on the new device when needed
+                else:
+                    slots[name] = target.put(slots[name])
+        return self
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} learning_rate={self._learning_rate!r}>"
@@ -416,12 +431,34 @@ def _resolve_constraint(constraint):
 
 
 def _raw(g) -> np.ndarray:
-    return g.data if hasattr(g, "data") and not backend.is_array(g) else g
+    return g if backend.is_array(g) else getattr(g, "data", g)
 
 
 def _norm(g: np.ndarray) -> float:
     flat = g.reshape(-1)
-    return math.sqrt(float(np.dot(flat, flat)))
+    return math.sqrt(float(flat @ flat))  # a host sync on a device (clipnorm only)
+
+
+def _run_updates(update, jobs) -> None:
+    """NumPy arrays: split over threads; other devices: one call per parameter."""
+    host = [job for job in jobs if isinstance(job[0], np.ndarray)]
+    _parallel.run_updates(update, host)
+    for job in jobs:
+        if not isinstance(job[0], np.ndarray):
+            update(*job)
+
+
+def _host_copy(a) -> np.ndarray:
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return backend.get_ops(a).to_numpy(a)  # a device-to-host copy
+
+
+def _like(slot, value):
+    """``value`` (a host array) in the namespace of ``slot``."""
+    if isinstance(slot, np.ndarray):
+        return value
+    return backend.get_array_module(slot).asarray(value, dtype=slot.dtype)
 
 
 def _scale_to_norm(g: np.ndarray, norm: float, max_norm: float) -> np.ndarray:

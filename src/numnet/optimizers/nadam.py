@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from numnet import backend
 from numnet.optimizers.base import Optimizer, _check_nonneg, check_unit_interval
 
 
@@ -62,7 +61,7 @@ class Nadam(Optimizer):
         v += (grad * grad - v) * (1.0 - self.beta_2)
         m_hat = m * (u_next / (1.0 - product * u_next))
         m_hat += grad * ((1.0 - u_t) / (1.0 - product))
-        denom = np.sqrt(v / (1.0 - self.beta_2**t))
+        denom = backend.get_array_module(v).sqrt(v / (1.0 - self.beta_2**t))
         denom += self.epsilon
         param -= lr * m_hat / denom
 

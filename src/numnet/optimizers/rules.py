@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from numnet import backend
 from numnet.optimizers.base import (
     Optimizer,
     _check_nonneg,
@@ -26,7 +27,7 @@ def _scratch(slots: dict, like: np.ndarray) -> np.ndarray:
     # A work buffer kept with the slots but not part of the saved state.
     buf = slots.get("_scratch")
     if buf is None:
-        buf = slots["_scratch"] = np.empty_like(like)
+        buf = slots["_scratch"] = backend.get_array_module(like).empty_like(like)
     return buf
 
 
@@ -58,6 +59,11 @@ class SGD(Optimizer):
 
     def update_step(self, param, grad, slots, lr):
         """See the class docstring."""
+        if not isinstance(param, np.ndarray):  # another device: its fused kernel
+            backend.get_ops(param).sgd_update(
+                param, grad, slots.get("momentum"), lr, self.momentum, self.nesterov
+            )
+            return
         if not self.slot_names:
             param -= _scaled(slots, grad, lr)
             return
@@ -128,6 +134,12 @@ class RMSprop(Optimizer):
 
     def update_step(self, param, grad, slots, lr):
         """See the class docstring."""
+        if not isinstance(param, np.ndarray):  # another device: its fused kernel
+            backend.get_ops(param).rmsprop_update(
+                param, grad, slots["velocity"], slots.get("average_gradient"),
+                slots.get("momentum"), lr, self.rho, self.momentum, self.epsilon,
+            )  # fmt: skip
+            return
         s, tmp = slots["velocity"], _scratch(slots, grad)
         s *= self.rho
         np.multiply(grad, grad, out=tmp)
@@ -209,6 +221,12 @@ class Adam(Optimizer):
         """See the class docstring."""
         t = self.iterations + 1
         alpha = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        if not isinstance(param, np.ndarray):  # another device: its fused kernel
+            backend.get_ops(param).adam_update(
+                param, grad, slots["m"], slots["v"], slots.get("v_hat"), alpha,
+                self.beta_1, self.beta_2, self.epsilon,
+            )  # fmt: skip
+            return
         m, v, tmp = slots["m"], slots["v"], _scratch(slots, grad)
         np.multiply(grad, 1.0 - self.beta_1, out=tmp)
         m *= self.beta_1
@@ -292,7 +310,12 @@ class Adagrad(Optimizer):
 
     def update_step(self, param, grad, slots, lr):
         """See the class docstring."""
-        a, tmp = slots["accumulator"], _scratch(slots, grad)
+        a = slots["accumulator"]
+        if not isinstance(param, np.ndarray):  # another device: plain xp math
+            a += grad * grad
+            param -= grad / backend.get_array_module(a).sqrt(a + self.epsilon) * lr
+            return
+        tmp = _scratch(slots, grad)
         np.multiply(grad, grad, out=tmp)
         a += tmp
         np.add(a, self.epsilon, out=tmp)

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The one prepared GPU check: run it from the repository root on a machine with
+# an NVIDIA GPU, CuPy and PyTorch CUDA installed (no network needed):
+#
+#     bash benchmarks/gpu_check.sh
+#
+# It runs the GPU tests (tests/gpu, -m gpu), the device tests that also run on
+# the CPU, and the GPU benchmark table (python -m benchmarks --device cuda: W1,
+# W4, W5 at batch 128 and 1024, W6, W7 against PyTorch CUDA, and W8), in well
+# under 8 minutes, and writes everything to one file: $OUT/gpu_check.txt
+# ($OUT defaults to ./out). Fashion-MNIST (for W8) is read from
+# $NUMNET_DATA/fashion-mnist, by default ./data/fashion-mnist (git-ignored):
+# copy the four IDX files there first. GPU_CHECK_RESNET=1 also trains
+# examples/resnet_fashion_mnist.py --device cuda (longer; its own time limit).
+set -u
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$PWD/out}"
+mkdir -p "$OUT"
+REPORT="$OUT/gpu_check.txt"
+export PYTHONPATH="$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export NUMNET_DATA="${NUMNET_DATA:-$PWD/data}"
+start=$(date +%s)
+
+section() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
+
+{
+  section "machine"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1
+  python - <<'PY' 2>&1
+import numpy, sys
+print("python", sys.version.split()[0], "numpy", numpy.__version__)
+try:
+    import cupy
+    print("cupy", cupy.__version__, "CUDA runtime", cupy.cuda.runtime.runtimeGetVersion(),
+          "devices", cupy.cuda.runtime.getDeviceCount())
+except Exception as error:
+    print("cupy unavailable:", error)
+try:
+    import torch
+    print("torch", torch.__version__, "cuda", torch.cuda.is_available())
+except Exception as error:
+    print("torch unavailable:", error)
+PY
+  ls "$NUMNET_DATA/fashion-mnist" 2>&1 | head -5
+
+  section "GPU tests: pytest -m gpu tests/gpu"
+  timeout 200 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu/test_cupy.py \
+    -rfEs 2>&1 | tail -60
+
+  section "device tests (also run on the CPU)"
+  timeout 60 python -m pytest -q -p no:cacheprovider tests/gpu/test_devices.py \
+    -rfE 2>&1 | tail -20
+
+  section "benchmark table: python -m benchmarks --device cuda"
+  timeout 220 python -m benchmarks --device cuda --repeats 20 \
+    --json "$OUT/gpu_bench.json" 2>&1 | tail -40
+  echo "-- json"
+  cat "$OUT/gpu_bench.json" 2>/dev/null
+
+  if [ "${GPU_CHECK_RESNET:-0}" = "1" ]; then
+    section "examples/resnet_fashion_mnist.py --device cuda"
+    timeout "${GPU_CHECK_RESNET_SECONDS:-900}" python examples/resnet_fashion_mnist.py \
+      --device cuda --verbose 0 2>&1 | tail -8
+  fi
+  section "done"
+} > "$REPORT" 2>&1
+rm -f "$OUT/gpu_bench.json"  # its content is in the report: one file
+echo "wrote $REPORT"

@@ -1,0 +1,116 @@
+"""Convolution on CUDA: im2col and col2im as one kernel each, GEMMs on cuBLAS.
+
+The same algorithm and layouts as ``numnet._kernels`` (NHWC images, columns
+(N, OH, OW, KH, KW, C), Keras kernels (KH, KW, C, O), a
+:class:`~numnet._kernels.im2col.Geometry` for the sizes), but where the CPU
+version loops over kernel rows with strided copies, here each is one
+elementwise kernel:
+
+* im2col: one thread per column element reads its input pixel (or 0 in the
+  padding);
+* col2im: one thread per *input* element sums the column entries of the taps
+  that saw it (a loop over the KH x KW taps inside the thread, no atomics, so
+  the result is deterministic).
+
+How the conv planner calls it (``functional/conv.py`` on a CuPy array)::
+
+    y, cols = cupy_conv.conv2d_forward(x, w, b, g)             # forward
+    dx, dw, db = cupy_conv.conv2d_backward(gy, w, g, cols, x.shape)
+
+Imported only with CuPy present (see ``cupy_ops``).
+"""
+
+from __future__ import annotations
+
+import cupy
+
+_IM2COL = cupy.ElementwiseKernel(
+    "raw T img, int32 H, int32 W, int32 C, int32 OH, int32 OW, int32 KH, "
+    "int32 KW, int32 sh, int32 sw, int32 dh, int32 dw, int32 pt, int32 pl",
+    "T col",
+    """
+    // i indexes col (N, OH, OW, KH, KW, C)
+    int c = i % C;
+    int kw = (i / C) % KW;
+    int kh = (i / (C * KW)) % KH;
+    int ow = (i / (C * KW * KH)) % OW;
+    int oh = (i / (C * KW * KH * OW)) % OH;
+    int n = i / (C * KW * KH * OW * OH);
+    int y = oh * sh + kh * dh - pt;
+    int x = ow * sw + kw * dw - pl;
+    bool inside = 0 <= y && y < H && 0 <= x && x < W;
+    col = inside ? img[((n * H + y) * W + x) * C + c] : (T)0;
+    """,
+    "numnet_im2col_nhwc",
+)
+
+_COL2IM = cupy.ElementwiseKernel(
+    "raw T col, int32 H, int32 W, int32 C, int32 OH, int32 OW, int32 KH, "
+    "int32 KW, int32 sh, int32 sw, int32 dh, int32 dw, int32 pt, int32 pl",
+    "T img",
+    """
+    // i indexes img (N, H, W, C); sum over the taps (kh, kw) whose window
+    // position (oh, ow) covers pixel (y, x)
+    int c = i % C;
+    int x = (i / C) % W;
+    int y = (i / (C * W)) % H;
+    int n = i / (C * W * H);
+    T total = 0;
+    for (int kh = 0; kh < KH; ++kh) {
+        int ty = y + pt - kh * dh;
+        if (ty < 0 || ty % sh != 0) continue;
+        int oh = ty / sh;
+        if (oh >= OH) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            int tx = x + pl - kw * dw;
+            if (tx < 0 || tx % sw != 0) continue;
+            int ow = tx / sw;
+            if (ow >= OW) continue;
+            total += col[((((n * OH + oh) * OW + ow) * KH + kh) * KW + kw) * C + c];
+        }
+    }
+    img = total;
+    """,
+    "numnet_col2im_nhwc",
+)
+
+
+def _sizes(g, C: int) -> tuple[int, ...]:
+    return (g.H, g.W, C, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl)
+
+
+def im2col(x, g):
+    """Columns (N, OH, OW, KH, KW, C) of ``x`` (N, H, W, C), zero padded: one kernel."""
+    N, C = x.shape[0], x.shape[3]
+    out = cupy.empty((N, g.OH, g.OW, g.KH, g.KW, C), dtype=x.dtype)
+    return _IM2COL(cupy.ascontiguousarray(x), *_sizes(g, C), out)
+
+
+def col2im(cols, g, x_shape):
+    """The adjoint of :func:`im2col`: an (N, H, W, C) image, one kernel."""
+    out = cupy.empty(x_shape, dtype=cols.dtype)
+    return _COL2IM(cupy.ascontiguousarray(cols), *_sizes(g, x_shape[3]), out)
+
+
+def conv2d_forward(x, w, b, g):
+    """``y = im2col(x) @ w + b`` as (N, OH, OW, O); also returns the columns."""
+    N, O = x.shape[0], w.shape[-1]
+    cols = im2col(x, g).reshape(N * g.OH * g.OW, -1)
+    y = cols @ w.reshape(-1, O)
+    if b is not None:
+        y += b
+    return y.reshape(N, g.OH, g.OW, O), cols
+
+
+def conv2d_backward(gy, w, g, cols, x_shape):
+    """``(dx, dw, db)`` of :func:`conv2d_forward` for the upstream ``gy``.
+
+    dW = cols^T gy,  db = sum of gy over positions,  dx = col2im(gy W^T).
+    """
+    O = w.shape[-1]
+    gy2 = gy.reshape(-1, O)
+    dw = (cols.T @ gy2).reshape(w.shape)
+    db = gy2.sum(axis=0)
+    dcols = gy2 @ w.reshape(-1, O).T
+    dx = col2im(dcols.reshape(gy.shape[:3] + (g.KH, g.KW, x_shape[3])), g, x_shape)
+    return dx, dw, db

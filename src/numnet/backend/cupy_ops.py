@@ -1,0 +1,265 @@
+"""CUDA kernels: ``CupyOps``, the reference kernels overridden for CuPy arrays.
+
+Imported only when a CUDA device is first asked for (``numnet.device("cuda")``
+or a CuPy array reaching :func:`numnet.backend.get_ops` after :func:`register`):
+``import numnet`` never imports CuPy. Every override computes what its
+:class:`~numnet.backend.ops.Ops` method defines; ``tests/gpu`` compares each
+one with the reference on random inputs wherever a GPU is present.
+
+A GPU step at batch 128 is dominated by kernel launches, so the hot elementwise
+paths are fused: each optimizer update is one kernel per parameter, the LSTM
+and GRU gate math of a time step is one kernel, and ReLU writes its output and
+its mask in one pass. The kernels are compiled by CuPy on first use and cached;
+they are *defined* once, here, at import (cupy/cupy#2469: never per call).
+"""
+
+from __future__ import annotations
+
+import cupy
+
+from numnet.backend.ops import Ops
+
+_RELU = cupy.ElementwiseKernel(
+    "T x", "T y, bool mask", "mask = x > 0; y = mask ? x : (T)0;", "numnet_relu"
+)
+_MASK_MULTIPLY = cupy.ElementwiseKernel(
+    "T gy, M mask", "T gx", "gx = mask ? gy : (T)0;", "numnet_mask_multiply"
+)
+# 1 / (1 + e^-x) through z = e^-|x| <= 1: no overflow (as Ops.sigmoid)
+_SIGMOID = cupy.ElementwiseKernel(
+    "T x",
+    "T y",
+    "T z = exp(-fabs(x)); y = x >= 0 ? (T)1 / ((T)1 + z) : z / ((T)1 + z);",
+    "numnet_sigmoid",
+)
+
+# -- optimizer updates (the formulas: numnet/optimizers/rules.py docstrings) ---
+_SGD = cupy.ElementwiseKernel("T g, T lr", "T w", "w -= lr * g;", "numnet_sgd")
+_SGD_MOMENTUM = cupy.ElementwiseKernel(
+    "T g, T lr, T momentum",
+    "T w, T v",
+    "v = momentum * v - lr * g; w += v;",
+    "numnet_sgd_momentum",
+)
+_SGD_NESTEROV = cupy.ElementwiseKernel(
+    "T g, T lr, T momentum",
+    "T w, T v",
+    "v = momentum * v - lr * g; w += momentum * v - lr * g;",
+    "numnet_sgd_nesterov",
+)
+_RMSPROP = cupy.ElementwiseKernel(
+    "T g, T lr, T rho, T eps",
+    "T w, T s",
+    "s = rho * s + ((T)1 - rho) * g * g; w -= lr * g / sqrt(s + eps);",
+    "numnet_rmsprop",
+)
+_ADAM = cupy.ElementwiseKernel(
+    "T g, T alpha, T beta_1, T beta_2, T eps",
+    "T w, T m, T v",
+    """
+    m = beta_1 * m + ((T)1 - beta_1) * g;
+    v = beta_2 * v + ((T)1 - beta_2) * g * g;
+    w -= alpha * m / (sqrt(v) + eps);
+    """,
+    "numnet_adam",
+)
+_AMSGRAD = cupy.ElementwiseKernel(
+    "T g, T alpha, T beta_1, T beta_2, T eps",
+    "T w, T m, T v, T v_hat",
+    """
+    m = beta_1 * m + ((T)1 - beta_1) * g;
+    v = beta_2 * v + ((T)1 - beta_2) * g * g;
+    v_hat = fmax(v_hat, v);
+    w -= alpha * m / (sqrt(v_hat) + eps);
+    """,
+    "numnet_amsgrad",
+)
+
+# -- recurrent cells: the gate math of one time step, (U, N) elements ---------
+# Gate blocks are rows k*U:(k+1)*U of a (G*U, N) C-contiguous buffer: element
+# (u, n) of gate k sits at i + k*n_el where i is the (u, n) index, n_el = U*N.
+_LSTM_CELL = cupy.ElementwiseKernel(
+    "T c_prev",
+    "raw T a, T c, T pc, T h",
+    """
+    const ptrdiff_t n_el = _ind.size();
+    T ig = (T)1 / ((T)1 + exp(-a[i]));
+    T fg = (T)1 / ((T)1 + exp(-a[i + n_el]));
+    T gg = tanh(a[i + 2 * n_el]);
+    T og = (T)1 / ((T)1 + exp(-a[i + 3 * n_el]));
+    a[i] = ig; a[i + n_el] = fg; a[i + 2 * n_el] = gg; a[i + 3 * n_el] = og;
+    c = fg * c_prev + ig * gg;
+    pc = tanh(c);
+    h = og * pc;
+    """,
+    "numnet_lstm_cell",
+)
+_GRU_CELL = cupy.ElementwiseKernel(
+    "T h_prev, raw T rec",
+    "raw T a, T h",
+    """
+    const ptrdiff_t n_el = _ind.size();
+    T z = (T)1 / ((T)1 + exp(-(a[i] + rec[i])));
+    T r = (T)1 / ((T)1 + exp(-(a[i + n_el] + rec[i + n_el])));
+    T hh = tanh(a[i + 2 * n_el] + r * rec[i + 2 * n_el]);
+    a[i] = z; a[i + n_el] = r; a[i + 2 * n_el] = hh;
+    h = z * h_prev + ((T)1 - z) * hh;
+    """,
+    "numnet_gru_cell",
+)
+
+
+def _scatter_add(out, index, values) -> None:
+    """``out[index] += values`` with repeats accumulated (atomic adds)."""
+    at = getattr(cupy.add, "at", None)  # CuPy >= 12 (cupy/cupy#7077)
+    if at is not None:
+        at(out, index, values)
+    else:  # older CuPy
+        import cupyx
+
+        cupyx.scatter_add(out, index, values)
+
+
+class CupyOps(Ops):
+    """The kernels on CuPy arrays (one CUDA device: the arrays' own)."""
+
+    name = "cupy"
+
+    def __init__(self):
+        super().__init__(cupy)
+
+    def to_numpy(self, x):
+        return cupy.asnumpy(x)
+
+    def scatter_add_rows(self, indices, rows, n_rows: int):
+        out = cupy.zeros((n_rows, rows.shape[1]), dtype=rows.dtype)
+        _scatter_add(out, indices, rows)
+        return out
+
+    def index_add(self, shape, index, values):
+        out = cupy.zeros(shape, dtype=values.dtype)
+        _scatter_add(out, index, values)
+        return out
+
+    def erf(self, x):
+        from cupyx.scipy import special
+
+        return special.erf(x)
+
+    def sigmoid(self, x):
+        return _SIGMOID(x)
+
+    def relu(self, x):
+        return _RELU(x)
+
+    def relu_in_place(self, y) -> None:
+        cupy.maximum(y, 0, out=y)
+
+    def mask_multiply(self, gy, mask):
+        return _MASK_MULTIPLY(gy, mask)
+
+    def sgd_update(self, w, g, velocity, lr, momentum, nesterov):
+        if velocity is None:
+            _SGD(g, lr, w)
+        else:
+            (_SGD_NESTEROV if nesterov else _SGD_MOMENTUM)(g, lr, momentum, w, velocity)
+
+    def rmsprop_update(self, w, g, s, m, u, lr, rho, momentum, epsilon):
+        if m is not None or u is not None:  # centered / momentum: the reference
+            super().rmsprop_update(w, g, s, m, u, lr, rho, momentum, epsilon)
+        else:
+            _RMSPROP(g, lr, rho, epsilon, w, s)
+
+    def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
+        if v_hat is None:
+            _ADAM(g, alpha, beta_1, beta_2, epsilon, w, m, v)
+        else:
+            _AMSGRAD(g, alpha, beta_1, beta_2, epsilon, w, m, v, v_hat)
+
+    def lstm_cell_(self, a, c_prev, c, pc, h) -> None:
+        _LSTM_CELL(c_prev, a, c, pc, h)
+
+    def gru_cell_(self, a, rec, h_prev, h) -> None:
+        _GRU_CELL(h_prev, rec, a, h)
+
+
+_REGISTERED = False
+
+
+def register() -> bool:
+    """Use :class:`CupyOps` for every CuPy array; True the first time only."""
+    global _REGISTERED
+    if _REGISTERED:
+        return False
+    from numnet import backend
+
+    backend.register_ops(CupyOps())
+    _REGISTERED = True
+    return True
+
+
+# -- host-to-device batches: pinned memory and a copy stream -------------------
+
+
+def prefetch_batches(batches, index: int, map_leaves):
+    """Yield ``(x, y, sample_weight)`` batches on GPU ``index``, one batch ahead.
+
+    Batch i+1 is copied (pinned host buffer -> device, on a copy stream) while
+    the caller computes on batch i. Ordering, on the compute (current) stream:
+    a destination is allocated there, the copy stream waits for that point (the
+    memory pool may hand back a block the compute stream still reads) and the
+    compute stream waits for the copy before it uses the batch. A pinned buffer
+    is released only after its copy has finished.
+
+    Args:
+        batches: an iterator of ``(x, y, sample_weight)`` nests of host arrays.
+        index: the CUDA device.
+        map_leaves: ``map_leaves(fn, nest)`` applies ``fn`` to every array leaf
+            (Tensors arrive as their data).
+    """
+    device = cupy.cuda.Device(index)  # entered around our own calls only
+    with device:
+        copy_stream = cupy.cuda.Stream(non_blocking=True)
+    staged = None
+    for part in batches:
+        with device:
+            following = _stage(part, copy_stream, map_leaves)
+        if staged is not None:
+            with device:
+                ready = _ready(staged)
+            yield ready
+            staged[2].synchronize()  # its copies are done: free the pinned
+        staged = following
+    if staged is not None:
+        with device:
+            ready = _ready(staged)
+        yield ready
+
+
+def _stage(part, copy_stream, map_leaves):
+    import cupyx
+    import numpy as np
+
+    compute = cupy.cuda.get_current_stream()
+    pinned = []
+
+    def copy(leaf):
+        if isinstance(leaf, cupy.ndarray):
+            return leaf
+        host = np.ascontiguousarray(leaf)
+        buffer = cupyx.empty_pinned(host.shape, host.dtype)
+        buffer[...] = host
+        pinned.append(buffer)
+        out = cupy.empty(host.shape, host.dtype)  # allocated on the compute stream
+        copy_stream.wait_event(compute.record())
+        out.set(buffer, stream=copy_stream)
+        return out
+
+    moved = tuple(map_leaves(copy, p) for p in part)
+    return moved, pinned, copy_stream.record()
+
+
+def _ready(staged):
+    moved, _, copied = staged
+    cupy.cuda.get_current_stream().wait_event(copied)
+    return moved

@@ -1,0 +1,308 @@
+"""Devices, moves and training on a second device, proved on the CPU.
+
+The strict array namespace (``tests/strict_namespace.py``: NumPy behind a wall
+that refuses every silent conversion) is registered as a device named
+"strict", the way CuPy is registered as "cuda". Everything the GPU path does
+besides the CUDA kernels themselves (moving weights, optimizer slots and
+batches; refusing mixed devices; accumulating metrics on the device; saving
+from and loading onto it) runs here, on every machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from tests.strict_namespace import SLIPS, STRICT, StrictArray, to_numpy
+
+import numnet
+from numnet import layers
+from numnet.backend import device as device_module
+
+
+@pytest.fixture(autouse=True)
+def strict_device():
+    """Register the strict namespace as the device "strict" (and fail on slips)."""
+    seeds = []
+    kind = device_module.DeviceKind(
+        "strict",
+        load=lambda: STRICT,
+        put=lambda host, index: STRICT.asarray(host),
+        seed=seeds.append,
+    )
+    device_module.register_device(kind)
+    SLIPS.clear()
+    yield seeds
+    device_module.unregister_device("strict")
+    assert not SLIPS, f"calls slipped past the array seam: {SLIPS}"
+
+
+def test_device_objects_parse_compare_and_print():
+    cpu = numnet.device("cpu")
+    assert cpu == numnet.device("CPU") == "cpu" and cpu.xp is np
+    assert repr(cpu) == "device(type='cpu')" and str(cpu) == "cpu"
+    strict = numnet.device("strict:0")
+    assert strict == numnet.device("strict") and strict != cpu
+    assert repr(strict) == "device(type='strict', index=0)"
+    assert strict.xp is STRICT and strict.ops.xp is STRICT
+    assert len({numnet.device("strict"), strict}) == 1
+    with pytest.raises(ValueError, match="unknown device type 'tpu'"):
+        numnet.device("tpu")
+    with pytest.raises(ValueError, match="invalid device index"):
+        numnet.device("strict:x")
+    with pytest.raises(TypeError, match="expected a string"):
+        numnet.device(3)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("cupy") is not None, reason="CuPy is installed"
+)
+def test_cuda_without_cupy_names_the_gpu_extra():
+    with pytest.raises(ImportError, match=r"numnet\[gpu\]"):
+        numnet.device("cuda")
+
+
+def test_tensor_to_moves_data_and_gradients_back():
+    x = numnet.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.device == "cpu"
+    y = x.to("strict")
+    assert isinstance(y.data, StrictArray) and y.device == "strict"
+    assert x.to("cpu") is x and y.to("strict") is y
+    (y * y).sum().backward()
+    assert isinstance(x.grad, np.ndarray)  # moved back to x's device
+    np.testing.assert_allclose(x.grad, 2 * x.data)
+    host = y.numpy()
+    assert isinstance(host, np.ndarray) and host is not y.data
+    np.testing.assert_array_equal(host, x.data)
+    t = numnet.tensor(np.ones(3), device="strict")
+    assert t.device == "strict" and t.dtype == np.float32
+    assert t.cpu().device == "cpu"
+
+
+def test_mixing_devices_in_one_op_names_both_devices():
+    a = numnet.tensor(np.ones((2, 3)))
+    b = numnet.tensor(np.ones((2, 3)), device="strict")
+    with pytest.raises(RuntimeError, match=r"cpu \(ndarray\) and strict"):
+        a + b
+    SLIPS.clear()  # the strict namespace recorded the refused raw ndarray
+
+
+def test_manual_seed_seeds_every_device_generator(strict_device):
+    numnet.manual_seed(7)
+    assert strict_device == [7]
+
+
+def _data(n=96):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 6, 5)).astype(np.float32)
+    y = (x[:, :, 0].sum(axis=1) > 0).astype(np.int64) + 2 * (x[:, 0, 1] > 0)
+    return x, y
+
+
+def _mlp():
+    return numnet.models.Sequential(
+        [
+            layers.Flatten(),
+            layers.Dense(16, activation="relu"),
+            layers.Dropout(0.1),
+            layers.Dense(4),
+        ]
+    )
+
+
+def _lstm():
+    return numnet.models.Sequential([layers.LSTM(8), layers.Dense(4)])
+
+
+def _fit(factory, device, optimizer):
+    x, y = _data()
+    numnet.manual_seed(0)
+    model = factory()
+    model.compile(
+        optimizer=optimizer,
+        loss=numnet.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        device=device,
+    )
+    history = model.fit(
+        x, y, batch_size=32, epochs=3, verbose=0, validation_data=(x[:32], y[:32])
+    )
+    return model, history.history
+
+
+@pytest.mark.parametrize("factory", [_mlp, _lstm], ids=["mlp", "lstm"])
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda: numnet.optimizers.Adam(0.01),
+        lambda: numnet.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+        lambda: numnet.optimizers.RMSprop(0.01),
+    ],
+    ids=["adam", "sgd-nesterov", "rmsprop"],
+)
+def test_fit_on_a_second_device_matches_numpy(factory, optimizer):
+    host_model, host = _fit(factory, None, optimizer())
+    model, strict = _fit(factory, "strict", optimizer())
+    assert model.device == "strict"
+    assert all(isinstance(w.data, StrictArray) for w in model.weights)
+    for slot in model.optimizer.variables:
+        assert isinstance(slot, StrictArray)
+    assert strict["loss"][-1] < strict["loss"][0]
+    for key in host:
+        np.testing.assert_allclose(strict[key], host[key], rtol=2e-4, atol=1e-6)
+    for a, b in zip(host_model.weights, model.weights, strict=True):
+        np.testing.assert_allclose(to_numpy(b.data), a.data, rtol=1e-3, atol=1e-5)
+
+
+def test_evaluate_and_predict_on_a_device_return_host_values():
+    model, _ = _fit(_mlp, "strict", "adam")
+    x, y = _data(40)
+    logs = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    assert all(isinstance(v, float) for v in logs.values())
+    out = model.predict(x, batch_size=16, verbose=0)
+    assert isinstance(out, np.ndarray) and out.shape == (40, 4)
+    moved = model.to("cpu")
+    assert moved is model and model.device == "cpu"
+    np.testing.assert_allclose(model.predict(x, verbose=0), out, rtol=1e-5)
+
+
+def test_model_to_moves_weights_and_optimizer_slots_both_ways():
+    model, _ = _fit(_mlp, None, "adam")
+    slots = [s.copy() for s in model.optimizer.variables]
+    model.to("strict")
+    assert all(isinstance(w.data, StrictArray) for w in model.weights)
+    for before, after in zip(slots, model.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(to_numpy(after), before)
+    x, y = _data(32)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # trains there
+    model.to("cpu")
+    assert all(isinstance(s, np.ndarray) for s in model.optimizer.variables)
+
+
+def test_save_from_a_device_and_load_onto_either(tmp_path):
+    model, _ = _fit(_mlp, "strict", "adam")
+    path = tmp_path / "m.npz"
+    model.save(path)
+    x, _ = _data(8)
+    expected = model.predict(x, verbose=0)
+    on_cpu = numnet.models.load_model(path)
+    assert on_cpu.device == "cpu"
+    np.testing.assert_allclose(on_cpu.predict(x, verbose=0), expected, rtol=1e-6)
+    on_strict = numnet.models.load_model(path, device="strict")
+    assert all(isinstance(w.data, StrictArray) for w in on_strict.weights)
+    assert all(isinstance(s, StrictArray) for s in on_strict.optimizer.variables)
+    np.testing.assert_allclose(on_strict.predict(x, verbose=0), expected, rtol=1e-6)
+
+
+def test_device_metrics_are_not_synced_at_every_batch():
+    """Batch logs of a device model reach the progress bar throttled; a user
+    callback reading batch logs gets every batch's exact floats."""
+    seen = []
+
+    class Record(numnet.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(logs["loss"])
+
+    x, y = _data()
+    model = _mlp()
+    model.compile(
+        "adam", numnet.losses.SparseCategoricalCrossentropy(from_logits=True),
+        device="strict",
+    )  # fmt: skip
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[Record()])
+    assert len(seen) == 3 and all(isinstance(v, float) for v in seen)
+    assert len(set(seen)) == 3  # a running mean: a new value at every batch
+    tracker = model.metrics[0]
+    assert isinstance(tracker.total, StrictArray)  # accumulated on the device
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda: numnet.optimizers.Adam(0.01, amsgrad=True, clipnorm=1.0),
+        lambda: numnet.optimizers.SGD(0.1, clipvalue=0.05, weight_decay=0.01),
+        lambda: numnet.optimizers.RMSprop(0.01, centered=True, momentum=0.5),
+        lambda: numnet.optimizers.Adagrad(0.1, global_clipnorm=2.0),
+        lambda: numnet.optimizers.Nadam(0.01),
+        lambda: numnet.optimizers.SGD(0.1),
+    ],
+    ids=["amsgrad-clipnorm", "sgd-clipvalue-decay", "rmsprop-centered-momentum",
+         "adagrad-global-clip", "nadam", "sgd-plain"],
+)  # fmt: skip
+def test_every_optimizer_variant_runs_on_a_second_device(optimizer):
+    host_model, host = _fit(_mlp, None, optimizer())
+    model, strict = _fit(_mlp, "strict", optimizer())
+    np.testing.assert_allclose(strict["loss"], host["loss"], rtol=2e-4, atol=1e-6)
+    for a, b in zip(host_model.weights, model.weights, strict=True):
+        np.testing.assert_allclose(to_numpy(b.data), a.data, rtol=1e-3, atol=1e-5)
+
+
+def test_a_program_may_keep_its_own_device_attribute():
+    class Net(numnet.models.Model):
+        def __init__(self):
+            super().__init__()
+            self.device = "cuda:0"  # PyTorch habit: a plain attribute
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    net = Net()
+    assert net.device == "cuda:0"
+    assert layers.Dense(3).device == "cpu"
+
+
+def test_a_device_with_prefetch_gets_every_batch_through_it():
+    """The hook CuPy uses (pinned memory + a copy stream) sees each batch once,
+    with Tensors unwrapped, and fit trains on what it yields."""
+    calls = []
+
+    def prefetch(batches, index, map_leaves):
+        for part in batches:
+            calls.append(index)
+            yield tuple(
+                map_leaves(lambda leaf: STRICT.asarray(np.asarray(leaf)), p)
+                for p in part
+            )
+
+    device_module.register_device(
+        device_module.DeviceKind(
+            "fetching", lambda: STRICT, lambda a, i: STRICT.asarray(a),
+            prefetch=prefetch,
+        )
+    )  # fmt: skip
+    try:
+        x, y = _data(64)
+        model = _mlp()
+        model.compile("sgd", numnet.losses.SparseCategoricalCrossentropy(True),
+                      device="fetching:2")  # fmt: skip
+        model.fit(numnet.tensor(x), y, batch_size=32, epochs=2, verbose=0)
+        assert calls == [2, 2, 2, 2]
+    finally:
+        device_module.unregister_device("fetching")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("cupy") is not None, reason="CuPy is installed"
+)
+def test_gpu_benchmarks_without_cupy_say_why_and_fail():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--device", "cuda"],
+        cwd=root, capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert 'numnet[gpu]' in result.stdout
+
+
+def test_comparing_with_a_device_name_never_loads_a_library():
+    cpu = numnet.device("cpu")
+    assert cpu != "cuda" and cpu != "cuda:1" and cpu == "cpu"
+    assert numnet.device("strict:1") == "strict:1" != "strict"
