@@ -274,7 +274,7 @@ class Tensor:
             return _op(name)(self, other)  # part of a graph: a new tensor
         xp = backend.get_array_module(self.data)
         result = getattr(xp, ufunc_name)(self.data, _raw(other))
-        if result.dtype != self.data.dtype and result.dtype.kind != self.data.dtype.kind:
+        if result.dtype.kind != self.data.dtype.kind:  # int += float: refuse
             raise TypeError(
                 f"in-place {name}: the result has dtype {result.dtype}, which a "
                 f"tensor of dtype {self.data.dtype} cannot hold; write x = x {name} y"

@@ -1,4 +1,4 @@
-"""Keras 3 ``.keras`` archives: a zip of ``config.json``, ``metadata.json`` and ``model.weights.h5``.
+"""Keras 3 ``.keras`` archives: a zip of config, metadata and ``model.weights.h5``.
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -6,7 +6,7 @@
 >>> from numnet.interop import load_keras_model, save_keras
 >>> model = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="relu")])
 >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
->>> save_keras(model, path)          # Keras 3 loads this file with keras.models.load_model
+>>> save_keras(model, path)  # keras.models.load_model(path) reads this file
 >>> clone = load_keras_model(path)
 >>> x = np.ones((2, 4), np.float32)
 >>> bool(np.allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0)))
@@ -103,7 +103,7 @@ def _keras_layer_spec(class_name: str, config: dict) -> dict:
 
 
 def _tensor_specs(model) -> dict:
-    """``(layer name, node index, tensor index) -> (shape, dtype)`` of a functional graph."""
+    """``(layer, node index, tensor index) -> (shape, dtype)`` of a graph."""
     specs = {}
     for t in model.inputs:
         specs[(t.layer.name, 0, 0)] = (t.shape, str(t.dtype))
@@ -148,7 +148,7 @@ def _functional_config(config: dict, specs: dict) -> dict:
 
 
 def keras_model_config(model) -> dict:
-    """The Keras 3 ``config.json`` document of a numnet Sequential or functional model."""
+    """The Keras 3 ``config.json`` of a numnet Sequential or functional model."""
     kind = type(model).__name__
     config = model.get_config()
     if kind == "Sequential":
@@ -180,7 +180,7 @@ def keras_model_config(model) -> dict:
 
 
 def _layer_variable_groups(layer) -> list[tuple[str, list]]:
-    """``(h5 path below the layer, arrays)`` as Keras 3 stores this layer's variables."""
+    """``(h5 path below the layer, arrays)``: how Keras 3 stores its variables."""
     name = type(layer).__name__
     if name in _RNN:
         return [("cell/vars", layer.get_weights())]

@@ -67,7 +67,7 @@ def _is_neutral(key: str, value) -> bool:
 
 
 def _object_spec(value):
-    """A Keras initializer/regularizer/constraint dict as numnet's ``{class_name, config}``."""
+    """A Keras initializer/regularizer/constraint as ``{class_name, config}``."""
     if isinstance(value, dict) and "class_name" in value:
         config = {k: v for k, v in (value.get("config") or {}).items() if v is not None}
         return {"class_name": value["class_name"], "config": config}

@@ -1,4 +1,4 @@
-"""Read and write Keras weight files: Keras 3 ``.weights.h5``/``.keras`` and Keras 2 ``.h5``.
+"""Read Keras weight files: Keras 3 ``.weights.h5``/``.keras``, Keras 2 ``.h5``.
 
 numnet keeps Keras's weight layouts (Dense ``(in, out)`` kernels, Conv2D
 ``(KH, KW, C_in, C_out)``, LSTM gates ``i, f, c, o``, GRU ``z, r, h`` with a
@@ -106,7 +106,7 @@ def _read_keras3(root, label: str) -> list[tuple[str, list[np.ndarray]]]:
 
 
 def keras_snake_case(class_name: str) -> str:
-    """Keras's snake case of a class name: ``"BatchNormalization"`` -> ``"batch_normalization"``."""
+    """Keras's snake case: ``"BatchNormalization"`` -> ``"batch_normalization"``."""
     name = re.sub(r"\W+", "", class_name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -229,7 +229,7 @@ def _assign(layer, arrays, file_name: str) -> None:
                 f"{layer.name!r}: the model expects {w.shape}, the file's layer "
                 f"{file_name!r} holds {a.shape}"
             )
-    layer.set_weights([a.astype(w.dtype) for w, a in zip(weights, arrays, strict=False)])
+    layer.set_weights([a.astype(w.dtype) for w, a in zip(weights, arrays, strict=True)])
 
 
 def load_keras_weights(

@@ -67,7 +67,9 @@ def to_numpy(out):
     if isinstance(out, (list, tuple)):
         return [to_numpy(o) for o in out]
     raw = out.data if isinstance(out, Tensor) else out
-    return backend.get_ops(raw).to_numpy(raw) if backend.is_array(raw) else np.asarray(raw)
+    if backend.is_array(raw):
+        return backend.get_ops(raw).to_numpy(raw)
+    return np.asarray(raw)
 
 
 def _raw(value):

@@ -140,7 +140,10 @@ def export(model, path, opset: int = 17) -> None:
     in_names = (
         ["input"] if len(specs) == 1 else [f"input_{i}" for i in range(len(specs))]
     )
-    inputs = [_graph_input(g, onnx, s, d, n) for (s, d), n in zip(specs, in_names, strict=False)]
+    inputs = [
+        _graph_input(g, onnx, s, d, n)
+        for (s, d), n in zip(specs, in_names, strict=False)
+    ]
     if hasattr(model, "_nodes"):
         outs = _walk_functional(g, model, in_names)
     else:
@@ -149,7 +152,9 @@ def export(model, path, opset: int = 17) -> None:
         ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
     )
     outputs = []
-    for out, name, rank in zip(outs, out_names, _output_ranks(model, specs), strict=False):
+    for out, name, rank in zip(
+        outs, out_names, _output_ranks(model, specs), strict=False
+    ):
         g.nodes.append(
             onnx.helper.make_node("Identity", [g.in_layout(out, "nhwc")], [name])
         )

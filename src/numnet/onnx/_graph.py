@@ -22,7 +22,7 @@ class UnsupportedLayerError(ValueError):
 
 
 class Graph:
-    """Nodes, initializers and per-value layouts of the ONNX graph under construction."""
+    """Nodes, initializers and value layouts of the ONNX graph being built."""
 
     def __init__(self, helper, numpy_helper):
         self.helper = helper

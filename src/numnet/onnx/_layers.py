@@ -137,7 +137,9 @@ def batch_normalization(g: Graph, layer, x: str) -> str:
     x = g.in_layout(x, "nchw")
     names = [
         g.constant(a, f"{layer.name}_{k}")
-        for k, a in zip(("gamma", "beta", "mean", "var"), (gamma, beta, mean, var), strict=False)
+        for k, a in zip(
+            ("gamma", "beta", "mean", "var"), (gamma, beta, mean, var), strict=False
+        )
     ]
     y = g.op("BatchNormalization", [x, *names], layer.name, epsilon=layer.epsilon)
     return g.set_layout(y, g.layout.get(x))
@@ -145,7 +147,11 @@ def batch_normalization(g: Graph, layer, x: str) -> str:
 
 def _bn_weights(layer):
     weights = dict(
-        zip([w.name.split("/")[-1] for w in layer.weights], layer.get_weights(), strict=False)
+        zip(
+            [w.name.split("/")[-1] for w in layer.weights],
+            layer.get_weights(),
+            strict=False,
+        )
     )
     size = weights["moving_mean"].shape
     gamma = weights.get("gamma", np.ones(size, np.float32))
@@ -156,7 +162,11 @@ def _bn_weights(layer):
 def layer_normalization(g: Graph, layer, x: str) -> str:
     x = g.in_layout(x, "nhwc")
     weights = dict(
-        zip([w.name.split("/")[-1] for w in layer.weights], layer.get_weights(), strict=False)
+        zip(
+            [w.name.split("/")[-1] for w in layer.weights],
+            layer.get_weights(),
+            strict=False,
+        )
     )
     if layer.get_config().get("axis") not in (-1, [-1]):
         raise UnsupportedLayerError(
