@@ -41,7 +41,7 @@ from numnet.layers.symbolic import inference_mode
 from numnet.models import training
 from numnet.models.compile_utils import Compiled
 from numnet.models.data_adapter import as_arrays
-from numnet.models.summary import layer_outputs, summary_text, zeros_for
+from numnet.models.summary import infer_output_shapes, layer_outputs, summary_text
 
 
 class Model(Layer):
@@ -94,8 +94,12 @@ class Model(Layer):
         self._build_input_shape = _none_batch(input_shape)
         if not self.built and type(self).call is not Model.call:
             self.built = True  # before the run: __call__ must not build again
-            with no_grad(), inference_mode(self):
-                self(zeros_for(self._build_input_shape, self.dtype), training=False)
+            with no_grad(), inference_mode(self):  # unknown sizes stay None
+                infer_output_shapes(
+                    lambda x: [(self, self(x, training=False))],
+                    self._build_input_shape,
+                    self.dtype,
+                )
         self.built = True
 
     def call(self, x, training: bool = False):

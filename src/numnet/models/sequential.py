@@ -19,7 +19,7 @@ from numnet.layers.input_layer import InputLayer
 from numnet.layers.symbolic import SymbolicTensor, inference_mode
 from numnet.models import registry
 from numnet.models.model import Model
-from numnet.models.summary import zeros_for
+from numnet.models.summary import infer_output_shapes
 
 
 class Sequential(Model):
@@ -40,6 +40,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable)
         object.__setattr__(self, "_stack", [])
         self._input_dtype = None
+        self._output_shape = None
         for layer in layers or []:
             self.add(layer)
 
@@ -101,19 +102,46 @@ class Sequential(Model):
     def build(self, input_shape) -> None:
         """Build every layer by a dry run on one sample of zeros.
 
+        Unknown sizes (None) stay unknown: the stack then runs twice, at two
+        probe sizes, and an output axis that follows the input size is reported
+        as None (so ``input_shape=(None, None, 3)`` builds a fully convolutional
+        network, and ``(None, None)`` a variable-length sequence model).
+
         Args:
             input_shape: the input shape with the batch axis, e.g.
-                ``(None, 28, 28, 1)``.
+                ``(None, 28, 28, 1)`` or ``(None, None, None, 3)``.
+
+        Raises:
+            ValueError: when the stack cannot run on inputs of that shape.
         """
         shape = (None,) + tuple(input_shape)[1:]
         self._build_input_shape = shape
+        self._output_shape = None
         if self._stack:
             dtype = self._input_dtype or self.dtype
-            x = zeros_for(shape, dtype)
-            with no_grad(), inference_mode(self):
-                for layer in self._stack:
-                    x = layer(x, training=False)
+            try:
+                records = infer_output_shapes(self._dry_run, shape, dtype)
+            except ValueError as err:
+                raise ValueError(f"{self.name}: {err}") from err
+            self._output_shape = records[-1][1]
         self.built = bool(self._stack)
+
+    def _dry_run(self, x) -> list:
+        records = []
+        with no_grad(), inference_mode(self):
+            for layer in self._stack:
+                x = layer(x, training=False)
+                records.append((layer, x))
+        return records
+
+    @property
+    def output_shape(self):
+        """The output shape (batch axis None, unknown sizes None), once built."""
+        if not self.built:
+            raise ValueError(
+                f"{self.name}: the output shape is unknown until the model is built"
+            )
+        return self._output_shape
 
     def call(self, x, training: bool = False):
         """Apply the layers in order."""
