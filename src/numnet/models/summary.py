@@ -162,9 +162,7 @@ def output_shapes(model) -> dict[int, str]:
     if not model.built or input_shape is None:
         raise ValueError(_NOT_BUILT.format(name=model.name))
     shapes: dict[int, str] = {}
-    records = infer_output_shapes(
-        lambda x: _run(model, x), input_shape, model.dtype
-    )
+    records = infer_output_shapes(lambda x: _run(model, x), input_shape, model.dtype)
     for layer, shape in records:
         shapes.setdefault(id(layer), _shape_text(shape))
     return shapes
