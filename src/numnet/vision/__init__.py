@@ -11,6 +11,7 @@ from numnet.vision.boxes import (
     iou,
     non_max_suppression,
 )
+from numnet.vision.fcn import sliding_window_scores, to_fully_convolutional
 from numnet.vision.yolo import (
     decode_yolo_output,
     encode_yolo_targets,
@@ -27,5 +28,7 @@ __all__ = [
     "iou",
     "non_max_suppression",
     "shape_iou",
+    "sliding_window_scores",
+    "to_fully_convolutional",
     "yolo_head",
 ]
