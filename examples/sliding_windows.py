@@ -84,8 +84,13 @@ def main(argv=None) -> dict:
     model = build_classifier()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
-    model.fit(x_train, y_tr.astype(np.int64), epochs=args.epochs,
-              batch_size=args.batch_size, verbose=args.verbose)  # fmt: skip
+    model.fit(
+        x_train,
+        y_tr.astype(np.int64),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=args.verbose,
+    )
     train_seconds = time.perf_counter() - start
 
     fcn = to_fully_convolutional(model)
@@ -102,17 +107,28 @@ def main(argv=None) -> dict:
     difference = float(np.abs(conv_map - loop_map).max())
     hits = [conv_map[k, r, c].argmax() == label for k, r, c, label in placed]
     windows = int(np.prod(conv_map.shape[:3]))
-    print(f"crop classifier: {model.count_params():,} parameters, trained on "
-          f"{len(x_train)} crops in {train_seconds:.1f} s")  # fmt: skip
-    print(f"score map {conv_map.shape[1]}x{conv_map.shape[2]} per "
-          f"{CANVAS[0]}x{CANVAS[1]} canvas, {windows} windows in all")  # fmt: skip
-    print(f"convolutional: {conv_seconds:.3f} s; explicit loop over windows: "
-          f"{loop_seconds:.3f} s ({loop_seconds / conv_seconds:.1f}x slower)")  # fmt: skip
+    print(
+        f"crop classifier: {model.count_params():,} parameters, trained on "
+        f"{len(x_train)} crops in {train_seconds:.1f} s"
+    )
+    print(
+        f"score map {conv_map.shape[1]}x{conv_map.shape[2]} per "
+        f"{CANVAS[0]}x{CANVAS[1]} canvas, {windows} windows in all"
+    )
+    print(
+        f"convolutional: {conv_seconds:.3f} s; explicit loop over windows: "
+        f"{loop_seconds:.3f} s ({loop_seconds / conv_seconds:.1f}x slower)"
+    )
     print(f"largest score difference between the two: {difference:.2e}")
-    print(f"window on an item names its class: {np.mean(hits):.1%} of "
-          f"{len(hits)} items")  # fmt: skip
-    return {"difference": difference, "conv_seconds": conv_seconds,
-            "loop_seconds": loop_seconds, "item_accuracy": float(np.mean(hits))}  # fmt: skip
+    print(
+        f"window on an item names its class: {np.mean(hits):.1%} of {len(hits)} items"
+    )
+    return {
+        "difference": difference,
+        "conv_seconds": conv_seconds,
+        "loop_seconds": loop_seconds,
+        "item_accuracy": float(np.mean(hits)),
+    }
 
 
 if __name__ == "__main__":
