@@ -7,6 +7,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -30,3 +31,24 @@ def test_sliding_windows_example_smoke(capsys):
     results = load_example("sliding_windows").main(argv)
     assert results["difference"] < 1e-4  # the two scans agree
     assert "explicit loop" in capsys.readouterr().out
+
+
+@needs_fashion_mnist
+def test_landmarks_example_smoke(capsys):
+    argv = ["--limit", "128", "--test-limit", "64", "--epochs", "1", "--verbose", "0"]
+    results = load_example("landmarks").main(argv)
+    assert 0.0 <= results["presence_accuracy"] <= 1.0
+    assert np.isfinite(results["pixel_error"])
+    assert "mean landmark error" in capsys.readouterr().out
+
+
+def test_landmark_points_of_a_silhouette():
+    module = load_example("landmarks")
+    mask = np.zeros((1, 5, 5), bool)
+    mask[0, 1, 2] = mask[0, 3, 0] = mask[0, 2, 4] = mask[0, 4, 3] = True
+    points = module._landmarks(mask)[0]
+    # top (2, 1), bottom (3, 4), left (0, 3), right (4, 2): pixel centres
+    np.testing.assert_allclose(
+        points[:4], [[2.5, 1.5], [3.5, 4.5], [0.5, 3.5], [4.5, 2.5]]
+    )
+    np.testing.assert_allclose(points[4], [2.75, 3.0])

@@ -11,6 +11,7 @@ from numnet.vision.boxes import (
     iou,
     non_max_suppression,
 )
+from numnet.vision.losses import LocalizationLoss
 from numnet.vision.fcn import sliding_window_scores, to_fully_convolutional
 from numnet.vision.yolo import (
     decode_yolo_output,
@@ -20,6 +21,7 @@ from numnet.vision.yolo import (
 )
 
 __all__ = [
+    "LocalizationLoss",
     "box_area",
     "center_to_corners",
     "corners_to_center",
