@@ -11,8 +11,8 @@ from numnet.vision.boxes import (
     iou,
     non_max_suppression,
 )
-from numnet.vision.losses import LocalizationLoss
 from numnet.vision.fcn import sliding_window_scores, to_fully_convolutional
+from numnet.vision.losses import LocalizationLoss
 from numnet.vision.yolo import (
     decode_yolo_output,
     encode_yolo_targets,

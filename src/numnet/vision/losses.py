@@ -1,4 +1,4 @@
-"""Localization loss of the course: a masked multi-task loss on ``[pc, coords, classes]``.
+"""Localization loss of the course: masked multi-task loss on [pc, coords, classes].
 
 The target of one image (or one grid cell) is the vector
 
