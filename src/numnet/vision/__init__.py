@@ -11,6 +11,11 @@ from numnet.vision.boxes import (
     iou,
     non_max_suppression,
 )
+from numnet.vision.detection_metrics import (
+    coco_mean_average_precision,
+    mean_average_precision,
+    voc_average_precision,
+)
 from numnet.vision.fcn import sliding_window_scores, to_fully_convolutional
 from numnet.vision.losses import LocalizationLoss
 from numnet.vision.yolo import (
@@ -27,7 +32,10 @@ __all__ = [
     "corners_to_center",
     "decode_yolo_output",
     "encode_yolo_targets",
+    "coco_mean_average_precision",
     "iou",
+    "mean_average_precision",
+    "voc_average_precision",
     "non_max_suppression",
     "shape_iou",
     "sliding_window_scores",
