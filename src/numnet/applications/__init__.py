@@ -28,6 +28,7 @@ from numnet.applications.style_transfer import (
     style_cost,
     total_cost,
 )
+from numnet.applications.yolo import yolo_small
 
 __all__ = [
     "StyleTransfer",
@@ -45,4 +46,5 @@ __all__ = [
     "small_mobilenet",
     "small_resnet",
     "vgg_small",
+    "yolo_small",
 ]

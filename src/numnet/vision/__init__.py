@@ -24,8 +24,12 @@ from numnet.vision.yolo import (
     shape_iou,
     yolo_head,
 )
+from numnet.vision.yolo_loss import YoloLoss, kmeans_anchors, mean_anchor_iou
 
 __all__ = [
+    "YoloLoss",
+    "kmeans_anchors",
+    "mean_anchor_iou",
     "LocalizationLoss",
     "box_area",
     "center_to_corners",
