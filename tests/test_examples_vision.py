@@ -52,3 +52,37 @@ def test_landmark_points_of_a_silhouette():
         points[:4], [[2.5, 1.5], [3.5, 4.5], [0.5, 3.5], [4.5, 2.5]]
     )
     np.testing.assert_allclose(points[4], [2.75, 3.0])
+
+
+@needs_fashion_mnist
+def test_yolo_example_smoke(capsys, tmp_path):
+    plot = tmp_path / "detections.png"
+    argv = [
+        "--limit",
+        "64",
+        "--test-limit",
+        "16",
+        "--epochs",
+        "1",
+        "--verbose",
+        "0",
+        "--plot",
+        str(plot),
+    ]
+    results = load_example("yolo_fashion").main(argv)
+    assert 0.0 <= results["map50"] <= 1.0 and 0.0 <= results["coco_map"] <= 1.0
+    assert plot.stat().st_size > 0
+    assert "mAP@0.5" in capsys.readouterr().out
+
+
+def test_yolo_canvases_hold_their_boxes():
+    module = load_example("yolo_fashion")
+    rng = np.random.default_rng(0)
+    items = np.zeros((4, 28, 28), np.float32)
+    items[:, 10:20, 5:15] = 1.0
+    x, boxes, classes = module.synthesize(items, np.arange(4), 6, rng)
+    assert x.shape == (6, 96, 96, 1)
+    for image, b in zip(x[..., 0], boxes, strict=True):
+        assert 1 <= len(b) <= 4 and np.all((b >= 0) & (b <= 1))
+        for x1, y1, x2, y2 in np.round(b * 96).astype(int):
+            assert image[y1:y2, x1:x2].mean() > 0.8  # the box covers the item

@@ -27,7 +27,6 @@ import numpy as np
 from numnet.vision.boxes import (
     _check_format,
     center_to_corners,
-    corners_to_center,
     non_max_suppression,
     to_corners,
 )
@@ -234,20 +233,18 @@ def decode_yolo_output(
     labels = probs.argmax(axis=-1)
     score = y[..., 0] * probs.max(axis=-1)
     mask = score >= score_threshold
-    image = np.nonzero(mask)[0]
-    boxes, scores, labels = center_to_corners(center[mask]), score[mask], labels[mask]
-    # One NMS pass for the whole batch: (image, class) pairs never suppress each
-    # other, because the key offsets them into disjoint regions.
-    key = image * (channels - 5) + labels
-    keep = non_max_suppression(boxes, scores, iou_threshold, classes=key)
-    keep = keep[np.argsort(image[keep], kind="stable")]  # by image, score order kept
-    split = np.cumsum(np.bincount(image[keep], minlength=n))[:-1]
-    if box_format == "center":
-        boxes = corners_to_center(boxes)
-    return [
-        (boxes[k], scores[k], labels[k])
-        for k in (part[:max_boxes] for part in np.split(keep, split))
-    ]
+    results = []
+    # Non-max suppression per image: the IoU matrix of one image's candidates is
+    # small, while one batched pass would build a (all candidates)^2 matrix.
+    for i in range(n):
+        found = center[i][mask[i]]
+        scores, classes = score[i][mask[i]], labels[i][mask[i]]
+        boxes = center_to_corners(found)
+        keep = non_max_suppression(boxes, scores, iou_threshold, classes=classes)
+        keep = keep[:max_boxes]
+        boxes = found if box_format == "center" else boxes
+        results.append((boxes[keep], scores[keep], classes[keep]))
+    return results
 
 
 def _as_grid_output(output, num_anchors: int) -> np.ndarray:
