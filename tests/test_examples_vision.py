@@ -86,3 +86,29 @@ def test_yolo_canvases_hold_their_boxes():
         assert 1 <= len(b) <= 4 and np.all((b >= 0) & (b <= 1))
         for x1, y1, x2, y2 in np.round(b * 96).astype(int):
             assert image[y1:y2, x1:x2].mean() > 0.8  # the box covers the item
+
+
+@needs_fashion_mnist
+def test_face_recognition_example_smoke(capsys, tmp_path):
+    plot = tmp_path / "roc.png"
+    argv = [
+        "--limit",
+        "256",
+        "--test-limit",
+        "300",
+        "--epochs",
+        "1",
+        "--pairs",
+        "100",
+        "--repeats",
+        "2",
+        "--verbose",
+        "0",
+        "--plot",
+        str(plot),
+    ]
+    results = load_example("face_recognition").main(argv)
+    for key in ("nearest", "thresholded", "rejected", "auc_distance", "auc_head"):
+        assert 0.0 <= results[key] <= 1.0
+    assert plot.stat().st_size > 0
+    assert "one-shot identification" in capsys.readouterr().out

@@ -16,6 +16,12 @@ from numnet.vision.detection_metrics import (
     mean_average_precision,
     voc_average_precision,
 )
+from numnet.vision.face import (
+    EmbeddingIndex,
+    roc_auc,
+    roc_curve,
+    similarity_head,
+)
 from numnet.vision.fcn import sliding_window_scores, to_fully_convolutional
 from numnet.vision.losses import LocalizationLoss
 from numnet.vision.yolo import (
@@ -27,6 +33,10 @@ from numnet.vision.yolo import (
 from numnet.vision.yolo_loss import YoloLoss, kmeans_anchors, mean_anchor_iou
 
 __all__ = [
+    "EmbeddingIndex",
+    "roc_auc",
+    "roc_curve",
+    "similarity_head",
     "YoloLoss",
     "kmeans_anchors",
     "mean_anchor_iou",
