@@ -15,8 +15,14 @@ from numnet.models import Model
 
 
 def _conv_bn_leaky(x, filters, kernel_size, strides, name):
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
-                      use_bias=False, name=f"{name}_conv")(x)  # fmt: skip
+    x = layers.Conv2D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="same",
+        use_bias=False,
+        name=f"{name}_conv",
+    )(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.LeakyReLU(0.1, name=f"{name}_leaky")(x)
 
@@ -67,6 +73,5 @@ def yolo_small(
         if i < len(stage_filters) - 1:
             x = layers.MaxPooling2D(2, name=f"stage{i}_pool")(x)
     x = _conv_bn_leaky(x, head_filters, 3, 1, "head")
-    outputs = layers.Conv2D(num_anchors * (5 + num_classes), 1,
-                            name="yolo_output")(x)  # fmt: skip
+    outputs = layers.Conv2D(num_anchors * (5 + num_classes), 1, name="yolo_output")(x)
     return Model(inputs, outputs, name=name)
