@@ -24,6 +24,11 @@ from numnet.vision.face import (
 )
 from numnet.vision.fcn import sliding_window_scores, to_fully_convolutional
 from numnet.vision.losses import LocalizationLoss
+from numnet.vision.visualize import (
+    receptive_field,
+    saliency_map,
+    top_activating_patches,
+)
 from numnet.vision.yolo import (
     decode_yolo_output,
     encode_yolo_targets,
@@ -33,6 +38,9 @@ from numnet.vision.yolo import (
 from numnet.vision.yolo_loss import YoloLoss, kmeans_anchors, mean_anchor_iou
 
 __all__ = [
+    "receptive_field",
+    "saliency_map",
+    "top_activating_patches",
     "EmbeddingIndex",
     "roc_auc",
     "roc_curve",
