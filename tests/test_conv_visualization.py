@@ -89,3 +89,12 @@ def test_saliency_of_a_linear_model_is_its_weights(rng):
     w = model.layers[1].kernel.data.reshape(4, 4, 2, 3)
     np.testing.assert_allclose(s[0], np.abs(w[..., 1]).max(axis=-1), rtol=1e-6)
     np.testing.assert_allclose(s[1], np.abs(w[..., 2]).max(axis=-1), rtol=1e-6)
+
+
+def test_several_units_in_one_pass(rng):
+    model = _chain()
+    images = rng.uniform(size=(6, 16, 16, 1)).astype("float32")
+    both = top_activating_patches(model, "c2", [0, 1], images, k=4)
+    one = top_activating_patches(model, "c2", 1, images, k=4)
+    assert len(both) == 2 and both[1][0].shape == (4, 8, 8, 1)
+    np.testing.assert_array_equal(both[1][2], one[2])

@@ -112,3 +112,28 @@ def test_face_recognition_example_smoke(capsys, tmp_path):
         assert 0.0 <= results[key] <= 1.0
     assert plot.stat().st_size > 0
     assert "one-shot identification" in capsys.readouterr().out
+
+
+@needs_fashion_mnist
+def test_conv_visualization_example_smoke(capsys, tmp_path):
+    patches, saliency = tmp_path / "patches.png", tmp_path / "saliency.png"
+    argv = [
+        "--limit",
+        "256",
+        "--test-limit",
+        "100",
+        "--epochs",
+        "1",
+        "--units",
+        "2",
+        "--verbose",
+        "0",
+        "--patches-plot",
+        str(patches),
+        "--saliency-plot",
+        str(saliency),
+    ]
+    results = load_example("conv_visualization").main(argv)
+    assert 0.0 <= results["accuracy"] <= 1.0
+    assert patches.stat().st_size > 0 and saliency.stat().st_size > 0
+    assert "receptive field 20x20" in capsys.readouterr().out

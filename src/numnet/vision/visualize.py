@@ -101,7 +101,7 @@ def _activations(model, layer_name: str, images, batch_size: int) -> np.ndarray:
 
 
 def top_activating_patches(
-    model, layer_name: str, unit: int, images, k: int = 9, batch_size: int = 256
+    model, layer_name: str, unit, images, k: int = 9, batch_size: int = 256
 ):
     """The ``k`` image patches on which one unit of a layer fires most.
 
@@ -111,7 +111,8 @@ def top_activating_patches(
     Args:
         model: a trained chain model.
         layer_name: a conv, pooling or activation layer (output (N, H, W, C)).
-        unit: the channel of that layer.
+        unit: the channel of that layer, or a list of channels (the dataset
+            then runs through the model once for all of them).
         images: (N, H, W, C) inputs.
         k: how many patches.
         batch_size: images per forward pass.
@@ -119,19 +120,26 @@ def top_activating_patches(
     Returns:
         ``(patches, values, where)``: patches (k, size_h, size_w, C) (zeros
         outside the image), the activations (k,), and (image, row, col) of each
-        patch's top-left corner in the image.
+        patch's top-left corner in the image; a list of them for a list of units.
     """
     images = np.asarray(images)
     act = _activations(model, layer_name, images, batch_size)
-    if act.ndim != 4 or not 0 <= unit < act.shape[-1]:
+    units = [unit] if np.ndim(unit) == 0 else list(unit)
+    if act.ndim != 4 or not all(0 <= u < act.shape[-1] for u in units):
         raise ValueError(
             f"top_activating_patches: {layer_name!r} outputs shape {act.shape}; "
-            f"expected (N, H, W, C) and a unit in [0, C). Received: unit={unit}"
+            f"expected (N, H, W, C) and units in [0, C). Received: unit={unit}"
         )
-    a = act[..., unit].reshape(len(act), -1)
+    field = receptive_field(model, layer_name, images.shape[1:3])
+    found = [_patches(images, act[..., u], field, k) for u in units]
+    return found[0] if np.ndim(unit) == 0 else found
+
+
+def _patches(images, act, field, k: int):
+    size, stride, offset = field
+    a = act.reshape(len(act), -1)
     best_pos = a.argmax(axis=1)
     best = np.argsort(-a[np.arange(len(a)), best_pos], kind="stable")[:k]
-    size, stride, offset = receptive_field(model, layer_name, images.shape[1:3])
     rows, cols = np.unravel_index(best_pos[best], act.shape[1:3])
     top, left = rows * stride[0] + offset[0], cols * stride[1] + offset[1]
     pad = ((0, 0), (size[0], size[0]), (size[1], size[1]), (0, 0))
