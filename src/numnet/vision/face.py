@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import numnet.functional as F
 from numnet import layers
 from numnet.models import Model
 
@@ -137,10 +136,6 @@ class EmbeddingIndex:
         return self.distance(x, identity) <= self.threshold
 
 
-def _abs_difference(pair):
-    return F.abs(pair[0] - pair[1])
-
-
 def similarity_head(embedding_dim: int, name: str = "similarity_head") -> Model:
     """DeepFace's verification head: ``sigmoid(w . |f(x1) - f(x2)| + b)``.
 
@@ -155,7 +150,14 @@ def similarity_head(embedding_dim: int, name: str = "similarity_head") -> Model:
     """
     e1 = layers.Input((embedding_dim,), name="embedding_1")
     e2 = layers.Input((embedding_dim,), name="embedding_2")
-    diff = layers.Lambda(_abs_difference, name="abs_difference")([e1, e2])
+    # |a - b| = relu(a - b) + relu(b - a), from serializable layers only
+    up = layers.ReLU(name="relu_1_minus_2")(
+        layers.Subtract(name="e1_minus_e2")([e1, e2])
+    )
+    down = layers.ReLU(name="relu_2_minus_1")(
+        layers.Subtract(name="e2_minus_e1")([e2, e1])
+    )
+    diff = layers.Add(name="abs_difference")([up, down])
     same = layers.Dense(1, activation="sigmoid", name="same")(diff)
     return Model([e1, e2], same, name=name)
 
