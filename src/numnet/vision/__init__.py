@@ -1,7 +1,13 @@
-"""Detection utilities: boxes, IoU, non-max suppression, YOLO-style targets.
+"""Computer vision: boxes, YOLO, localization, face recognition, conv-net views.
 
-Plain NumPy post-processing and target building (no autograd), used with any
-numnet model whose head predicts boxes.
+* boxes, IoU, non-max suppression, YOLO targets and decoding (plain NumPy);
+* losses: :class:`LocalizationLoss` (the course's masked [pc, box, class] loss)
+  and :class:`YoloLoss`, with anchors from :func:`kmeans_anchors`;
+* detection metrics: VOC and COCO mean average precision;
+* the convolutional implementation of sliding windows
+  (:func:`to_fully_convolutional`);
+* face recognition: :class:`EmbeddingIndex`, :func:`similarity_head`, ROC;
+* what conv nets learn: :func:`top_activating_patches`, :func:`saliency_map`.
 """
 
 from numnet.vision.boxes import (
