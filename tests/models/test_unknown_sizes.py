@@ -102,3 +102,51 @@ def test_subclassed_model_builds_on_unknown_size():
     assert net.built
     out = net.predict(np.zeros((1, 14, 14, 1), "float32"), verbose=0)
     assert out.shape == (1, 5, 5, 2)
+
+
+_SPATIAL_LAYERS = [
+    lambda: layers.Conv2D(4, 3),
+    lambda: layers.Conv2D(4, 3, strides=2, padding="same"),
+    lambda: layers.Conv2DTranspose(4, 3, strides=2),
+    lambda: layers.DepthwiseConv2D(3),
+    lambda: layers.SeparableConv2D(4, 3),
+    lambda: layers.MaxPooling2D(2),
+    lambda: layers.AveragePooling2D(3, strides=2, padding="same"),
+    lambda: layers.BatchNormalization(),
+    lambda: layers.LayerNormalization(),
+    lambda: layers.Activation("tanh"),
+    lambda: layers.ReLU(),
+    lambda: layers.LeakyReLU(),
+    lambda: layers.ELU(),
+    lambda: layers.Softmax(),
+    lambda: layers.Dropout(0.5),
+    lambda: layers.SpatialDropout2D(0.5),
+    lambda: layers.ZeroPadding2D(1),
+    lambda: layers.Cropping2D(1),
+    lambda: layers.UpSampling2D(2),
+]
+
+
+@pytest.mark.parametrize("make", _SPATIAL_LAYERS)
+def test_every_image_layer_builds_on_unknown_sizes(make, rng):
+    sequential = models.Sequential([layers.Input((None, None, 3)), make()])
+    image = layers.Input((None, None, 3))
+    functional = models.Model(image, make()(image))
+    for model in (sequential, functional):
+        assert model.output_shape[1:3] == (None, None)
+        for h, w in ((9, 13), (16, 10)):
+            x = rng.normal(size=(2, h, w, 3)).astype("float32")
+            out = model.predict(x, verbose=0)
+            assert out.ndim == 4 and out.shape[0] == 2
+
+
+def test_global_pooling_gives_a_known_shape():
+    model = models.Sequential(
+        [
+            layers.Input((None, None, 3)),
+            layers.Conv2D(5, 3),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(2),
+        ]
+    )
+    assert model.output_shape == (None, 2)
