@@ -114,3 +114,17 @@ def test_yolo_small_trains_on_a_batch(rng):
     model.compile(numnet.optimizers.Adam(0.01), YoloLoss(anchors, 2))
     history = model.fit(x, y, epochs=15, batch_size=4, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_multi_label_decoding_keeps_the_second_class():
+    y = np.zeros((1, 1, 1, 1, 8))
+    y[..., :5] = [0.9, 0.5, 0.5, 0.5, 0.5]
+    y[..., 5:] = [0.55, 0.4, 0.05]
+    single = decode_yolo_output(y, [[0.5, 0.5]], score_threshold=0.1)[0]
+    multi = decode_yolo_output(y, [[0.5, 0.5]], score_threshold=0.1, multi_label=True)[
+        0
+    ]
+    np.testing.assert_array_equal(single[2], [0])
+    np.testing.assert_array_equal(multi[2], [0, 1])
+    np.testing.assert_allclose(multi[1], [0.9 * 0.55, 0.9 * 0.4])
+    np.testing.assert_allclose(multi[0], [[0.25, 0.25, 0.75, 0.75]] * 2)

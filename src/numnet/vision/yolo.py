@@ -195,6 +195,7 @@ def decode_yolo_output(
     max_boxes: int | None = None,
     from_logits: bool = False,
     box_format: str = "corners",
+    multi_label: bool = False,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Turn YOLO outputs into boxes: score filtering, then per-class NMS per image.
 
@@ -207,6 +208,9 @@ def decode_yolo_output(
         max_boxes: keep at most this many boxes per image (None: all).
         from_logits: ``output`` holds raw logits; apply :func:`yolo_head` first.
         box_format: format of the returned boxes, "corners" or "center".
+        multi_label: one candidate per anchor and class, scored pc * c_k, instead
+            of the best class only; a box whose class is uncertain then also
+            competes in its second class (the usual setting for computing mAP).
 
     Returns:
         One tuple per image: (boxes (K_i, 4) in image-relative coordinates,
@@ -230,8 +234,15 @@ def decode_yolo_output(
         axis=-1,
     )
     probs = y[..., 5:]
-    labels = probs.argmax(axis=-1)
-    score = y[..., 0] * probs.max(axis=-1)
+    if multi_label:  # one candidate per (anchor, class): a class axis before 4
+        k = probs.shape[-1]
+        center = np.repeat(center[..., None, :], k, axis=-2).reshape(n, -1, 4)
+        labels = np.broadcast_to(np.arange(k), probs.shape).reshape(n, -1)
+        score = (y[..., :1] * probs).reshape(n, -1)
+    else:
+        labels = probs.argmax(axis=-1).reshape(n, -1)
+        score = (y[..., 0] * probs.max(axis=-1)).reshape(n, -1)
+        center = center.reshape(n, -1, 4)
     mask = score >= score_threshold
     results = []
     # Non-max suppression per image: the IoU matrix of one image's candidates is
