@@ -46,7 +46,8 @@ def build_model() -> models.Sequential:
 
 
 def save_patches(path, grids: dict) -> None:
-    """One row per (layer, unit): its 9 patches side by side."""
+    """One row per (layer, unit): its 9 patches side by side (a dead unit, zero
+    everywhere, shows the first 9 images)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -117,7 +118,13 @@ def main(argv=None) -> dict:
     grids = {}
     for name in LAYERS:
         found = top_activating_patches(model, name, range(args.units), x_test, k=9)
-        grids[name] = [(unit, patches) for unit, (patches, _, _) in enumerate(found)]
+        grids[name] = [
+            (f"{unit}" if values.max() > 0 else f"{unit} (dead)", patches)
+            for unit, (patches, values, _) in enumerate(found)
+        ]
+        dead = [unit for unit, (_, values, _) in enumerate(found) if values.max() <= 0]
+        if dead:
+            print(f"{name}: units {dead} never fire on the test images (dead ReLU)")
         size = receptive_field(model, name, (28, 28))[0]
         print(f"{name}: receptive field {size[0]}x{size[1]} pixels")
     patch_seconds = time.perf_counter() - start
