@@ -7,7 +7,7 @@ item's pixels. Anchors are chosen by k-means on the training boxes (distance
 1 - IoU); targets are YOLO grids (6x6 cells of 16 pixels, 3 anchors, 10
 classes) from ``numnet.vision.encode_yolo_targets``. The detector is
 ``numnet.applications.yolo_small`` trained with ``numnet.vision.YoloLoss``;
-decoding keeps scores >= 0.01 and applies per-class non-max suppression
+decoding keeps scores >= 0.001 and applies per-class non-max suppression
 (IoU 0.5), once with the best class per anchor and once with every class per
 anchor. Reported on held-out canvases: VOC mAP@0.5 (target >= 0.80) and COCO
 mAP@[.5:.95], and the time; a picture of detections is saved.
@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import numnet
-from numnet import optimizers
+from numnet import models, optimizers
 from numnet.applications import yolo_small
 from numnet.datasets import fashion_mnist
 from numnet.vision import (
@@ -140,6 +140,27 @@ def save_picture(path, images, detections, truths, count: int = 8) -> None:
     plt.close(fig)
 
 
+def train(args, x_train, y_train, anchors):
+    """Build and fit ``yolo_small``; return the model and the training seconds."""
+    model = yolo_small((CANVAS, CANVAS, 1), ANCHORS, CLASSES)
+    steps = args.epochs * -(-len(x_train) // args.batch_size)
+    schedule = optimizers.schedules.CosineDecay(args.lr, max(steps, 1), alpha=0.05)
+    model.compile(optimizers.Adam(schedule), YoloLoss(anchors, CLASSES))
+    print(
+        f"yolo_small: {model.count_params():,} parameters, {len(x_train)} "
+        f"training canvases, {args.epochs} epochs"
+    )
+    start = time.perf_counter()
+    model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=args.verbose,
+    )
+    return model, time.perf_counter() - start
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15, help="training epochs")
@@ -155,6 +176,18 @@ def main(argv=None) -> dict:
         help="where to save the picture ('' to skip)",
     )
     parser.add_argument("--save", default=None, help="save the trained model here")
+    parser.add_argument(
+        "--evaluate",
+        default=None,
+        help="skip training: evaluate a model saved with --save (same --seed and "
+        "--limit, so the anchors and test canvases are the same)",
+    )
+    parser.add_argument(
+        "--score-threshold",
+        type=float,
+        default=0.001,
+        help="decoding keeps scores >= this (low, as for COCO mAP)",
+    )
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -172,34 +205,25 @@ def main(argv=None) -> dict:
         f"{mean_anchor_iou(sizes[:, 2:] - sizes[:, :2], anchors):.3f}"
     )
 
-    model = yolo_small((CANVAS, CANVAS, 1), ANCHORS, CLASSES)
-    steps = args.epochs * -(-len(x_train) // args.batch_size)
-    schedule = optimizers.schedules.CosineDecay(args.lr, max(steps, 1), alpha=0.05)
-    model.compile(optimizers.Adam(schedule), YoloLoss(anchors, CLASSES))
-    print(
-        f"yolo_small: {model.count_params():,} parameters, {len(x_train)} "
-        f"training canvases, {args.epochs} epochs"
-    )
-    start = time.perf_counter()
-    model.fit(
-        x_train,
-        y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
-    train_seconds = time.perf_counter() - start
-
+    if args.evaluate:
+        model, train_seconds = models.load_model(args.evaluate, compile=False), 0.0
+        print(f"evaluating {args.evaluate} (no training)")
+    else:
+        model, train_seconds = train(args, x_train, y_train, anchors)
     start = time.perf_counter()
     out = model.predict(x_test, batch_size=250, verbose=0)
     detections = decode_yolo_output(
-        out, anchors, score_threshold=0.01, iou_threshold=0.5, from_logits=True
+        out,
+        anchors,
+        score_threshold=args.score_threshold,
+        iou_threshold=0.5,
+        from_logits=True,
     )
     predict_seconds = time.perf_counter() - start
     multi = decode_yolo_output(
         out,
         anchors,
-        score_threshold=0.01,
+        score_threshold=args.score_threshold,
         iou_threshold=0.5,
         from_logits=True,
         multi_label=True,
@@ -207,7 +231,7 @@ def main(argv=None) -> dict:
     truths = list(zip(b_test, c_test, strict=True))
     map50 = mean_average_precision(detections, truths, iou_threshold=0.5)
     coco = coco_mean_average_precision(detections, truths)
-    map50_multi = mean_average_precision(multi, truths, iou_threshold=0.5)
+    map50_multi, per_class = mean_average_precision(multi, truths, per_class=True)
     coco_multi = coco_mean_average_precision(multi, truths)
     best = max(map50, map50_multi)
     target = "met" if best >= 0.80 else "not met"
@@ -222,6 +246,10 @@ def main(argv=None) -> dict:
     print(
         f"held-out COCO mAP@[.5:.95]: {coco:.3f} (best class), {coco_multi:.3f} "
         f"(every class)"
+    )
+    print(
+        "AP@0.5 per class (every class per anchor): "
+        + ", ".join(f"{NAMES[c]} {ap:.2f}" for c, ap in per_class.items())
     )
     if args.save:
         model.save(args.save)
