@@ -164,7 +164,7 @@ def train(args, x_train, y_train, anchors):
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15, help="training epochs")
-    parser.add_argument("--limit", type=int, default=8000, help="training canvases")
+    parser.add_argument("--limit", type=int, default=16000, help="training canvases")
     parser.add_argument("--test-limit", type=int, default=2000, help="test canvases")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
