@@ -13,12 +13,20 @@ compose into your own graphs:
 """
 
 from numnet.applications.classic import lenet5, vgg_small
+from numnet.applications.classic_nets import alexnet, vgg16, vgg19
 from numnet.applications.inception import inception_module, small_inception
 from numnet.applications.mobilenet import mobilenet_block, small_mobilenet
 from numnet.applications.resnet import (
     convolutional_block,
     identity_block,
     small_resnet,
+)
+from numnet.applications.resnets import (
+    basic_block,
+    bottleneck_block,
+    resnet18,
+    resnet34,
+    resnet50,
 )
 from numnet.applications.style_transfer import (
     StyleTransfer,
@@ -28,6 +36,7 @@ from numnet.applications.style_transfer import (
     style_cost,
     total_cost,
 )
+from numnet.applications.yolo import yolo_small
 
 __all__ = [
     "StyleTransfer",
@@ -36,6 +45,14 @@ __all__ = [
     "run_style_transfer",
     "style_cost",
     "total_cost",
+    "alexnet",
+    "basic_block",
+    "bottleneck_block",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "vgg16",
+    "vgg19",
     "convolutional_block",
     "identity_block",
     "inception_module",
@@ -45,4 +62,5 @@ __all__ = [
     "small_mobilenet",
     "small_resnet",
     "vgg_small",
+    "yolo_small",
 ]

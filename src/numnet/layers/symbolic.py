@@ -266,9 +266,16 @@ def _dry_run(node: Node, probe: int | None):
             out = node.layer(x, **kwargs)
         except (ValueError, TypeError, IndexError) as err:
             shapes = [t.shape for t in node.inputs]
+            hint = ""
+            if any(None in tuple(s)[1:] for s in shapes):
+                hint = (
+                    ". A layer that needs a fixed size after an unknown one "
+                    "(Flatten -> Dense) needs a known input size; "
+                    "GlobalAveragePooling2D removes the spatial axes instead"
+                )
             raise type(err)(
                 f"{node.layer.name} ({type(node.layer).__name__}) could not be "
-                f"called on symbolic input(s) of shape {shapes}: {err}"
+                f"called on symbolic input(s) of shape {shapes}: {err}{hint}"
             ) from err
     is_list = isinstance(out, (list, tuple))
     outs = list(out) if is_list else [out]

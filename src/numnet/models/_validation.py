@@ -182,6 +182,18 @@ def validate_evaluate_arguments(model, x, y, *, steps, callbacks, method="evalua
         _check_array_inputs(owner, model, x, y, None)
 
 
+def _losses_read_nan_as_missing(model) -> bool:
+    """True when every compiled loss takes NaN targets as missing labels (the
+    course's "?"), e.g. ``vision.LocalizationLoss``: then NaN in y is data."""
+    spec = getattr(getattr(model, "compiled", None), "loss_spec", None)
+    if isinstance(spec, dict):
+        spec = list(spec.values())
+    specs = [s for s in (spec if isinstance(spec, (list, tuple)) else [spec]) if s]
+    return bool(specs) and all(
+        getattr(s, "nan_targets_are_missing", False) for s in specs
+    )
+
+
 def check_finite_inputs(model, owner: str, **arrays) -> None:
     """Raise when a floating-point input holds NaN or inf (one pass per array).
 
@@ -196,6 +208,8 @@ def check_finite_inputs(model, owner: str, **arrays) -> None:
     """
     if not getattr(model, "check_finite_inputs", True):
         return
+    if _losses_read_nan_as_missing(model):  # NaN targets mean "?" (unlabelled)
+        arrays = {k: v for k, v in arrays.items() if k not in ("y", "validation_y")}
     for name, data in arrays.items():
         if data is None or (da.is_batch_source(data) and not isinstance(data, str)):
             continue

@@ -44,7 +44,12 @@ from numnet.models import cloning, training
 from numnet.models.compile_utils import Compiled
 from numnet.models.data_adapter import as_arrays
 from numnet.models.steps import TrainingSteps, pack_x_y_sample_weight
-from numnet.models.summary import layer_outputs, summary_text, zeros_for
+from numnet.models.summary import (
+    infer_output_shapes,
+    layer_outputs,
+    summary_text,
+    zeros_for,
+)
 
 
 class Model(TrainingSteps, Layer):
@@ -167,8 +172,16 @@ class Model(TrainingSteps, Layer):
         self._build_input_shape = _none_batch(input_shape)
         if not self.built and type(self).call is not Model.call:
             self.built = True  # before the run: __call__ must not build again
+            shape = self._build_input_shape
             with no_grad(), inference_mode(self), dry_run():
-                self(_zeros(self._build_input_shape, self.dtype), training=False)
+                if isinstance(shape, dict):  # named inputs: one run on zeros
+                    self(_zeros(shape, self.dtype), training=False)
+                else:  # unknown sizes stay None
+                    infer_output_shapes(
+                        lambda x: [(self, self(x, training=False))],
+                        shape,
+                        self.dtype,
+                    )
         self.built = True
 
     def call(self, x, training: bool = False):

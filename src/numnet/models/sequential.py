@@ -40,6 +40,7 @@ class Sequential(Model):
         object.__setattr__(self, "_stack", [])
         object.__setattr__(self, "_names", set())  # O(1) uniqueness check in add
         self._input_dtype = None
+        self._output_shape = None
         for layer in layers or []:
             self.add(layer)
 
@@ -109,12 +110,21 @@ class Sequential(Model):
     def build(self, input_shape) -> None:
         """Build every layer by a dry run on one sample of zeros.
 
+        Unknown sizes (None) stay unknown: the stack then runs twice, at two
+        probe sizes, and an output axis that follows the input size is reported
+        as None (so ``input_shape=(None, None, 3)`` builds a fully convolutional
+        network, and ``(None, None)`` a variable-length sequence model).
+
         Args:
             input_shape: the input shape with the batch axis, e.g.
-                ``(None, 28, 28, 1)``.
+                ``(None, 28, 28, 1)`` or ``(None, None, None, 3)``.
+
+        Raises:
+            ValueError: when the stack cannot run on inputs of that shape.
         """
         shape = (None,) + tuple(input_shape)[1:]
         self._build_input_shape = shape
+        self._output_shape = None
         if self._stack:
             self._build_graph(shape)
         self.built = bool(self._stack)

@@ -57,12 +57,79 @@ def recording(layers) -> Iterator[list]:
             vars(layer).pop("call", None)
 
 
-def zeros_for(input_shape, dtype):
-    """A batch of one zero sample for a shape with a None batch axis (or a list)."""
+def zeros_for(input_shape, dtype, fill: int = 1):
+    """A batch of one zero sample for a shape with a None batch axis (or a list).
+
+    Unknown (None) non-batch sizes become ``fill``.
+    """
     if isinstance(input_shape, list):
-        return [zeros_for(s, dtype) for s in input_shape]
-    shape = tuple(1 if d is None else int(d) for d in input_shape)
+        return [zeros_for(s, dtype, fill) for s in input_shape]
+    batch = 1 if input_shape[0] is None else int(input_shape[0])
+    shape = (batch,) + tuple(fill if d is None else int(d) for d in input_shape[1:])
     return np.zeros(shape, dtype=dtype)
+
+
+# Sizes tried for unknown (None) non-batch axes, smallest pair first: a pair
+# fails when the network shrinks the input below a kernel, and then the next,
+# larger pair is tried. Each pair differs by at least 32, the usual total stride,
+# so every axis that depends on the input size differs between the two runs
+# and is reported as None.
+PROBE_PAIRS = ((32, 64), (96, 160), (224, 288))
+
+
+def has_unknown_sizes(input_shape) -> bool:
+    """True when a non-batch axis of ``input_shape`` (or of any in a list) is None."""
+    if isinstance(input_shape, list):
+        return any(has_unknown_sizes(s) for s in input_shape)
+    return any(d is None for d in tuple(input_shape)[1:])
+
+
+def _shape_of(out):
+    if isinstance(out, (list, tuple)):
+        return [_shape_of(o) for o in out]
+    return (None,) + tuple(out.shape[1:])
+
+
+def _merge_shapes(a, b):
+    if isinstance(a, list):
+        return [_merge_shapes(x, y) for x, y in zip(a, b, strict=True)]
+    if len(a) != len(b):
+        return tuple(None for _ in a)
+    return tuple(d if d == e else None for d, e in zip(a, b, strict=True))
+
+
+def infer_output_shapes(run, input_shape, dtype) -> list:
+    """``[(layer, output shape)]`` from dry runs, unknown sizes reported as None.
+
+    ``run(x)`` calls the model on the zeros batch ``x`` and returns the
+    ``[(layer, output)]`` records. Without unknown sizes this is one run. With
+    them, the model runs twice, the unknown sizes set to each size of a
+    :data:`PROBE_PAIRS` pair, and an output axis whose size differs between the
+    runs is None; a pair too small for the network moves on to the next.
+
+    Raises:
+        ValueError: when no pair of probe sizes runs, with the last error.
+    """
+    if not has_unknown_sizes(input_shape):
+        records = run(zeros_for(input_shape, dtype))
+        return [(layer, _shape_of(out)) for layer, out in records]
+    error = None
+    for pair in PROBE_PAIRS:
+        try:
+            first, second = (run(zeros_for(input_shape, dtype, p)) for p in pair)
+        except ValueError as err:  # too small for a kernel or a pooling window
+            error = err
+            continue
+        return [
+            (layer, _merge_shapes(_shape_of(a), _shape_of(b)))
+            for (layer, a), (_, b) in zip(first, second, strict=True)
+        ]
+    raise ValueError(
+        f"the model cannot run on inputs of shape {input_shape} (None: any size; "
+        f"tried sizes up to {PROBE_PAIRS[-1][1]}): {error}. A layer that needs a "
+        f"fixed size after an unknown one (Flatten -> Dense) needs a known input "
+        f"size; GlobalAveragePooling2D removes the spatial axes instead."
+    ) from error
 
 
 def _run(model, x) -> list:
@@ -83,21 +150,21 @@ def _array(out):
     return out.data if isinstance(out, Tensor) else np.asarray(out)
 
 
-def _shape_text(out) -> str:
-    if isinstance(out, (list, tuple)):
-        return "[" + ", ".join(_shape_text(o) for o in out) + "]"
-    shape = (None,) + tuple(out.shape[1:])
+def _shape_text(shape) -> str:
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
     return "(" + ", ".join(str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
 def output_shapes(model) -> dict[int, str]:
-    """id(layer) -> output shape text, from a dry run of the built model."""
+    """id(layer) -> output shape text, from dry runs of the built model."""
     input_shape = getattr(model, "_build_input_shape", None)
     if not model.built or input_shape is None:
         raise ValueError(_NOT_BUILT.format(name=model.name))
     shapes: dict[int, str] = {}
-    for layer, out in _run(model, zeros_for(input_shape, model.dtype)):
-        shapes.setdefault(id(layer), _shape_text(out))
+    records = infer_output_shapes(lambda x: _run(model, x), input_shape, model.dtype)
+    for layer, shape in records:
+        shapes.setdefault(id(layer), _shape_text(shape))
     return shapes
 
 

@@ -27,7 +27,6 @@ import numpy as np
 from numnet.vision.boxes import (
     _check_format,
     center_to_corners,
-    corners_to_center,
     non_max_suppression,
     to_corners,
 )
@@ -196,6 +195,7 @@ def decode_yolo_output(
     max_boxes: int | None = None,
     from_logits: bool = False,
     box_format: str = "corners",
+    multi_label: bool = False,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Turn YOLO outputs into boxes: score filtering, then per-class NMS per image.
 
@@ -208,6 +208,9 @@ def decode_yolo_output(
         max_boxes: keep at most this many boxes per image (None: all).
         from_logits: ``output`` holds raw logits; apply :func:`yolo_head` first.
         box_format: format of the returned boxes, "corners" or "center".
+        multi_label: one candidate per anchor and class, scored pc * c_k, instead
+            of the best class only; a box whose class is uncertain then also
+            competes in its second class (the usual setting for computing mAP).
 
     Returns:
         One tuple per image: (boxes (K_i, 4) in image-relative coordinates,
@@ -231,23 +234,28 @@ def decode_yolo_output(
         axis=-1,
     )
     probs = y[..., 5:]
-    labels = probs.argmax(axis=-1)
-    score = y[..., 0] * probs.max(axis=-1)
+    if multi_label:  # one candidate per (anchor, class): a class axis before 4
+        k = probs.shape[-1]
+        center = np.repeat(center[..., None, :], k, axis=-2).reshape(n, -1, 4)
+        labels = np.broadcast_to(np.arange(k), probs.shape).reshape(n, -1)
+        score = (y[..., :1] * probs).reshape(n, -1)
+    else:
+        labels = probs.argmax(axis=-1).reshape(n, -1)
+        score = (y[..., 0] * probs.max(axis=-1)).reshape(n, -1)
+        center = center.reshape(n, -1, 4)
     mask = score >= score_threshold
-    image = np.nonzero(mask)[0]
-    boxes, scores, labels = center_to_corners(center[mask]), score[mask], labels[mask]
-    # One NMS pass for the whole batch: (image, class) pairs never suppress each
-    # other, because the key offsets them into disjoint regions.
-    key = image * (channels - 5) + labels
-    keep = non_max_suppression(boxes, scores, iou_threshold, classes=key)
-    keep = keep[np.argsort(image[keep], kind="stable")]  # by image, score order kept
-    split = np.cumsum(np.bincount(image[keep], minlength=n))[:-1]
-    if box_format == "center":
-        boxes = corners_to_center(boxes)
-    return [
-        (boxes[k], scores[k], labels[k])
-        for k in (part[:max_boxes] for part in np.split(keep, split))
-    ]
+    results = []
+    # Non-max suppression per image: the IoU matrix of one image's candidates is
+    # small, while one batched pass would build a (all candidates)^2 matrix.
+    for i in range(n):
+        found = center[i][mask[i]]
+        scores, classes = score[i][mask[i]], labels[i][mask[i]]
+        boxes = center_to_corners(found)
+        keep = non_max_suppression(boxes, scores, iou_threshold, classes=classes)
+        keep = keep[:max_boxes]
+        boxes = found if box_format == "center" else boxes
+        results.append((boxes[keep], scores[keep], classes[keep]))
+    return results
 
 
 def _as_grid_output(output, num_anchors: int) -> np.ndarray:
