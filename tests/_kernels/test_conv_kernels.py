@@ -87,9 +87,12 @@ def test_candidate_plans_cover_every_path():
 
 def test_planner_choices_and_explain():
     g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
-    # the flipped kernel and the taps are opt-in (no end-to-end gain measured)
+    # taps for stride-1 channel-widening convs; the flipped kernel is opt-in
     assert plan_conv(g, C=4, O=4).dx_path == "col2im"
-    assert plan_conv(g, C=4, O=9).dx_path == "col2im"
+    assert plan_conv(g, C=4, O=9).dx_path == "taps"
+    assert "one kernel tap" in plan_conv(g, C=4, O=9).explain()
+    strided = k.make_geometry(6, 6, 3, 2)
+    assert plan_conv(strided, C=4, O=9).dx_path == "col2im"
     assert flipped_geometry(g) is not None
     wide = k.make_geometry(6, 6, 3, 1, 3)  # padding wider than the window
     assert flipped_geometry(wide) is None

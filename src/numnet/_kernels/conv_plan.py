@@ -189,19 +189,22 @@ def plan_conv(
       grey images, KW*C = 3): W5's first conv forward 3.7 -> 1.6 ms, fwd+bwd
       7.4 -> 4.6 ms, the whole W5 step 0.95x; W2 (KW*C = 15, OW = 16) gained
       nothing.
-    - dx "col2im" always: one fat GEMM (gy2 @ w2^T) and the scatter-add.
-      dx "taps" (KH*KW thin GEMMs into shifted windows, no column buffer) is
-      opt-in: on a quiet machine it made the W5 step 0.91x, but on the shared
-      machine at load 15 col2im made W5 0.82x and 0.73x of taps (two runs) and
-      W1 0.61x: each thin GEMM is one more OpenBLAS thread synchronisation,
-      and a loaded machine deschedules the waiting thread.
+    - dx "taps" (KH*KW thin GEMMs into shifted windows, no column buffer) for
+      stride-1 convs with C_out > C_in, else "col2im" (one fat GEMM gy2 @ w2^T
+      and the scatter-add). Quiet 2-core machine, separate processes, 4
+      alternating rounds, 2 threads: W5 step median 34.7 ms with taps against
+      40.5 ms with col2im everywhere (0.86x); W1 60.7 vs 63.1 ms. On the
+      shared machine at load 15 the order flipped (col2im made W5 0.82x and
+      0.73x of taps): each thin GEMM is one more OpenBLAS thread
+      synchronisation, and a loaded machine deschedules the waiting thread.
       dx "flipped" (for C_out <= C_in) is opt-in: 44 vs 55 ms against col2im
       on 128x14x14x64 3x3 (quiet, kernel level), but the ResNet example's step
       (W9, where it runs in every block's second conv) was even: col2im 1.02x
       at load 13.
     - columns kept for dW when the batch's columns fit the memory budget.
     - kernel threads off: no gain in whole training steps (W5, W1, BN-CNN
-      measured with 1 vs 2 kernel threads), see docs/decisions.md.
+      measured with 1 vs 2 kernel threads; quiet machine, taps with threads:
+      W5 39.0 vs 34.7 ms without), see docs/decisions.md.
     """
     if device != "cpu":
         return ConvPlan(
@@ -212,8 +215,13 @@ def plan_conv(
     k_major = 2 * g.KW * C <= g.OW
     if k_major:
         reasons.append(f"KW*C = {g.KW * C} <= OW/2 = {g.OW / 2:g}: K-major columns")
-    # "flipped" and "taps" are opt-in: neither showed an end-to-end gain here
-    reasons.append("dx by col2im (one GEMM, then the scatter-add)")
+    # taps for stride-1 channel-widening convs (measured on a quiet machine);
+    # "flipped" is opt-in: no end-to-end gain
+    dx_path = "taps" if "taps" in valid_dx_paths(g) and O > C else "col2im"
+    if dx_path == "taps":
+        reasons.append(f"stride 1, C_out {O} > C_in {C}: dx one kernel tap at a time")
+    else:
+        reasons.append("dx by col2im (one GEMM, then the scatter-add)")
     per_item = g.OH * g.OW * (g.KH * g.KW * C + k_major) * itemsize
     keep = weight_grad and N * per_item <= get_memory_budget()
     if weight_grad and not keep:
@@ -221,7 +229,7 @@ def plan_conv(
     return ConvPlan(
         executor="cpu",
         layout="k_major" if k_major else "rows",
-        dx_path="col2im",
+        dx_path=dx_path,
         bias_in_gemm=k_major and bias,
         keep_columns=keep,
         fused_relu=relu,

@@ -4,7 +4,8 @@ Each constructor follows ``keras.applications``: ``include_top``,
 ``input_shape``, ``classes``, ``pooling`` (None, "avg" or "max" when
 ``include_top=False``), ``classifier_activation`` and ``weights`` (None for a
 fresh initialization, or the path of a numnet weights file saved by
-``model.save_weights``). Layer names and weight layouts are those of
+``model.save_weights``, or a Keras ``.h5``/``.keras`` weights file such as the
+published ``keras.applications`` ones). Layer names and weight layouts are those of
 ``keras.applications`` (VGG16/19, ResNet50); AlexNet and ResNet-18/34, which
 Keras does not ship, use the same naming scheme and torchvision's layer sizes
 (so their trainable parameter counts equal torchvision's).
@@ -42,8 +43,20 @@ def _finish(x, inputs, include_top, pooling, classes, activation, weights, name)
         x = layers.GlobalMaxPooling2D(name="max_pool")(x)
     model = Model(inputs, x, name=name)
     if weights is not None:
-        model.load_weights(weights)
+        load_weights_file(model, weights)
     return model
+
+
+def load_weights_file(model, path) -> None:
+    """Load ``path`` into ``model``: a Keras ``.h5``/``.keras`` file (for example
+    the published ``keras.applications`` weights, read with
+    :func:`numnet.interop.load_keras_weights`), or a numnet weights file."""
+    if str(path).endswith((".h5", ".keras")):
+        from numnet.interop import load_keras_weights  # needs h5py
+
+        load_keras_weights(model, path)
+    else:
+        model.load_weights(path)
 
 
 def _dense_top(x, units, classes, activation, dropout: float = 0.0):
@@ -97,7 +110,7 @@ def vgg16(
 
     Args:
         include_top: keep the Flatten/fc1/fc2/predictions layers.
-        weights: None or the path of a numnet weights file.
+        weights: None, a numnet weights file, or a Keras .h5/.keras weights file.
         input_shape: (H, W, C), at least 32x32.
         pooling: with ``include_top=False``: None (the 4-D map), "avg" or "max".
         classes: the number of output classes.
