@@ -1,9 +1,12 @@
-"""Neural style transfer with a conv net trained here, in numnet, on Fashion-MNIST.
+"""Neural style transfer with VGG-19 (given Keras weights) or a net trained here.
 
-Pretrained VGG weights cannot be downloaded on this machine, so the feature
-extractor is a small conv net trained first as a Fashion-MNIST classifier; its
-conv layers then play VGG's role (docs/applications.md shows how to load real
-VGG16 weights when they are available).
+With ``--weights PATH`` the feature extractor is the course's network: VGG-19
+with the published Keras weights (``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``
+or any Keras ``.h5``/``.keras`` file of ``keras.applications.VGG19``), style at
+block1_conv1..block5_conv1 and content at block4_conv2; a fixed 1x1 conv turns the
+grey images into VGG's BGR, mean-subtracted input. Without it (the weights cannot
+be downloaded on every machine) the feature extractor is a small conv net trained
+first as a Fashion-MNIST classifier, whose conv layers play VGG's role.
 
 The generated image G starts as the content image plus noise; its pixels are
 optimised with Adam to minimise J = alpha J_content + beta J_style (content
@@ -35,6 +38,23 @@ from numnet.models import Sequential, load_model
 
 STYLE_LAYERS = ["conv1", "conv2", "conv3"]
 CONTENT_LAYER = "conv3"
+VGG_STYLE_LAYERS = [f"block{i}_conv1" for i in range(1, 6)]
+VGG_CONTENT_LAYER = "block4_conv2"
+VGG_MEANS_BGR = (103.939, 116.779, 123.68)  # Keras's "caffe" preprocessing
+
+
+def vgg19_feature_net(path: str, size: int) -> Sequential:
+    """VGG-19 with the Keras weights in ``path``, behind a fixed 1x1 conv mapping a
+    grey image in [0, 1] to VGG's input (BGR in [0, 255], channel means removed)."""
+    from numnet.applications import vgg19
+
+    vgg = vgg19(include_top=False, input_shape=(size, size, 3), weights=path)
+    to_vgg = layers.Conv2D(3, 1, name="vgg_preprocess", trainable=False)
+    convs = [la for la in vgg.layers if type(la).__name__ != "InputLayer"]
+    net = Sequential([layers.Input((size, size, 1)), to_vgg, *convs])
+    means = -np.array(VGG_MEANS_BGR, np.float32)
+    to_vgg.set_weights([np.full((1, 1, 1, 3), 255.0, np.float32), means])
+    return net
 
 
 def feature_net() -> Sequential:
@@ -151,22 +171,33 @@ def main(argv=None) -> dict:
         "else train it and save it there",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="a Keras VGG-19 weights file (.h5/.keras): use VGG-19 as the course "
+        "does instead of the small net trained here",
+    )
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
     (x, y), (x_test, y_test) = fashion_mnist.load_data()
-    net = trained_feature_net(args, x, y, x_test, y_test)
-
     item = x_test[args.content_index] / 255.0
     content = np.kron(item, np.ones((2, 2))).astype(np.float32)  # 56x56
     size = content.shape[0]
+    if args.weights:
+        net = vgg19_feature_net(args.weights, size)
+        style_layers, content_layer = VGG_STYLE_LAYERS, VGG_CONTENT_LAYER
+        print(f"feature net: VGG-19 with the weights of {args.weights}")
+    else:
+        net = trained_feature_net(args, x, y, x_test, y_test)
+        style_layers, content_layer = STYLE_LAYERS, CONTENT_LAYER
     style = (
         load_png_gray(args.style_image, size)
         if args.style_image
         else stripes_texture(size)
     )
     transfer = StyleTransfer(
-        net, STYLE_LAYERS, CONTENT_LAYER, alpha=args.alpha, beta=args.beta
+        net, style_layers, content_layer, alpha=args.alpha, beta=args.beta
     )
     start = time.perf_counter()
     generated, history = transfer.run(

@@ -97,11 +97,22 @@ def _keras3_vars(group, label: str) -> list[np.ndarray]:
     return arrays
 
 
-def _read_keras3(root, label: str) -> list[tuple[str, list[np.ndarray]]]:
-    """Layers of a Keras 3 weights file, by their group names (alphabetical)."""
+def _read_keras3(root, label: str, names: dict) -> list[tuple[str, list[np.ndarray]]]:
+    """Layers of a Keras 3 weights file, by their group names (alphabetical).
+
+    ``names`` receives group name -> the layer's own name, which Keras 3 records
+    as the ``name`` attribute of the group's ``vars``.
+    """
     if "layers" not in root:
         raise SaveFormatError(f"{label}: no 'layers' group: not a Keras weights file")
     layers = root["layers"]
+    for key in layers:
+        recorded = (
+            layers[key]["vars"].attrs.get("name") if "vars" in layers[key] else None
+        )
+        names[key] = (
+            recorded.decode() if isinstance(recorded, bytes) else recorded or key
+        )
     return [(n, _keras3_vars(layers[n], f"{label}:layers/{n}")) for n in layers]
 
 
@@ -177,8 +188,16 @@ def read_keras_weights(path) -> tuple[list[tuple[str, list[np.ndarray]]], bool]:
     Raises:
         SaveFormatError: when the file is none of these, naming the file.
     """
+    entries, keras3, _ = _read(path)
+    return entries, keras3
+
+
+def _read(path):
+    """``(entries, keras3, names)``: :func:`read_keras_weights` and, for Keras 3,
+    each group's recorded layer name."""
     h5py = _h5py()
     label = str(path)
+    names: dict[str, str] = {}
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
@@ -187,11 +206,11 @@ def read_keras_weights(path) -> tuple[list[tuple[str, list[np.ndarray]]], bool]:
                     raise SaveFormatError(f"{label}: model.weights.h5 is too large")
                 blob = io.BytesIO(archive.read(info))
             with h5py.File(blob, "r") as f:
-                return _read_keras3(f, label), True
+                return _read_keras3(f, label, names), True, names
         with h5py.File(path, "r") as f:
             if "layers" in f:
-                return _read_keras3(f, label), True
-            return _read_keras2(f, label), False
+                return _read_keras3(f, label, names), True, names
+            return _read_keras2(f, label), False, names
     except (OSError, KeyError, ValueError) as error:
         if isinstance(error, SaveFormatError):
             raise
@@ -240,8 +259,11 @@ def load_keras_weights(
     Args:
         model: a built numnet model (Sequential or functional).
         path: a ``.keras``, ``.weights.h5`` or Keras 2 ``.h5`` file.
-        by_name: match layers by name (others are skipped); by default the
-            layers with weights are matched in order.
+        by_name: match layers by name (others are skipped). By default,
+            layers are matched by name when every numnet layer with weights
+            finds its name in the file (``keras.applications`` names), else
+            in order (Keras 2 files) or by Keras 3's group names (``dense``,
+            ``dense_1``, ... in layer order).
         skip_mismatch: skip layers whose weight count or shapes differ instead
             of raising.
 
@@ -252,14 +274,17 @@ def load_keras_weights(
         ValueError: naming the layer and both shapes on a mismatch, or when the
             numbers of layers with weights differ (matching by order).
     """
-    entries, keras3 = read_keras_weights(path)
+    entries, keras3, names = _read(path)
+    named = [(names.get(key, key), arrays) for key, arrays in entries]
+    layers = _weighted_layers(model)
     report = WeightsReport()
-    if keras3 and not by_name:
+    found = {name for name, arrays in named if arrays}
+    if by_name or (layers and all(la.name in found for la in layers)):
+        pairs = _pairs_by_name(layers, named, report)  # names agree: the surest
+    elif keras3:
         pairs = _pairs_keras3(model, dict(entries), path, report)
-    elif by_name:
-        pairs = _pairs_by_name(_weighted_layers(model), entries, report)
     else:
-        pairs = _pairs_by_order(_weighted_layers(model), entries, path)
+        pairs = _pairs_by_order(layers, entries, path)
     for layer, (file_name, arrays) in pairs:
         try:
             _assign(layer, arrays, file_name)
