@@ -88,7 +88,18 @@ from numnet.ops import *  # noqa: E402,F403
 __all__ += ["ops", "utils", *(n for n in ops.__all__ if not hasattr(_builtins, n))]
 
 #: Subpackages imported on first use (PEP 562): ``import numnet`` stays light.
-_LAZY_SUBMODULES = ("applications", "datasets", "tuning", "vision", "viz")
+_LAZY_SUBMODULES = (
+    "applications",
+    "datasets",
+    "decoding",
+    "distributed",
+    "interop",
+    "onnx",
+    "text",
+    "tuning",
+    "vision",
+    "viz",
+)
 
 
 def __getattr__(name: str):
