@@ -45,7 +45,7 @@ PY
   ls "$NUMNET_DATA/fashion-mnist" 2>&1 | head -5
 
   section "GPU tests: pytest -m gpu tests/gpu"
-  timeout 240 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu/test_cupy.py \
+  timeout 220 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu/test_cupy.py \
     tests/gpu/test_cupy_augment.py -rfEs 2>&1 | tail -60
 
   section "device tests (also run on the CPU)"
