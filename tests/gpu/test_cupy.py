@@ -268,8 +268,11 @@ def test_fit_on_cuda_matches_the_cpu_and_round_trips(factory, tmp_path):
 
 def test_numpy_mixed_into_a_cuda_op_names_both_devices():
     a = numnet.tensor(np.ones(3), device="cuda")
-    with pytest.raises(RuntimeError, match="cpu .* and cuda"):
+    # the devices are named in the order of the inputs
+    with pytest.raises(RuntimeError, match="cuda .* and cpu"):
         a + numnet.tensor(np.ones(3))
+    with pytest.raises(RuntimeError, match="cpu .* and cuda"):
+        numnet.tensor(np.ones(3)) + a
 
 
 def test_manual_seed_seeds_cupy():
