@@ -52,6 +52,9 @@ PY
   timeout 60 python -m pytest -q -p no:cacheprovider tests/gpu/test_devices.py \
     -rfE 2>&1 | tail -20
 
+  section "conv executors on CuPy: benchmarks/gpu_conv_executors.py"
+  timeout 60 python benchmarks/gpu_conv_executors.py 2>&1 | tail -5
+
   section "benchmark table: python -m benchmarks --device cuda"
   timeout 220 python -m benchmarks --device cuda --repeats 20 \
     --json "$OUT/gpu_bench.json" 2>&1 | tail -40
