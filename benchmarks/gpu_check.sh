@@ -4,7 +4,8 @@
 #
 #     bash benchmarks/gpu_check.sh
 #
-# It runs the GPU tests (tests/gpu, -m gpu), the device tests that also run on
+# It runs the GPU tests (tests/gpu, -m gpu: the CUDA kernels, the conv planner's
+# cupy executor, augmentation on CuPy), the device tests that also run on
 # the CPU, and the GPU benchmark table (python -m benchmarks --device cuda: W1,
 # W4, W5 at batch 128 and 1024, W6, W7 against PyTorch CUDA, and W8), in well
 # under 8 minutes, and writes everything to one file: $OUT/gpu_check.txt
@@ -44,12 +45,15 @@ PY
   ls "$NUMNET_DATA/fashion-mnist" 2>&1 | head -5
 
   section "GPU tests: pytest -m gpu tests/gpu"
-  timeout 200 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu/test_cupy.py \
-    -rfEs 2>&1 | tail -60
+  timeout 220 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu/test_cupy.py \
+    tests/gpu/test_cupy_augment.py -rfEs 2>&1 | tail -60
 
   section "device tests (also run on the CPU)"
   timeout 60 python -m pytest -q -p no:cacheprovider tests/gpu/test_devices.py \
     -rfE 2>&1 | tail -20
+
+  section "conv executors on CuPy: benchmarks/gpu_conv_executors.py"
+  timeout 60 python benchmarks/gpu_conv_executors.py 2>&1 | tail -5
 
   section "benchmark table: python -m benchmarks --device cuda"
   timeout 220 python -m benchmarks --device cuda --repeats 20 \

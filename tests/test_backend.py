@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,16 @@ def test_the_engine_copies_only_gradients_it_does_not_own():
     view = fresh[1:]
     assert ops.private_copy(view) is not view
     assert not np.shares_memory(ops.private_copy(view), fresh)
+
+
+def test_arrays_of_a_library_with_its_own_lookup_are_arrays(monkeypatch):
+    # CuPy 14's ndarray has no __array_namespace__: numnet finds it through
+    # cupy.get_array_module, for is_array (tensor(), to_array) as well
+    import types
+
+    lib = types.ModuleType("fakecupy")
+    lib.get_array_module = lambda a: lib
+    Array = type("ndarray", (), {"__module__": "fakecupy", "shape": (2,)})
+    monkeypatch.setitem(sys.modules, "fakecupy", lib)
+    assert backend.is_array(Array()) and backend.get_array_module(Array()) is lib
+    assert not backend.is_array(types.SimpleNamespace(shape=(2,)))

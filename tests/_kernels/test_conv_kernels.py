@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests._kernels.strategies import geometries, naive_conv, pool_geometries
 
+import numnet.functional as F
 from numnet._kernels import conv, conv_reference, depthwise, pooling
 from numnet._kernels import im2col as k
 from numnet._kernels.conv_plan import (
@@ -102,8 +105,32 @@ def test_planner_choices_and_explain():
     assert "K-major" in grey.explain() and "KW*C = 3" in grey.explain()
     assert plan_conv(k.make_geometry(28, 28, 3), C=32, O=64).layout == "rows"
     assert not plan_conv(g, C=4, O=4, weight_grad=False).keep_columns
-    other = plan_conv(g, "cupy", C=4, O=4)
+    other = plan_conv(g, "array_api_strict", C=4, O=4)
     assert other.executor == "reference" and "im2col" in other.explain()
+
+
+def test_cupy_arrays_get_the_cupy_executor():
+    g = k.make_geometry(6, 5, 3, 1, "same")
+    plan = plan_conv(g, "cupy", C=4, O=8, relu=True)
+    assert plan.executor == "cupy" and plan.fused_relu and plan.keep_columns
+    assert "cupy executor (CUDA)" in plan.explain()
+    assert "cuBLAS" in plan.explain() and "fused ReLU" in plan.explain()
+    assert not plan_conv(g, "cupy", C=4, O=8, weight_grad=False).keep_columns
+    # the namespace a CuPy array reports, by any spelling, plans for CuPy
+    from numnet.functional.conv import _device
+
+    namespace = types.SimpleNamespace(__name__="cupy.array_api")
+    fake = type("ndarray", (), {"__array_namespace__": lambda self: namespace})
+    assert _device(fake()) == "cupy"
+
+
+def test_a_cupy_plan_on_numpy_arrays_is_refused():
+    g = k.make_geometry(6, 6, 3)
+    x, w, b, _ = _conv_data(g, 2, 3, 0)
+    with pytest.raises(ValueError, match="executor='cupy' runs on CuPy arrays only"):
+        conv.conv2d_forward(ConvPlan(executor="cupy"), x, w, b, g)
+    with pytest.raises(ValueError, match="numpy.ndarray"):
+        F.conv2d(x, w, b, plan=ConvPlan(executor="cupy"))
 
 
 def test_plan_validates_its_fields():

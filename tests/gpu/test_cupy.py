@@ -173,6 +173,41 @@ def test_conv_executor_matches_the_cpu_kernels(H, K, stride, padding, dilation):
         np.testing.assert_allclose(cupy.asnumpy(mine), ref, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize(
+    "H, K, stride, padding, dilation", [(9, 3, 1, "same", 1), (10, 5, 2, 2, 2)]
+)
+def test_cupy_inputs_plan_the_cupy_executor_and_match_the_reference(
+    H, K, stride, padding, dilation, relu
+):
+    from numnet._kernels.conv_plan import ConvPlan
+
+    rng = np.random.default_rng(6)
+    x, w, b = (
+        _rand(rng, 2, H, H + 1, 3, dtype=np.float64),
+        _rand(rng, K, K, 3, 5, dtype=np.float64),
+        _rand(rng, 5, dtype=np.float64),
+    )
+    op = numnet.functional.conv2d_relu if relu else numnet.functional.conv2d
+    results = []
+    for plan in (None, ConvPlan(executor="reference")):
+        ts = [numnet.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = op(*ts, stride, padding, dilation, plan=plan)
+        if plan is None:  # the planner's choice for CuPy arrays
+            assert y.creator.plan is None and y.creator.state.plan.executor == "cupy"
+        gy = cupy.asarray(np.random.default_rng(7).standard_normal(y.shape))
+        y.backward(gy)
+        results.append([y.data] + [t.grad for t in ts])
+    for mine, ref in zip(*results, strict=True):
+        _close(mine, ref, rtol=1e-10, atol=1e-10)
+    # columns not kept: dW recomputes them
+    ts = [numnet.tensor(a, requires_grad=True) for a in (x, w, b)]
+    plan = ConvPlan(executor="cupy", keep_columns=False)
+    op(*ts, stride, padding, dilation, plan=plan).backward(gy)
+    for mine, ref in zip([t.grad for t in ts], results[1][1:], strict=True):
+        _close(mine, ref, rtol=1e-10, atol=1e-10)
+
+
 def _cnn():
     L = numnet.layers
     return numnet.models.Sequential(
@@ -233,8 +268,11 @@ def test_fit_on_cuda_matches_the_cpu_and_round_trips(factory, tmp_path):
 
 def test_numpy_mixed_into_a_cuda_op_names_both_devices():
     a = numnet.tensor(np.ones(3), device="cuda")
-    with pytest.raises(RuntimeError, match="cpu .* and cuda"):
+    # the devices are named in the order of the inputs
+    with pytest.raises(RuntimeError, match="cuda .* and cpu"):
         a + numnet.tensor(np.ones(3))
+    with pytest.raises(RuntimeError, match="cpu .* and cuda"):
+        numnet.tensor(np.ones(3)) + a
 
 
 def test_manual_seed_seeds_cupy():

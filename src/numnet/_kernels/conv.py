@@ -201,6 +201,8 @@ def conv2d_forward(plan: ConvPlan, x, w, b, g: Geometry):
         plan: from :func:`~numnet._kernels.conv_plan.plan_conv` (or an override).
         x: (N, H, W, C) input; w: (KH, KW, C, O) kernel; b: (O,) or None.
     """
+    if plan.executor == "cupy":
+        return _cupy_forward(plan, x, w, b, g)
     if plan.executor == "reference":
         xp = backend.get_array_module(x)
         y, cols = conv_reference.conv2d_forward(x, w, b, g)
@@ -227,6 +229,8 @@ def conv2d_backward(gy, state: ConvState, need_dx=True, need_dw=True, need_db=Tr
     masked: dL/dz = gy where y = relu(z) > 0, else 0.
     """
     plan, g = state.plan, state.g
+    if plan.executor == "cupy":
+        return _cupy_backward(gy, state, need_dx, need_dw, need_db)
     if plan.executor == "reference":
         xp = backend.get_array_module(gy)
         if plan.fused_relu:
@@ -244,6 +248,43 @@ def conv2d_backward(gy, state: ConvState, need_dx=True, need_dw=True, need_db=Tr
     dx, dw2, db = _cpu_backward(gy, state, need_dx, need_dw, need_db)
     dw = None if dw2 is None else dw2.reshape(g.KH, g.KW, -1, dw2.shape[1])
     return dx, dw, db
+
+
+def _cupy_conv(a):
+    """``numnet.backend.cupy_conv`` for a CuPy array ``a`` (imported on first use:
+    it imports CuPy); a clear error for any other array."""
+    xp = backend.get_array_module(a)
+    if getattr(xp, "__name__", "").split(".")[0] != "cupy":
+        raise ValueError(
+            "conv2d: a plan with executor='cupy' runs on CuPy arrays only. "
+            f"Received: an array of {type(a).__module__}.{type(a).__name__}; use "
+            "plan_conv(...) (or executor 'cpu'/'reference') for it"
+        )
+    from numnet.backend import cupy_conv
+
+    return cupy_conv
+
+
+def _cupy_forward(plan: ConvPlan, x, w, b, g: Geometry):
+    """The CUDA executor: y = im2col(x) @ w2 + b (relu'd), columns kept or not."""
+    y, cols = _cupy_conv(x).conv2d_forward(x, w, b, g)
+    if plan.fused_relu:
+        y = backend.get_array_module(y).maximum(y, 0)
+    cols = cols if plan.keep_columns else None
+    return y, ConvState(plan, x, w, g, y if plan.fused_relu else None, cols)
+
+
+def _cupy_backward(gy, state: ConvState, need_dx, need_dw, need_db):
+    """dx = col2im(gy w2^T), dW = cols^T gy, db = sum gy on CUDA (None if unneeded)."""
+    cupy_conv, g, x = _cupy_conv(gy), state.g, state.x
+    if state.plan.fused_relu:  # dL/dz = gy where y = relu(z) > 0
+        gy = gy * (state.y > 0)
+    cols = state.cols
+    if need_dw and cols is None:  # not kept: recompute
+        cols = cupy_conv.im2col(x, g).reshape(-1, g.KH * g.KW * x.shape[3])
+    return cupy_conv.conv2d_backward(
+        gy, state.w, g, cols, x.shape, need_dx, need_dw, need_db
+    )
 
 
 def _cpu_forward(plan: ConvPlan, x, w2, b, g: Geometry):

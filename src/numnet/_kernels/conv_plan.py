@@ -25,7 +25,7 @@ from numnet._kernels.im2col import Geometry, get_memory_budget
 BLOCK_BYTES = 64 * 2**20
 
 _CHOICES = {
-    "executor": ("cpu", "reference"),
+    "executor": ("cpu", "reference", "cupy"),
     "layout": ("rows", "k_major"),
     "dx_path": ("col2im", "flipped", "taps"),
 }
@@ -36,8 +36,11 @@ class ConvPlan:
     """One convolution's execution plan (frozen; ``replace`` makes a variant).
 
     Attributes:
-        executor: "reference" (the course's im2col form, any array namespace)
-            or "cpu" (NumPy: the choices below).
+        executor: "reference" (the course's im2col form, any array namespace),
+            "cpu" (NumPy: the choices below) or "cupy" (CuPy arrays: im2col and
+            col2im as one CUDA kernel each, GEMMs on cuBLAS,
+            ``numnet.backend.cupy_conv``; only ``keep_columns`` and
+            ``fused_relu`` apply).
         layout: CPU column layout, "rows" (rows, KH*KW*C) or "k_major"
             (KH*KW*C [+ 1], rows), one plane copy per (i, j, c).
         dx_path: "col2im" (gy w2^T, then col2im), "flipped" (a stride-1
@@ -91,6 +94,12 @@ class ConvPlan:
         if self.executor == "reference":
             lines = ["reference executor: cols = im2col(x); y = cols @ w2 + b;",
                      "  dW = cols^T gy; db = sum gy; dx = col2im(gy w2^T)"]  # fmt: skip
+        elif self.executor == "cupy":
+            lines = [
+                "cupy executor (CUDA): im2col and col2im one kernel each, "
+                "GEMMs on cuBLAS",
+                f"  columns kept for dW: {'yes' if self.keep_columns else 'no'}",
+            ]
         else:
             lines = [
                 "cpu executor (NumPy)",
@@ -175,8 +184,9 @@ def plan_conv(
     """Choose how to run one convolution (``plan.explain()`` says why).
 
     Args:
-        g: the geometry; device: "cpu" for NumPy arrays, anything else runs
-            the portable reference executor.
+        g: the geometry; device: "cpu" for NumPy arrays, "cupy" for CuPy
+            arrays (the CUDA executor), anything else runs the portable
+            reference executor.
         C, O: input and output channels (O is not used by the current
             choices); N, itemsize: batch and dtype size
             (whether the columns fit the memory budget).
@@ -207,10 +217,7 @@ def plan_conv(
       W5 39.0 vs 34.7 ms without), see docs/decisions.md.
     """
     if device != "cpu":
-        return ConvPlan(
-            executor="reference", fused_relu=relu,
-            reasons=(f"device {device!r}: the portable im2col form",),
-        )  # fmt: skip
+        return _device_plan(device, weight_grad, relu)
     reasons = []
     k_major = 2 * g.KW * C <= g.OW
     if k_major:
@@ -235,6 +242,21 @@ def plan_conv(
         fused_relu=relu,
         reasons=tuple(reasons),
     )
+
+
+def _device_plan(device: str, weight_grad: bool, relu: bool) -> ConvPlan:
+    """The plan off the CPU: the CUDA executor for CuPy, else the reference."""
+    if device == "cupy":
+        # the forward's columns are kept for dW: recomputing them costs one more
+        # im2col kernel, and GPU memory is not the CPU's budget
+        return ConvPlan(
+            executor="cupy", keep_columns=weight_grad, fused_relu=relu,
+            reasons=("CuPy arrays: im2col/col2im CUDA kernels, cuBLAS GEMMs",),
+        )  # fmt: skip
+    return ConvPlan(
+        executor="reference", fused_relu=relu,
+        reasons=(f"device {device!r}: the portable im2col form",),
+    )  # fmt: skip
 
 
 def candidate_plans(g: Geometry, *, bias: bool = True, relu: bool = False):

@@ -45,10 +45,17 @@ def get_array_module(*arrays):
         namespace = getattr(a, "__array_namespace__", None)
         if namespace is not None:
             return namespace()
-        library = sys.modules.get(type(a).__module__.split(".")[0])
-        if library is not None and hasattr(library, "get_array_module"):
+        library = _library_with_lookup(a)
+        if library is not None:
             return library.get_array_module(a)  # CuPy's own lookup
     return np
+
+
+def _library_with_lookup(a):
+    """The array library of ``a`` if it has its own ``get_array_module`` (CuPy,
+    whose ndarray has no ``__array_namespace__``), else None."""
+    library = sys.modules.get(type(a).__module__.split(".")[0])
+    return library if hasattr(library, "get_array_module") else None
 
 
 def is_array(x) -> bool:
@@ -65,7 +72,9 @@ def is_array(x) -> bool:
         return True
     if isinstance(x, np.generic):
         return False
-    return hasattr(x, "__array_namespace__") and hasattr(x, "shape")
+    if not hasattr(x, "shape"):
+        return False
+    return hasattr(x, "__array_namespace__") or _library_with_lookup(x) is not None
 
 
 def get_default_dtype() -> np.dtype:

@@ -12,7 +12,8 @@ elementwise kernel:
   that saw it (a loop over the KH x KW taps inside the thread, no atomics, so
   the result is deterministic).
 
-How the conv planner calls it (``functional/conv.py`` on a CuPy array)::
+How the conv planner's "cupy" executor calls it (``_kernels/conv.py``, chosen
+by ``plan_conv`` for CuPy arrays)::
 
     y, cols = cupy_conv.conv2d_forward(x, w, b, g)             # forward
     dx, dw, db = cupy_conv.conv2d_backward(gy, w, g, cols, x.shape)
@@ -102,15 +103,18 @@ def conv2d_forward(x, w, b, g):
     return y.reshape(N, g.OH, g.OW, O), cols
 
 
-def conv2d_backward(gy, w, g, cols, x_shape):
+def conv2d_backward(gy, w, g, cols, x_shape, need_dx=True, need_dw=True, need_db=True):
     """``(dx, dw, db)`` of :func:`conv2d_forward` for the upstream ``gy``.
 
-    dW = cols^T gy,  db = sum of gy over positions,  dx = col2im(gy W^T).
+    dW = cols^T gy,  db = sum of gy over positions,  dx = col2im(gy W^T);
+    None for a gradient not needed (``cols`` may then be None when not need_dw).
     """
     O = w.shape[-1]
-    gy2 = gy.reshape(-1, O)
-    dw = (cols.T @ gy2).reshape(w.shape)
-    db = gy2.sum(axis=0)
-    dcols = gy2 @ w.reshape(-1, O).T
-    dx = col2im(dcols.reshape(gy.shape[:3] + (g.KH, g.KW, x_shape[3])), g, x_shape)
+    gy2 = cupy.ascontiguousarray(gy).reshape(-1, O)
+    dw = (cols.T @ gy2).reshape(w.shape) if need_dw else None
+    db = gy2.sum(axis=0) if need_db else None
+    dx = None
+    if need_dx:
+        dcols = gy2 @ w.reshape(-1, O).T
+        dx = col2im(dcols.reshape(gy.shape[:3] + (g.KH, g.KW, x_shape[3])), g, x_shape)
     return dx, dw, db

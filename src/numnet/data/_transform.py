@@ -10,9 +10,33 @@ FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 INTERPOLATIONS = {"nearest": 0, "bilinear": 1}  # spline order for scipy.ndimage
 
 
+def _is_cupy(x) -> bool:
+    xp = backend.get_array_module(x)
+    return getattr(xp, "__name__", "").split(".")[0] == "cupy"
+
+
+def ndimage_for(x):
+    """``(xp, ndimage)`` for images ``x``: NumPy with ``scipy.ndimage``, or CuPy
+    with ``cupyx.scipy.ndimage`` (the same functions on the GPU). Both are
+    imported on first use, so ``import numnet`` imports neither."""
+    if _is_cupy(x):
+        from cupyx.scipy import ndimage
+    else:
+        from scipy import ndimage
+    return backend.get_array_module(x), ndimage
+
+
+def like(x, params, dtype=None):
+    """Host (NumPy) ``params`` as an array of ``x``'s namespace (NumPy: no copy)."""
+    return backend.get_array_module(x).asarray(params, dtype=dtype)
+
+
 def as_images(x, who: str) -> np.ndarray:
-    """Validate an NHWC batch; integer images become floats of the default dtype."""
-    x = np.asarray(x)
+    """Validate an NHWC batch; integer images become floats of the default dtype.
+
+    CuPy arrays stay on the GPU; anything else becomes a NumPy array.
+    """
+    x = x if _is_cupy(x) else np.asarray(x)
     if x.ndim != 4:
         raise ValueError(
             f"{who}: expected a batch of images of shape (N, H, W, C) "

@@ -2,7 +2,8 @@
 
 Every transform takes a batch of NHWC images and returns the transformed batch,
 drawing independent random parameters for every image in one NumPy call (no
-Python loop over images). Geometric transforms live in
+Python loop over images); a batch of CuPy arrays is transformed on the GPU.
+Geometric transforms live in
 :mod:`numnet.data.geometric` and are re-exported here; this module adds the
 photometric ones, :class:`Compose` and the Keras-style
 :class:`ImageDataGenerator`.
@@ -22,7 +23,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from numnet.data._transform import Transform, as_images
+from numnet import backend
+from numnet.data._transform import Transform, as_images, like
 from numnet.data._transform import value_range as _parse_range
 from numnet.data.geometric import (
     AffineTransform,
@@ -38,7 +40,8 @@ from numnet.data.loader import DataLoader
 
 
 def _clip(x: np.ndarray, value_range_) -> np.ndarray:
-    return x if value_range_ is None else np.clip(x, *value_range_)
+    xp = backend.get_array_module(x)
+    return x if value_range_ is None else xp.clip(x, *value_range_)
 
 
 class RandomBrightness(Transform):
@@ -61,7 +64,8 @@ class RandomBrightness(Transform):
         return rng.uniform(*self.brightness_range, size=shape[0])
 
     def apply(self, x, params):
-        return _clip(x * params.astype(x.dtype)[:, None, None, None], self.value_range)
+        factors = like(x, params, x.dtype)[:, None, None, None]
+        return _clip(x * factors, self.value_range)
 
     def _config(self):
         return {"brightness_range": self.brightness_range}
@@ -89,7 +93,7 @@ class RandomContrast(Transform):
 
     def apply(self, x, params):
         mean = x.mean(axis=(1, 2), keepdims=True)
-        a = params.astype(x.dtype)[:, None, None, None]
+        a = like(x, params, x.dtype)[:, None, None, None]
         return _clip((x - mean) * a + mean, self.value_range)
 
     def _config(self):
@@ -117,7 +121,8 @@ class ChannelShift(Transform):
     def apply(self, x, params):
         low = x.min(axis=(1, 2, 3), keepdims=True)
         high = x.max(axis=(1, 2, 3), keepdims=True)
-        return np.clip(x + params.astype(x.dtype)[:, None, None, :], low, high)
+        shift = like(x, params, x.dtype)[:, None, None, :]
+        return backend.get_array_module(x).clip(x + shift, low, high)
 
     def _config(self):
         return {"intensity": self.intensity}

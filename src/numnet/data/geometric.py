@@ -9,6 +9,11 @@ transforms into one resampling (as Keras' ``ImageDataGenerator`` does: one
 interpolation instead of several, hence less blur). The resampling is one
 ``scipy.ndimage.map_coordinates`` call over the whole batch.
 
+Every transform also runs on CuPy arrays (on the GPU), with
+``cupyx.scipy.ndimage`` in place of ``scipy.ndimage``; the random parameters
+are drawn on the host either way, so a seed gives the same augmentation on
+both.
+
 Conventions (rows grow downwards, as the image is displayed): a positive angle
 rotates counter-clockwise, a positive shift moves the content down/right, a zoom
 factor above 1 magnifies, a positive shear tilts vertical lines
@@ -19,11 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.data._transform import (
     FILL_MODES,
     INTERPOLATIONS,
     Transform,
     check_option,
+    like,
+    ndimage_for,
     value_range,
 )
 
@@ -68,24 +76,24 @@ def warp_affine(
     Shape:
         x: (N, H, W, C); matrices: (N, 3, 3); output: (N, H, W, C).
     """
-    from scipy import ndimage
-
+    xp, ndimage = ndimage_for(x)  # scipy's, or cupyx's for CuPy arrays
     check_option(fill_mode, FILL_MODES, "fill_mode", "warp_affine")
     order = INTERPOLATIONS[
         check_option(interpolation, INTERPOLATIONS, "interpolation", "warp_affine")
     ]
     N, H, W, C = x.shape
     cy, cx = (H - 1) / 2, (W - 1) / 2
-    rows, cols = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")
-    m = matrices[:, :2, :, None, None]  # (N, 2, 3, 1, 1) broadcasts over (H, W)
+    rows, cols = xp.meshgrid(xp.arange(H) - cy, xp.arange(W) - cx, indexing="ij")
+    # (N, 2, 3, 1, 1) broadcasts over (H, W); on the images' device
+    m = like(x, matrices)[:, :2, :, None, None]
     src_rows = m[:, 0, 0] * rows + m[:, 0, 1] * cols + m[:, 0, 2] + cy  # (N, H, W)
     src_cols = m[:, 1, 0] * rows + m[:, 1, 1] * cols + m[:, 1, 2] + cx
     # Channels join the batch axis: one 3-D map_coordinates over (N*C, H, W).
     # Spline order <= 1 needs no prefilter, so the integer batch coordinate
     # never mixes neighbouring images.
-    planes = np.ascontiguousarray(x.transpose(0, 3, 1, 2)).reshape(N * C, H, W)
-    coords = np.empty((3, N, C, H, W))
-    coords[0] = np.arange(N * C).reshape(N, C, 1, 1)
+    planes = xp.ascontiguousarray(x.transpose(0, 3, 1, 2)).reshape(N * C, H, W)
+    coords = xp.empty((3, N, C, H, W))
+    coords[0] = xp.arange(N * C).reshape(N, C, 1, 1)
     coords[1] = src_rows[:, None]
     coords[2] = src_cols[:, None]
     out = ndimage.map_coordinates(
@@ -96,7 +104,7 @@ def warp_affine(
         cval=cval,
         prefilter=False,
     )
-    return np.ascontiguousarray(out.reshape(N, C, H, W).transpose(0, 2, 3, 1))
+    return xp.ascontiguousarray(out.reshape(N, C, H, W).transpose(0, 2, 3, 1))
 
 
 def _identity(n: int) -> np.ndarray:
@@ -335,8 +343,9 @@ class RandomFlip(Transform):
         return flips
 
     def apply(self, x, params):
-        x = np.where(params[:, 0, None, None, None], x[:, :, ::-1], x)
-        return np.where(params[:, 1, None, None, None], x[:, ::-1], x)
+        xp, flips = backend.get_array_module(x), like(x, params)
+        x = xp.where(flips[:, 0, None, None, None], x[:, :, ::-1], x)
+        return xp.where(flips[:, 1, None, None, None], x[:, ::-1], x)
 
     def _config(self):
         return {"mode": self.mode}
@@ -390,13 +399,14 @@ class RandomCrop(Transform):
     def apply(self, x, params):
         p = self.padding
         kw = {"constant_values": self.cval} if self.fill_mode == "constant" else {}
-        padded = np.pad(
+        padded = backend.get_array_module(x).pad(
             x, ((0, 0), (p, p), (p, p), (0, 0)), _NUMPY_PAD_MODES[self.fill_mode], **kw
         )
         rows = params[:, 0, None] + np.arange(self.height)  # (N, height)
         cols = params[:, 1, None] + np.arange(self.width)  # (N, width)
         batch = np.arange(len(x))[:, None, None]
-        return padded[batch, rows[:, :, None], cols[:, None, :]]
+        index = (batch, rows[:, :, None], cols[:, None, :])
+        return padded[tuple(like(x, i) for i in index)]
 
     def _config(self):
         return {

@@ -54,9 +54,12 @@ def _check_inputs(op: str, x, w, b, layout: str, in_axis: int, n_out: int) -> No
 
 
 def _device(x) -> str:
-    """The planner's device: "cpu" for NumPy arrays, else the namespace's name."""
+    """The planner's device: "cpu" for NumPy arrays, "cupy" for CuPy's (also
+    through an array-API wrapper module such as ``cupy.array_api``), else the
+    namespace's name."""
     xp = backend.get_array_module(x)
-    return "cpu" if xp is np else getattr(xp, "__name__", "other")
+    name = "cpu" if xp is np else getattr(xp, "__name__", "other")
+    return "cupy" if name.split(".")[0] == "cupy" else name
 
 
 class _Conv2d(Function):

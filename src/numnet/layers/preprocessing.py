@@ -29,7 +29,7 @@ import numpy as np
 from numnet import functional as F
 from numnet.autograd.tensor import Tensor
 from numnet.data import geometric
-from numnet.data._transform import value_range
+from numnet.data._transform import ndimage_for, value_range
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
 
@@ -339,7 +339,8 @@ class RandomCrop(_RandomImageLayer):
 
     Keras 3 resizes at inference (the largest centred window with the target
     aspect ratio, resized to the target size); numnet does the same, with
-    bilinear interpolation on half-pixel centres, in one SciPy call per batch.
+    bilinear interpolation on half-pixel centres, in one SciPy call per batch
+    (``cupyx.scipy.ndimage`` on CuPy arrays).
 
     Args:
         height, width: the output size.
@@ -370,14 +371,13 @@ def _center_resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
     N, H, W, C = x.shape
     if (H, W) == (height, width):
         return x
+    xp, ndimage = ndimage_for(x)  # scipy's, or cupyx's for CuPy arrays
     crop_h = min(H, round(W * height / width))
     crop_w = min(W, round(H * width / height))
     top, left = (H - crop_h) // 2, (W - crop_w) // 2
     window = x[:, top : top + crop_h, left : left + crop_w]
     if (crop_h, crop_w) == (height, width):
-        return np.ascontiguousarray(window)
-    from scipy import ndimage
-
+        return xp.ascontiguousarray(window)
     zoom = (1, height / crop_h, width / crop_w, 1)
     out = ndimage.zoom(window, zoom, order=1, mode="nearest", grid_mode=True)
     return out.astype(x.dtype, copy=False)
