@@ -188,7 +188,6 @@ class _LSTM(_SimpleRNN):
         times_derivative_(dg, g, act, tmp)
         return dct
 
-
     def _input_grads(self, cols):
         if self.Z is None:
             return super()._input_grads(cols)
