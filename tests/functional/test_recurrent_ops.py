@@ -164,6 +164,17 @@ def test_fused_matches_oracle_with_recurrent_dropout_no_bias_no_state(rng, kind)
     _compare_twins(kind, case, opts, rng)
 
 
+@pytest.mark.parametrize("bias, dropout", [(True, True), (False, False)])
+def test_lstm_both_forward_paths_match_oracle(rng, bias, dropout):
+    # the fused LSTM stacks [x_t; h_{t-1}; 1] into one GEMM only with a bias and
+    # no recurrent dropout; each condition alone selects the projected path
+    case = make_case(rng, "lstm", bias=bias)
+    rec_mask = (rng.random((3, 3)) > 0.3) / 0.7 if dropout else None
+    for go_backwards in (False, True):
+        opts = _options(ragged_mask(3, 4), go_backwards, True, rec_mask=rec_mask)
+        _compare_twins("lstm", case, opts, rng)
+
+
 @pytest.mark.parametrize("kind", list(GATES))
 @pytest.mark.parametrize("act, rec_act", [("relu", "sigmoid"), ("linear", "tanh"),
                                           ("sigmoid", "relu")])  # fmt: skip

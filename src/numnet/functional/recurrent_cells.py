@@ -86,16 +86,49 @@ class _SimpleRNN(FusedRecurrent):
 
 
 class _LSTM(_SimpleRNN):
-    """The LSTM cell; gate buffer A (T, 4U, N) holds [i, f, c̃, o] after activation."""
+    """The LSTM cell; gate buffer A (T, 4U, N) holds [i, f, c̃, o] after activation.
+
+    With a bias and no recurrent dropout, each step is one GEMM on stacked
+    operands, ``a_t = [W^T R^T b] [x_t; h_{t-1}; 1]``, read from a buffer Z
+    (T+1, D+U+1, N) whose rows D:D+U *are* the states H: no separate input
+    projection, no ``a += R^T h`` pass, and in backward a single GEMM
+    ``Σ_t [x_t; h_{t-1}; 1] dA_t^T = [dW; dR; db]`` for all three weights.
+    """
 
     n_states = 2
     n_gates = 4
+    Z = None  # the stacked [x_t; h_{t-1}; 1] buffer when that path is taken
+
+    def _forward_loop(self, x, kernel, recurrent_kernel, bias, states) -> tuple:
+        if bias is None or self.rec_mask is not None:
+            return super()._forward_loop(x, kernel, recurrent_kernel, bias, states)
+        T, N, D, U = self.T, self.N, self.D, self.U
+        xf = x.transpose(1, 2, 0)  # (T, D, N)
+        self.Z = Z = self.xp.empty((T + 1, D + U + 1, N), dtype=x.dtype)
+        Z[:T, :D] = xf[::-1] if self.go_backwards else xf
+        Z[T, :D] = 0  # never read: the last state has no next step
+        Z[:, D + U] = 1
+        self.w_all = self.xp.concatenate(
+            [kernel.T, recurrent_kernel.T, bias[:, None]], axis=1
+        )  # (4U, D+U+1)
+        return self._loop(_empty(T, 4 * U, N, like=Z), states)
+
+    def _preactivation_(self, a, t, rec, hd) -> None:
+        """Write step t's gate preactivations into ``a`` (4U, N)."""
+        if self.Z is not None:  # a_t = [W^T R^T b] [x_t; h_{t-1}; 1]
+            self.xp.matmul(self.w_all, self.Z[t], out=a)
+        else:  # a_t = (W^T x_t + b, projected before the loop) + R^T h_{t-1}
+            self.xp.matmul(self.rk_T, self.recurrent_input(self.H[t], hd), out=rec)
+            a += rec
 
     def _loop(self, XW, states):
-        T, N, U = self.T, self.N, self.U
+        T, N, U, D = self.T, self.N, self.U, self.D
         act, rec_act = self.activation, self.recurrent_activation
         self.A = XW  # activated in place, step by step
-        self.H = H = _empty(T + 1, U, N, like=XW)
+        if self.Z is not None:
+            self.H = H = self.Z[:, D : D + U]  # (T+1, U, N) view: h_t feeds step t+1
+        else:
+            self.H = H = _empty(T + 1, U, N, like=XW)
         self.C = C = _empty(T + 1, U, N, like=XW)
         self.PC = PC = _empty(T, U, N, like=XW)  # φ(c_t)
         H[0], C[0] = states
@@ -103,8 +136,7 @@ class _LSTM(_SimpleRNN):
         hd, tmp = _empty(U, N, like=XW), _empty(U, N, like=XW)
         for t in range(T):
             a = XW[t]
-            self.xp.matmul(self.rk_T, self.recurrent_input(H[t], hd), out=rec)
-            a += rec
+            self._preactivation_(a, t, rec, hd)
             i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
             activate_(a[: 2 * U], rec_act)  # i and f together
             activate_(g, act)
@@ -155,6 +187,21 @@ class _LSTM(_SimpleRNN):
         dg = self.xp.multiply(dct, i, out=da[2 * U : 3 * U])  # dc̃ = dc i
         times_derivative_(dg, g, act, tmp)
         return dct
+
+    def _input_grads(self, cols):
+        if self.Z is None:
+            return super()._input_grads(cols)
+        # Σ_t [x_t; h_{t-1}; 1] dA_t^T = [dW; dR; db]: one GEMM for all weights
+        self.dw = steps_as_columns(self.Z[:-1]) @ cols.T  # (D+U+1, 4U)
+        dkernel = self.dw[: self.D] if self.needs_input_grad[1] else None
+        return self.input_grad(cols), dkernel
+
+    def _recurrent_grads(self, cols):
+        if self.Z is None:
+            return super()._recurrent_grads(cols)
+        D, U, needs = self.D, self.U, self.needs_input_grad
+        drk = self.dw[D : D + U] if needs[2] else None
+        return drk, (self.dw[D + U] if needs[3] else None)
 
 
 class _GRU(_SimpleRNN):

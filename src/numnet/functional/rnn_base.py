@@ -140,19 +140,23 @@ class FusedRecurrent(Function):
         U = recurrent_kernel.shape[0]
         self.N, self.T, self.D, self.U, self.dtype = N, T, D, U, x.dtype
         self.kernel, self.recurrent_kernel = kernel, recurrent_kernel
+        self._prepare_masks()
+        if states:
+            states = [self.xp.ascontiguousarray(s.T) for s in states]  # (U, N)
+        else:
+            states = [self.xp.zeros((U, N), x.dtype) for _ in range(self.n_states)]
+        finals = self._forward_loop(x, kernel, recurrent_kernel, bias, states)
+        return (self._output(),) + tuple(s.T for s in finals)
+
+    def _forward_loop(self, x, kernel, recurrent_kernel, bias, states) -> tuple:
+        """The input projection of every step in one batched GEMM, then the loop."""
         self.rk_T = self.xp.ascontiguousarray(recurrent_kernel.T)  # (G, U): rec = R^T h
         xf = x.transpose(1, 2, 0)  # (T, D, N); free when x is a stacked RNN's output
         self.xf = self.xp.ascontiguousarray(xf[::-1] if self.go_backwards else xf)
         XW = self.xp.matmul(kernel.T, self.xf)  # (G, D) @ (T, D, N) -> (T, G, N)
         if bias is not None:
             XW += self._xw_bias(bias)[:, None]
-        self._prepare_masks()
-        if states:
-            states = [self.xp.ascontiguousarray(s.T) for s in states]  # (U, N)
-        else:
-            states = [self.xp.zeros((U, N), x.dtype) for _ in range(self.n_states)]
-        finals = self._loop(XW, states)
-        return (self._output(),) + tuple(s.T for s in finals)
+        return self._loop(XW, states)
 
     def _prepare_masks(self) -> None:
         if self.rec_mask is not None:  # (N, U) or (U,) -> (U, N) or (U, 1)
@@ -238,14 +242,18 @@ class FusedRecurrent(Function):
         self.carry_grad_(dh_new, dh_old, t)
 
     def _input_grads(self, cols: np.ndarray) -> tuple:
-        T, N, D = self.T, self.N, self.D
-        dx = dkernel = None
-        if self.needs_input_grad[0]:
-            dx = (self.kernel @ cols).reshape(D, T, N)  # dx_t = W dY_t
-            dx = (dx[:, ::-1] if self.go_backwards else dx).transpose(2, 1, 0)
+        dkernel = None
         if self.needs_input_grad[1]:
             dkernel = steps_as_columns(self.xf) @ cols.T  # Σ_t x_t dY_t^T: (D, G)
-        return dx, dkernel
+        return self.input_grad(cols), dkernel
+
+    def input_grad(self, cols: np.ndarray):
+        """dx (N, T, D) from the (G, T*N) gate-gradient columns, or None."""
+        if not self.needs_input_grad[0]:
+            return None
+        T, N, D = self.T, self.N, self.D
+        dx = (self.kernel @ cols).reshape(D, T, N)  # dx_t = W dY_t
+        return (dx[:, ::-1] if self.go_backwards else dx).transpose(2, 1, 0)
 
     def weight_grads(self, Hp, cols_rec, bias_grad) -> tuple:
         """(drecurrent_kernel[, dbias]) for the inputs that need them, else None.
