@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
-from pathlib import Path
 
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-DATA = "/usr/share/datasets/fashion-mnist"
+from tests.example_helpers import DATA, EXAMPLES, load_example
 
 pytestmark = pytest.mark.skipif(
     not os.path.isdir(DATA) and not os.environ.get("NUMNET_DATA"),
     reason="Fashion-MNIST files absent (apt-get install dataset-fashion-mnist)",
 )
-
-
-def load_example(name):
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    return module
 
 
 @pytest.mark.parametrize(

@@ -4,31 +4,9 @@ docs/applications.md."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
-import sys
-from pathlib import Path
 
-import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-DATA = "/usr/share/datasets/fashion-mnist"
-needs_fashion_mnist = pytest.mark.skipif(
-    not os.path.isdir(DATA) and not os.environ.get("NUMNET_DATA"),
-    reason="Fashion-MNIST files absent (apt-get install dataset-fashion-mnist)",
-)
-
-
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    return module
+from tests.example_helpers import load_example, needs_fashion_mnist
 
 
 @needs_fashion_mnist

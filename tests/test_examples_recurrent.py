@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-FASHION = "/usr/share/datasets/fashion-mnist"
+from tests.example_helpers import load_example, needs_fashion_mnist
 
 
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.skipif(
-    not os.path.isdir(FASHION) and not os.environ.get("NUMNET_DATA"),
-    reason="Fashion-MNIST files absent",
-)
+@needs_fashion_mnist
 def test_fashion_mnist_lstm_smoke(capsys):
     module = load_example("fashion_mnist_lstm")
     result = module.main(["--epochs", "1", "--limit", "256", "--units", "16"])

@@ -3,26 +3,8 @@ face recognition, visualization) on tiny subsets, seconds each."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
-
 import numpy as np
-import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-DATA = "/usr/share/datasets/fashion-mnist"
-needs_fashion_mnist = pytest.mark.skipif(
-    not os.path.isdir(DATA) and not os.environ.get("NUMNET_DATA"),
-    reason="Fashion-MNIST files absent (apt-get install dataset-fashion-mnist)",
-)
-
-
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.example_helpers import load_example, needs_fashion_mnist
 
 
 @needs_fashion_mnist
