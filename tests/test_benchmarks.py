@@ -92,3 +92,20 @@ def test_blas_timeout_reaches_openblas_before_numpy_loads():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "OPENBLAS_THREAD_TIMEOUT=4" in done.stdout.splitlines()[0]
+
+
+def test_op_profile_charges_ops_and_restores_the_classes():
+    from benchmarks import op_profile
+
+    from numnet.autograd.function import Function
+
+    call_before = Function.__dict__["__call__"]
+    result = op_profile.profile("W4", "cpu", steps=2, warmup=1)
+    assert Function.__dict__["__call__"] is call_before  # the wrappers are removed
+    ops = result["ops"]
+    assert ops["_Linear.forward"] > 0 and ops["_Linear.backward"] > 0
+    assert result["calls"]["_Linear.forward"] == 3  # three Dense layers per step
+    assert "Adam.apply" in ops
+    text = op_profile.format_report("W4", "cpu", result)
+    assert text.splitlines()[0].startswith("W4 on cpu: step")
+    assert "_Linear.backward" in text
