@@ -15,9 +15,15 @@ they are *defined* once, here, at import (cupy/cupy#2469: never per call).
 
 from __future__ import annotations
 
+import math
+
 import cupy
 
+from numnet.backend import cupy_reduce
 from numnet.backend.ops import Ops
+
+#: ``sum_leading`` uses ``cupy_reduce``'s blocked column sums from this size on
+_BLOCKED_SUM_MIN = 1 << 16
 
 _RELU = cupy.ElementwiseKernel(
     "T x", "T y, bool mask", "mask = x > 0; y = mask ? x : (T)0;", "numnet_relu"
@@ -130,6 +136,14 @@ class CupyOps(Ops):
 
     def to_numpy(self, x):
         return cupy.asnumpy(x)
+
+    def sum_leading(self, a, lead: int):
+        # bias gradients, BN statistics: CuPy's reduction over leading axes
+        # leaves most of the GPU idle; cupy_reduce splits the rows over blocks
+        if 0 < lead < a.ndim and a.size >= _BLOCKED_SUM_MIN and cupy_reduce.supports(a):
+            tail = a.shape[lead:]
+            return cupy_reduce.column_sums(a.reshape(-1, math.prod(tail))).reshape(tail)
+        return a.sum(axis=tuple(range(lead)))
 
     def scatter_add_rows(self, indices, rows, n_rows: int):
         out = cupy.zeros((n_rows, rows.shape[1]), dtype=rows.dtype)
