@@ -210,3 +210,33 @@ def test_conv_with_a_split_weight_gradient_matches_the_cpu():
     w, b = rng.standard_normal((3, 3, 1, 8)), rng.standard_normal(8)
     gy = rng.standard_normal((40, 26, 26, 8))
     _agree(lambda *t: F.conv2d(*t), x, gy, w, b)
+
+
+def test_weight_decay_and_adagrad_kernels_match_the_reference():
+    from numnet.backend.ops import Ops
+
+    rng = np.random.default_rng(10)
+    w, g = (cupy.asarray(rng.standard_normal((65, 3))) for _ in range(2))
+    a = cupy.asarray(abs(rng.standard_normal((65, 3))))
+    results = []
+    for ops in (CupyOps(), Ops(cupy)):
+        mine = [w.copy(), a.copy()]
+        ops.weight_decay_(mine[0], 0.01)
+        ops.adagrad_update(mine[0], g, mine[1], 0.1, 1e-7)
+        results.append(mine)
+    for x, y in zip(*results, strict=True):
+        np.testing.assert_allclose(x.get(), y.get(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["adamw", "adagrad", "sgd", "rmsprop", "adam"])
+def test_optimizer_steps_on_cuda_match_the_cpu(name):
+    rng = np.random.default_rng(11)
+    w0, g = rng.standard_normal((7, 5)), rng.standard_normal((7, 5))
+    finals = []
+    for xp in (np, cupy):
+        p = numnet.autograd.tensor.Parameter(xp.asarray(w0), dtype=np.float64)
+        opt = numnet.optimizers.get(name)
+        for _ in range(3):
+            opt.apply_gradients([(xp.asarray(g), p)])
+        finals.append(cupy.asnumpy(p.data) if xp is cupy else p.data)
+    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-10, atol=1e-12)

@@ -59,6 +59,15 @@ _RMSPROP = cupy.ElementwiseKernel(
     "s = rho * s + ((T)1 - rho) * g * g; w -= lr * g / sqrt(s + eps);",
     "numnet_rmsprop",
 )
+_WEIGHT_DECAY = cupy.ElementwiseKernel(
+    "T decay", "T w", "w -= w * decay;", "numnet_weight_decay"
+)
+_ADAGRAD = cupy.ElementwiseKernel(
+    "T g, T lr, T eps",
+    "T w, T a",
+    "a += g * g; w -= g / sqrt(a + eps) * lr;",
+    "numnet_adagrad",
+)
 _ADAM = cupy.ElementwiseKernel(
     "T g, T alpha, T beta_1, T beta_2, T eps",
     "T w, T m, T v",
@@ -183,6 +192,12 @@ class CupyOps(Ops):
             super().rmsprop_update(w, g, s, m, u, lr, rho, momentum, epsilon)
         else:
             _RMSPROP(g, lr, rho, epsilon, w, s)
+
+    def weight_decay_(self, w, decay: float) -> None:
+        _WEIGHT_DECAY(decay, w)
+
+    def adagrad_update(self, w, g, a, lr: float, epsilon: float) -> None:
+        _ADAGRAD(g, lr, epsilon, w, a)
 
     def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
         if v_hat is None:
