@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import cupy
 
+from numnet.backend import cupy_reduce
+
 _IM2COL = cupy.ElementwiseKernel(
     "raw T img, int32 H, int32 W, int32 C, int32 OH, int32 OW, int32 KH, "
     "int32 KW, int32 sh, int32 sw, int32 dh, int32 dw, int32 pt, int32 pl",
@@ -76,6 +78,36 @@ _COL2IM = cupy.ElementwiseKernel(
 )
 
 
+#: rows per chunk, at least, when :func:`rows_t_matmul` splits its reduction
+SPLIT_ROWS = 4096
+#: most elements of the (S, K, O) partial products of one split
+_SPLIT_ELEMENTS = 1 << 22
+
+
+def rows_t_matmul(a, b):
+    """a^T @ b for tall a (R, K) and b (R, O): dW's reduction over R pixel rows.
+
+    cuBLAS runs a GEMM with a small K x O output and a huge inner size R (the
+    first convs of a CNN: K = 9, O = 32, R = batch*26*26) on the few thread
+    blocks of its output tiles, one long reduction each (measured: most of a
+    19 ms W5 step at batch 1024 on an H200). Split-K by hand: S chunks of L >=
+    ``SPLIT_ROWS`` rows as one strided-batched GEMM (S, K, L) @ (S, L, O), then
+    a sum over the S partial products; the rows left over by S*L add one GEMM.
+    """
+    R, K = a.shape
+    O = b.shape[1]
+    S = min(R // SPLIT_ROWS, _SPLIT_ELEMENTS // max(1, K * O))
+    if S < 2:
+        return a.T @ b
+    L = R // S
+    head = S * L
+    a3 = a[:head].reshape(S, L, K).transpose(0, 2, 1)
+    out = cupy.matmul(a3, b[:head].reshape(S, L, O)).sum(axis=0)
+    if head < R:
+        out += a[head:].T @ b[head:]
+    return out
+
+
 def _sizes(g, C: int) -> tuple[int, ...]:
     return (g.H, g.W, C, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl)
 
@@ -106,13 +138,14 @@ def conv2d_forward(x, w, b, g):
 def conv2d_backward(gy, w, g, cols, x_shape, need_dx=True, need_dw=True, need_db=True):
     """``(dx, dw, db)`` of :func:`conv2d_forward` for the upstream ``gy``.
 
-    dW = cols^T gy,  db = sum of gy over positions,  dx = col2im(gy W^T);
+    dW = cols^T gy (split over rows: :func:`rows_t_matmul`),  db = sum of gy
+    over positions (``cupy_reduce``),  dx = col2im(gy W^T);
     None for a gradient not needed (``cols`` may then be None when not need_dw).
     """
     O = w.shape[-1]
     gy2 = cupy.ascontiguousarray(gy).reshape(-1, O)
-    dw = (cols.T @ gy2).reshape(w.shape) if need_dw else None
-    db = gy2.sum(axis=0) if need_db else None
+    dw = rows_t_matmul(cols, gy2).reshape(w.shape) if need_dw else None
+    db = cupy_reduce.column_sums(gy2) if need_db else None
     dx = None
     if need_dx:
         dcols = gy2 @ w.reshape(-1, O).T

@@ -15,9 +15,15 @@ they are *defined* once, here, at import (cupy/cupy#2469: never per call).
 
 from __future__ import annotations
 
+import math
+
 import cupy
 
+from numnet.backend import cupy_reduce
 from numnet.backend.ops import Ops
+
+#: ``sum_leading`` uses ``cupy_reduce``'s blocked column sums from this size on
+_BLOCKED_SUM_MIN = 1 << 16
 
 _RELU = cupy.ElementwiseKernel(
     "T x", "T y, bool mask", "mask = x > 0; y = mask ? x : (T)0;", "numnet_relu"
@@ -52,6 +58,15 @@ _RMSPROP = cupy.ElementwiseKernel(
     "T w, T s",
     "s = rho * s + ((T)1 - rho) * g * g; w -= lr * g / sqrt(s + eps);",
     "numnet_rmsprop",
+)
+_WEIGHT_DECAY = cupy.ElementwiseKernel(
+    "T decay", "T w", "w -= w * decay;", "numnet_weight_decay"
+)
+_ADAGRAD = cupy.ElementwiseKernel(
+    "T g, T lr, T eps",
+    "T w, T a",
+    "a += g * g; w -= g / sqrt(a + eps) * lr;",
+    "numnet_adagrad",
 )
 _ADAM = cupy.ElementwiseKernel(
     "T g, T alpha, T beta_1, T beta_2, T eps",
@@ -131,6 +146,14 @@ class CupyOps(Ops):
     def to_numpy(self, x):
         return cupy.asnumpy(x)
 
+    def sum_leading(self, a, lead: int):
+        # bias gradients, BN statistics: CuPy's reduction over leading axes
+        # leaves most of the GPU idle; cupy_reduce splits the rows over blocks
+        if 0 < lead < a.ndim and a.size >= _BLOCKED_SUM_MIN and cupy_reduce.supports(a):
+            tail = a.shape[lead:]
+            return cupy_reduce.column_sums(a.reshape(-1, math.prod(tail))).reshape(tail)
+        return a.sum(axis=tuple(range(lead)))
+
     def scatter_add_rows(self, indices, rows, n_rows: int):
         out = cupy.zeros((n_rows, rows.shape[1]), dtype=rows.dtype)
         _scatter_add(out, indices, rows)
@@ -169,6 +192,12 @@ class CupyOps(Ops):
             super().rmsprop_update(w, g, s, m, u, lr, rho, momentum, epsilon)
         else:
             _RMSPROP(g, lr, rho, epsilon, w, s)
+
+    def weight_decay_(self, w, decay: float) -> None:
+        _WEIGHT_DECAY(decay, w)
+
+    def adagrad_update(self, w, g, a, lr: float, epsilon: float) -> None:
+        _ADAGRAD(g, lr, epsilon, w, a)
 
     def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
         if v_hat is None:

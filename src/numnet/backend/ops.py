@@ -175,6 +175,15 @@ class Ops:
             step = u
         w -= step
 
+    def weight_decay_(self, w, decay: float) -> None:
+        """Decoupled weight decay in place: ``w -= w * decay`` (decay = lr * wd)."""
+        w -= w * decay
+
+    def adagrad_update(self, w, g, a, lr: float, epsilon: float) -> None:
+        """Adagrad: ``a += g*g``, ``w -= g / sqrt(a + epsilon) * lr``."""
+        a += g * g
+        w -= g / self.xp.sqrt(a + epsilon) * lr
+
     def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
         """Adam with the bias correction in ``alpha`` (``v_hat``: AMSGrad or None)."""
         m *= beta_1

@@ -47,6 +47,13 @@ class _Normalize(Function):
     def forward(self, x, gamma, beta):
         axes = self.axes
         self.m = x.dtype.type(math.prod(x.shape[i] for i in axes))
+        self.cuda = _cuda_kernels(self.ops, x, axes, gamma, beta)
+        if self.cuda is not None:  # CuPy, channels last: reductions + one kernel
+            y, self.x_hat, mean, var, self.inv_std = self.cuda.batch_norm_forward(
+                x, gamma, beta, self.m, self.epsilon
+            )
+            self.gamma, self.batch_mean, self.batch_var = gamma, mean, var
+            return y
         mean = _sum_over(x, axes) / self.m
         x_hat = x - mean  # centered, then scaled in place below
         var = _sum_over(self.xp.square(x_hat), axes) / self.m
@@ -65,6 +72,11 @@ class _Normalize(Function):
         # With g = dL/dx_hat = gy * gamma and means over the m normalized elements:
         #   dL/dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
         # (the two mean terms are the paths through the batch mean and variance).
+        if self.cuda is not None:
+            return self.cuda.batch_norm_backward(
+                gy, self.x_hat, self.gamma, self.inv_std, self.m,
+                self.needs_input_grad[0],
+            )  # fmt: skip
         if not self.fused:
             return self._backward_broadcast(gy)
         # gamma and beta are constant over ``axes``, so mean(g) = gamma*mean(gy)
@@ -92,6 +104,16 @@ class _Normalize(Function):
         if self.needs_input_grad[2]:
             gbeta = gy
         return gx, ggamma, gbeta
+
+
+def _cuda_kernels(ops, x, axes, gamma, beta):
+    """``numnet.backend.cupy_norm`` for a channels-last batch norm of CuPy arrays
+    (statistics over every axis but the last), else None."""
+    if ops.name != "cupy" or axes != tuple(range(x.ndim - 1)):
+        return None
+    from numnet.backend import cupy_norm  # imports CuPy: only once it is in use
+
+    return cupy_norm if cupy_norm.supports(x, gamma, beta) else None
 
 
 def _sum_over(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

@@ -48,6 +48,16 @@ def _pool_geometry(op: str, x: np.ndarray, pool_size, strides, padding):
     return make_geometry(x.shape[1], x.shape[2], size, strides, padding, 1, op)
 
 
+def _cuda_kernels(ops):
+    """``numnet.backend.cupy_pool`` (one CUDA kernel each way) for CuPy arrays,
+    else None: the kernels of ``_kernels/pooling.py``."""
+    if ops.name != "cupy":
+        return None
+    from numnet.backend import cupy_pool  # imports CuPy: only once it is in use
+
+    return cupy_pool
+
+
 class _MaxPool2d(Function):
     """Window maxima; the gradient goes to one winner per window (the first, in
     column-major window order, among equal maxima: see ``_kernels/pooling.py``)."""
@@ -63,11 +73,18 @@ class _MaxPool2d(Function):
         if method == "auto":
             method = configured_plan("max_pool2d") or "auto"
         self.method = pool_method(x, self.g, method)
+        # CuPy arrays: one CUDA kernel each way, unless the reference is asked for
+        self.cuda = _cuda_kernels(self.ops) if method != "reference" else None
+        if self.cuda is not None:
+            y, self.argmax = self.cuda.max_pool_forward(x, self.g)
+            return y
         y, self.argmax = max_pool_forward(x, self.g, self.method)
         return y
 
     def backward(self, gy):
         # dL/dx[winner of window] += gy[window]; every other cell gets 0
+        if self.cuda is not None:
+            return self.cuda.max_pool_backward(gy, self.argmax, self.x_shape, self.g)
         return max_pool_backward(gy, self.argmax, self.x_shape, self.g, self.method)
 
 
@@ -80,10 +97,15 @@ class _AvgPool2d(Function):
     def forward(self, x):
         self.g = _pool_geometry("avg_pool2d", x, *self.options)
         self.x_shape = x.shape
+        self.cuda = _cuda_kernels(self.ops)
+        if self.cuda is not None:
+            return self.cuda.avg_pool_forward(x, self.g)
         return avg_pool_forward(x, self.g)
 
     def backward(self, gy):
         # dL/dx[cell] = sum over the windows containing it of gy / count(window)
+        if self.cuda is not None:
+            return self.cuda.avg_pool_backward(gy, self.x_shape, self.g)
         return avg_pool_backward(gy, self.x_shape, self.g)
 
 

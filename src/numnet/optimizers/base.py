@@ -284,8 +284,10 @@ class Optimizer:
         decay = lr * self.weight_decay if self.weight_decay else 0.0
 
         def update(w, g, slots):
-            if decay:
+            if decay and isinstance(w, np.ndarray):
                 w -= w * decay
+            elif decay:  # another device: one kernel (CuPy), no temporary
+                backend.get_ops(w).weight_decay_(w, decay)
             self.update_step(w, g, slots, lr)
 
         jobs = []

@@ -311,9 +311,8 @@ class Adagrad(Optimizer):
     def update_step(self, param, grad, slots, lr):
         """See the class docstring."""
         a = slots["accumulator"]
-        if not isinstance(param, np.ndarray):  # another device: plain xp math
-            a += grad * grad
-            param -= grad / backend.get_array_module(a).sqrt(a + self.epsilon) * lr
+        if not isinstance(param, np.ndarray):  # another device: its fused kernel
+            backend.get_ops(param).adagrad_update(param, grad, a, lr, self.epsilon)
             return
         tmp = _scratch(slots, grad)
         np.multiply(grad, grad, out=tmp)
