@@ -191,7 +191,7 @@ def test_cupy_inputs_plan_the_cupy_executor_and_match_the_reference(
     op = numnet.functional.conv2d_relu if relu else numnet.functional.conv2d
     results = []
     for plan in (None, ConvPlan(executor="reference")):
-        ts = [numnet.tensor(a, requires_grad=True) for a in (x, w, b)]
+        ts = [numnet.tensor(a, requires_grad=True, dtype=np.float64) for a in (x, w, b)]
         y = op(*ts, stride, padding, dilation, plan=plan)
         if plan is None:  # the planner's choice for CuPy arrays
             assert y.creator.plan is None and y.creator.state.plan.executor == "cupy"
@@ -201,7 +201,7 @@ def test_cupy_inputs_plan_the_cupy_executor_and_match_the_reference(
     for mine, ref in zip(*results, strict=True):
         _close(mine, ref, rtol=1e-10, atol=1e-10)
     # columns not kept: dW recomputes them
-    ts = [numnet.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ts = [numnet.tensor(a, requires_grad=True, dtype=np.float64) for a in (x, w, b)]
     plan = ConvPlan(executor="cupy", keep_columns=False)
     op(*ts, stride, padding, dilation, plan=plan).backward(gy)
     for mine, ref in zip([t.grad for t in ts], results[1][1:], strict=True):

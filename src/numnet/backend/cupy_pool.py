@@ -76,6 +76,9 @@ __device__ int numnet_pool_valid(int start, int k, int d, int n) {
 }
 """
 
+# -inf for the padded cells (NVRTC defines no INFINITY); cast to T at use
+_NEG_INF = "#define NUMNET_NEG_INF (-__longlong_as_double(0x7ff0000000000000LL))\n"
+
 _MAX_FORWARD = cupy.ElementwiseKernel(
     "raw T x, " + _SIZES,
     "T y, I argmax",
@@ -89,7 +92,7 @@ _MAX_FORWARD = cupy.ElementwiseKernel(
         for (int kh = 0; kh < KH; ++kh, ++k) {
             const int py = oh * sh + kh * dh - pt;
             const bool inside = 0 <= py && py < H && 0 <= px && px < W;
-            const T v = inside ? x[((n * H + py) * W + px) * C + c] : (T)(-INFINITY);
+            const T v = inside ? x[((n * H + py) * W + px) * C + c] : (T)NUMNET_NEG_INF;
             if (k == 0 || v > best) {  // strict: ties keep the earlier cell
                 best = v;
                 won = k;
@@ -102,6 +105,7 @@ _MAX_FORWARD = cupy.ElementwiseKernel(
     argmax = (I)won;
     """,
     "numnet_max_pool_nhwc",
+    preamble=_NEG_INF,
 )
 
 _MAX_BACKWARD = cupy.ElementwiseKernel(

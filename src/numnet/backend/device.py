@@ -275,7 +275,11 @@ def _cupy_seed(seed: int) -> None:
     if cupy is None:  # not imported: no device generator in use yet
         return
 
-    for i in range(cupy.cuda.runtime.getDeviceCount()):
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError:  # CuPy without a usable driver
+        return
+    for i in range(count):
         with cupy.cuda.Device(i):
             cupy.random.seed(seed)
 
