@@ -51,8 +51,10 @@ def main(argv=None) -> int:
     else:
         import numnet
 
-        # what a training script opts into (docs/decisions.md: the allocator)
-        numnet.config.keep_freed_memory()
+        # what a training script opts into (docs/decisions.md: the allocator);
+        # numnet versions before numnet.config set it at import
+        if hasattr(numnet, "config"):
+            numnet.config.keep_freed_memory()
         fn = workload.numnet_setup()
     times = run_loop(fn, args.warmup, args.steps)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
