@@ -40,6 +40,7 @@ from numnet import backend
 from numnet.functional.rnn_base import (
     FusedRecurrent,
     activate_,
+    derivative_,
     row_sums,
     steps_as_columns,
     times_derivative_,
@@ -93,11 +94,14 @@ class _LSTM(_SimpleRNN):
     (T+1, D+U+1, N) whose rows D:D+U *are* the states H: no separate input
     projection, no ``a += R^T h`` pass, and in backward a single GEMM
     ``Σ_t [x_t; h_{t-1}; 1] dA_t^T = [dW; dR; db]`` for all three weights.
+    Backward computes every step's gate-gradient factors before the loop, on
+    the kernel threads (:meth:`_gate_factors`), leaving five passes per step.
     """
 
     n_states = 2
     n_gates = 4
     Z = None  # the stacked [x_t; h_{t-1}; 1] buffer when that path is taken
+    halved = False  # sigmoid-gate rows of w_all pre-scaled by 1/2 (see _activate_)
 
     def _forward_loop(self, x, kernel, recurrent_kernel, bias, states) -> tuple:
         if bias is None or self.rec_mask is not None:
@@ -111,7 +115,22 @@ class _LSTM(_SimpleRNN):
         self.w_all = self.xp.concatenate(
             [kernel.T, recurrent_kernel.T, bias[:, None]], axis=1
         )  # (4U, D+U+1)
+        if self._fused_cell() is None and self._default_activations():
+            # σ(z) = (1 + tanh(z/2)) / 2: with the sigmoid rows halved in the
+            # GEMM (exact: a power of two), one tanh activates all four gates
+            self.w_all[: 2 * U] *= 0.5
+            self.w_all[3 * U :] *= 0.5
+            self.halved = True
         return self._loop(_empty(T, 4 * U, N, like=Z), states)
+
+    def _default_activations(self) -> bool:
+        return self.activation == "tanh" and self.recurrent_activation == "sigmoid"
+
+    def _fused_cell(self):
+        """``ops.lstm_cell_`` where it is one kernel (CuPy, default activations)."""
+        if self.ops.name == "cupy" and self._default_activations():
+            return self.ops.lstm_cell_
+        return None
 
     def _preactivation_(self, a, t, rec, hd) -> None:
         """Write step t's gate preactivations into ``a`` (4U, N)."""
@@ -121,9 +140,21 @@ class _LSTM(_SimpleRNN):
             self.xp.matmul(self.rk_T, self.recurrent_input(self.H[t], hd), out=rec)
             a += rec
 
+    def _activate_(self, a) -> None:
+        """[i, f, c̃, o] = [σ, σ, φ, σ](a), in place."""
+        U, act, rec_act = self.U, self.activation, self.recurrent_activation
+        if self.halved:  # a holds [i/2, f/2, c̃, o/2]
+            self.xp.tanh(a, out=a)
+            for block in (a[: 2 * U], a[3 * U :]):
+                block *= 0.5
+                block += 0.5
+            return
+        activate_(a[: 2 * U], rec_act)  # i and f together
+        activate_(a[2 * U : 3 * U], act)
+        activate_(a[3 * U :], rec_act)
+
     def _loop(self, XW, states):
         T, N, U, D = self.T, self.N, self.U, self.D
-        act, rec_act = self.activation, self.recurrent_activation
         self.A = XW  # activated in place, step by step
         if self.Z is not None:
             self.H = H = self.Z[:, D : D + U]  # (T+1, U, N) view: h_t feeds step t+1
@@ -134,27 +165,35 @@ class _LSTM(_SimpleRNN):
         H[0], C[0] = states
         rec = _empty(4 * U, N, like=XW)
         hd, tmp = _empty(U, N, like=XW), _empty(U, N, like=XW)
+        fused_cell = self._fused_cell()
         for t in range(T):
             a = XW[t]
             self._preactivation_(a, t, rec, hd)
-            i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
-            activate_(a[: 2 * U], rec_act)  # i and f together
-            activate_(g, act)
-            activate_(o, rec_act)
-            self.xp.multiply(f, C[t], out=C[t + 1])  # c_t = f c_{t-1} + i c̃
-            C[t + 1] += self.xp.multiply(i, g, out=tmp)
-            activate_(C[t + 1], act, out=PC[t])
-            self.xp.multiply(o, PC[t], out=H[t + 1])  # h_t = o φ(c_t)
+            if fused_cell is not None:  # one kernel for all the gate math
+                fused_cell(a, C[t], C[t + 1], PC[t], H[t + 1])
+            else:
+                self._cell_(a, C[t], C[t + 1], PC[t], H[t + 1], tmp)
             self.carry_(H[t + 1], H[t], t)
             self.carry_(C[t + 1], C[t], t)
         return H[T], C[T]
+
+    def _cell_(self, a, c_prev, c, pc, h, tmp) -> None:
+        U = self.U
+        self._activate_(a)
+        i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
+        self.xp.multiply(f, c_prev, out=c)  # c_t = f c_{t-1} + i c̃
+        c += self.xp.multiply(i, g, out=tmp)
+        activate_(c, self.activation, out=pc)
+        self.xp.multiply(o, pc, out=h)  # h_t = o φ(c_t)
 
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
         A, R, dh, dc = self.A, self.recurrent_kernel, dstates[0], dstates[1]
         self.dA = dA = self.xp.empty_like(A)
-        self.bufs = [_empty(U, N, like=A) for _ in range(4)]
-        self.bufs.append(_empty(2 * U, N, like=A))
+        self.dA_gates = dA.reshape(T, 4, U, N)  # a view: dA is contiguous
+        self.KC = self.xp.empty_like(self.PC)
+        self.ops.over_batch(self._gate_factors, T, A.size)
+        self.bufs = [_empty(U, N, like=A) for _ in range(2)]
         dh_next, dc_next = _empty(U, N, like=A), _empty(U, N, like=A)
         for t in reversed(range(T)):
             dct = self._cell_backward(dh, dc, t)
@@ -165,34 +204,52 @@ class _LSTM(_SimpleRNN):
             dh, dh_next, dc, dc_next = dh_next, dh, dc_next, dc
         return dA, [dh, dc]
 
-    def _cell_backward(self, dh, dc, t):
-        """Write the gate preactivation gradients of step t into dA[t]; return dc_t."""
-        U, a, da = self.U, self.A[t], self.dA[t]
+    def _gate_factors(self, start: int, stop: int) -> None:
+        """The factors of steps start:stop's gate gradients, before the loop.
+
+        Nothing in them depends on the gradients flowing back, so all steps are
+        computed at once (on the kernel threads): with dh_t, dc_t the gradients
+        reaching step t's cell,
+        ``dc_t += dh_t K_c``, ``[di, df, dc̃] = dc_t [K_i, K_f, K_g]``,
+        ``do = dh_t K_o``, where (h = o φ(c), c = f c_{t-1} + i c̃)
+        K_i = c̃ σ'(i), K_f = c_{t-1} σ'(f), K_g = i φ'(c̃), K_o = φ(c) σ'(o),
+        K_c = o φ'(c). K_i..K_o go into dA, K_c into KC.
+        """
+        U, s = self.U, slice(start, stop)
         act, rec_act = self.activation, self.recurrent_activation
-        dht, dct, tmp, tmp2, tmp_if = self.bufs
-        i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
+        A, dA, kc = self.A[s], self.dA[s], self.KC[s]
+        i, g, o, pc = A[:, :U], A[:, 2 * U : 3 * U], A[:, 3 * U :], self.PC[s]
+        derivative_(A[:, : 2 * U], rec_act, out=dA[:, : 2 * U])
+        derivative_(g, act, out=dA[:, 2 * U : 3 * U])
+        derivative_(o, rec_act, out=dA[:, 3 * U :])
+        dA[:, :U] *= g
+        dA[:, U : 2 * U] *= self.C[s]  # c_{t-1}
+        dA[:, 2 * U : 3 * U] *= i
+        dA[:, 3 * U :] *= pc
+        derivative_(pc, act, out=kc)
+        kc *= o
+
+    def _cell_backward(self, dh, dc, t):
+        """Turn dA[t] into step t's gate preactivation gradients; return dc_t."""
+        U, da, kc = self.U, self.dA[t], self.KC[t]
+        dht, dct = self.bufs
         dht = self.step_grad(dh, t, dht, alias=True)
         if self.skipped(t):  # dc itself must stay intact for the skipped samples
             dct = self.xp.multiply(dc, self.keep_f[t], out=dct)
         else:
             dct = dc
-        do = self.xp.multiply(dht, self.PC[t], out=da[3 * U :])  # h = o φ(c)
-        times_derivative_(do, o, rec_act, tmp)
-        self.xp.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
-        times_derivative_(tmp2, self.PC[t], act, tmp)
-        dct += tmp2
-        self.xp.multiply(dct, g, out=da[:U])  # di = dc c̃
-        self.xp.multiply(dct, self.C[t], out=da[U : 2 * U])  # df = dc c_{t-1}
-        times_derivative_(da[: 2 * U], a[: 2 * U], rec_act, tmp_if)
-        dg = self.xp.multiply(dct, i, out=da[2 * U : 3 * U])  # dc̃ = dc i
-        times_derivative_(dg, g, act, tmp)
+        kc *= dht  # dc_t = dc + dh o φ'(c)
+        dct += kc
+        da[3 * U :] *= dht  # do = dh φ(c) σ'(o)
+        self.dA_gates[t, :3] *= dct  # [di, df, dc̃] = dc [K_i, K_f, K_g]
         return dct
 
     def _input_grads(self, cols):
         if self.Z is None:
             return super()._input_grads(cols)
         # Σ_t [x_t; h_{t-1}; 1] dA_t^T = [dW; dR; db]: one GEMM for all weights
-        self.dw = steps_as_columns(self.Z[:-1]) @ cols.T  # (D+U+1, 4U)
+        Zcols = steps_as_columns(self.Z[:-1], self.ops)
+        self.dw = Zcols @ cols.T  # (D+U+1, 4U)
         dkernel = self.dw[: self.D] if self.needs_input_grad[1] else None
         return self.input_grad(cols), dkernel
 
