@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import cupy
 
+from numnet.backend.cupy_rnn import CupyRecurrentOps
 from numnet.backend.ops import Ops
 
 _RELU = cupy.ElementwiseKernel(
@@ -120,7 +121,7 @@ def _scatter_add(out, index, values) -> None:
         cupyx.scatter_add(out, index, values)
 
 
-class CupyOps(Ops):
+class CupyOps(CupyRecurrentOps, Ops):
     """The kernels on CuPy arrays (one CUDA device: the arrays' own)."""
 
     name = "cupy"

@@ -46,6 +46,12 @@ from numnet.functional.rnn_base import (
     times_derivative_,
 )
 
+#: backends whose ``Ops`` run a cell's gate math as one kernel (``lstm_cell_``,
+#: ``gru_cell_`` and their ``_backward_``): the loops call them there, with the
+#: default activations. On NumPy the reference methods would allocate
+#: temporaries, and the in-place loops below are the measured fast path.
+FUSED_CELL_BACKENDS = ("cupy",)
+
 
 def _empty(*shape, like):
     return backend.get_array_module(like).empty(shape, dtype=like.dtype)
@@ -85,6 +91,15 @@ class _SimpleRNN(FusedRecurrent):
     def _recurrent_grads(self, cols):
         return self.weight_grads(self.previous_states(), cols, lambda: row_sums(cols))
 
+    def _default_activations(self) -> bool:
+        return self.activation == "tanh" and self.recurrent_activation == "sigmoid"
+
+    def _fused_cell(self, name: str):
+        """``ops.<name>`` where it is one kernel (CuPy, default activations)."""
+        if self.ops.name in FUSED_CELL_BACKENDS and self._default_activations():
+            return getattr(self.ops, name)
+        return None
+
 
 class _LSTM(_SimpleRNN):
     """The LSTM cell; gate buffer A (T, 4U, N) holds [i, f, c̃, o] after activation.
@@ -115,22 +130,13 @@ class _LSTM(_SimpleRNN):
         self.w_all = self.xp.concatenate(
             [kernel.T, recurrent_kernel.T, bias[:, None]], axis=1
         )  # (4U, D+U+1)
-        if self._fused_cell() is None and self._default_activations():
+        if self._fused_cell("lstm_cell_") is None and self._default_activations():
             # σ(z) = (1 + tanh(z/2)) / 2: with the sigmoid rows halved in the
             # GEMM (exact: a power of two), one tanh activates all four gates
             self.w_all[: 2 * U] *= 0.5
             self.w_all[3 * U :] *= 0.5
             self.halved = True
         return self._loop(_empty(T, 4 * U, N, like=Z), states)
-
-    def _default_activations(self) -> bool:
-        return self.activation == "tanh" and self.recurrent_activation == "sigmoid"
-
-    def _fused_cell(self):
-        """``ops.lstm_cell_`` where it is one kernel (CuPy, default activations)."""
-        if self.ops.name == "cupy" and self._default_activations():
-            return self.ops.lstm_cell_
-        return None
 
     def _preactivation_(self, a, t, rec, hd) -> None:
         """Write step t's gate preactivations into ``a`` (4U, N)."""
@@ -165,7 +171,7 @@ class _LSTM(_SimpleRNN):
         H[0], C[0] = states
         rec = _empty(4 * U, N, like=XW)
         hd, tmp = _empty(U, N, like=XW), _empty(U, N, like=XW)
-        fused_cell = self._fused_cell()
+        fused_cell = self._fused_cell("lstm_cell_")
         for t in range(T):
             a = XW[t]
             self._preactivation_(a, t, rec, hd)
@@ -190,14 +196,20 @@ class _LSTM(_SimpleRNN):
         T, N, U = self.T, self.N, self.U
         A, R, dh, dc = self.A, self.recurrent_kernel, dstates[0], dstates[1]
         self.dA = dA = self.xp.empty_like(A)
-        self.dA_gates = dA.reshape(T, 4, U, N)  # a view: dA is contiguous
-        self.KC = self.xp.empty_like(self.PC)
-        self.ops.over_batch(self._gate_factors, T, A.size)
+        fused = self._fused_cell("lstm_cell_backward_")
+        if fused is None:  # every step's gate-gradient factors, first
+            self.dA_gates = dA.reshape(T, 4, U, N)  # a view: dA is contiguous
+            self.KC = self.xp.empty_like(self.PC)
+            self.ops.over_batch(self._gate_factors, T, A.size)
         self.bufs = [_empty(U, N, like=A) for _ in range(2)]
         dh_next, dc_next = _empty(U, N, like=A), _empty(U, N, like=A)
         for t in reversed(range(T)):
-            dct = self._cell_backward(dh, dc, t)
-            self.xp.multiply(dct, A[t, U : 2 * U], out=dc_next)  # dc_{t-1} = dc f
+            dht, dct = self._cell_grads(dh, dc, t)
+            if fused is not None:  # one kernel: dA[t] and dc_{t-1} = dc_t f
+                fused(A[t], self.C[t], self.PC[t], dht, dct, dA[t], dc_next)
+            else:
+                self._cell_backward(dht, dct, t)
+                self.xp.multiply(dct, A[t, U : 2 * U], out=dc_next)  # dc_t f
             self.carry_grad_(dc_next, dc, t)
             self.xp.matmul(R, dA[t], out=dh_next)  # dh_{t-1} = R dz
             self.finish_dh(dh_next, dh, t)
@@ -229,20 +241,21 @@ class _LSTM(_SimpleRNN):
         derivative_(pc, act, out=kc)
         kc *= o
 
-    def _cell_backward(self, dh, dc, t):
-        """Turn dA[t] into step t's gate preactivation gradients; return dc_t."""
-        U, da, kc = self.U, self.dA[t], self.KC[t]
+    def _cell_grads(self, dh, dc, t) -> tuple:
+        """The gradients reaching step t's h_t and c_t (masked samples: zero)."""
         dht, dct = self.bufs
         dht = self.step_grad(dh, t, dht, alias=True)
         if self.skipped(t):  # dc itself must stay intact for the skipped samples
-            dct = self.xp.multiply(dc, self.keep_f[t], out=dct)
-        else:
-            dct = dc
+            return dht, self.xp.multiply(dc, self.keep_f[t], out=dct)
+        return dht, dc
+
+    def _cell_backward(self, dht, dct, t) -> None:
+        """Turn dA[t] (the factors) into step t's gate gradients; dct += ..."""
+        U, da, kc = self.U, self.dA[t], self.KC[t]
         kc *= dht  # dc_t = dc + dh o φ'(c)
         dct += kc
         da[3 * U :] *= dht  # do = dh φ(c) σ'(o)
         self.dA_gates[t, :3] *= dct  # [di, df, dc̃] = dc [K_i, K_f, K_g]
-        return dct
 
     def _input_grads(self, cols):
         if self.Z is None:
@@ -280,6 +293,9 @@ class _GRU(_SimpleRNN):
         self.b_rh = bias[1, 2 * U :, None]  # the h one sits inside r ⊙ (R_h^T h + b)
         return b
 
+    def _fused_cell(self, name: str):
+        return super()._fused_cell(name) if self.reset_after else None
+
     def _loop(self, XW, states):
         T, N, U = self.T, self.N, self.U
         self.A = XW
@@ -290,6 +306,7 @@ class _GRU(_SimpleRNN):
         else:
             self.RH = _empty(T, U, N, like=XW)  # r ⊙ h_{t-1}, input of the R_h GEMM
         self.hd, self.tmp = _empty(U, N, like=XW), _empty(2 * U, N, like=XW)
+        self.fused = self._fused_cell("gru_cell_")
         for t in range(T):
             self._step(XW[t], t)
             self.carry_(H[t + 1], H[t], t)
@@ -303,6 +320,9 @@ class _GRU(_SimpleRNN):
             rec = self.xp.matmul(rk_T, hd, out=self.REC[t])
             if self.b_rh is not None:
                 rec[2 * U :] += self.b_rh
+            if self.fused is not None:  # one kernel for the gate math
+                self.fused(a, rec, H[t], H[t + 1])  # H[t]: the undropped state
+                return
             a[: 2 * U] += rec[: 2 * U]
             activate_(a[: 2 * U], self.recurrent_activation)
             hh += self.xp.multiply(r, rec[2 * U :], out=tmp[:U])  # r ⊙ (R_h^T h + b)
@@ -324,6 +344,7 @@ class _GRU(_SimpleRNN):
         if self.reset_after:
             self.dREC = self.xp.empty_like(self.A)
         self.bufs = [_empty(U, N, like=dXW) for _ in range(3)]
+        self.fused = self._fused_cell("gru_cell_backward_")
         dh, dh_next = dstates[0], _empty(U, N, like=dXW)
         for t in reversed(range(T)):
             self._step_backward(dh, dh_next, t)
@@ -337,6 +358,11 @@ class _GRU(_SimpleRNN):
         dht, tmp, drh = self.bufs
         R, rec_act = self.recurrent_kernel, self.recurrent_activation
         dht = self.step_grad(dh, t, dht, alias=True)
+        if self.fused is not None:  # one kernel: dXW[t], dREC[t] and dh z
+            self.fused(a, self.REC[t], self.H[t], dht, dy, self.dREC[t], tmp)
+            self.xp.matmul(R, self.dREC[t], out=dh_next)
+            self.finish_dh(dh_next, dh, t, direct=tmp)
+            return
         self.xp.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
         dz *= dht
         times_derivative_(dz, z, rec_act, tmp)
