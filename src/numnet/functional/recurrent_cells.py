@@ -40,7 +40,6 @@ from numnet import backend
 from numnet.functional.rnn_base import (
     FusedRecurrent,
     activate_,
-    derivative_,
     row_sums,
     steps_as_columns,
     times_derivative_,
@@ -109,8 +108,6 @@ class _LSTM(_SimpleRNN):
     (T+1, D+U+1, N) whose rows D:D+U *are* the states H: no separate input
     projection, no ``a += R^T h`` pass, and in backward a single GEMM
     ``Σ_t [x_t; h_{t-1}; 1] dA_t^T = [dW; dR; db]`` for all three weights.
-    Backward computes every step's gate-gradient factors before the loop, on
-    the kernel threads (:meth:`_gate_factors`), leaving five passes per step.
     """
 
     n_states = 2
@@ -197,11 +194,8 @@ class _LSTM(_SimpleRNN):
         A, R, dh, dc = self.A, self.recurrent_kernel, dstates[0], dstates[1]
         self.dA = dA = self.xp.empty_like(A)
         fused = self._fused_cell("lstm_cell_backward_")
-        if fused is None:  # every step's gate-gradient factors, first
-            self.dA_gates = dA.reshape(T, 4, U, N)  # a view: dA is contiguous
-            self.KC = self.xp.empty_like(self.PC)
-            self.ops.over_batch(self._gate_factors, T, A.size)
-        self.bufs = [_empty(U, N, like=A) for _ in range(2)]
+        self.bufs = [_empty(U, N, like=A) for _ in range(4)]
+        self.bufs.append(_empty(2 * U, N, like=A))
         dh_next, dc_next = _empty(U, N, like=A), _empty(U, N, like=A)
         for t in reversed(range(T)):
             dht, dct = self._cell_grads(dh, dc, t)
@@ -216,53 +210,36 @@ class _LSTM(_SimpleRNN):
             dh, dh_next, dc, dc_next = dh_next, dh, dc_next, dc
         return dA, [dh, dc]
 
-    def _gate_factors(self, start: int, stop: int) -> None:
-        """The factors of steps start:stop's gate gradients, before the loop.
-
-        Nothing in them depends on the gradients flowing back, so all steps are
-        computed at once (on the kernel threads): with dh_t, dc_t the gradients
-        reaching step t's cell,
-        ``dc_t += dh_t K_c``, ``[di, df, dc̃] = dc_t [K_i, K_f, K_g]``,
-        ``do = dh_t K_o``, where (h = o φ(c), c = f c_{t-1} + i c̃)
-        K_i = c̃ σ'(i), K_f = c_{t-1} σ'(f), K_g = i φ'(c̃), K_o = φ(c) σ'(o),
-        K_c = o φ'(c). K_i..K_o go into dA, K_c into KC.
-        """
-        U, s = self.U, slice(start, stop)
-        act, rec_act = self.activation, self.recurrent_activation
-        A, dA, kc = self.A[s], self.dA[s], self.KC[s]
-        i, g, o, pc = A[:, :U], A[:, 2 * U : 3 * U], A[:, 3 * U :], self.PC[s]
-        derivative_(A[:, : 2 * U], rec_act, out=dA[:, : 2 * U])
-        derivative_(g, act, out=dA[:, 2 * U : 3 * U])
-        derivative_(o, rec_act, out=dA[:, 3 * U :])
-        dA[:, :U] *= g
-        dA[:, U : 2 * U] *= self.C[s]  # c_{t-1}
-        dA[:, 2 * U : 3 * U] *= i
-        dA[:, 3 * U :] *= pc
-        derivative_(pc, act, out=kc)
-        kc *= o
-
     def _cell_grads(self, dh, dc, t) -> tuple:
         """The gradients reaching step t's h_t and c_t (masked samples: zero)."""
-        dht, dct = self.bufs
+        dht, dct = self.bufs[:2]
         dht = self.step_grad(dh, t, dht, alias=True)
         if self.skipped(t):  # dc itself must stay intact for the skipped samples
             return dht, self.xp.multiply(dc, self.keep_f[t], out=dct)
         return dht, dc
 
     def _cell_backward(self, dht, dct, t) -> None:
-        """Turn dA[t] (the factors) into step t's gate gradients; dct += ..."""
-        U, da, kc = self.U, self.dA[t], self.KC[t]
-        kc *= dht  # dc_t = dc + dh o φ'(c)
-        dct += kc
-        da[3 * U :] *= dht  # do = dh φ(c) σ'(o)
-        self.dA_gates[t, :3] *= dct  # [di, df, dc̃] = dc [K_i, K_f, K_g]
+        """Write step t's gate preactivation gradients into dA[t]; dct += dh ∂c/∂h."""
+        U, a, da = self.U, self.A[t], self.dA[t]
+        act, rec_act = self.activation, self.recurrent_activation
+        tmp, tmp2, tmp_if = self.bufs[2:]
+        i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
+        do = self.xp.multiply(dht, self.PC[t], out=da[3 * U :])  # h = o φ(c)
+        times_derivative_(do, o, rec_act, tmp)
+        self.xp.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
+        times_derivative_(tmp2, self.PC[t], act, tmp)
+        dct += tmp2
+        self.xp.multiply(dct, g, out=da[:U])  # di = dc c̃
+        self.xp.multiply(dct, self.C[t], out=da[U : 2 * U])  # df = dc c_{t-1}
+        times_derivative_(da[: 2 * U], a[: 2 * U], rec_act, tmp_if)
+        dg = self.xp.multiply(dct, i, out=da[2 * U : 3 * U])  # dc̃ = dc i
+        times_derivative_(dg, g, act, tmp)
 
     def _input_grads(self, cols):
         if self.Z is None:
             return super()._input_grads(cols)
         # Σ_t [x_t; h_{t-1}; 1] dA_t^T = [dW; dR; db]: one GEMM for all weights
-        Zcols = steps_as_columns(self.Z[:-1], self.ops)
-        self.dw = Zcols @ cols.T  # (D+U+1, 4U)
+        self.dw = steps_as_columns(self.Z[:-1]) @ cols.T  # (D+U+1, 4U)
         dkernel = self.dw[: self.D] if self.needs_input_grad[1] else None
         return self.input_grad(cols), dkernel
 

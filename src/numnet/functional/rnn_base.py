@@ -77,42 +77,16 @@ def times_derivative_(g: np.ndarray, y: np.ndarray, name: str, tmp: np.ndarray) 
         xp.copyto(g, 0, where=y <= 0)
 
 
-def derivative_(y: np.ndarray, name: str, out: np.ndarray) -> np.ndarray:
-    """Write ``act'(z)`` into ``out``, written in terms of the output y = act(z).
-
-    sigmoid' = y - y^2; tanh' = 1 - y^2; relu' = [y > 0] (= sign(y), y >= 0);
-    linear' = 1.
-    """
-    xp = backend.get_array_module(y)
-    if name in ("sigmoid", "tanh"):
-        xp.multiply(y, y, out=out)
-        xp.subtract(y if name == "sigmoid" else 1, out, out=out)
-    elif name == "relu":
-        xp.sign(y, out=out)
-    else:
-        out[...] = 1
-    return out
-
-
-def steps_as_columns(A: np.ndarray, ops=None) -> np.ndarray:
+def steps_as_columns(A: np.ndarray) -> np.ndarray:
     """(T, P, N) -> (P, T*N): every step's columns side by side (one copy).
 
     ``Σ_t A[t] @ B[t]^T`` is then one GEMM, ``cols(A) @ cols(B)^T``: one BLAS call
     instead of T (measured equal on one thread, and 1.8x faster with two BLAS
     threads on a busy machine, where every extra call waits for a thread).
-    With ``ops``, the copy is split over its kernel threads by rows of P.
     """
     xp = backend.get_array_module(A)
     T, P, N = A.shape
-    if ops is None:
-        return xp.ascontiguousarray(A.transpose(1, 0, 2)).reshape(P, T * N)
-    out = xp.empty((P, T, N), dtype=A.dtype)
-
-    def run(start: int, stop: int) -> None:
-        out[start:stop] = A[:, start:stop].transpose(1, 0, 2)
-
-    ops.over_batch(run, P, A.size)
-    return out.reshape(P, T * N)
+    return xp.ascontiguousarray(A.transpose(1, 0, 2)).reshape(P, T * N)
 
 
 def row_sums(cols: np.ndarray) -> np.ndarray:
@@ -231,7 +205,7 @@ class FusedRecurrent(Function):
             self.gy = None
             dstates[0] += gy.T
         dY, dstates0 = self._loop_backward(dstates)
-        cols = steps_as_columns(dY, self.ops)  # (G, T*N)
+        cols = steps_as_columns(dY)  # (G, T*N)
         return (
             self._input_grads(cols)
             + self._recurrent_grads(cols)
