@@ -340,3 +340,64 @@ def test_backward_never_writes_into_the_upstream_gradient(rng):
     op.backward(*grads)
     for g, k in zip(grads, kept, strict=True):
         np.testing.assert_array_equal(g, k)
+
+
+@pytest.fixture
+def fused_cells_on_numpy(monkeypatch):
+    """Run the per-step cell methods of ``Ops`` (what CuPy runs as one kernel
+    each) on NumPy: the reference forms of ``lstm_cell_``, ``gru_cell_`` and
+    their ``_backward_``, wired exactly as on CuPy."""
+    from numnet.backend.ops import Ops
+    from numnet.functional import recurrent_cells
+
+    monkeypatch.setattr(recurrent_cells, "FUSED_CELL_BACKENDS", ("cupy", "numpy"))
+    calls = []
+    names = ("lstm_cell_", "gru_cell_", "lstm_cell_backward_", "gru_cell_backward_")
+    for name in names:
+        method = getattr(Ops, name)
+
+        def spy(self, *args, _method=method, _name=name):
+            calls.append(_name)
+            return _method(self, *args)
+
+        monkeypatch.setattr(Ops, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize(
+    "masked, go_backwards, return_sequences, dropout, bias, state",
+    [(False, False, False, False, True, True), (True, True, True, False, True, True),
+     (True, False, True, True, False, False), (False, True, False, True, True, False)],
+)  # fmt: skip
+def test_cell_kernels_reference_matches_composed_oracle(
+    rng, fused_cells_on_numpy, kind, masked, go_backwards, return_sequences,
+    dropout, bias, state,
+):  # fmt: skip
+    case = make_case(rng, kind, bias=bias, state=state)
+    rec_mask = (rng.random((3, 3)) > 0.3) / 0.7 if dropout else None
+    opts = _options(ragged_mask(3, 4) if masked else None, go_backwards,
+                    return_sequences, rec_mask=rec_mask)  # fmt: skip
+    _compare_twins(kind, case, opts, rng)
+    # the fused op ran the per-step cell methods, forward and backward
+    assert {f"{kind}_cell_", f"{kind}_cell_backward_"} <= set(fused_cells_on_numpy)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_cell_kernels_reference_gradcheck(rng, fused_cells_on_numpy, kind):
+    x, K, R, b, states = make_case(rng, kind)
+    opts = _options(ragged_mask(3, 4), True, True)
+
+    def fn(x, K, R, b, *states):
+        return fused(kind, x, K, R, b, list(states), **opts)
+
+    assert numnet.gradcheck(fn, [x, K, R, b, *states])
+    assert f"{kind}_cell_backward_" in fused_cells_on_numpy
+
+
+def test_cell_kernels_not_used_off_default_activations(rng, fused_cells_on_numpy):
+    case = make_case(rng, "lstm")
+    _compare_twins("lstm", case, _options(None, False, True, act="relu"), rng)
+    case = make_case(rng, "gru_v1")
+    _compare_twins("gru_v1", case, _options(None, False, True), rng)
+    assert fused_cells_on_numpy == []

@@ -20,6 +20,7 @@ import math
 import cupy
 
 from numnet.backend import cupy_reduce
+from numnet.backend.cupy_rnn import CupyRecurrentOps
 from numnet.backend.ops import Ops
 
 #: ``sum_leading`` uses ``cupy_reduce``'s blocked column sums from this size on
@@ -135,7 +136,7 @@ def _scatter_add(out, index, values) -> None:
         cupyx.scatter_add(out, index, values)
 
 
-class CupyOps(Ops):
+class CupyOps(CupyRecurrentOps, Ops):
     """The kernels on CuPy arrays (one CUDA device: the arrays' own)."""
 
     name = "cupy"

@@ -224,3 +224,42 @@ class Ops:
         a[: 2 * U] = self.sigmoid(a[: 2 * U] + rec[: 2 * U])
         a[2 * U :] = self.xp.tanh(a[2 * U :] + a[U : 2 * U] * rec[2 * U :])
         h[...] = a[:U] * h_prev + (1 - a[:U]) * a[2 * U :]
+
+    def lstm_cell_backward_(self, a, c_prev, pc, dh, dc, da, dc_prev) -> None:
+        """The backward of :meth:`lstm_cell_` for one step, into ``da`` and ``dc_prev``.
+
+        ``a`` (4U, N) holds the activated gates [i, f, c̃, o], ``pc`` = tanh(c_t),
+        ``dh``, ``dc`` the gradients reaching h_t and c_t. With
+        dc_t = dc + dh o (1 - pc²) (h = o tanh(c)):
+        ``da`` = [dc_t c̃ i(1-i), dc_t c_prev f(1-f), dc_t i (1-c̃²), dh pc o(1-o)],
+        the preactivation gradients, and ``dc_prev = dc_t f``. Reads only
+        ``a``, ``c_prev``, ``pc``, ``dh``, ``dc``.
+        """
+        U = c_prev.shape[0]
+        i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
+        dc_t = dc + dh * o * (1 - pc * pc)
+        da[:U] = dc_t * g * i * (1 - i)
+        da[U : 2 * U] = dc_t * c_prev * f * (1 - f)
+        da[2 * U : 3 * U] = dc_t * i * (1 - g * g)
+        da[3 * U :] = dh * pc * o * (1 - o)
+        dc_prev[...] = dc_t * f
+
+    def gru_cell_backward_(self, a, rec, h_prev, dh, dxw, drec, direct) -> None:
+        """The backward of :meth:`gru_cell_` for one step (``reset_after=True``).
+
+        ``a`` (3U, N) holds [z, r, h̃], ``rec`` = h_prev R + b_rec, ``dh`` the
+        gradient reaching h_t. Writes ``dxw`` (3U, N), the gradient of ``a``'s
+        preactivations [dz, dr, dh̃] (h = z h_prev + (1-z) h̃):
+        dz = dh (h_prev - h̃) z(1-z), dh̃ = dh (1-z)(1-h̃²),
+        dr = dh̃ rec_h r(1-r); ``drec`` (3U, N), the gradient of ``rec``:
+        [dz, dr, dh̃ r]; and ``direct = dh z``, the part of dh_prev that skips
+        the recurrent GEMM.
+        """
+        U = h_prev.shape[0]
+        z, r, hh = a[:U], a[U : 2 * U], a[2 * U :]
+        dxw[:U] = dh * (h_prev - hh) * z * (1 - z)
+        dxw[2 * U :] = dh * (1 - z) * (1 - hh * hh)
+        dxw[U : 2 * U] = dxw[2 * U :] * rec[2 * U :] * r * (1 - r)
+        drec[: 2 * U] = dxw[: 2 * U]
+        drec[2 * U :] = dxw[2 * U :] * r
+        direct[...] = dh * z

@@ -45,6 +45,12 @@ from numnet.functional.rnn_base import (
     times_derivative_,
 )
 
+#: backends whose ``Ops`` run a cell's gate math as one kernel (``lstm_cell_``,
+#: ``gru_cell_`` and their ``_backward_``): the loops call them there, with the
+#: default activations. On NumPy the reference methods would allocate
+#: temporaries, and the in-place loops below are the measured fast path.
+FUSED_CELL_BACKENDS = ("cupy",)
+
 
 def _empty(*shape, like):
     return backend.get_array_module(like).empty(shape, dtype=like.dtype)
@@ -84,6 +90,15 @@ class _SimpleRNN(FusedRecurrent):
     def _recurrent_grads(self, cols):
         return self.weight_grads(self.previous_states(), cols, lambda: row_sums(cols))
 
+    def _default_activations(self) -> bool:
+        return self.activation == "tanh" and self.recurrent_activation == "sigmoid"
+
+    def _fused_cell(self, name: str):
+        """``ops.<name>`` where it is one kernel (CuPy, default activations)."""
+        if self.ops.name in FUSED_CELL_BACKENDS and self._default_activations():
+            return getattr(self.ops, name)
+        return None
+
 
 class _LSTM(_SimpleRNN):
     """The LSTM cell; gate buffer A (T, 4U, N) holds [i, f, c̃, o] after activation.
@@ -98,6 +113,7 @@ class _LSTM(_SimpleRNN):
     n_states = 2
     n_gates = 4
     Z = None  # the stacked [x_t; h_{t-1}; 1] buffer when that path is taken
+    halved = False  # sigmoid-gate rows of w_all pre-scaled by 1/2 (see _activate_)
 
     def _forward_loop(self, x, kernel, recurrent_kernel, bias, states) -> tuple:
         if bias is None or self.rec_mask is not None:
@@ -111,6 +127,12 @@ class _LSTM(_SimpleRNN):
         self.w_all = self.xp.concatenate(
             [kernel.T, recurrent_kernel.T, bias[:, None]], axis=1
         )  # (4U, D+U+1)
+        if self._fused_cell("lstm_cell_") is None and self._default_activations():
+            # σ(z) = (1 + tanh(z/2)) / 2: with the sigmoid rows halved in the
+            # GEMM (exact: a power of two), one tanh activates all four gates
+            self.w_all[: 2 * U] *= 0.5
+            self.w_all[3 * U :] *= 0.5
+            self.halved = True
         return self._loop(_empty(T, 4 * U, N, like=Z), states)
 
     def _preactivation_(self, a, t, rec, hd) -> None:
@@ -121,9 +143,21 @@ class _LSTM(_SimpleRNN):
             self.xp.matmul(self.rk_T, self.recurrent_input(self.H[t], hd), out=rec)
             a += rec
 
+    def _activate_(self, a) -> None:
+        """[i, f, c̃, o] = [σ, σ, φ, σ](a), in place."""
+        U, act, rec_act = self.U, self.activation, self.recurrent_activation
+        if self.halved:  # a holds [i/2, f/2, c̃, o/2]
+            self.xp.tanh(a, out=a)
+            for block in (a[: 2 * U], a[3 * U :]):
+                block *= 0.5
+                block += 0.5
+            return
+        activate_(a[: 2 * U], rec_act)  # i and f together
+        activate_(a[2 * U : 3 * U], act)
+        activate_(a[3 * U :], rec_act)
+
     def _loop(self, XW, states):
         T, N, U, D = self.T, self.N, self.U, self.D
-        act, rec_act = self.activation, self.recurrent_activation
         self.A = XW  # activated in place, step by step
         if self.Z is not None:
             self.H = H = self.Z[:, D : D + U]  # (T+1, U, N) view: h_t feeds step t+1
@@ -134,48 +168,62 @@ class _LSTM(_SimpleRNN):
         H[0], C[0] = states
         rec = _empty(4 * U, N, like=XW)
         hd, tmp = _empty(U, N, like=XW), _empty(U, N, like=XW)
+        fused_cell = self._fused_cell("lstm_cell_")
         for t in range(T):
             a = XW[t]
             self._preactivation_(a, t, rec, hd)
-            i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
-            activate_(a[: 2 * U], rec_act)  # i and f together
-            activate_(g, act)
-            activate_(o, rec_act)
-            self.xp.multiply(f, C[t], out=C[t + 1])  # c_t = f c_{t-1} + i c̃
-            C[t + 1] += self.xp.multiply(i, g, out=tmp)
-            activate_(C[t + 1], act, out=PC[t])
-            self.xp.multiply(o, PC[t], out=H[t + 1])  # h_t = o φ(c_t)
+            if fused_cell is not None:  # one kernel for all the gate math
+                fused_cell(a, C[t], C[t + 1], PC[t], H[t + 1])
+            else:
+                self._cell_(a, C[t], C[t + 1], PC[t], H[t + 1], tmp)
             self.carry_(H[t + 1], H[t], t)
             self.carry_(C[t + 1], C[t], t)
         return H[T], C[T]
+
+    def _cell_(self, a, c_prev, c, pc, h, tmp) -> None:
+        U = self.U
+        self._activate_(a)
+        i, f, g, o = a[:U], a[U : 2 * U], a[2 * U : 3 * U], a[3 * U :]
+        self.xp.multiply(f, c_prev, out=c)  # c_t = f c_{t-1} + i c̃
+        c += self.xp.multiply(i, g, out=tmp)
+        activate_(c, self.activation, out=pc)
+        self.xp.multiply(o, pc, out=h)  # h_t = o φ(c_t)
 
     def _loop_backward(self, dstates):
         T, N, U = self.T, self.N, self.U
         A, R, dh, dc = self.A, self.recurrent_kernel, dstates[0], dstates[1]
         self.dA = dA = self.xp.empty_like(A)
+        fused = self._fused_cell("lstm_cell_backward_")
         self.bufs = [_empty(U, N, like=A) for _ in range(4)]
         self.bufs.append(_empty(2 * U, N, like=A))
         dh_next, dc_next = _empty(U, N, like=A), _empty(U, N, like=A)
         for t in reversed(range(T)):
-            dct = self._cell_backward(dh, dc, t)
-            self.xp.multiply(dct, A[t, U : 2 * U], out=dc_next)  # dc_{t-1} = dc f
+            dht, dct = self._cell_grads(dh, dc, t)
+            if fused is not None:  # one kernel: dA[t] and dc_{t-1} = dc_t f
+                fused(A[t], self.C[t], self.PC[t], dht, dct, dA[t], dc_next)
+            else:
+                self._cell_backward(dht, dct, t)
+                self.xp.multiply(dct, A[t, U : 2 * U], out=dc_next)  # dc_t f
             self.carry_grad_(dc_next, dc, t)
             self.xp.matmul(R, dA[t], out=dh_next)  # dh_{t-1} = R dz
             self.finish_dh(dh_next, dh, t)
             dh, dh_next, dc, dc_next = dh_next, dh, dc_next, dc
         return dA, [dh, dc]
 
-    def _cell_backward(self, dh, dc, t):
-        """Write the gate preactivation gradients of step t into dA[t]; return dc_t."""
-        U, a, da = self.U, self.A[t], self.dA[t]
-        act, rec_act = self.activation, self.recurrent_activation
-        dht, dct, tmp, tmp2, tmp_if = self.bufs
-        i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
+    def _cell_grads(self, dh, dc, t) -> tuple:
+        """The gradients reaching step t's h_t and c_t (masked samples: zero)."""
+        dht, dct = self.bufs[:2]
         dht = self.step_grad(dh, t, dht, alias=True)
         if self.skipped(t):  # dc itself must stay intact for the skipped samples
-            dct = self.xp.multiply(dc, self.keep_f[t], out=dct)
-        else:
-            dct = dc
+            return dht, self.xp.multiply(dc, self.keep_f[t], out=dct)
+        return dht, dc
+
+    def _cell_backward(self, dht, dct, t) -> None:
+        """Write step t's gate preactivation gradients into dA[t]; dct += dh ∂c/∂h."""
+        U, a, da = self.U, self.A[t], self.dA[t]
+        act, rec_act = self.activation, self.recurrent_activation
+        tmp, tmp2, tmp_if = self.bufs[2:]
+        i, g, o = a[:U], a[2 * U : 3 * U], a[3 * U :]
         do = self.xp.multiply(dht, self.PC[t], out=da[3 * U :])  # h = o φ(c)
         times_derivative_(do, o, rec_act, tmp)
         self.xp.multiply(dht, o, out=tmp2)  # dc += dh o φ'(c)
@@ -186,7 +234,6 @@ class _LSTM(_SimpleRNN):
         times_derivative_(da[: 2 * U], a[: 2 * U], rec_act, tmp_if)
         dg = self.xp.multiply(dct, i, out=da[2 * U : 3 * U])  # dc̃ = dc i
         times_derivative_(dg, g, act, tmp)
-        return dct
 
     def _input_grads(self, cols):
         if self.Z is None:
@@ -223,6 +270,9 @@ class _GRU(_SimpleRNN):
         self.b_rh = bias[1, 2 * U :, None]  # the h one sits inside r ⊙ (R_h^T h + b)
         return b
 
+    def _fused_cell(self, name: str):
+        return super()._fused_cell(name) if self.reset_after else None
+
     def _loop(self, XW, states):
         T, N, U = self.T, self.N, self.U
         self.A = XW
@@ -233,6 +283,7 @@ class _GRU(_SimpleRNN):
         else:
             self.RH = _empty(T, U, N, like=XW)  # r ⊙ h_{t-1}, input of the R_h GEMM
         self.hd, self.tmp = _empty(U, N, like=XW), _empty(2 * U, N, like=XW)
+        self.fused = self._fused_cell("gru_cell_")
         for t in range(T):
             self._step(XW[t], t)
             self.carry_(H[t + 1], H[t], t)
@@ -246,6 +297,9 @@ class _GRU(_SimpleRNN):
             rec = self.xp.matmul(rk_T, hd, out=self.REC[t])
             if self.b_rh is not None:
                 rec[2 * U :] += self.b_rh
+            if self.fused is not None:  # one kernel for the gate math
+                self.fused(a, rec, H[t], H[t + 1])  # H[t]: the undropped state
+                return
             a[: 2 * U] += rec[: 2 * U]
             activate_(a[: 2 * U], self.recurrent_activation)
             hh += self.xp.multiply(r, rec[2 * U :], out=tmp[:U])  # r ⊙ (R_h^T h + b)
@@ -267,6 +321,7 @@ class _GRU(_SimpleRNN):
         if self.reset_after:
             self.dREC = self.xp.empty_like(self.A)
         self.bufs = [_empty(U, N, like=dXW) for _ in range(3)]
+        self.fused = self._fused_cell("gru_cell_backward_")
         dh, dh_next = dstates[0], _empty(U, N, like=dXW)
         for t in reversed(range(T)):
             self._step_backward(dh, dh_next, t)
@@ -280,6 +335,11 @@ class _GRU(_SimpleRNN):
         dht, tmp, drh = self.bufs
         R, rec_act = self.recurrent_kernel, self.recurrent_activation
         dht = self.step_grad(dh, t, dht, alias=True)
+        if self.fused is not None:  # one kernel: dXW[t], dREC[t] and dh z
+            self.fused(a, self.REC[t], self.H[t], dht, dy, self.dREC[t], tmp)
+            self.xp.matmul(R, self.dREC[t], out=dh_next)
+            self.finish_dh(dh_next, dh, t, direct=tmp)
+            return
         self.xp.subtract(self.H[t], hh, out=dz)  # dh/dz = h_{t-1} - h̃
         dz *= dht
         times_derivative_(dz, z, rec_act, tmp)
