@@ -157,6 +157,11 @@ class _SparseSoftmaxCrossEntropy(Function):
     nondifferentiable = (1,)
 
     def forward(self, z, labels):
+        self.cuda = _cuda_loss(self.ops, z)
+        if self.cuda is not None:  # CuPy: one kernel, keeps the softmax
+            loss, self.p = self.cuda.sparse_ce_forward(z, labels)
+            self.labels = labels
+            return loss
         shifted = z - z.max(axis=-1, keepdims=True)
         self.log_p = shifted - self.xp.log(
             self.xp.exp(shifted).sum(axis=-1, keepdims=True)
@@ -166,10 +171,21 @@ class _SparseSoftmaxCrossEntropy(Function):
 
     def backward(self, gy):
         # dL/dz = softmax(z) - one_hot(label)
+        if self.cuda is not None:
+            return self.cuda.sparse_ce_backward(gy, self.p, self.labels), None
         p = self.xp.exp(self.log_p)
         picked = self.xp.take_along_axis(p, self.index, axis=-1)
         self.xp.put_along_axis(p, self.index, picked - 1, axis=-1)
         return gy[..., None] * p, None
+
+
+def _cuda_loss(ops, z):
+    """``numnet.backend.cupy_loss`` for CuPy logits it supports, else None."""
+    if ops.name != "cupy":
+        return None
+    from numnet.backend import cupy_loss  # imports CuPy: only once it is in use
+
+    return cupy_loss if cupy_loss.supports(z) else None
 
 
 class _SigmoidBinaryCrossEntropy(Function):

@@ -1,0 +1,113 @@
+"""The fused CUDA loss, optimizer and conv-activation kernels against NumPy.
+
+Each runs through numnet's public ops (or optimizers) on CuPy arrays, so the
+dispatch is covered too, and is compared with the same call on NumPy, forward
+and backward, on random inputs. Runs only where CuPy finds a GPU (``-m gpu``);
+skipped elsewhere at collection.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import numnet
+import numnet.functional as F
+
+pytestmark = pytest.mark.gpu
+
+
+def _gpu_available() -> bool:
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    import cupy
+
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except cupy.cuda.runtime.CUDARuntimeError:
+        return False
+
+
+if not _gpu_available():
+    pytest.skip("needs CuPy and a CUDA GPU", allow_module_level=True)
+
+import cupy  # noqa: E402
+
+from numnet.backend import cupy_loss  # noqa: E402
+from numnet.backend.cupy_ops import CupyOps, register  # noqa: E402
+from numnet.backend.ops import Ops  # noqa: E402
+
+register()
+TOL = {
+    np.float64: {"rtol": 1e-10, "atol": 1e-12},
+    np.float32: {"rtol": 1e-5, "atol": 1e-6},
+}
+
+
+def _host(a):
+    return cupy.asnumpy(a) if isinstance(a, cupy.ndarray) else a
+
+
+def _run(op, arrays, gy, differentiable):
+    """(y, grads of the differentiable inputs) of ``op`` for ``gy``, as NumPy."""
+    xp = cupy if isinstance(arrays[0], cupy.ndarray) else np
+    tensors = [
+        numnet.tensor(a, requires_grad=i in differentiable, dtype=a.dtype)
+        if a.dtype.kind == "f"
+        else a
+        for i, a in enumerate(arrays)
+    ]
+    y = op(*tensors)
+    y.backward(None if gy is None else xp.asarray(gy))
+    grads = [_host(tensors[i].grad) for i in differentiable]
+    return _host(y.data), grads
+
+
+def _agree(op, arrays, gy, differentiable=(0,)):
+    """Run ``op`` on NumPy and on CuPy and assert that both agree."""
+    tol = TOL[arrays[0].dtype.type]
+    host = _run(op, arrays, gy, differentiable)
+    device = _run(op, [cupy.asarray(a) for a in arrays], gy, differentiable)
+    assert device[0].dtype == host[0].dtype
+    np.testing.assert_allclose(device[0], host[0], **tol)
+    for a, b in zip(host[1], device[1], strict=True):
+        assert b.dtype == a.dtype
+        np.testing.assert_allclose(b, a, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("label_dtype", [np.uint8, np.int32, np.int64, np.int16])
+@pytest.mark.parametrize("shape", [(128, 10), (1, 1), (37, 33), (5, 1000), (4, 3, 7)])
+def test_sparse_softmax_cross_entropy_kernel_matches_the_cpu(shape, label_dtype, dtype):
+    rng = np.random.default_rng(1)
+    z = (rng.standard_normal(shape) * 3).astype(dtype)
+    labels = rng.integers(0, shape[-1], shape[:-1]).astype(label_dtype)
+    gy = rng.standard_normal(shape[:-1]).astype(dtype)
+    _agree(F.sparse_softmax_cross_entropy, [z, labels], gy)
+
+
+def test_sparse_softmax_cross_entropy_kernel_with_huge_logits_and_a_mean():
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((300, 10)) * 1e4  # exp overflows without the shift
+    labels = rng.integers(0, 10, 300)
+    loss = numnet.losses.SparseCategoricalCrossentropy(from_logits=True)
+    _agree(lambda t, lab: loss(lab, t), [z, labels], None)  # a broadcast gy
+    y = F.sparse_softmax_cross_entropy(numnet.tensor(cupy.asarray(z)), labels)
+    assert bool(cupy.isfinite(y.data).all())
+
+
+def test_sparse_softmax_cross_entropy_kernel_is_dispatched_and_bad_labels_raise(
+    monkeypatch,
+):
+    calls = []
+    forward = cupy_loss.sparse_ce_forward
+    monkeypatch.setattr(
+        cupy_loss, "sparse_ce_forward", lambda *a: calls.append(1) or forward(*a)
+    )
+    z = numnet.tensor(cupy.zeros((4, 3)))
+    F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 2, 0]))
+    assert calls == [1]
+    with pytest.raises(ValueError, match="outside the valid range"):
+        F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 3, 0]))
