@@ -111,3 +111,66 @@ def test_sparse_softmax_cross_entropy_kernel_is_dispatched_and_bad_labels_raise(
     assert calls == [1]
     with pytest.raises(ValueError, match="outside the valid range"):
         F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 3, 0]))
+
+
+def _agree_updates(arrays, call):
+    """``call(ops, *copies)`` with the CUDA kernels and the reference agree."""
+    results = []
+    for ops in (CupyOps(), Ops(cupy)):
+        mine = [a.copy() for a in arrays]
+        call(ops, *mine)
+        results.append(mine)
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a.get(), b.get(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("momentum", [False, True])
+def test_rmsprop_kernels_match_the_reference(centered, momentum):
+    rng = np.random.default_rng(4)
+    g = cupy.asarray(rng.standard_normal((33, 5)))
+    w, s, m, u = (cupy.asarray(rng.standard_normal((33, 5))) for _ in range(4))
+    s = abs(s) + 1.0  # s - m*m stays positive
+
+    def call(ops, w, s, m, u):
+        ops.rmsprop_update(
+            w, g, s, m if centered else None, u if momentum else None,
+            0.01, 0.9, 0.8, 1e-7,
+        )  # fmt: skip
+
+    _agree_updates([w, s, m, u], call)
+
+
+def test_nadam_kernel_matches_the_reference():
+    rng = np.random.default_rng(5)
+    g, w, m = (cupy.asarray(rng.standard_normal((65, 3))) for _ in range(3))
+    v = abs(cupy.asarray(rng.standard_normal((65, 3))))
+
+    def call(ops, w, m, v):
+        ops.nadam_update(w, g, m, v, 0.01, 0.9, 0.999, 1e-7, 0.8, 0.15, 0.002)
+
+    _agree_updates([w, m, v], call)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("nadam", {}),
+        ("rmsprop", {"centered": True}),
+        ("rmsprop", {"momentum": 0.8}),
+        ("rmsprop", {"centered": True, "momentum": 0.8}),
+    ],
+)
+def test_optimizer_steps_on_cuda_match_the_cpu(name, kwargs, dtype):
+    rng = np.random.default_rng(6)
+    w0, g = rng.standard_normal((7, 5)), rng.standard_normal((7, 5))
+    finals = []
+    for xp in (np, cupy):
+        p = numnet.autograd.tensor.Parameter(xp.asarray(w0), dtype=dtype)
+        opt = type(numnet.optimizers.get(name))(learning_rate=0.01, **kwargs)
+        for _ in range(3):
+            opt.apply_gradients([(xp.asarray(g, dtype=dtype), p)])
+        finals.append(_host(p.data))
+    assert finals[1].dtype == finals[0].dtype == dtype
+    np.testing.assert_allclose(finals[1], finals[0], **TOL[dtype])

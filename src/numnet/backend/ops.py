@@ -195,6 +195,15 @@ class Ops:
             v = v_hat
         w -= m / (self.xp.sqrt(v) + epsilon) * alpha
 
+    def nadam_update(self, w, g, m, v, lr, beta_1, beta_2, epsilon, c_m, c_g, c_v):
+        """Nadam (Keras form): ``c_m``, ``c_g`` weigh m and g in m_hat, ``c_v``
+        is 1 - beta_2**t (see ``numnet.optimizers.Nadam``)."""
+        m += (g - m) * (1.0 - beta_1)
+        v += (g * g - v) * (1.0 - beta_2)
+        m_hat = m * c_m
+        m_hat += g * c_g
+        w -= lr * m_hat / (self.xp.sqrt(v / c_v) + epsilon)
+
     # -- recurrent cells: the gate math of one time step ----------------------
     # The fused RNN ops (functional/recurrent_cells.py) may call these with the
     # default activations (sigmoid gates, tanh); CuPy runs each as one kernel.
