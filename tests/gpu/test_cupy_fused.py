@@ -174,3 +174,21 @@ def test_optimizer_steps_on_cuda_match_the_cpu(name, kwargs, dtype):
         finals.append(_host(p.data))
     assert finals[1].dtype == finals[0].dtype == dtype
     np.testing.assert_allclose(finals[1], finals[0], **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_relu_bias_relu_and_mask_kernels_match_the_cpu(bias, dtype):
+    from numnet.backend import cupy_conv
+
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal((3, 9, 8, 2)), rng.standard_normal((3, 3, 2, 4))]
+    if bias:
+        arrays.append(rng.standard_normal(4))
+    arrays = [a.astype(dtype) for a in arrays]
+    gy = rng.standard_normal((3, 9, 8, 4)).astype(dtype)
+    conv = lambda *t: F.conv2d_relu(*t, 1, "same")  # noqa: E731
+    _agree(conv, arrays, gy, differentiable=tuple(range(len(arrays))))
+    y = cupy.asarray([[-1.0, 0.0, 2.0, float("nan")]], dtype=dtype)
+    gy = cupy.asarray([[5.0, 6.0, 7.0, 8.0]], dtype=dtype)
+    np.testing.assert_array_equal(cupy_conv.relu_mask(gy, y).get(), [[0, 0, 7, 0]])

@@ -77,6 +77,17 @@ _COL2IM = cupy.ElementwiseKernel(
     "numnet_col2im_nhwc",
 )
 
+# conv2d_relu: bias and ReLU in place on the GEMM's output (z < 0 ? 0 : z keeps
+# a NaN, as NumPy's maximum), and the backward's mask dL/dz = gy [y > 0]
+_BIAS_RELU = cupy.ElementwiseKernel(
+    "raw T b, int32 O",
+    "T y",
+    "const T z = y + b[i % O]; y = z < (T)0 ? (T)0 : z;",
+    "numnet_conv_bias_relu",
+)
+_RELU_MASK = cupy.ElementwiseKernel(
+    "T gy, T y", "T gz", "gz = gy * (T)(y > (T)0);", "numnet_conv_relu_mask"
+)
 
 #: rows per chunk, at least, when :func:`rows_t_matmul` splits its reduction
 SPLIT_ROWS = 4096
@@ -125,14 +136,27 @@ def col2im(cols, g, x_shape):
     return _COL2IM(cupy.ascontiguousarray(cols), *_sizes(g, x_shape[3]), out)
 
 
-def conv2d_forward(x, w, b, g):
-    """``y = im2col(x) @ w + b`` as (N, OH, OW, O); also returns the columns."""
+def conv2d_forward(x, w, b, g, relu: bool = False):
+    """``y = im2col(x) @ w + b`` as (N, OH, OW, O); also returns the columns.
+
+    With ``relu``, y = max(z, 0): the bias and the ReLU are one kernel in place
+    on the GEMM's output.
+    """
     N, O = x.shape[0], w.shape[-1]
     cols = im2col(x, g).reshape(N * g.OH * g.OW, -1)
     y = cols @ w.reshape(-1, O)
-    if b is not None:
+    if relu and b is not None:
+        _BIAS_RELU(cupy.ascontiguousarray(b).reshape(-1), O, y)
+    elif relu:
+        cupy.maximum(y, 0, out=y)
+    elif b is not None:
         y += b
     return y.reshape(N, g.OH, g.OW, O), cols
+
+
+def relu_mask(gy, y):
+    """dL/dz = gy where the ReLU's output ``y`` > 0, else 0: one kernel."""
+    return _RELU_MASK(gy, y)
 
 
 def conv2d_backward(gy, w, g, cols, x_shape, need_dx=True, need_dw=True, need_db=True):
