@@ -27,6 +27,7 @@ MODULES = [
     "numnet.backend.cupy_norm",
     "numnet.backend.cupy_reduce",
     "numnet.backend.cupy_loss",
+    "numnet.backend.cupy_depthwise",
     "numnet.backend.cupy_rnn",
 ]
 TYPES = [
