@@ -110,8 +110,28 @@ def test_sparse_softmax_cross_entropy_kernel_is_dispatched_and_bad_labels_raise(
     z = numnet.tensor(cupy.zeros((4, 3)))
     F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 2, 0]))
     assert calls == [1]
-    with pytest.raises(ValueError, match="outside the valid range"):
-        F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 3, 0]))
+    # a bad label: NaN at once, the error without a host sync, at the latest
+    # when the flag is read (check_labels: what fit does when it shows logs)
+    y = F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 3, 0]))
+    assert bool(cupy.isnan(y.data[2]))
+    with pytest.raises(ValueError, match="label value of 3 .* range of \\[0, 3\\)"):
+        cupy_loss.check_labels()
+    cupy_loss.check_labels()  # reported once
+    F.sparse_softmax_cross_entropy(z, cupy.asarray([0, -1, 2, 0]))
+    cupy.cuda.get_current_stream().synchronize()
+    with pytest.raises(ValueError, match="label value of -1"):  # the next call
+        F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 2, 0]))
+    F.sparse_softmax_cross_entropy(z, cupy.asarray([0, 1, 2, 0]))
+
+
+def test_fit_on_cuda_raises_for_a_label_out_of_range():
+    L = numnet.layers
+    model = numnet.models.Sequential([L.Input((4,)), L.Dense(3)])
+    loss = numnet.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile("adam", loss, device="cuda")
+    x, y = np.ones((8, 4), np.float32), np.array([0, 1, 2, 0, 1, 2, 5, 0])
+    with pytest.raises(ValueError, match="label value of 5"):
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0)
 
 
 def _agree_updates(arrays, call):

@@ -101,35 +101,41 @@ def test_sparse_cross_entropy_kernels_compute_the_numpy_loss(N, C, label_type):
     z = rng.standard_normal((N, C)) * 3
     dtype = {"unsigned char": np.uint8, "int": np.int32, "long long": np.int64}
     labels = rng.integers(0, C, N).astype(dtype[label_type])
-    loss, p = np.empty(N), np.empty((N, C))
+    loss, p, bad = np.empty(N), np.empty((N, C)), np.zeros(2, np.int64)
     signature = (
         f"const double* z, const {label_type}* labels, double* loss, double* p, "
-        "long long N, int C"
+        "long long* bad, long long N, int C"
     )
-    call = f"numnet_sparse_ce_forward<double, {label_type}>(z, labels, loss, p, N, C)"
+    call = (
+        f"numnet_sparse_ce_forward<double, {label_type}>(z, labels, loss, p, bad, N, C)"
+    )
     rows = cupy_loss._ROWS_PER_BLOCK
-    args = [z, labels, loss, p, ctypes.c_longlong(N), ctypes.c_int(C)]
+    args = [z, labels, loss, p, bad, ctypes.c_longlong(N), ctypes.c_int(C)]
     emu.launch(cupy_loss._SOURCE, call, signature, (-(-N // rows), 1), (32, rows), args)
     zt = numnet.tensor(z, requires_grad=True, dtype=np.float64)
     y = F.sparse_softmax_cross_entropy(zt, labels)
     gy = rng.standard_normal(N)
     y.backward(gy)
     np.testing.assert_allclose(loss, y.data, **CLOSE)
+    assert not bad.any()
     gz = np.empty_like(p)
     types = {"T": "double", "L": label_type}
     emu.elementwise(cupy_loss._BACKWARD, types, [p, gy, labels, C, gz], gz.size)
     np.testing.assert_allclose(gz, zt.grad, **CLOSE)
 
 
-def test_sparse_cross_entropy_kernel_gives_nan_for_a_label_out_of_range():
-    z, labels = np.zeros((2, 3)), np.array([1, 3], np.int64)
-    loss, p = np.empty(2), np.empty((2, 3))
-    signature = "const double* z, const long long* labels, double* loss, double* p"
-    call = "numnet_sparse_ce_forward<double, long long>(z, labels, loss, p, 2, 3)"
-    emu.launch(
-        cupy_loss._SOURCE, call, signature, (1, 1), (32, 8), [z, labels, loss, p]
+def test_sparse_cross_entropy_kernel_flags_a_label_out_of_range():
+    z, labels = np.zeros((3, 3)), np.array([1, 3, 0], np.int64)
+    loss, p, bad = np.empty(3), np.empty((3, 3)), np.zeros(2, np.int64)
+    signature = (
+        "const double* z, const long long* labels, double* loss, double* p, "
+        "long long* bad"
     )
+    call = "numnet_sparse_ce_forward<double, long long>(z, labels, loss, p, bad, 3, 3)"
+    args = [z, labels, loss, p, bad]
+    emu.launch(cupy_loss._SOURCE, call, signature, (1, 1), (32, 8), args)
     assert loss[0] == pytest.approx(np.log(3)) and np.isnan(loss[1])
+    assert bad.tolist() == [1, 3]
 
 
 @pytest.mark.parametrize(

@@ -43,9 +43,10 @@ __device__ T numnet_warp_sum(T value) {
 }
 
 // block (32, rows per block): warp threadIdx.y takes row blockIdx.x * rows + y
+// bad = [flag, label]: set when a label is outside [0, C) (any such label)
 template<typename T, typename L>
 __global__ void numnet_sparse_ce_forward(const T* z, const L* labels, T* loss,
-                                         T* p, long long N, int C) {
+                                         T* p, long long* bad, long long N, int C) {
     const long long row = (long long)blockIdx.x * blockDim.y + threadIdx.y;
     if (row >= N) return;  // the whole warp: the shuffles stay complete
     const int lane = threadIdx.x;
@@ -60,8 +61,13 @@ __global__ void numnet_sparse_ce_forward(const T* z, const L* labels, T* loss,
     for (int k = lane; k < C; k += 32) pr[k] = exp((zr[k] - m) - log_s);
     if (lane == 0) {
         const long long label = (long long)labels[row];
-        loss[row] = (label >= 0 && label < C) ? log_s - (zr[label] - m)
-                                              : (T)0 / (T)0;  // NaN
+        if (label >= 0 && label < C) {
+            loss[row] = log_s - (zr[label] - m);
+        } else {
+            loss[row] = (T)0 / (T)0;  // NaN, and the flag for LabelCheck
+            bad[1] = label;
+            bad[0] = 1;
+        }
     }
 }
 """
@@ -101,10 +107,15 @@ def supports(z) -> bool:
 def sparse_ce_forward(z, labels):
     """(loss shaped like labels, softmax p shaped like z) for logits ``z``.
 
+    A label outside [0, C) gives a NaN loss and raises a ValueError at the
+    next call or :func:`check_labels` (see :class:`LabelCheck`).
+
     Args:
         z: (N, ..., C) float32/float64 logits.
         labels: (N, ...) integer class indices in [0, C).
     """
+    check = LabelCheck.of_current_device()
+    check.raise_if_found(wait=False)
     C = z.shape[-1]
     z2 = cupy.ascontiguousarray(z).reshape(-1, C)
     if labels.dtype not in _LABELS:
@@ -116,8 +127,9 @@ def sparse_ce_forward(z, labels):
     if N:
         name = f"numnet_sparse_ce_forward<{_TYPES[z.dtype]}, {_LABELS[labels.dtype]}>"
         blocks = -(-N // _ROWS_PER_BLOCK)
-        args = (z2, labels, loss, p, np.int64(N), np.int32(C))
+        args = (z2, labels, loss, p, check.flag, np.int64(N), np.int32(C))
         _MODULE.get_function(name)((blocks,), (32, _ROWS_PER_BLOCK), args)
+        check.read_later(C)
     return loss.reshape(z.shape[:-1]), p.reshape(z.shape)
 
 
@@ -126,3 +138,70 @@ def sparse_ce_backward(gy, p, labels):
     if gy.shape != labels.shape:  # a scalar upstream gradient
         gy = cupy.broadcast_to(gy, labels.shape)
     return _BACKWARD(p, gy, labels, np.int32(p.shape[-1]))
+
+
+class LabelCheck:
+    """Out-of-range labels found by the forward kernel, reported without a sync.
+
+    Checking labels on the host (``labels.min() < 0``) would wait for the GPU
+    at every batch. Instead the kernel sets a flag on the device; after the
+    launch the flag is copied to pinned host memory asynchronously, and a later
+    call reads that copy once it has arrived (never waiting for it). So a bad
+    label raises a batch or two late, and at the latest when ``fit`` or
+    ``evaluate`` refresh their logs (they call :func:`check_labels`, which
+    waits): PyTorch's asynchronous device assert in spirit, Keras's message.
+    One per GPU.
+    """
+
+    _by_device: dict[int, LabelCheck] = {}
+
+    def __init__(self):
+        import cupyx
+
+        self.flag = cupy.zeros(2, np.int64)  # [found, label] on the device
+        self.host = cupyx.zeros_pinned(2, np.int64)
+        self.copied = None  # the event after the pending copy, if any
+        self.classes = 0
+
+    @classmethod
+    def of_current_device(cls) -> LabelCheck:
+        """The check of the current GPU (created on first use)."""
+        device = cupy.cuda.Device().id
+        if device not in cls._by_device:
+            cls._by_device[device] = cls()
+        return cls._by_device[device]
+
+    def read_later(self, classes: int) -> None:
+        """Copy the flag to the host after the work queued so far (no waiting)."""
+        self.classes = classes
+        if self.copied is None:
+            self.flag.get(out=self.host, blocking=False)
+            self.copied = cupy.cuda.get_current_stream().record()
+
+    def raise_if_found(self, wait: bool) -> None:
+        """Raise the ValueError of a bad label: from an arrived copy, or with
+        ``wait``, from the flag itself (a host sync)."""
+        if wait:
+            if self.copied is not None:
+                self.copied.synchronize()
+            self.copied = None
+            found = self.flag.get()
+        elif self.copied is not None and self.copied.done:
+            self.copied = None
+            found = self.host.copy()
+        else:
+            return
+        if found[0]:
+            self.flag.fill(0)
+            raise ValueError(
+                f"sparse_softmax_cross_entropy: received a label value of "
+                f"{int(found[1])} which is outside the valid range of "
+                f"[0, {self.classes}) (found on the GPU after its batch)"
+            )
+
+
+def check_labels() -> None:
+    """Raise the ValueError of a bad label seen on any GPU so far (a host sync)."""
+    for device, check in list(LabelCheck._by_device.items()):
+        with cupy.cuda.Device(device):
+            check.raise_if_found(wait=True)

@@ -403,11 +403,16 @@ def sparse_softmax_cross_entropy(logits, labels) -> Tensor:
             f"without the class axis, {logits.shape[:-1]}. Received: "
             f"labels.shape={labels.shape}, logits.shape={logits.shape}"
         )
-    labels = _as_int_labels(labels, logits.shape[-1], "sparse_softmax_cross_entropy")
+    # CuPy: the kernel checks the range on the GPU (cupy_loss.LabelCheck), as
+    # a host check here would wait for the GPU at every batch
+    on_gpu = _cuda_loss(backend.get_ops(labels), logits.data) is not None
+    labels = _as_int_labels(
+        labels, logits.shape[-1], "sparse_softmax_cross_entropy", not on_gpu
+    )
     return _SparseSoftmaxCrossEntropy()(logits, labels)
 
 
-def _as_int_labels(labels, num_classes: int, owner: str):
+def _as_int_labels(labels, num_classes: int, owner: str, check_range: bool = True):
     xp = backend.get_array_module(labels)
     if labels.dtype.kind == "f":
         if not xp.all(xp.mod(labels, 1) == 0):
@@ -417,7 +422,11 @@ def _as_int_labels(labels, num_classes: int, owner: str):
         raise ValueError(
             f"{owner}: labels must be integers. Received dtype {labels.dtype}"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    if (
+        check_range
+        and labels.size
+        and (labels.min() < 0 or labels.max() >= num_classes)
+    ):
         bad = labels.min() if labels.min() < 0 else labels.max()
         raise ValueError(
             f"{owner}: received a label value of {bad} which is outside the valid "
