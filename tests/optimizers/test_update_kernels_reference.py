@@ -31,6 +31,11 @@ RULES = {
     "adamw": {},
     "adagrad": {},
     "nadam": {},
+    # clipping on a device: the norms stay on it (no host sync)
+    "adam-clipnorm": {"clipnorm": 0.5},
+    "adam-loose-clipnorm": {"clipnorm": 100.0},
+    "sgd-global-clipnorm": {"global_clipnorm": 0.5},
+    "sgd-loose-global-clipnorm": {"global_clipnorm": 100.0},
 }
 
 
@@ -50,9 +55,13 @@ def test_reference_update_kernels_match_the_numpy_rules(name):
     finals = []
     for move in (lambda a: a, to_strict):
         p = Parameter(move(w0.copy()), dtype=np.float64)
+        q = Parameter(move(w0[:2].copy()), dtype=np.float64)
         opt = _optimizer(name)
         for g in grads:
-            opt.apply_gradients([(move(g), p)])
-        finals.append(to_numpy(p.data) if move is to_strict else p.data)
+            opt.apply_gradients([(move(g), p), (move(2 * g[:2]), q)])
+        finals.append(
+            [to_numpy(p.data) if move is to_strict else p.data for p in (p, q)]
+        )
     assert not SLIPS, SLIPS
-    np.testing.assert_allclose(finals[1], finals[0], rtol=1e-12, atol=1e-14)
+    for strict, fast in zip(finals[1], finals[0], strict=True):
+        np.testing.assert_allclose(strict, fast, rtol=1e-12, atol=1e-14)

@@ -313,7 +313,10 @@ class Optimizer:
         if self.clipnorm is not None:
             return [_scale_to_norm(g, _norm(g), self.clipnorm) for g in grads]
         if self.global_clipnorm is not None:
-            total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
+            if not all(isinstance(g, np.ndarray) for g in grads):  # on a device
+                total = sum(_squared_norm(g) for g in grads) ** 0.5
+            else:
+                total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
             return [_scale_to_norm(g, total, self.global_clipnorm) for g in grads]
         return grads
 
@@ -436,9 +439,16 @@ def _raw(g) -> np.ndarray:
     return g if backend.is_array(g) else getattr(g, "data", g)
 
 
-def _norm(g: np.ndarray) -> float:
+def _squared_norm(g):
     flat = g.reshape(-1)
-    return math.sqrt(float(flat @ flat))  # a host sync on a device (clipnorm only)
+    return flat @ flat
+
+
+def _norm(g: np.ndarray):
+    """The L2 norm: a float for NumPy; a 0-d array on a device (no host sync)."""
+    if not isinstance(g, np.ndarray):
+        return _squared_norm(g) ** 0.5
+    return math.sqrt(float(_squared_norm(g)))
 
 
 def _run_updates(update, jobs) -> None:
@@ -463,8 +473,11 @@ def _like(slot, value):
     return backend.get_array_module(slot).asarray(value, dtype=slot.dtype)
 
 
-def _scale_to_norm(g: np.ndarray, norm: float, max_norm: float) -> np.ndarray:
+def _scale_to_norm(g: np.ndarray, norm, max_norm: float) -> np.ndarray:
     # g * max_norm / max(norm, max_norm): unchanged when already short enough.
+    if not isinstance(norm, float):  # a device scalar: decided on the device
+        xp = backend.get_array_module(g)
+        return g * (max_norm / xp.maximum(norm, max_norm))
     if norm <= max_norm:
         return g
     return g * (max_norm / norm)
