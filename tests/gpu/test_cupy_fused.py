@@ -181,6 +181,8 @@ def test_nadam_kernel_matches_the_reference():
         ("rmsprop", {"centered": True}),
         ("rmsprop", {"momentum": 0.8}),
         ("rmsprop", {"centered": True, "momentum": 0.8}),
+        ("adam", {"clipnorm": 0.5}),  # the norms stay on the device
+        ("sgd", {"global_clipnorm": 0.5}),
     ],
 )
 def test_optimizer_steps_on_cuda_match_the_cpu(name, kwargs, dtype):
