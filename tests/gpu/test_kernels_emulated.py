@@ -214,3 +214,23 @@ def test_nadam_kernel_computes_the_reference_update():
     emu.elementwise(cupy_ops._NADAM, F64, [g, *scalars, w, m, v], w.size)
     for mine, expected in zip((w, m, v), ref, strict=True):
         np.testing.assert_allclose(mine, expected, **CLOSE)
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.004])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_kernels_with_the_decoupled_decay_compute_the_reference(amsgrad, decay):
+    rng = np.random.default_rng(6)
+    g, w, m, v = _state(rng)
+    v, v_hat = abs(v), abs(rng.standard_normal((5, 3)))
+    if not decay:
+        w[0, 0] = np.inf  # no decay: untouched (inf * 0 would be NaN)
+    scalars = (0.01, 0.9, 0.999, 1e-7)
+    ref = [a.copy() for a in (w, m, v, v_hat)]
+    Ops(np).adam_update(
+        ref[0], g, ref[1], ref[2], ref[3] if amsgrad else None, *scalars, decay=decay
+    )
+    kernel = cupy_ops._AMSGRAD if amsgrad else cupy_ops._ADAM
+    outputs = [w, m, v, v_hat] if amsgrad else [w, m, v]
+    emu.elementwise(kernel, F64, [g, *scalars, decay, *outputs], w.size)
+    for mine, expected in zip(outputs, ref, strict=False):
+        np.testing.assert_allclose(mine, expected, **CLOSE)

@@ -99,10 +99,12 @@ _ADAGRAD = cupy.ElementwiseKernel(
     "a += g * g; w -= g / sqrt(a + eps) * lr;",
     "numnet_adagrad",
 )
+# Adam and AMSGrad after AdamW's decoupled decay (decay = 0: none)
 _ADAM = cupy.ElementwiseKernel(
-    "T g, T alpha, T beta_1, T beta_2, T eps",
+    "T g, T alpha, T beta_1, T beta_2, T eps, T decay",
     "T w, T m, T v",
     """
+    if (decay != (T)0) w -= w * decay;
     m = beta_1 * m + ((T)1 - beta_1) * g;
     v = beta_2 * v + ((T)1 - beta_2) * g * g;
     w -= alpha * m / (sqrt(v) + eps);
@@ -110,9 +112,10 @@ _ADAM = cupy.ElementwiseKernel(
     "numnet_adam",
 )
 _AMSGRAD = cupy.ElementwiseKernel(
-    "T g, T alpha, T beta_1, T beta_2, T eps",
+    "T g, T alpha, T beta_1, T beta_2, T eps, T decay",
     "T w, T m, T v, T v_hat",
     """
+    if (decay != (T)0) w -= w * decay;
     m = beta_1 * m + ((T)1 - beta_1) * g;
     v = beta_2 * v + ((T)1 - beta_2) * g * g;
     v_hat = fmax(v_hat, v);
@@ -246,11 +249,13 @@ class CupyOps(Ops):
     def adagrad_update(self, w, g, a, lr: float, epsilon: float) -> None:
         _ADAGRAD(g, lr, epsilon, w, a)
 
-    def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
+    def adam_update(
+        self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon, *, decay=0.0
+    ):
         if v_hat is None:
-            _ADAM(g, alpha, beta_1, beta_2, epsilon, w, m, v)
+            _ADAM(g, alpha, beta_1, beta_2, epsilon, decay, w, m, v)
         else:
-            _AMSGRAD(g, alpha, beta_1, beta_2, epsilon, w, m, v, v_hat)
+            _AMSGRAD(g, alpha, beta_1, beta_2, epsilon, decay, w, m, v, v_hat)
 
     def nadam_update(self, w, g, m, v, lr, beta_1, beta_2, epsilon, c_m, c_g, c_v):
         _NADAM(g, lr, 1.0 - beta_1, 1.0 - beta_2, epsilon, c_m, c_g, c_v, w, m, v)

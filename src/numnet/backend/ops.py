@@ -184,8 +184,13 @@ class Ops:
         a += g * g
         w -= g / self.xp.sqrt(a + epsilon) * lr
 
-    def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
-        """Adam with the bias correction in ``alpha`` (``v_hat``: AMSGrad or None)."""
+    def adam_update(
+        self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon, *, decay=0.0
+    ):
+        """Adam with the bias correction in ``alpha`` (``v_hat``: AMSGrad or None),
+        after the decoupled weight decay ``w -= w * decay`` when decay != 0."""
+        if decay:
+            self.weight_decay_(w, decay)
         m *= beta_1
         m += g * (1.0 - beta_1)
         v *= beta_2

@@ -96,6 +96,9 @@ class Optimizer:
         iterations: the number of steps applied so far.
     """
 
+    #: the decoupled decay of this step when ``update_step`` fuses it (devices)
+    _step_decay = 0.0
+
     #: Names of the per-parameter state arrays, created as zeros like the weight.
     slot_names: tuple[str, ...] = ()
 
@@ -282,11 +285,13 @@ class Optimizer:
         grads = self._clip([g for g, _ in pairs])
         lr = self.learning_rate
         decay = lr * self.weight_decay if self.weight_decay else 0.0
+        # on a device, a rule that fuses the decay into its kernel applies it
+        self._step_decay = decay if self._fuses_device_decay() else 0.0
 
         def update(w, g, slots):
             if decay and isinstance(w, np.ndarray):
                 w -= w * decay
-            elif decay:  # another device: one kernel (CuPy), no temporary
+            elif decay and not self._step_decay:  # a device: one kernel (CuPy)
                 backend.get_ops(w).weight_decay_(w, decay)
             self.update_step(w, g, slots, lr)
 
@@ -319,6 +324,11 @@ class Optimizer:
                 total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
             return [_scale_to_norm(g, total, self.global_clipnorm) for g in grads]
         return grads
+
+    def _fuses_device_decay(self) -> bool:
+        """True when ``update_step`` applies ``self._step_decay`` itself to a
+        parameter on a device (one kernel for the decay and the rule)."""
+        return False
 
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict, lr: float):
         """Update ``param`` in place from ``grad``; ``slots`` are its state arrays."""
