@@ -210,7 +210,7 @@ def test_conv2d_relu_bias_relu_and_mask_kernels_match_the_cpu(bias, dtype):
         arrays.append(rng.standard_normal(4))
     arrays = [a.astype(dtype) for a in arrays]
     gy = rng.standard_normal((3, 9, 8, 4)).astype(dtype)
-    conv = lambda *t: F.conv2d_relu(*t, 1, "same")  # noqa: E731
+    conv = lambda *t: F.conv2d_relu(*t, stride=1, padding="same")  # noqa: E731
     _agree(conv, arrays, gy, differentiable=tuple(range(len(arrays))))
     y = cupy.asarray([[-1.0, 0.0, 2.0, float("nan")]], dtype=dtype)
     gy = cupy.asarray([[5.0, 6.0, 7.0, 8.0]], dtype=dtype)
@@ -239,7 +239,9 @@ def test_conv2d_transpose_on_cuda_matches_the_cpu(
     arrays = [a.astype(dtype) for a in arrays]
 
     def op(*t):
-        return F.conv2d_transpose(*t, stride, padding, output_padding)
+        return F.conv2d_transpose(
+            *t, stride=stride, padding=padding, output_padding=output_padding
+        )
 
     y = op(*(numnet.tensor(a) for a in arrays))
     gy = rng.standard_normal(y.shape).astype(dtype)
@@ -270,7 +272,7 @@ def test_depthwise_conv2d_on_cuda_matches_the_cpu(
     arrays = [a.astype(dtype) for a in arrays]
 
     def op(*t):
-        return F.depthwise_conv2d(*t, stride, padding, dilation)
+        return F.depthwise_conv2d(*t, stride=stride, padding=padding, dilation=dilation)
 
     y = op(*(numnet.tensor(a) for a in arrays))
     gy = rng.standard_normal(y.shape).astype(dtype)
