@@ -135,6 +135,7 @@ def sparse_ce_forward(z, labels):
 
 def sparse_ce_backward(gy, p, labels):
     """dL/dz = gy[..., None] * (p - one_hot(labels)), shaped like ``p``."""
+    gy = gy.astype(p.dtype, copy=False)  # the kernel's T (a no-op as a rule)
     if gy.shape != labels.shape:  # a scalar upstream gradient
         gy = cupy.broadcast_to(gy, labels.shape)
     return _BACKWARD(p, gy, labels, np.int32(p.shape[-1]))
