@@ -166,7 +166,7 @@ def conv2d_forward(x, w, b, g, relu: bool = False):
 
 def relu_mask(gy, y):
     """dL/dz = gy where the ReLU's output ``y`` > 0, else 0: one kernel."""
-    return _RELU_MASK(gy, y)
+    return _RELU_MASK(gy.astype(y.dtype, copy=False), y)
 
 
 def conv2d_backward(gy, w, g, cols, x_shape, need_dx=True, need_dw=True, need_db=True):

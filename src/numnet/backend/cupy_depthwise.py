@@ -158,7 +158,7 @@ def depthwise_forward(x, w, b, g):
 def depthwise_backward(gy, x, w, g, needs=(True, True, True)):
     """(dx, dw, db) of :func:`depthwise_forward`; None where not needed."""
     C, M = x.shape[3], w.shape[3]
-    gy = cupy.ascontiguousarray(gy)
+    gy = cupy.ascontiguousarray(gy, dtype=x.dtype)  # the kernels' one T
     dx = dw = db = None
     if needs[0]:
         dx = cupy.empty(x.shape, dtype=gy.dtype)
