@@ -26,11 +26,13 @@ MODULES = [
     "numnet.backend.cupy_pool",
     "numnet.backend.cupy_norm",
     "numnet.backend.cupy_reduce",
+    "numnet.backend.cupy_loss",
+    "numnet.backend.cupy_depthwise",
     "numnet.backend.cupy_rnn",
 ]
 TYPES = [
-    {"T": "float", "I": "unsigned char", "M": "bool"},
-    {"T": "double", "I": "int", "M": "unsigned char"},
+    {"T": "float", "I": "unsigned char", "M": "bool", "L": "unsigned char"},
+    {"T": "double", "I": "int", "M": "unsigned char", "L": "long long"},
 ]
 
 

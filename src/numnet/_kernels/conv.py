@@ -267,9 +267,7 @@ def _cupy_conv(a):
 
 def _cupy_forward(plan: ConvPlan, x, w, b, g: Geometry):
     """The CUDA executor: y = im2col(x) @ w2 + b (relu'd), columns kept or not."""
-    y, cols = _cupy_conv(x).conv2d_forward(x, w, b, g)
-    if plan.fused_relu:
-        y = backend.get_array_module(y).maximum(y, 0)
+    y, cols = _cupy_conv(x).conv2d_forward(x, w, b, g, relu=plan.fused_relu)
     cols = cols if plan.keep_columns else None
     return y, ConvState(plan, x, w, g, y if plan.fused_relu else None, cols)
 
@@ -278,7 +276,7 @@ def _cupy_backward(gy, state: ConvState, need_dx, need_dw, need_db):
     """dx = col2im(gy w2^T), dW = cols^T gy, db = sum gy on CUDA (None if unneeded)."""
     cupy_conv, g, x = _cupy_conv(gy), state.g, state.x
     if state.plan.fused_relu:  # dL/dz = gy where y = relu(z) > 0
-        gy = gy * (state.y > 0)
+        gy = cupy_conv.relu_mask(gy, state.y)
     cols = state.cols
     if need_dw and cols is None:  # not kept: recompute
         cols = cupy_conv.im2col(x, g).reshape(-1, g.KH * g.KW * x.shape[3])

@@ -47,11 +47,11 @@ _IM2COL = cupy.ElementwiseKernel(
     "numnet_im2col_nhwc",
 )
 
-_COL2IM = cupy.ElementwiseKernel(
+_COL2IM_ARGS = (
     "raw T col, int32 H, int32 W, int32 C, int32 OH, int32 OW, int32 KH, "
-    "int32 KW, int32 sh, int32 sw, int32 dh, int32 dw, int32 pt, int32 pl",
-    "T img",
-    """
+    "int32 KW, int32 sh, int32 sw, int32 dh, int32 dw, int32 pt, int32 pl"
+)
+_COL2IM_BODY = """
     // i indexes img (N, H, W, C); sum over the taps (kh, kw) whose window
     // position (oh, ow) covers pixel (y, x)
     int c = i % C;
@@ -72,11 +72,29 @@ _COL2IM = cupy.ElementwiseKernel(
             total += col[((((n * OH + oh) * OW + ow) * KH + kh) * KW + kw) * C + c];
         }
     }
-    img = total;
-    """,
-    "numnet_col2im_nhwc",
+"""
+_COL2IM = cupy.ElementwiseKernel(
+    _COL2IM_ARGS, "T img", _COL2IM_BODY + "img = total;", "numnet_col2im_nhwc"
+)
+# the transposed convolution's forward: col2im plus the bias, one kernel
+_COL2IM_BIAS = cupy.ElementwiseKernel(
+    _COL2IM_ARGS + ", raw T b",
+    "T img",
+    _COL2IM_BODY + "img = total + b[c];",
+    "numnet_col2im_bias_nhwc",
 )
 
+# conv2d_relu: bias and ReLU in place on the GEMM's output (z < 0 ? 0 : z keeps
+# a NaN, as NumPy's maximum), and the backward's mask dL/dz = gy [y > 0]
+_BIAS_RELU = cupy.ElementwiseKernel(
+    "raw T b, int32 O",
+    "T y",
+    "const T z = y + b[i % O]; y = z < (T)0 ? (T)0 : z;",
+    "numnet_conv_bias_relu",
+)
+_RELU_MASK = cupy.ElementwiseKernel(
+    "T gy, T y", "T gz", "gz = gy * (T)(y > (T)0);", "numnet_conv_relu_mask"
+)
 
 #: rows per chunk, at least, when :func:`rows_t_matmul` splits its reduction
 SPLIT_ROWS = 4096
@@ -119,20 +137,36 @@ def im2col(x, g):
     return _IM2COL(cupy.ascontiguousarray(x), *_sizes(g, C), out)
 
 
-def col2im(cols, g, x_shape):
-    """The adjoint of :func:`im2col`: an (N, H, W, C) image, one kernel."""
+def col2im(cols, g, x_shape, b=None):
+    """The adjoint of :func:`im2col`: an (N, H, W, C) image (+ b), one kernel."""
     out = cupy.empty(x_shape, dtype=cols.dtype)
-    return _COL2IM(cupy.ascontiguousarray(cols), *_sizes(g, x_shape[3]), out)
+    cols, sizes = cupy.ascontiguousarray(cols), _sizes(g, x_shape[3])
+    if b is None:
+        return _COL2IM(cols, *sizes, out)
+    return _COL2IM_BIAS(cols, *sizes, cupy.ascontiguousarray(b).reshape(-1), out)
 
 
-def conv2d_forward(x, w, b, g):
-    """``y = im2col(x) @ w + b`` as (N, OH, OW, O); also returns the columns."""
+def conv2d_forward(x, w, b, g, relu: bool = False):
+    """``y = im2col(x) @ w + b`` as (N, OH, OW, O); also returns the columns.
+
+    With ``relu``, y = max(z, 0): the bias and the ReLU are one kernel in place
+    on the GEMM's output.
+    """
     N, O = x.shape[0], w.shape[-1]
     cols = im2col(x, g).reshape(N * g.OH * g.OW, -1)
     y = cols @ w.reshape(-1, O)
-    if b is not None:
+    if relu and b is not None:
+        _BIAS_RELU(cupy.ascontiguousarray(b).reshape(-1), O, y)
+    elif relu:
+        cupy.maximum(y, 0, out=y)
+    elif b is not None:
         y += b
     return y.reshape(N, g.OH, g.OW, O), cols
+
+
+def relu_mask(gy, y):
+    """dL/dz = gy where the ReLU's output ``y`` > 0, else 0: one kernel."""
+    return _RELU_MASK(gy.astype(y.dtype, copy=False), y)
 
 
 def conv2d_backward(gy, w, g, cols, x_shape, need_dx=True, need_dw=True, need_db=True):
@@ -150,4 +184,39 @@ def conv2d_backward(gy, w, g, cols, x_shape, need_dx=True, need_dw=True, need_db
     if need_dx:
         dcols = gy2 @ w.reshape(-1, O).T
         dx = col2im(dcols.reshape(gy.shape[:3] + (g.KH, g.KW, x_shape[3])), g, x_shape)
+    return dx, dw, db
+
+
+def conv2d_transpose_forward(x, w, b, g):
+    """The adjoint of the convolution ``g``: y = col2im(x2 @ w2^T) + b.
+
+    x is (N, OH, OW, Ci) (the convolution's output side), w the convolution
+    kernel (KH, KW, Co, Ci); y is (N, H, W, Co): one GEMM, one kernel.
+    """
+    N, Ci = x.shape[0], x.shape[3]
+    Co = w.shape[2]
+    x2 = cupy.ascontiguousarray(x).reshape(-1, Ci)
+    dcols = x2 @ cupy.ascontiguousarray(w).reshape(-1, Ci).T
+    dcols = dcols.reshape(N, g.OH, g.OW, g.KH, g.KW, Co)
+    return col2im(dcols, g, (N, g.H, g.W, Co), b)
+
+
+def conv2d_transpose_backward(gy, x, w, g, need_dx, need_dw, need_db):
+    """(dx, dw, db) of :func:`conv2d_transpose_forward` (None where not needed).
+
+    With cols = im2col(gy): dx = cols @ w2 (a convolution of gy),
+    dw2 = cols^T x2 (split over rows), db = the column sums of gy.
+    """
+    Ci = x.shape[3]
+    w2 = cupy.ascontiguousarray(w).reshape(-1, Ci)
+    dx = dw = db = None
+    if need_dx or need_dw:
+        cols = im2col(gy, g).reshape(x.shape[0] * g.OH * g.OW, -1)
+    if need_dx:
+        dx = (cols @ w2).reshape(x.shape)
+    if need_dw:
+        x2 = cupy.ascontiguousarray(x).reshape(-1, Ci)
+        dw = rows_t_matmul(cols, x2).reshape(w.shape)
+    if need_db:
+        db = cupy_reduce.column_sums(gy)
     return dx, dw, db

@@ -60,6 +60,37 @@ _RMSPROP = cupy.ElementwiseKernel(
     "s = rho * s + ((T)1 - rho) * g * g; w -= lr * g / sqrt(s + eps);",
     "numnet_rmsprop",
 )
+_RMSPROP_CENTERED = cupy.ElementwiseKernel(
+    "T g, T lr, T rho, T eps",
+    "T w, T s, T m",
+    """
+    s = rho * s + ((T)1 - rho) * g * g;
+    m = rho * m + ((T)1 - rho) * g;
+    w -= lr * g / sqrt(s - m * m + eps);
+    """,
+    "numnet_rmsprop_centered",
+)
+_RMSPROP_MOMENTUM = cupy.ElementwiseKernel(
+    "T g, T lr, T rho, T momentum, T eps",
+    "T w, T s, T u",
+    """
+    s = rho * s + ((T)1 - rho) * g * g;
+    u = momentum * u + lr * g / sqrt(s + eps);
+    w -= u;
+    """,
+    "numnet_rmsprop_momentum",
+)
+_RMSPROP_CENTERED_MOMENTUM = cupy.ElementwiseKernel(
+    "T g, T lr, T rho, T momentum, T eps",
+    "T w, T s, T m, T u",
+    """
+    s = rho * s + ((T)1 - rho) * g * g;
+    m = rho * m + ((T)1 - rho) * g;
+    u = momentum * u + lr * g / sqrt(s - m * m + eps);
+    w -= u;
+    """,
+    "numnet_rmsprop_centered_momentum",
+)
 _WEIGHT_DECAY = cupy.ElementwiseKernel(
     "T decay", "T w", "w -= w * decay;", "numnet_weight_decay"
 )
@@ -69,10 +100,12 @@ _ADAGRAD = cupy.ElementwiseKernel(
     "a += g * g; w -= g / sqrt(a + eps) * lr;",
     "numnet_adagrad",
 )
+# Adam and AMSGrad after AdamW's decoupled decay (decay = 0: none)
 _ADAM = cupy.ElementwiseKernel(
-    "T g, T alpha, T beta_1, T beta_2, T eps",
+    "T g, T alpha, T beta_1, T beta_2, T eps, T decay",
     "T w, T m, T v",
     """
+    if (decay != (T)0) w -= w * decay;
     m = beta_1 * m + ((T)1 - beta_1) * g;
     v = beta_2 * v + ((T)1 - beta_2) * g * g;
     w -= alpha * m / (sqrt(v) + eps);
@@ -80,15 +113,28 @@ _ADAM = cupy.ElementwiseKernel(
     "numnet_adam",
 )
 _AMSGRAD = cupy.ElementwiseKernel(
-    "T g, T alpha, T beta_1, T beta_2, T eps",
+    "T g, T alpha, T beta_1, T beta_2, T eps, T decay",
     "T w, T m, T v, T v_hat",
     """
+    if (decay != (T)0) w -= w * decay;
     m = beta_1 * m + ((T)1 - beta_1) * g;
     v = beta_2 * v + ((T)1 - beta_2) * g * g;
     v_hat = fmax(v_hat, v);
     w -= alpha * m / (sqrt(v_hat) + eps);
     """,
     "numnet_amsgrad",
+)
+
+# Nadam (Keras form): c_m, c_g weigh m and g in m_hat, c_v = 1 - beta_2**t
+_NADAM = cupy.ElementwiseKernel(
+    "T g, T lr, T one_minus_beta_1, T one_minus_beta_2, T eps, T c_m, T c_g, T c_v",
+    "T w, T m, T v",
+    """
+    m += (g - m) * one_minus_beta_1;
+    v += (g * g - v) * one_minus_beta_2;
+    w -= lr * (m * c_m + g * c_g) / (sqrt(v / c_v) + eps);
+    """,
+    "numnet_nadam",
 )
 
 # -- recurrent cells: the gate math of one time step, (U, N) elements ---------
@@ -189,8 +235,12 @@ class CupyOps(CupyRecurrentOps, Ops):
             (_SGD_NESTEROV if nesterov else _SGD_MOMENTUM)(g, lr, momentum, w, velocity)
 
     def rmsprop_update(self, w, g, s, m, u, lr, rho, momentum, epsilon):
-        if m is not None or u is not None:  # centered / momentum: the reference
-            super().rmsprop_update(w, g, s, m, u, lr, rho, momentum, epsilon)
+        if m is not None and u is not None:
+            _RMSPROP_CENTERED_MOMENTUM(g, lr, rho, momentum, epsilon, w, s, m, u)
+        elif m is not None:
+            _RMSPROP_CENTERED(g, lr, rho, epsilon, w, s, m)
+        elif u is not None:
+            _RMSPROP_MOMENTUM(g, lr, rho, momentum, epsilon, w, s, u)
         else:
             _RMSPROP(g, lr, rho, epsilon, w, s)
 
@@ -200,11 +250,16 @@ class CupyOps(CupyRecurrentOps, Ops):
     def adagrad_update(self, w, g, a, lr: float, epsilon: float) -> None:
         _ADAGRAD(g, lr, epsilon, w, a)
 
-    def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
+    def adam_update(
+        self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon, *, decay=0.0
+    ):
         if v_hat is None:
-            _ADAM(g, alpha, beta_1, beta_2, epsilon, w, m, v)
+            _ADAM(g, alpha, beta_1, beta_2, epsilon, decay, w, m, v)
         else:
-            _AMSGRAD(g, alpha, beta_1, beta_2, epsilon, w, m, v, v_hat)
+            _AMSGRAD(g, alpha, beta_1, beta_2, epsilon, decay, w, m, v, v_hat)
+
+    def nadam_update(self, w, g, m, v, lr, beta_1, beta_2, epsilon, c_m, c_g, c_v):
+        _NADAM(g, lr, 1.0 - beta_1, 1.0 - beta_2, epsilon, c_m, c_g, c_v, w, m, v)
 
     def lstm_cell_(self, a, c_prev, c, pc, h) -> None:
         _LSTM_CELL(c_prev, a, c, pc, h)

@@ -184,8 +184,13 @@ class Ops:
         a += g * g
         w -= g / self.xp.sqrt(a + epsilon) * lr
 
-    def adam_update(self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon):
-        """Adam with the bias correction in ``alpha`` (``v_hat``: AMSGrad or None)."""
+    def adam_update(
+        self, w, g, m, v, v_hat, alpha, beta_1, beta_2, epsilon, *, decay=0.0
+    ):
+        """Adam with the bias correction in ``alpha`` (``v_hat``: AMSGrad or None),
+        after the decoupled weight decay ``w -= w * decay`` when decay != 0."""
+        if decay:
+            self.weight_decay_(w, decay)
         m *= beta_1
         m += g * (1.0 - beta_1)
         v *= beta_2
@@ -194,6 +199,15 @@ class Ops:
             v_hat[...] = self.xp.maximum(v_hat, v)
             v = v_hat
         w -= m / (self.xp.sqrt(v) + epsilon) * alpha
+
+    def nadam_update(self, w, g, m, v, lr, beta_1, beta_2, epsilon, c_m, c_g, c_v):
+        """Nadam (Keras form): ``c_m``, ``c_g`` weigh m and g in m_hat, ``c_v``
+        is 1 - beta_2**t (see ``numnet.optimizers.Nadam``)."""
+        m += (g - m) * (1.0 - beta_1)
+        v += (g * g - v) * (1.0 - beta_2)
+        m_hat = m * c_m
+        m_hat += g * c_g
+        w -= lr * m_hat / (self.xp.sqrt(v / c_v) + epsilon)
 
     # -- recurrent cells: the gate math of one time step ----------------------
     # The fused RNN ops (functional/recurrent_cells.py) may call these with the

@@ -184,12 +184,17 @@ class _Conv2dTranspose(Function):
             x.shape[1], x.shape[2], w.shape[:2], stride, padding, output_padding
         )
         self.x, self.w = x, w
-        return conv2d_transpose_forward(x, w, b, self.g)
+        self.kernels = _cuda_conv(self.ops)  # CuPy: GEMM + one col2im kernel
+        forward = getattr(self.kernels, "conv2d_transpose_forward", None)
+        return (forward or conv2d_transpose_forward)(x, w, b, self.g)
 
     def backward(self, gy):
         # dx = conv2d(gy, w) (im2col(gy) w2), dw2 = im2col(gy)^T x2, db = sum gy
         needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
-        grads = conv2d_transpose_backward(gy, self.x, self.w, self.g, *needs)
+        backward = getattr(self.kernels, "conv2d_transpose_backward", None)
+        grads = (backward or conv2d_transpose_backward)(
+            gy, self.x, self.w, self.g, *needs
+        )
         return grads[: len(self.inputs)]
 
 
@@ -209,13 +214,34 @@ class _DepthwiseConv2d(Function):
             "depthwise_conv2d",
         )  # fmt: skip
         self.x, self.w = x, w
-        return depthwise_forward(x, w, b, self.g)
+        self.kernels = _cuda_depthwise(self.ops, x)  # CuPy: one kernel a pass
+        forward = getattr(self.kernels, "depthwise_forward", None)
+        return (forward or depthwise_forward)(x, w, b, self.g)
 
     def backward(self, gy):
         # dx_ij += sum_m gy w[i, j]; dw[i, j] = sum over pixels of x_ij gy
         needs = tuple(self.needs_input_grad) + (False,) * (3 - len(self.inputs))
-        grads = depthwise_backward(gy, self.x, self.w, self.g, needs)
+        backward = getattr(self.kernels, "depthwise_backward", None)
+        grads = (backward or depthwise_backward)(gy, self.x, self.w, self.g, needs)
         return grads[: len(self.inputs)]
+
+
+def _cuda_conv(ops):
+    """``numnet.backend.cupy_conv`` for CuPy arrays, else None."""
+    if ops.name != "cupy":
+        return None
+    from numnet.backend import cupy_conv  # imports CuPy: only once it is in use
+
+    return cupy_conv
+
+
+def _cuda_depthwise(ops, x):
+    """``numnet.backend.cupy_depthwise`` for float32/float64 CuPy arrays, else None."""
+    if ops.name != "cupy":
+        return None
+    from numnet.backend import cupy_depthwise  # imports CuPy: once it is in use
+
+    return cupy_depthwise if cupy_depthwise.supports(x) else None
 
 
 def _apply(fn: Function, x, w, b) -> Tensor:

@@ -157,6 +157,11 @@ class _SparseSoftmaxCrossEntropy(Function):
     nondifferentiable = (1,)
 
     def forward(self, z, labels):
+        self.cuda = _cuda_loss(self.ops, z)
+        if self.cuda is not None:  # CuPy: one kernel, keeps the softmax
+            loss, self.p = self.cuda.sparse_ce_forward(z, labels)
+            self.labels = labels
+            return loss
         shifted = z - z.max(axis=-1, keepdims=True)
         self.log_p = shifted - self.xp.log(
             self.xp.exp(shifted).sum(axis=-1, keepdims=True)
@@ -166,10 +171,21 @@ class _SparseSoftmaxCrossEntropy(Function):
 
     def backward(self, gy):
         # dL/dz = softmax(z) - one_hot(label)
+        if self.cuda is not None:
+            return self.cuda.sparse_ce_backward(gy, self.p, self.labels), None
         p = self.xp.exp(self.log_p)
         picked = self.xp.take_along_axis(p, self.index, axis=-1)
         self.xp.put_along_axis(p, self.index, picked - 1, axis=-1)
         return gy[..., None] * p, None
+
+
+def _cuda_loss(ops, z):
+    """``numnet.backend.cupy_loss`` for CuPy logits it supports, else None."""
+    if ops.name != "cupy":
+        return None
+    from numnet.backend import cupy_loss  # imports CuPy: only once it is in use
+
+    return cupy_loss if cupy_loss.supports(z) else None
 
 
 class _SigmoidBinaryCrossEntropy(Function):
@@ -387,11 +403,16 @@ def sparse_softmax_cross_entropy(logits, labels) -> Tensor:
             f"without the class axis, {logits.shape[:-1]}. Received: "
             f"labels.shape={labels.shape}, logits.shape={logits.shape}"
         )
-    labels = _as_int_labels(labels, logits.shape[-1], "sparse_softmax_cross_entropy")
+    # CuPy: the kernel checks the range on the GPU (cupy_loss.LabelCheck), as
+    # a host check here would wait for the GPU at every batch
+    on_gpu = _cuda_loss(backend.get_ops(labels), logits.data) is not None
+    labels = _as_int_labels(
+        labels, logits.shape[-1], "sparse_softmax_cross_entropy", not on_gpu
+    )
     return _SparseSoftmaxCrossEntropy()(logits, labels)
 
 
-def _as_int_labels(labels, num_classes: int, owner: str):
+def _as_int_labels(labels, num_classes: int, owner: str, check_range: bool = True):
     xp = backend.get_array_module(labels)
     if labels.dtype.kind == "f":
         if not xp.all(xp.mod(labels, 1) == 0):
@@ -401,7 +422,11 @@ def _as_int_labels(labels, num_classes: int, owner: str):
         raise ValueError(
             f"{owner}: labels must be integers. Received dtype {labels.dtype}"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    if (
+        check_range
+        and labels.size
+        and (labels.min() < 0 or labels.max() >= num_classes)
+    ):
         bad = labels.min() if labels.min() < 0 else labels.max()
         raise ValueError(
             f"{owner}: received a label value of {bad} which is outside the valid "

@@ -32,13 +32,20 @@ def train_mode(model) -> Iterator[None]:
 def run_train_step(model, xb, yb, swb) -> dict:
     """``model.train_step`` on one batch; the logs as floats."""
     logs = model.train_step(step_fns.pack_x_y_sample_weight(xb, yb, swb))
-    return _float_logs(model, "train_step", logs)
+    return _checked(model, _float_logs(model, "train_step", logs))
 
 
 def run_test_step(model, xb, yb, swb) -> dict:
     """``model.test_step`` on one batch; the logs as floats."""
     logs = model.test_step(step_fns.pack_x_y_sample_weight(xb, yb, swb))
-    return _float_logs(model, "test_step", logs)
+    return _checked(model, _float_logs(model, "test_step", logs))
+
+
+def _checked(model, logs: dict) -> dict:
+    """``logs``, after the device's deferred checks (the logs synced it anyway)."""
+    if _on_a_device(da.model_device(model)):
+        _raise_device_errors()
+    return logs
 
 
 def _float_logs(model, method: str, logs) -> dict:
@@ -290,10 +297,21 @@ class _DeviceLogs:
         now = time.monotonic()
         if self.every_batch or now - self.last >= self.INTERVAL:
             self.logs, self.last = _float_logs(self.model, self.method, raw), now
+            _raise_device_errors()
         return self.logs
 
     def final(self) -> dict:
-        return _float_logs(self.model, self.method, self.raw)
+        logs = _float_logs(self.model, self.method, self.raw)
+        _raise_device_errors()
+        return logs
+
+
+def _raise_device_errors() -> None:
+    """Raise what GPU kernels found without a host sync (labels out of range in
+    ``cupy_loss``), where the logs are read from the device anyway."""
+    loss_kernels = sys.modules.get("numnet.backend.cupy_loss")
+    if loss_kernels is not None:  # loaded: CuPy is in use
+        loss_kernels.check_labels()
 
 
 def _report_interrupt(epoch: int) -> None:

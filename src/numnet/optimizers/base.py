@@ -96,6 +96,9 @@ class Optimizer:
         iterations: the number of steps applied so far.
     """
 
+    #: the decoupled decay of this step when ``update_step`` fuses it (devices)
+    _step_decay = 0.0
+
     #: Names of the per-parameter state arrays, created as zeros like the weight.
     slot_names: tuple[str, ...] = ()
 
@@ -282,11 +285,13 @@ class Optimizer:
         grads = self._clip([g for g, _ in pairs])
         lr = self.learning_rate
         decay = lr * self.weight_decay if self.weight_decay else 0.0
+        # on a device, a rule that fuses the decay into its kernel applies it
+        self._step_decay = decay if self._fuses_device_decay() else 0.0
 
         def update(w, g, slots):
             if decay and isinstance(w, np.ndarray):
                 w -= w * decay
-            elif decay:  # another device: one kernel (CuPy), no temporary
+            elif decay and not self._step_decay:  # a device: one kernel (CuPy)
                 backend.get_ops(w).weight_decay_(w, decay)
             self.update_step(w, g, slots, lr)
 
@@ -313,9 +318,17 @@ class Optimizer:
         if self.clipnorm is not None:
             return [_scale_to_norm(g, _norm(g), self.clipnorm) for g in grads]
         if self.global_clipnorm is not None:
-            total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
+            if not all(isinstance(g, np.ndarray) for g in grads):  # on a device
+                total = sum(_squared_norm(g) for g in grads) ** 0.5
+            else:
+                total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
             return [_scale_to_norm(g, total, self.global_clipnorm) for g in grads]
         return grads
+
+    def _fuses_device_decay(self) -> bool:
+        """True when ``update_step`` applies ``self._step_decay`` itself to a
+        parameter on a device (one kernel for the decay and the rule)."""
+        return False
 
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict, lr: float):
         """Update ``param`` in place from ``grad``; ``slots`` are its state arrays."""
@@ -436,9 +449,16 @@ def _raw(g) -> np.ndarray:
     return g if backend.is_array(g) else getattr(g, "data", g)
 
 
-def _norm(g: np.ndarray) -> float:
+def _squared_norm(g):
     flat = g.reshape(-1)
-    return math.sqrt(float(flat @ flat))  # a host sync on a device (clipnorm only)
+    return flat @ flat
+
+
+def _norm(g: np.ndarray):
+    """The L2 norm: a float for NumPy; a 0-d array on a device (no host sync)."""
+    if not isinstance(g, np.ndarray):
+        return _squared_norm(g) ** 0.5
+    return math.sqrt(float(_squared_norm(g)))
 
 
 def _run_updates(update, jobs) -> None:
@@ -463,8 +483,11 @@ def _like(slot, value):
     return backend.get_array_module(slot).asarray(value, dtype=slot.dtype)
 
 
-def _scale_to_norm(g: np.ndarray, norm: float, max_norm: float) -> np.ndarray:
+def _scale_to_norm(g: np.ndarray, norm, max_norm: float) -> np.ndarray:
     # g * max_norm / max(norm, max_norm): unchanged when already short enough.
+    if not isinstance(norm, float):  # a device scalar: decided on the device
+        xp = backend.get_array_module(g)
+        return g * (max_norm / xp.maximum(norm, max_norm))
     if norm <= max_norm:
         return g
     return g * (max_norm / norm)

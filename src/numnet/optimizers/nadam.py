@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from numnet import backend
 from numnet.optimizers.base import Optimizer, _check_nonneg, check_unit_interval
 
@@ -57,10 +59,17 @@ class Nadam(Optimizer):
         t = self.iterations + 1
         u_t, u_next, product = self._u(t), self._u(t + 1), self._product(t)
         m, v = slots["m"], slots["v"]
+        c_m, c_g = u_next / (1.0 - product * u_next), (1.0 - u_t) / (1.0 - product)
+        if not isinstance(param, np.ndarray):  # another device: its fused kernel
+            backend.get_ops(param).nadam_update(
+                param, grad, m, v, lr, self.beta_1, self.beta_2, self.epsilon,
+                c_m, c_g, 1.0 - self.beta_2**t,
+            )  # fmt: skip
+            return
         m += (grad - m) * (1.0 - self.beta_1)
         v += (grad * grad - v) * (1.0 - self.beta_2)
-        m_hat = m * (u_next / (1.0 - product * u_next))
-        m_hat += grad * ((1.0 - u_t) / (1.0 - product))
+        m_hat = m * c_m
+        m_hat += grad * c_g
         denom = backend.get_array_module(v).sqrt(v / (1.0 - self.beta_2**t))
         denom += self.epsilon
         param -= lr * m_hat / denom

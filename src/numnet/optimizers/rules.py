@@ -224,7 +224,7 @@ class Adam(Optimizer):
         if not isinstance(param, np.ndarray):  # another device: its fused kernel
             backend.get_ops(param).adam_update(
                 param, grad, slots["m"], slots["v"], slots.get("v_hat"), alpha,
-                self.beta_1, self.beta_2, self.epsilon,
+                self.beta_1, self.beta_2, self.epsilon, decay=self._step_decay,
             )  # fmt: skip
             return
         m, v, tmp = slots["m"], slots["v"], _scratch(slots, grad)
@@ -243,6 +243,11 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= alpha
         param -= tmp
+
+    def _fuses_device_decay(self) -> bool:
+        # AdamW on a device: the decay and the step in one kernel (not when a
+        # subclass replaces the step)
+        return type(self).update_step is Adam.update_step
 
     def get_config(self) -> dict:
         """Constructor arguments."""

@@ -1,0 +1,121 @@
+"""A training step on a device never waits for it (no host sync per batch).
+
+``float(x)``, ``int(x)``, ``bool(x)`` or ``x.item()`` of a device array copies
+it to the host and waits for every queued kernel: a batch-128 GPU step is
+bound by kernel launches, so one such wait per step drains the queue the host
+works ahead on. Here a full ``train_step`` (conv, pooling, batch norm, dropout,
+dense, the sparse cross-entropy loss, accuracy, each optimizer) runs on the
+strict test namespace (``tests/strict_namespace.py``), whose arrays record
+every such conversion: none may happen but the label range check, which the
+CuPy path leaves to the GPU (``numnet.backend.cupy_loss.LabelCheck``; fit
+raises its error where it reads the logs). Runs on the CPU.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+import types
+
+import numpy as np
+import pytest
+from tests.strict_namespace import SLIPS, StrictArray, to_strict
+
+import numnet
+from numnet import layers as L
+from numnet.models import training
+
+#: the one host check a CPU namespace runs and the CUDA kernel replaces
+ALLOWED = ("_as_int_labels",)
+
+
+@pytest.fixture
+def conversions(monkeypatch):
+    """Every host conversion of a StrictArray, as the numnet function asking."""
+    found = []
+    for name in ("__bool__", "__float__", "__int__", "__index__"):
+        original = getattr(StrictArray, name)
+
+        def record(self, _original=original, _name=name):
+            frames = [
+                f for f in traceback.extract_stack()[:-1] if "numnet" in f.filename
+            ]
+            where = frames[-1].name if frames else "?"
+            found.append(
+                f"{_name} in {where} ({frames[-1].filename}:{frames[-1].lineno})"
+            )
+            return _original(self)
+
+        monkeypatch.setattr(StrictArray, name, record)
+    return found
+
+
+def _model(optimizer):
+    model = numnet.models.Sequential(
+        [
+            L.Input((8, 8, 1)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.MaxPooling2D(2),
+            L.BatchNormalization(),
+            L.Flatten(),
+            L.Dense(16, activation="relu"),
+            L.Dropout(0.2),
+            L.Dense(10),
+        ]
+    )
+    loss = numnet.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer, loss, metrics=["accuracy"])
+    return model
+
+
+OPTIMIZERS = {
+    "adam": lambda: "adam",
+    "nadam": lambda: "nadam",
+    "rmsprop": lambda: "rmsprop",
+    "sgd": lambda: numnet.optimizers.SGD(0.01, momentum=0.9),
+    "adamw": lambda: "adamw",
+    "clipnorm": lambda: numnet.optimizers.Adam(clipnorm=0.1),
+    "global_clipnorm": lambda: numnet.optimizers.Adam(global_clipnorm=0.1),
+}
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_a_train_step_converts_nothing_to_the_host(optimizer, conversions):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 10, 16)
+    model = _model(OPTIMIZERS[optimizer]())
+    model.train_step((x, y))  # builds the weights and the slots on NumPy
+    for w in model.weights:
+        w.data = to_strict(w.data)
+    for slots in model.optimizer._slots:
+        for key, value in slots.items():
+            if isinstance(value, np.ndarray) and not key.startswith("_"):
+                slots[key] = to_strict(value)
+    SLIPS.clear()
+    conversions.clear()
+    for _ in range(2):
+        logs = model.train_step((to_strict(x), to_strict(y)))
+    assert not SLIPS, SLIPS
+    assert all(isinstance(v, StrictArray) for v in logs.values()), logs
+    unexpected = [c for c in conversions if c.split()[2] not in ALLOWED]
+    assert not unexpected, unexpected
+    assert conversions, "the recorder saw nothing: it cannot fail"
+
+
+def test_fit_raises_the_errors_a_device_found_where_it_reads_the_logs(monkeypatch):
+    def check_labels():
+        raise ValueError("a label out of range, found on the GPU")
+
+    fake = types.SimpleNamespace(check_labels=check_labels)
+    monkeypatch.setitem(sys.modules, "numnet.backend.cupy_loss", fake)
+    model = numnet.models.Sequential([L.Input((2,)), L.Dense(1)])
+    logs = training._DeviceLogs(model, [])
+    with pytest.raises(ValueError, match="found on the GPU"):
+        logs.step({"loss": np.float32(1.0)})
+    with pytest.raises(ValueError, match="found on the GPU"):
+        logs.final()
+    assert training._checked(model, {"loss": 1.0}) == {"loss": 1.0}  # on the CPU
+    model.__dict__["_device"] = types.SimpleNamespace(type="cuda")
+    with pytest.raises(ValueError, match="found on the GPU"):
+        training._checked(model, {"loss": 1.0})
