@@ -12,7 +12,9 @@
 # ($OUT defaults to ./out). Fashion-MNIST (for W8) is read from
 # $NUMNET_DATA/fashion-mnist, by default ./data/fashion-mnist (git-ignored):
 # copy the four IDX files there first. GPU_CHECK_RESNET=1 also trains
-# examples/resnet_fashion_mnist.py --device cuda (longer; its own time limit).
+# examples/resnet_fashion_mnist.py --device cuda with 64/128/256 channels, the
+# first stage at full 28x28 resolution, 20 epochs (GPU_CHECK_RESNET_EPOCHS) and
+# test-time mirroring, under its own time limit (GPU_CHECK_RESNET_SECONDS).
 set -u
 cd "$(dirname "$0")/.."
 OUT="${OUT:-$PWD/out}"
@@ -45,12 +47,23 @@ PY
   ls "$NUMNET_DATA/fashion-mnist" 2>&1 | head -5
 
   section "GPU tests: pytest -m gpu tests/gpu"
-  timeout 220 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu/test_cupy.py \
-    tests/gpu/test_cupy_augment.py -rfEs 2>&1 | tail -60
+  timeout 220 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu -rfEs \
+    --maxfail=30 --tb=line 2>&1 | tail -60
+
+  section "kernel sources: NVRTC compile and CPU emulation tests"
+  timeout 120 python -m pytest -q -p no:cacheprovider \
+    tests/gpu/test_kernel_sources_compile.py tests/gpu/test_kernels_emulated.py \
+    tests/gpu/test_pool_norm_kernels_emulated.py 2>&1 | tail -5
 
   section "device tests (also run on the CPU)"
   timeout 60 python -m pytest -q -p no:cacheprovider tests/gpu/test_devices.py \
     -rfE 2>&1 | tail -20
+
+  section "op profiles: python -m benchmarks.op_profile --device cuda"
+  for w in W5 W5/1024 W9 W6; do
+    timeout 40 python -m benchmarks.op_profile --workload "$w" --device cuda \
+      --steps 10 --warmup 3 2>&1 | head -14
+  done
 
   section "conv executors on CuPy: benchmarks/gpu_conv_executors.py"
   timeout 60 python benchmarks/gpu_conv_executors.py 2>&1 | tail -5
@@ -63,8 +76,9 @@ PY
 
   if [ "${GPU_CHECK_RESNET:-0}" = "1" ]; then
     section "examples/resnet_fashion_mnist.py --device cuda"
-    timeout "${GPU_CHECK_RESNET_SECONDS:-900}" python examples/resnet_fashion_mnist.py \
-      --device cuda --verbose 0 2>&1 | tail -8
+    timeout "${GPU_CHECK_RESNET_SECONDS:-420}" python examples/resnet_fashion_mnist.py \
+      --device cuda --filters 64 128 256 --strides 1 2 2 --blocks 1 \
+      --epochs "${GPU_CHECK_RESNET_EPOCHS:-20}" --tta --verbose 2 2>&1 | tail -30
   fi
   section "done"
 } > "$REPORT" 2>&1
