@@ -262,6 +262,33 @@ def get_ops(x_or_xp) -> Ops:
     return ops
 
 
+def namespace_and_ops(arrays) -> tuple:
+    """``(get_array_module(*arrays), get_ops(xp))`` in one call, for a sequence
+    of arrays: what every op asks before its forward.
+
+    Memoized by array type (a type's namespace does not change): an op on NumPy
+    arrays costs one dict lookup per input instead of the full lookup.
+    """
+    found = None
+    for a in arrays:
+        entry = _BY_TYPE.get(type(a))
+        if entry is None:
+            return _namespace_and_ops_slow(arrays)
+        if entry[0] is not np:
+            return entry  # the first non-NumPy namespace wins, as get_array_module
+        found = entry
+    return found if found is not None else (np, get_ops(np))
+
+
+def _namespace_and_ops_slow(arrays) -> tuple:
+    for a in arrays:  # remember each array's type (one lookup per new type)
+        if type(a) not in _BY_TYPE and (is_array(a) or isinstance(a, _NUMPY_TYPES)):
+            xp = get_array_module(a)
+            _BY_TYPE[type(a)] = (xp, get_ops(xp))
+    xp = get_array_module(*arrays)
+    return xp, get_ops(xp)
+
+
 def _new_ops(xp) -> Ops:
     """The kernels of a namespace seen for the first time: CuPy's own, or the
     portable reference."""
@@ -275,6 +302,7 @@ def _new_ops(xp) -> Ops:
 def register_ops(ops: Ops) -> None:
     """Use ``ops`` for every array of ``ops.xp`` (a backend's own subclass)."""
     _OPS[id(ops.xp)] = ops
+    _BY_TYPE.clear()  # forget the memoized (namespace, ops) of every array type
 
 
 def sum_leading(a, lead: int):
@@ -289,4 +317,6 @@ def sum_leading(a, lead: int):
 
 
 _OPS: dict[int, Ops] = {}
+#: type(array) -> (namespace, ops), filled by :func:`namespace_and_ops`.
+_BY_TYPE: dict[type, tuple] = {}
 register_ops(NumpyOps())
