@@ -61,7 +61,7 @@ class Tensor:
     def _from_op(cls, array: np.ndarray) -> Tensor:
         """Wrap an op's raw output without copying or casting."""
         t = cls.__new__(cls)
-        t._set(array if type(array) is np.ndarray else backend.as_array(array), False)
+        t._set(backend.as_array(array), False)
         return t
 
     @property

@@ -236,6 +236,8 @@ def as_array(value):
     What an op's output becomes when the op returned a scalar (NumPy reductions
     return ``np.float64`` scalars, not arrays).
     """
+    if type(value) is np.ndarray:  # the common case, once per op output
+        return value
     return value if is_array(value) else np.asarray(value)
 
 
