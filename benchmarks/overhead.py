@@ -1,4 +1,4 @@
-"""Host (Python) overhead of one numnet training step: ``python -m benchmarks.overhead``.
+"""Host (Python) overhead of one numnet training step.
 
     python -m benchmarks.overhead [--workload W4|W5|W6] [--batch 2] [--steps 300]
                                   [--tiny] [--profile N]
@@ -50,9 +50,8 @@ def _tiny_model(workload: str):
 
 def _step(workload: str, batch: int, tiny: bool = False):
     import numnet
-    from numnet import optimizers
-
     from benchmarks.workloads import training_steps as ts
+    from numnet import optimizers
 
     numnet.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -115,7 +114,8 @@ def profile_steps(step, steps: int, top: int) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.overhead", description=__doc__)
+    prog = "python -m benchmarks.overhead"
+    p = argparse.ArgumentParser(prog=prog, description=__doc__)
     p.add_argument("--workload", default="W5", choices=("W4", "W5", "W6"))
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--steps", type=int, default=300)

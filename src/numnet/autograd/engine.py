@@ -52,7 +52,7 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
             gxs = (gxs,)
         if len(gxs) != len(fn.inputs):
             _raise_arity(fn, gxs)
-        for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad):
+        for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad, strict=True):
             if gx is None or not wanted:
                 continue
             data = x.data  # the common case, same shape and dtype: nothing to fit

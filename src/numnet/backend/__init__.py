@@ -39,6 +39,10 @@ def get_array_module(*arrays):
     >>> get_array_module(np.zeros(2)) is np
     True
     """
+    if len(arrays) == 1:  # an array of a type seen before: one dict lookup
+        entry = _BY_TYPE.get(type(arrays[0]))
+        if entry is not None:
+            return entry[0]
     for a in arrays:
         if a is None or type(a) in _NUMPY_TYPES or isinstance(a, _NUMPY_TYPES):
             continue
@@ -254,6 +258,9 @@ def get_ops(x_or_xp) -> Ops:
     ops = _OPS.get(id(x_or_xp))  # a namespace seen before: one dict lookup
     if ops is not None and ops.xp is x_or_xp:
         return ops
+    entry = _BY_TYPE.get(type(x_or_xp))  # an array of a type seen before
+    if entry is not None:
+        return entry[1]
     # an array or a scalar, else a namespace (a namespace object may well have
     # a `shape` function: numpy and CuPy do)
     is_value = is_array(x_or_xp) or isinstance(x_or_xp, _NUMPY_TYPES)
