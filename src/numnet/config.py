@@ -31,7 +31,7 @@ import contextlib
 import contextvars
 import dataclasses
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -111,9 +111,11 @@ def set(**changes) -> None:  # noqa: A001 - numnet.config.set, as in Keras/Chain
         _process = _validated(_process, changes, "config.set")
 
 
-@contextlib.contextmanager
-def using(**changes) -> Iterator[Settings]:
+def using(**changes) -> _Using:
     """Change settings for the ``with`` block, in this thread only.
+
+    The changes are validated when the block is entered. The object may also
+    decorate a function (each call runs inside the scope).
 
     Example:
         >>> import numnet
@@ -121,11 +123,48 @@ def using(**changes) -> Iterator[Settings]:
         ...     numnet.is_grad_enabled()
         False
     """
-    token = _scoped.set(_validated(get(), changes, "config.using"))
+    return _Using(changes)
+
+
+class _Using(contextlib.ContextDecorator):
+    """The context manager of :func:`using` (a class, not a generator: ``no_grad``
+    is entered once per optimizer step and per op in user loops)."""
+
+    __slots__ = ("changes", "tokens")
+
+    def __init__(self, changes: dict):
+        self.changes = changes
+        self.tokens: list = []  # a stack: a decorated function may recurse
+
+    def __enter__(self) -> Settings:
+        settings = _derived(get(), self.changes)
+        self.tokens.append(_scoped.set(settings))
+        return settings
+
+    def __exit__(self, *exc) -> None:
+        _scoped.reset(self.tokens.pop())
+
+
+#: (id(base), changes) -> (base, derived): settings derived by ``using`` from a
+#: base, memoized for hashable changes (``no_grad()`` derives the same object
+#: every step). Holding ``base`` keeps its id from being reused.
+_DERIVED: dict = {}
+
+
+def _derived(base: Settings, changes: dict) -> Settings:
     try:
-        yield _scoped.get()
-    finally:
-        _scoped.reset(token)
+        # the value's type too: num_threads=1.0 must not hit num_threads=1's memo
+        key = (id(base), tuple((k, type(v), v) for k, v in changes.items()))
+        hit = _DERIVED.get(key)
+    except TypeError:  # an unhashable value (kernel_plans): no memo
+        return _validated(base, changes, "config.using")
+    if hit is not None and hit[0] is base:
+        return hit[1]
+    derived = _validated(base, changes, "config.using")
+    if len(_DERIVED) >= 256:  # process defaults rarely change: a small memo
+        _DERIVED.clear()
+    _DERIVED[key] = (base, derived)
+    return derived
 
 
 def as_float_dtype(dtype, where: str, name: str = "dtype") -> np.dtype:
@@ -183,7 +222,11 @@ def num_threads() -> int:
     value = os.environ.get("NUMNET_NUM_THREADS", "")
     if value.isdigit() and int(value) > 0:
         return int(value)
-    return os.cpu_count() or 1
+    return _CPU_COUNT
+
+
+#: The machine's CPUs, read once (``os.cpu_count`` is a system call).
+_CPU_COUNT = os.cpu_count() or 1
 
 
 #: glibc's mallopt parameters (malloc.h).

@@ -44,40 +44,42 @@ def run_backward(root: Tensor, grad=None, retain_graph: bool = False) -> None:
     grads = {id(root): (root, grad)}
     heap: list = []
     seen: set[int] = set()
-    counter = 0
-
-    def push(fn: Function) -> None:
-        nonlocal counter
-        if id(fn) not in seen:
-            if getattr(fn, "freed", False):  # released by an earlier backward
-                raise RuntimeError(
-                    "backward: trying to backward through the graph a second time; "
-                    "pass retain_graph=True to the first backward()"
-                )
-            seen.add(id(fn))
-            heapq.heappush(heap, (-fn.generation, counter, fn))
-            counter += 1
-
-    push(root.creator)
+    _push(root.creator, heap, seen)
     while heap:
         fn = heapq.heappop(heap)[2]
-        gys = _output_grads(fn, grads)
-        gxs = fn.backward(*gys)
-        if not isinstance(gxs, tuple):
+        gxs = fn.backward(*_output_grads(fn, grads))
+        if type(gxs) is not tuple:
             gxs = (gxs,)
-        _check_arity(fn, gxs)
+        if len(gxs) != len(fn.inputs):
+            _raise_arity(fn, gxs)
         for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad, strict=True):
             if gx is None or not wanted:
                 continue
-            gx = _fit_grad(fn, x, gx)
-            if x.creator is None or x._retains_grad:
+            data = x.data  # the common case, same shape and dtype: nothing to fit
+            if gx.shape != data.shape or gx.dtype != data.dtype:
+                gx = _fit_grad(fn, x, gx)
+            creator = x.creator
+            if creator is None or x._retains_grad:
                 _accumulate_leaf(x, gx, handed)
-            if x.creator is not None:
+            if creator is not None:
                 key = id(x)
-                grads[key] = (x, gx if key not in grads else grads[key][1] + gx)
-                push(x.creator)
+                entry = grads.get(key)
+                grads[key] = (x, gx if entry is None else entry[1] + gx)
+                if id(creator) not in seen:
+                    _push(creator, heap, seen)
         if not retain_graph:
             fn.release()
+
+
+def _push(fn: Function, heap: list, seen: set) -> None:
+    """Queue ``fn`` (newest generation first; ties in first-seen order)."""
+    if fn.freed:  # released by an earlier backward
+        raise RuntimeError(
+            "backward: trying to backward through the graph a second time; "
+            "pass retain_graph=True to the first backward()"
+        )
+    seen.add(id(fn))
+    heapq.heappush(heap, (-fn.generation, len(seen), fn))
 
 
 def _initial_grad(root: Tensor, grad):
@@ -111,12 +113,11 @@ def _output_grads(fn: Function, grads: dict) -> list:
     return gys
 
 
-def _check_arity(fn: Function, gxs: tuple) -> None:
-    if len(gxs) != len(fn.inputs):
-        raise RuntimeError(
-            f"{type(fn).__name__}.backward returned {len(gxs)} gradients for "
-            f"{len(fn.inputs)} inputs"
-        )
+def _raise_arity(fn: Function, gxs: tuple) -> None:
+    raise RuntimeError(
+        f"{type(fn).__name__}.backward returned {len(gxs)} gradients for "
+        f"{len(fn.inputs)} inputs"
+    )
 
 
 def _fit_grad(fn: Function, x: Tensor, gx):

@@ -79,37 +79,49 @@ class Function:
 
     #: Indices of inputs that are never differentiable (labels, indices).
     nondifferentiable: tuple[int, ...] = ()
+    #: True once ``release`` dropped the saved state (the graph is freed).
+    freed = False
 
     def __call__(self, *inputs):
+        # every line here runs once per op: the host cost of a GPU step
         tensors = _to_tensors(inputs, self.nondifferentiable)
-        enabled = config.get().grad_enabled
-        self.needs_input_grad = tuple(
-            enabled and t.requires_grad and i not in self.nondifferentiable
-            for i, t in enumerate(tensors)
-        )
-        record = any(self.needs_input_grad)
-        arrays = tuple(t.data for t in tensors)
-        self.xp = backend.get_array_module(*arrays)
-        self.ops = backend.get_ops(self.xp)
+        if config.get().grad_enabled:
+            needs = [t.requires_grad for t in tensors]
+            for i in self.nondifferentiable:
+                if 0 <= i < len(needs):
+                    needs[i] = False
+            self.needs_input_grad = needs = tuple(needs)
+        else:
+            self.needs_input_grad = needs = (False,) * len(tensors)
+        arrays = tuple([t.data for t in tensors])
+        self.xp, self.ops = backend.namespace_and_ops(arrays)
         try:
             raw = self.forward(*arrays)
         except Exception as error:
             _raise_if_mixed_devices(type(self).__name__, arrays, error)
             raise
-        multiple = isinstance(raw, tuple)
-        outputs = tuple(Tensor._from_op(y) for y in (raw if multiple else (raw,)))
-        if record:
-            self._link(tensors, outputs)
-        return outputs if multiple else outputs[0]
+        if isinstance(raw, tuple):
+            outputs = tuple([Tensor._from_op(y) for y in raw])
+            if True in needs:
+                self._link(tensors, outputs)
+            return outputs
+        output = Tensor._from_op(raw)
+        if True in needs:
+            self._link(tensors, (output,))
+        return output
 
     def _link(self, tensors, outputs) -> None:
         self.inputs = tensors
-        self.generation = max(t.generation for t in tensors)
+        generation = 0
+        for t in tensors:
+            if t.generation > generation:
+                generation = t.generation
+        self.generation = generation
         self.outputs = [weakref.ref(y) for y in outputs]
-        self.output_meta = [(y.shape, y.dtype) for y in outputs]
+        self.output_meta = [(y.data.shape, y.data.dtype) for y in outputs]
         for y in outputs:
             y.creator = self
-            y.generation = self.generation + 1
+            y.generation = generation + 1
             y.requires_grad = True
 
     def forward(self, *xs):
@@ -147,6 +159,11 @@ def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
     indices, masks) and every input at a ``keep`` position (nondifferentiable
     labels) are kept as they are.
     """
+    for item in inputs:
+        if not isinstance(item, Tensor):
+            break
+    else:
+        return inputs  # the common case: nothing to wrap
     reference = None
     for item in inputs:
         if isinstance(item, Tensor) and item.dtype.kind == "f":

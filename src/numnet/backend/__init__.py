@@ -39,6 +39,10 @@ def get_array_module(*arrays):
     >>> get_array_module(np.zeros(2)) is np
     True
     """
+    if len(arrays) == 1:  # an array of a type seen before: one dict lookup
+        entry = _BY_TYPE.get(type(arrays[0]))
+        if entry is not None:
+            return entry[0]
     for a in arrays:
         if a is None or type(a) in _NUMPY_TYPES or isinstance(a, _NUMPY_TYPES):
             continue
@@ -236,6 +240,8 @@ def as_array(value):
     What an op's output becomes when the op returned a scalar (NumPy reductions
     return ``np.float64`` scalars, not arrays).
     """
+    if type(value) is np.ndarray:  # the common case, once per op output
+        return value
     return value if is_array(value) else np.asarray(value)
 
 
@@ -252,6 +258,9 @@ def get_ops(x_or_xp) -> Ops:
     ops = _OPS.get(id(x_or_xp))  # a namespace seen before: one dict lookup
     if ops is not None and ops.xp is x_or_xp:
         return ops
+    entry = _BY_TYPE.get(type(x_or_xp))  # an array of a type seen before
+    if entry is not None:
+        return entry[1]
     # an array or a scalar, else a namespace (a namespace object may well have
     # a `shape` function: numpy and CuPy do)
     is_value = is_array(x_or_xp) or isinstance(x_or_xp, _NUMPY_TYPES)
@@ -260,6 +269,33 @@ def get_ops(x_or_xp) -> Ops:
     if ops is None or ops.xp is not xp:
         ops = _OPS[id(xp)] = _new_ops(xp)
     return ops
+
+
+def namespace_and_ops(arrays) -> tuple:
+    """``(get_array_module(*arrays), get_ops(xp))`` in one call, for a sequence
+    of arrays: what every op asks before its forward.
+
+    Memoized by array type (a type's namespace does not change): an op on NumPy
+    arrays costs one dict lookup per input instead of the full lookup.
+    """
+    found = None
+    for a in arrays:
+        entry = _BY_TYPE.get(type(a))
+        if entry is None:
+            return _namespace_and_ops_slow(arrays)
+        if entry[0] is not np:
+            return entry  # the first non-NumPy namespace wins, as get_array_module
+        found = entry
+    return found if found is not None else (np, get_ops(np))
+
+
+def _namespace_and_ops_slow(arrays) -> tuple:
+    for a in arrays:  # remember each array's type (one lookup per new type)
+        if type(a) not in _BY_TYPE and (is_array(a) or isinstance(a, _NUMPY_TYPES)):
+            xp = get_array_module(a)
+            _BY_TYPE[type(a)] = (xp, get_ops(xp))
+    xp = get_array_module(*arrays)
+    return xp, get_ops(xp)
 
 
 def _new_ops(xp) -> Ops:
@@ -275,6 +311,7 @@ def _new_ops(xp) -> Ops:
 def register_ops(ops: Ops) -> None:
     """Use ``ops`` for every array of ``ops.xp`` (a backend's own subclass)."""
     _OPS[id(ops.xp)] = ops
+    _BY_TYPE.clear()  # forget the memoized (namespace, ops) of every array type
 
 
 def sum_leading(a, lead: int):
@@ -289,4 +326,6 @@ def sum_leading(a, lead: int):
 
 
 _OPS: dict[int, Ops] = {}
+#: type(array) -> (namespace, ops), filled by :func:`namespace_and_ops`.
+_BY_TYPE: dict[type, tuple] = {}
 register_ops(NumpyOps())

@@ -218,9 +218,13 @@ class Layer:
 
     def __call__(self, x, *args, training=None, **kwargs):
         global _call_depth
-        if is_symbolic(x):  # functional API: record a graph node (layers/symbolic.py)
+        if isinstance(x, Tensor):  # the common case, checked first (per layer call)
+            if x.data.dtype.kind not in "biuf":
+                backend.as_input_array(x.data, self.name, "inputs")  # raises
+        elif is_symbolic(x):  # functional API: record a graph node (symbolic.py)
             return symbolic_call(self, x, args, training, kwargs)
-        x = _as_input(x, self.dtype, self.name)
+        else:
+            x = _as_input(x, self.dtype, self.name)
         if not self.built:
             self.build(_shape_of(x))
             self.built = True
@@ -228,12 +232,14 @@ class Layer:
             self._clear_losses()  # losses describe the last outermost call
         if training is None:
             training = self.training
+        if _accepts_training(type(self)):
+            kwargs["training"] = training
         _call_depth += 1
         try:
-            # an explicit training flag reaches every child, Dropout included
-            with _training_scope(self, training):
-                if _accepts_training(type(self)):
-                    kwargs["training"] = training
+            if self._layers:  # an explicit training flag reaches every child
+                with _training_scope(self, training):
+                    y = self.call(x, *args, **kwargs)
+            else:
                 y = self.call(x, *args, **kwargs)
         finally:
             _call_depth -= 1
@@ -296,10 +302,10 @@ class Layer:
                 yield layer
 
     def _all_weights(self) -> list[Tensor]:
-        out, seen = [], set()
-        for w in self._weights.values():
-            seen.add(id(w))
-            out.append(w)
+        out = list(self._weights.values())
+        if not self._layers:  # a leaf layer (most calls of this, once per step)
+            return out
+        seen = {id(w) for w in out}
         for layer in self.layers_iter():
             for w in layer._all_weights():
                 if id(w) not in seen:
@@ -503,12 +509,13 @@ def _regularizer(identifier):
 
 
 def _accepts_training(cls: type) -> bool:
-    if cls not in _training_cache:
+    accepts = _training_cache.get(cls)
+    if accepts is None:
         params = inspect.signature(cls.call).parameters
-        _training_cache[cls] = "training" in params or any(
+        accepts = _training_cache[cls] = "training" in params or any(
             p.kind is p.VAR_KEYWORD for p in params.values()
         )
-    return _training_cache[cls]
+    return accepts
 
 
 def _as_input(x, dtype, owner: str = "layer"):

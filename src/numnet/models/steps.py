@@ -123,7 +123,13 @@ def _scalar(loss):
     return float(raw) if isinstance(raw, np.ndarray) else raw
 
 
+#: Attribute types that are never metrics (``_attribute_metrics`` runs per step).
+_PLAIN_TYPES = frozenset((type(None), bool, int, float, str, list, tuple, dict, set))
+
+
 def _is_metric(value) -> bool:
+    if type(value) in _PLAIN_TYPES:
+        return False
     return all(callable(getattr(value, m, None))
                for m in ("update_state", "result", "reset_state"))  # fmt: skip
 

@@ -271,17 +271,23 @@ class Optimizer:
         reducer = getattr(self, "gradient_reducer", None)
         if reducer is not None:  # data parallelism: average over MPI ranks first
             grads_and_params = reducer(grads_and_params)
-        pairs = [(_raw(g), p) for g, p in grads_and_params if g is not None]
-        if not pairs:
-            self.iterations += 1
-            return
-        for g, p in pairs:
-            if g.shape != p.shape:
+        pairs = []
+        for g, p in grads_and_params:
+            if g is None:
+                continue
+            g = _raw(g)
+            if g.shape != p.data.shape:
                 raise ValueError(
                     f"{type(self).__name__}: gradient of shape {g.shape} does not "
                     f"match parameter {p.name!r} of shape {p.shape}"
                 )
-        self.build([p for _, p in pairs])
+            pairs.append((g, p))
+        if not pairs:
+            self.iterations += 1
+            return
+        index = self._index
+        if any(id(p) not in index for _, p in pairs):
+            self.build([p for _, p in pairs])
         grads = self._clip([g for g, _ in pairs])
         lr = self.learning_rate
         decay = lr * self.weight_decay if self.weight_decay else 0.0
@@ -296,11 +302,11 @@ class Optimizer:
             self.update_step(w, g, slots, lr)
 
         jobs = []
+        all_slots = self._slots
         for g, (_, p) in zip(grads, pairs, strict=True):
-            slots = self._slots[self._index[id(p)]]
-            on_host = isinstance(p.data, np.ndarray)
-            if on_host and "_scratch" not in slots:  # a work buffer, not state
-                slots["_scratch"] = np.empty_like(p.data)
+            slots = all_slots[index[id(p)]]
+            if "_scratch" not in slots and isinstance(p.data, np.ndarray):
+                slots["_scratch"] = np.empty_like(p.data)  # a work buffer, not state
             jobs.append((p.data, g, slots))
         with no_grad():
             _run_updates(update, jobs)
