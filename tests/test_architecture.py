@@ -166,7 +166,8 @@ def test_scipy_and_matplotlib_are_imported_lazily(path):
         for line, target, in_function in imported_modules(
             _parse(path), module_name(path), path.name == "__init__.py"
         )
-        if target.split(".")[0] in LAZY_ONLY and not in_function
+        if target.split(".")[0] in LAZY_ONLY
+        and not in_function
         and str(path.relative_to(SRC)) not in LAZY_MODULES
     ]
     assert not eager, (

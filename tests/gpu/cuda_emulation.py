@@ -37,7 +37,11 @@ static double numnet_exchange[1024];
 #define __global__
 #define __device__
 #define __forceinline__ inline
-inline double __longlong_as_double(long long v) { double d; memcpy(&d, &v, 8); return d; }
+inline double __longlong_as_double(long long v) {
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
 #define __shared__ static
 #define __syncthreads() numnet_barrier->arrive_and_wait()
 template<typename T> T __shfl_xor_sync(unsigned, T value, int mask) {

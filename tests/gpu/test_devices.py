@@ -299,7 +299,7 @@ def test_gpu_benchmarks_without_cupy_say_why_and_fail():
         cwd=root, capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1
-    assert 'numnet[gpu]' in result.stdout
+    assert "numnet[gpu]" in result.stdout
 
 
 def test_comparing_with_a_device_name_never_loads_a_library():

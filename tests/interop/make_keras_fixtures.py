@@ -103,7 +103,7 @@ def randomize(model, rng):
     model.set_weights(
         [
             np.abs(w) + 0.5 if w.ndim == 1 and "variance" in v.path else w
-            for w, v in zip(weights, model.weights)
+            for w, v in zip(weights, model.weights, strict=True)
         ]
     )
 

@@ -29,12 +29,14 @@ def _check(model, x, rng, tmp_path, atol=1e-5):
     session = ort.InferenceSession(str(path))
     feeds = {
         i.name: a
-        for i, a in zip(session.get_inputs(), x if isinstance(x, list) else [x])
+        for i, a in zip(
+            session.get_inputs(), x if isinstance(x, list) else [x], strict=True
+        )
     }
     got = session.run(None, feeds)
     want = model.predict(x, verbose=0)
     want = want if isinstance(want, list) else [want]
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, atol=atol, rtol=1e-5)
 
 

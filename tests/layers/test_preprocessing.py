@@ -42,8 +42,9 @@ def test_normalization_per_feature_and_from_batches(rng):
     z = whole(x).numpy()
     np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
     np.testing.assert_allclose(z.std(0), 1, atol=1e-4)
-    inverse = layers.Normalization(mean=whole.mean.numpy(),
-                                   variance=whole.variance.numpy(), invert=True)
+    inverse = layers.Normalization(
+        mean=whole.mean.numpy(), variance=whole.variance.numpy(), invert=True
+    )
     np.testing.assert_allclose(inverse(z).numpy(), x, rtol=1e-4, atol=1e-4)
 
 

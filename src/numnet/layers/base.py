@@ -477,9 +477,7 @@ class _training_scope:
     def __enter__(self):
         if not self.layer._layers:
             return self
-        changed = [
-            c for c in self.layer._descendants() if c.training != self.training
-        ]
+        changed = [c for c in self.layer._descendants() if c.training != self.training]
         if changed:
             self.saved = [(c, c.training) for c in changed]
             for c in changed:

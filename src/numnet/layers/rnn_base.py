@@ -282,8 +282,7 @@ def reset_states(layer, states=None) -> None:
     """Zero (forget) the carried states, or set them to ``states``."""
     if not getattr(layer, "stateful", False):
         raise AttributeError(
-            f"{type(layer).__name__} '{layer.name}': reset_states() needs "
-            f"stateful=True"
+            f"{type(layer).__name__} '{layer.name}': reset_states() needs stateful=True"
         )
     if states is None:
         layer.states = None  # the next batch starts from zeros (any batch size)

@@ -211,8 +211,10 @@ class Optimizer:
         with the parameters given at construction or built so far.
         """
         items = list(params_or_grads)
-        if trainable_variables is None and items and not any(
-            getattr(p, "requires_grad", False) for p in items
+        if (
+            trainable_variables is None
+            and items
+            and not any(getattr(p, "requires_grad", False) for p in items)
         ):
             trainable_variables = (
                 self.param_list if self.param_list is not None else self._params

@@ -247,8 +247,10 @@ def model_rows(model, input_shape=None) -> list[tuple[str, str, str, int, list]]
     other models from a dry run on zeros of ``input_shape`` (one sample).
     """
     shapes: dict[str, str] = {}
-    if input_shape is None and getattr(model, "_nodes", None) is not None and getattr(
-        model, "inputs", None
+    if (
+        input_shape is None
+        and getattr(model, "_nodes", None) is not None
+        and getattr(model, "inputs", None)
     ):
         shapes = _graph_shapes(model)
     else:
