@@ -1,32 +1,21 @@
 """Tensor (an ndarray plus autograd bookkeeping) and Parameter.
 
-Every operator and method of ``Tensor`` is defined here statically and looks its
-implementation up in ``OPS``, a table that ``numnet.functional`` fills when it is
-imported (dependency inversion: autograd never imports the ops above it).
+Every operator and method of ``Tensor`` is defined statically (the methods in
+``_tensor_methods.py``) and looks its implementation up in ``OPS``, a table
+that ``numnet.functional`` fills when it is imported (dependency inversion:
+autograd never imports the ops above it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from numnet import backend
-
-#: name -> differentiable function, filled by ``numnet.functional``.
-OPS: dict[str, Callable] = {}
-
-
-def _op(name: str) -> Callable:
-    try:
-        return OPS[name]
-    except KeyError:
-        raise RuntimeError(
-            f"Tensor op '{name}' is not registered; import numnet.functional"
-        ) from None
+from numnet.autograd._tensor_methods import OPS as OPS  # filled by numnet.functional
+from numnet.autograd._tensor_methods import TensorMethods, _op
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that records the operations applied to it.
 
     Attributes:
@@ -330,134 +319,6 @@ class Tensor:
     def __ge__(self, other):
         return Tensor._from_op(self.data >= _raw(other))
 
-    def matmul(self, other):
-        """Matrix product, batched over leading axes (``self @ other``)."""
-        return _op("matmul")(self, other)
-
-    def pow(self, exponent):
-        """self ** exponent."""
-        return _op("pow")(self, exponent)
-
-    def maximum(self, other):
-        """Elementwise maximum with broadcasting (ties: gradient to self)."""
-        return _op("maximum")(self, other)
-
-    def minimum(self, other):
-        """Elementwise minimum with broadcasting (ties: gradient to self)."""
-        return _op("minimum")(self, other)
-
-    def where(self, condition, other):
-        """self where ``condition`` holds, else ``other`` (``torch.Tensor.where``)."""
-        return _op("where")(condition, self, other)
-
-    def exp(self):
-        """Elementwise e**x."""
-        return _op("exp")(self)
-
-    def log(self):
-        """Elementwise natural logarithm."""
-        return _op("log")(self)
-
-    def sqrt(self):
-        """Elementwise square root."""
-        return _op("sqrt")(self)
-
-    def abs(self):
-        """Elementwise absolute value (gradient 0 at 0)."""
-        return _op("abs")(self)
-
-    def clip(self, min=None, max=None):
-        """Clamp values into [min, max]."""
-        return _op("clip")(self, min, max)
-
-    def relu(self):
-        """max(x, 0)."""
-        return _op("relu")(self)
-
-    def sigmoid(self):
-        """1 / (1 + exp(-x))."""
-        return _op("sigmoid")(self)
-
-    def tanh(self):
-        """Hyperbolic tangent."""
-        return _op("tanh")(self)
-
-    def sum(self, axis=None, keepdims: bool = False):
-        """Sum over ``axis`` (all axes by default)."""
-        return _op("sum")(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims: bool = False):
-        """Mean over ``axis``."""
-        return _op("mean")(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
-        """Variance over ``axis`` (biased by default, as NumPy)."""
-        return _op("var")(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def max(self, axis=None, keepdims: bool = False):
-        """Maximum over ``axis``; the gradient goes to one winner per slice."""
-        return _op("max")(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims: bool = False):
-        """Minimum over ``axis``; the gradient goes to one winner per slice."""
-        return _op("min")(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis=None, keepdims: bool = False):
-        """log(sum(exp(self))) over ``axis``, computed stably."""
-        return _op("logsumexp")(self, axis=axis, keepdims=keepdims)
-
-    def softmax(self, axis: int = -1):
-        """Softmax along ``axis``."""
-        return _op("softmax")(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1):
-        """Log-softmax along ``axis``."""
-        return _op("log_softmax")(self, axis=axis)
-
-    def argmax(self, axis=None):
-        """Indices of the maxima (an ndarray; not differentiable)."""
-        return self.data.argmax(axis=axis)
-
-    def reshape(self, *shape):
-        """Return the same data with a new shape (``-1`` infers one axis)."""
-        return _op("reshape")(self, _shape_args(shape))
-
-    def flatten(self, start_axis: int = 0):
-        """Flatten the axes from ``start_axis`` on into one."""
-        return _op("flatten")(self, start_axis)
-
-    def transpose(self, *axes):
-        """Permute the axes (reverse them when none are given)."""
-        return _op("transpose")(self, _shape_args(axes) or None)
-
-    def permute(self, *axes):
-        """Permute the axes (PyTorch name of ``transpose(axes)``)."""
-        return _op("transpose")(self, _shape_args(axes))
-
-    def swapaxes(self, axis1: int, axis2: int):
-        """Exchange two axes (what ``torch.Tensor.transpose(d0, d1)`` does)."""
-        return _op("swapaxes")(self, axis1, axis2)
-
-    def squeeze(self, axis=None):
-        """Remove axes of length one."""
-        return _op("squeeze")(self, axis)
-
-    def unsqueeze(self, axis: int):
-        """Insert an axis of length one at ``axis``."""
-        return _op("unsqueeze")(self, axis)
-
-    def expand(self, *shape):
-        """Broadcast to ``shape`` (PyTorch name of ``broadcast_to``)."""
-        return _op("broadcast_to")(self, _shape_args(shape))
-
-    def broadcast_to(self, shape):
-        """Broadcast to ``shape``; the gradient is summed back."""
-        return _op("broadcast_to")(self, tuple(shape))
-
-    def split(self, indices_or_sections, axis: int = 0):
-        """Split like ``np.split``: an int is a number of equal sections."""
-        return _op("split")(self, indices_or_sections, axis=axis)
-
 
 class Parameter(Tensor):
     """A trainable leaf tensor (a layer weight): requires grad by default."""
@@ -468,12 +329,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
-
-
-def _shape_args(args) -> tuple:
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
 
 
 def _raw(value):
