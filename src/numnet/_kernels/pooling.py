@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet._kernels import threads
+from numnet._kernels import threads, workspace
 from numnet._kernels.im2col import (
     Geometry,
     _window_slices,
@@ -151,22 +151,35 @@ def _running_max(views, best, index) -> None:
 def _tiled_max_forward(x: np.ndarray, g: Geometry):
     N, C, KH, KW, OH, OW = x.shape[0], x.shape[3], g.KH, g.KW, g.OH, g.OW
     covered = x[:, : OH * KH, : OW * KW]
-    rows_best = np.empty((N, OH, OW * KW, C), x.dtype)  # stage A: max over rows i
+    rows_best = workspace.take((N, OH, OW * KW, C), x.dtype)  # stage A: over rows i
     row_won = np.empty(rows_best.shape, _index_type(KH))
-    best = np.empty((N, OH, OW, C), x.dtype)  # stage B: max over columns j
+    best = np.empty((N, OH, OW, C), x.dtype)  # stage B: over columns j
     col_won = np.empty(best.shape, _index_type(KW))
 
     def run(a, b):
         rows = [covered[a:b, i::KH] for i in range(KH)]
-        rows_best[a:b] = rows[0]
-        _running_max(rows, rows_best[a:b], row_won[a:b])
+        _max_and_winner(rows, rows_best[a:b], row_won[a:b])
         cols = rows_best[a:b].reshape(b - a, OH, OW, KW, C)
-        cols = [cols[:, :, :, j] for j in range(KW)]
-        best[a:b] = cols[0]
-        _running_max(cols, best[a:b], col_won[a:b])
+        _max_and_winner([cols[:, :, :, j] for j in range(KW)], best[a:b], col_won[a:b])
 
     threads.over_batch(run, N, x.size)
+    workspace.give(rows_best)
     return best, (row_won, col_won)
+
+
+def _max_and_winner(views, best, index) -> None:
+    """best = max over ``views``; index = the first view holding it.
+
+    Two views (the 2x2 pool) take two passes: ``max`` and ``v1 > v0`` written
+    straight into the uint8 index as booleans (a tie keeps view 0). More views
+    run the general running maximum.
+    """
+    if len(views) == 2:
+        np.maximum(views[0], views[1], out=best)
+        np.greater(views[1], views[0], out=index.view(np.bool_))
+        return
+    best[...] = views[0]
+    _running_max(views, best, index)
 
 
 def max_pool_backward(gy, winners, x_shape, g: Geometry, method: str = "auto"):
@@ -192,19 +205,29 @@ def _tiled_max_backward(gy, row_won, col_won, x_shape, g: Geometry):
     # stage A backward: ... then to the winning row of that column
     N, C, KH, KW, OH, OW = x_shape[0], x_shape[3], g.KH, g.KW, g.OH, g.OW
     dx = _tiled_output(x_shape, gy.dtype, g)
-    by_column = np.empty((N, OH, OW, KW, C), gy.dtype)
+    by_column = workspace.take((N, OH, OW, KW, C), gy.dtype)
 
     def run(a, b):
-        for j in range(KW):
-            won = np.equal(col_won[a:b], j)
-            np.multiply(gy[a:b], won, out=by_column[a:b, :, :, j])
+        by_j = [by_column[a:b, :, :, j] for j in range(KW)]
+        _route_to_winner(gy[a:b], col_won[a:b], by_j)
         cols = by_column[a:b].reshape(b - a, OH, OW * KW, C)
-        for i in range(KH):
-            won = np.equal(row_won[a:b], i)
-            np.multiply(cols, won, out=dx[a:b, i : OH * KH : KH, : OW * KW])
+        by_i = [dx[a:b, i : OH * KH : KH, : OW * KW] for i in range(KH)]
+        _route_to_winner(cols, row_won[a:b], by_i)
 
     threads.over_batch(run, N, dx.size)
+    workspace.give(by_column)
     return dx
+
+
+def _route_to_winner(gy, index, outs) -> None:
+    """outs[k] = gy where index == k, else 0 (the adjoint of ``_max_and_winner``)."""
+    if len(outs) == 2:
+        won = index.view(np.bool_)
+        np.multiply(gy, won, out=outs[1])
+        np.multiply(gy, np.logical_not(won), out=outs[0])
+        return
+    for k, out in enumerate(outs):
+        np.multiply(gy, np.equal(index, k), out=out)
 
 
 def _reference_max_forward(x, g: Geometry):
