@@ -92,10 +92,11 @@ class _Normalize(Function):
             xp.broadcast_to(xp.reshape(p, (-1,)).astype(x.dtype, copy=False), (C,))
             for p in (gamma, beta)
         )
-        y, self.x_c, mean, var, self.inv_std = channel_norm_forward(
-            xp.reshape(x, (-1, C)), gamma, beta, self.epsilon
+        self.x2 = xp.reshape(x, (-1, C))
+        y, self.mean, var, self.inv_std = channel_norm_forward(
+            self.x2, gamma, beta, self.epsilon
         )
-        self.gamma = gamma
+        self.gamma, mean = gamma, self.mean
         keep = (1,) * (x.ndim - 1) + (C,)  # the statistics' keepdims shape
         self.batch_mean, self.batch_var = mean.reshape(keep), var.reshape(keep)
         return xp.reshape(y, x.shape)
@@ -126,7 +127,7 @@ class _Normalize(Function):
             gy = self.xp.ascontiguousarray(gy)
         gx, dgamma, dbeta = channel_norm_backward(
             self.xp.reshape(gy, (-1, shape[-1])),
-            self.x_c, self.gamma, self.inv_std, self.needs_input_grad[0],
+            self.x2, self.mean, self.gamma, self.inv_std, self.needs_input_grad[0],
         )  # fmt: skip
         keep = (1,) * (len(shape) - 1) + (shape[-1],)  # the engine sums to gamma's
         gx = None if gx is None else self.xp.reshape(gx, shape)
