@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet._kernels import threads, workspace
+from numnet._kernels import threads
 from numnet._kernels.im2col import (
     Geometry,
     _window_slices,
@@ -52,6 +52,10 @@ from numnet._kernels.im2col import (
 )
 
 METHODS = ("auto", "offsets", "two_stage", "reference")
+
+#: The two-stage path works through the batch in blocks whose stage-A
+#: scratch (half an image block) is about this size, so it stays in cache.
+CACHE_BYTES = 1 << 18
 
 
 def pool_method(x, g: Geometry, method: str = "auto") -> str:
@@ -151,20 +155,29 @@ def _running_max(views, best, index) -> None:
 def _tiled_max_forward(x: np.ndarray, g: Geometry):
     N, C, KH, KW, OH, OW = x.shape[0], x.shape[3], g.KH, g.KW, g.OH, g.OW
     covered = x[:, : OH * KH, : OW * KW]
-    rows_best = workspace.take((N, OH, OW * KW, C), x.dtype)  # stage A: over rows i
-    row_won = np.empty(rows_best.shape, _index_type(KH))
+    row_won = np.empty((N, OH, OW * KW, C), _index_type(KH))
     best = np.empty((N, OH, OW, C), x.dtype)  # stage B: over columns j
     col_won = np.empty(best.shape, _index_type(KW))
 
     def run(a, b):
-        rows = [covered[a:b, i::KH] for i in range(KH)]
-        _max_and_winner(rows, rows_best[a:b], row_won[a:b])
-        cols = rows_best[a:b].reshape(b - a, OH, OW, KW, C)
-        _max_and_winner([cols[:, :, :, j] for j in range(KW)], best[a:b], col_won[a:b])
+        step = _cache_items(row_won[0].size * x.itemsize)
+        rows_best = np.empty((step,) + row_won.shape[1:], x.dtype)  # stage A
+        for c in range(a, b, step):  # a few images at a time: rows_best in cache
+            d = min(b, c + step)
+            stage_a = rows_best[: d - c]
+            rows = [covered[c:d, i::KH] for i in range(KH)]
+            _max_and_winner(rows, stage_a, row_won[c:d])
+            cols = stage_a.reshape(d - c, OH, OW, KW, C)
+            cols = [cols[:, :, :, j] for j in range(KW)]
+            _max_and_winner(cols, best[c:d], col_won[c:d])
 
     threads.over_batch(run, N, x.size)
-    workspace.give(rows_best)
     return best, (row_won, col_won)
+
+
+def _cache_items(item_bytes: int) -> int:
+    """Images per block so that a block's stage-A scratch stays in the L2 cache."""
+    return max(1, CACHE_BYTES // max(1, item_bytes))
 
 
 def _max_and_winner(views, best, index) -> None:
@@ -205,17 +218,19 @@ def _tiled_max_backward(gy, row_won, col_won, x_shape, g: Geometry):
     # stage A backward: ... then to the winning row of that column
     N, C, KH, KW, OH, OW = x_shape[0], x_shape[3], g.KH, g.KW, g.OH, g.OW
     dx = _tiled_output(x_shape, gy.dtype, g)
-    by_column = workspace.take((N, OH, OW, KW, C), gy.dtype)
 
     def run(a, b):
-        by_j = [by_column[a:b, :, :, j] for j in range(KW)]
-        _route_to_winner(gy[a:b], col_won[a:b], by_j)
-        cols = by_column[a:b].reshape(b - a, OH, OW * KW, C)
-        by_i = [dx[a:b, i : OH * KH : KH, : OW * KW] for i in range(KH)]
-        _route_to_winner(cols, row_won[a:b], by_i)
+        step = _cache_items(row_won[0].size * gy.itemsize)
+        by_column = np.empty((step, OH, OW, KW, C), gy.dtype)
+        for c in range(a, b, step):  # a few images at a time: by_column in cache
+            d = min(b, c + step)
+            by_j = [by_column[: d - c, :, :, j] for j in range(KW)]
+            _route_to_winner(gy[c:d], col_won[c:d], by_j)
+            cols = by_column[: d - c].reshape(d - c, OH, OW * KW, C)
+            by_i = [dx[c:d, i : OH * KH : KH, : OW * KW] for i in range(KH)]
+            _route_to_winner(cols, row_won[c:d], by_i)
 
     threads.over_batch(run, N, dx.size)
-    workspace.give(by_column)
     return dx
 
 
