@@ -21,7 +21,10 @@ each column, stage B the first column. Backward undoes the stages: gy goes to
 the winning column (stage B), then down to the winning row (stage A), the last
 step again as whole-row operations. With C channels innermost, an operation over
 the offset views runs C-long inner loops, so doing most of the work in stage A
-is what makes this 2-3x faster than the offset loop (docs/decisions.md).
+is what makes this 2-3x faster than the offset loop (docs/decisions.md). A
+stage over two offsets (2x2) is two passes, ``max`` and ``v1 > v0``; the batch
+goes through a few images at a time (``CACHE_BYTES``) so that the half-size
+intermediate never leaves the cache, on one thread.
 
 Which of these runs is the ``method`` argument: "auto" (the CPU choice below),
 "offsets" (the offset loop), "two_stage" (tiling windows only) or
@@ -54,7 +57,10 @@ from numnet._kernels.im2col import (
 METHODS = ("auto", "offsets", "two_stage", "reference")
 
 #: The two-stage path works through the batch in blocks whose stage-A
-#: scratch (half an image block) is about this size, so it stays in cache.
+#: scratch is about this size, so that the half-size intermediate stays in the
+#: L2 cache. It runs on the calling thread: split over two threads, its many
+#: block-sized ufunc calls hand the GIL to and fro (the W5 step was 2-4 %
+#: slower than on one thread; the pool alone, W3, faster: docs/decisions.md).
 CACHE_BYTES = 1 << 18
 
 
@@ -171,7 +177,7 @@ def _tiled_max_forward(x: np.ndarray, g: Geometry):
             cols = [cols[:, :, :, j] for j in range(KW)]
             _max_and_winner(cols, best[c:d], col_won[c:d])
 
-    threads.over_batch(run, N, x.size)
+    run(0, N)  # one thread: see CACHE_BYTES
     return best, (row_won, col_won)
 
 
@@ -230,7 +236,7 @@ def _tiled_max_backward(gy, row_won, col_won, x_shape, g: Geometry):
             by_i = [dx[c:d, i : OH * KH : KH, : OW * KW] for i in range(KH)]
             _route_to_winner(cols, row_won[c:d], by_i)
 
-    threads.over_batch(run, N, dx.size)
+    run(0, N)  # one thread: see CACHE_BYTES
     return dx
 
 
