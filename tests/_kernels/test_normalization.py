@@ -128,6 +128,8 @@ def test_applies_only_to_contiguous_numpy_floats():
     assert not normalization.applies(np.zeros((4, 3), np.float32).T)
     assert not normalization.applies(np.zeros((4, 3), np.int64))
     assert not normalization.applies(np.zeros(3))
+    assert not normalization.applies(np.zeros((0, 4), np.float32))
+    assert not normalization.applies(np.zeros((4, 0), np.float32))
 
 
 def test_float32_kernels_stay_accurate_far_from_zero_mean(rng):

@@ -36,9 +36,11 @@ BLOCK_BYTES = 1 << 18
 
 
 def applies(x) -> bool:
-    """Whether these kernels run on ``x``: a C-contiguous NumPy float array."""
+    """Whether these kernels run on ``x``: a non-empty C-contiguous NumPy float
+    array (empty ones take the general path, whatever it makes of them)."""
     return (
         isinstance(x, np.ndarray)
+        and x.size > 0
         and x.dtype in (np.float32, np.float64)
         and x.flags.c_contiguous
         and x.ndim >= 2
