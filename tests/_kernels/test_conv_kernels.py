@@ -326,3 +326,37 @@ def test_pool_method_is_checked():
         pooling.max_pool_forward(x, g, "two_stage")
     with pytest.raises(ValueError, match="argument 'method'"):
         pooling.max_pool_forward(x, g, "fast")
+
+
+@given(
+    st.integers(1, 9), st.integers(1, 9), st.integers(1, 3), st.integers(1, 3),
+    st.integers(0, 2**16), st.integers(1, 3), st.sampled_from([1, 200, 1 << 18]),
+)  # fmt: skip
+def test_tiled_max_pool_matches_the_reference_with_ties_and_cropping(
+    H, W, KH, KW, seed, levels, cache_bytes
+):
+    # windows that tile the input (2x2 runs the two-pass pairwise stages), odd
+    # sizes that leave a cropped last row/column, ReLU-like inputs full of
+    # ties, and cache blocks of one image, a few, or the whole batch: the
+    # two-stage path routes every gradient as the reference does
+    old, pooling.CACHE_BYTES = pooling.CACHE_BYTES, cache_bytes
+    try:
+        _check_tiled_pool(H, W, KH, KW, seed, levels)
+    finally:
+        pooling.CACHE_BYTES = old
+
+
+def _check_tiled_pool(H, W, KH, KW, seed, levels):
+    try:
+        g = k.make_geometry(H, W, (KH, KW), (KH, KW), "valid", 1, "max_pool2d")
+    except ValueError:
+        return
+    rng = np.random.default_rng(seed)
+    x = np.maximum(rng.integers(-1, levels + 1, (5, H, W, 2)), 0).astype(np.float32)
+    y0, won = pooling.max_pool_forward(x, g, "reference")
+    gy = rng.uniform(1, 2, y0.shape).astype(np.float32)
+    dx0 = pooling.max_pool_backward(gy, won, x.shape, g, "reference")
+    y, winners = pooling.max_pool_forward(x, g, "two_stage")
+    dx = pooling.max_pool_backward(gy, winners, x.shape, g, "two_stage")
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(dx, dx0)

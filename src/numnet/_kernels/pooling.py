@@ -21,7 +21,10 @@ each column, stage B the first column. Backward undoes the stages: gy goes to
 the winning column (stage B), then down to the winning row (stage A), the last
 step again as whole-row operations. With C channels innermost, an operation over
 the offset views runs C-long inner loops, so doing most of the work in stage A
-is what makes this 2-3x faster than the offset loop (docs/decisions.md).
+is what makes this 2-3x faster than the offset loop (docs/decisions.md). A
+stage over two offsets (2x2) is two passes, ``max`` and ``v1 > v0``; the batch
+goes through a few images at a time (``CACHE_BYTES``) so that the half-size
+intermediate never leaves the cache, on one thread.
 
 Which of these runs is the ``method`` argument: "auto" (the CPU choice below),
 "offsets" (the offset loop), "two_stage" (tiling windows only) or
@@ -52,6 +55,13 @@ from numnet._kernels.im2col import (
 )
 
 METHODS = ("auto", "offsets", "two_stage", "reference")
+
+#: The two-stage path works through the batch in blocks whose stage-A
+#: scratch is about this size, so that the half-size intermediate stays in the
+#: L2 cache. It runs on the calling thread: split over two threads, its many
+#: block-sized ufunc calls hand the GIL to and fro (the W5 step was 2-4 %
+#: slower than on one thread; the pool alone, W3, faster: docs/decisions.md).
+CACHE_BYTES = 1 << 18
 
 
 def pool_method(x, g: Geometry, method: str = "auto") -> str:
@@ -151,22 +161,44 @@ def _running_max(views, best, index) -> None:
 def _tiled_max_forward(x: np.ndarray, g: Geometry):
     N, C, KH, KW, OH, OW = x.shape[0], x.shape[3], g.KH, g.KW, g.OH, g.OW
     covered = x[:, : OH * KH, : OW * KW]
-    rows_best = np.empty((N, OH, OW * KW, C), x.dtype)  # stage A: max over rows i
-    row_won = np.empty(rows_best.shape, _index_type(KH))
-    best = np.empty((N, OH, OW, C), x.dtype)  # stage B: max over columns j
+    row_won = np.empty((N, OH, OW * KW, C), _index_type(KH))
+    best = np.empty((N, OH, OW, C), x.dtype)  # stage B: over columns j
     col_won = np.empty(best.shape, _index_type(KW))
 
     def run(a, b):
-        rows = [covered[a:b, i::KH] for i in range(KH)]
-        rows_best[a:b] = rows[0]
-        _running_max(rows, rows_best[a:b], row_won[a:b])
-        cols = rows_best[a:b].reshape(b - a, OH, OW, KW, C)
-        cols = [cols[:, :, :, j] for j in range(KW)]
-        best[a:b] = cols[0]
-        _running_max(cols, best[a:b], col_won[a:b])
+        step = _cache_items(row_won[0].size * x.itemsize)
+        rows_best = np.empty((step,) + row_won.shape[1:], x.dtype)  # stage A
+        for c in range(a, b, step):  # a few images at a time: rows_best in cache
+            d = min(b, c + step)
+            stage_a = rows_best[: d - c]
+            rows = [covered[c:d, i::KH] for i in range(KH)]
+            _max_and_winner(rows, stage_a, row_won[c:d])
+            cols = stage_a.reshape(d - c, OH, OW, KW, C)
+            cols = [cols[:, :, :, j] for j in range(KW)]
+            _max_and_winner(cols, best[c:d], col_won[c:d])
 
-    threads.over_batch(run, N, x.size)
+    run(0, N)  # one thread: see CACHE_BYTES
     return best, (row_won, col_won)
+
+
+def _cache_items(item_bytes: int) -> int:
+    """Images per block so that a block's stage-A scratch stays in the L2 cache."""
+    return max(1, CACHE_BYTES // max(1, item_bytes))
+
+
+def _max_and_winner(views, best, index) -> None:
+    """best = max over ``views``; index = the first view holding it.
+
+    Two views (the 2x2 pool) take two passes: ``max`` and ``v1 > v0`` written
+    straight into the uint8 index as booleans (a tie keeps view 0). More views
+    run the general running maximum.
+    """
+    if len(views) == 2:
+        np.maximum(views[0], views[1], out=best)
+        np.greater(views[1], views[0], out=index.view(np.bool_))
+        return
+    best[...] = views[0]
+    _running_max(views, best, index)
 
 
 def max_pool_backward(gy, winners, x_shape, g: Geometry, method: str = "auto"):
@@ -192,19 +224,31 @@ def _tiled_max_backward(gy, row_won, col_won, x_shape, g: Geometry):
     # stage A backward: ... then to the winning row of that column
     N, C, KH, KW, OH, OW = x_shape[0], x_shape[3], g.KH, g.KW, g.OH, g.OW
     dx = _tiled_output(x_shape, gy.dtype, g)
-    by_column = np.empty((N, OH, OW, KW, C), gy.dtype)
 
     def run(a, b):
-        for j in range(KW):
-            won = np.equal(col_won[a:b], j)
-            np.multiply(gy[a:b], won, out=by_column[a:b, :, :, j])
-        cols = by_column[a:b].reshape(b - a, OH, OW * KW, C)
-        for i in range(KH):
-            won = np.equal(row_won[a:b], i)
-            np.multiply(cols, won, out=dx[a:b, i : OH * KH : KH, : OW * KW])
+        step = _cache_items(row_won[0].size * gy.itemsize)
+        by_column = np.empty((step, OH, OW, KW, C), gy.dtype)
+        for c in range(a, b, step):  # a few images at a time: by_column in cache
+            d = min(b, c + step)
+            by_j = [by_column[: d - c, :, :, j] for j in range(KW)]
+            _route_to_winner(gy[c:d], col_won[c:d], by_j)
+            cols = by_column[: d - c].reshape(d - c, OH, OW * KW, C)
+            by_i = [dx[c:d, i : OH * KH : KH, : OW * KW] for i in range(KH)]
+            _route_to_winner(cols, row_won[c:d], by_i)
 
-    threads.over_batch(run, N, dx.size)
+    run(0, N)  # one thread: see CACHE_BYTES
     return dx
+
+
+def _route_to_winner(gy, index, outs) -> None:
+    """outs[k] = gy where index == k, else 0 (the adjoint of ``_max_and_winner``)."""
+    if len(outs) == 2:
+        won = index.view(np.bool_)
+        np.multiply(gy, won, out=outs[1])
+        np.multiply(gy, np.logical_not(won), out=outs[0])
+        return
+    for k, out in enumerate(outs):
+        np.multiply(gy, np.equal(index, k), out=out)
 
 
 def _reference_max_forward(x, g: Geometry):

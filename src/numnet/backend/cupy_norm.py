@@ -53,18 +53,20 @@ _BACKWARD = cupy.ElementwiseKernel(
 
 def supports(x, gamma, beta) -> bool:
     """True when the kernels apply: float32/float64 x, gamma, beta of one dtype,
-    gamma and beta shaped (1, ..., 1, C) for x (..., C)."""
-    shape = (1,) * (x.ndim - 1) + x.shape[-1:]
+    gamma and beta shaped (C,) (the layer's weights) or (1, ..., 1, C) for x
+    (..., C)."""
+    shapes = ((1,) * (x.ndim - 1) + x.shape[-1:], x.shape[-1:])
     return (
         x.ndim >= 2
         and cupy_reduce.supports(x)
         and gamma.dtype == x.dtype == beta.dtype
-        and gamma.shape == shape == beta.shape
+        and gamma.shape == beta.shape
+        and gamma.shape in shapes
     )
 
 
 def batch_norm_forward(x, gamma, beta, m, epsilon: float):
-    """(y, x_hat, mean, var, inv_std); the statistics shaped like gamma.
+    """(y, x_hat, mean, var, inv_std); the statistics shaped (1, ..., 1, C).
 
     Args:
         x: (..., C) input; gamma, beta: (1, ..., 1, C).
@@ -77,8 +79,8 @@ def batch_norm_forward(x, gamma, beta, m, epsilon: float):
     var, inv_std = _VARIANCE(cupy_reduce.squared_deviation_sums(x, mean), m, epsilon)
     flat = (cupy.ascontiguousarray(a).reshape(C) for a in (gamma, beta))
     y, x_hat = _FORWARD(x, mean, inv_std, *flat, C)
-    shape = gamma.shape
-    return y, x_hat, mean.reshape(shape), var.reshape(shape), inv_std.reshape(shape)
+    keep = (1,) * (x.ndim - 1) + (C,)  # the general path's keepdims shape
+    return y, x_hat, mean.reshape(keep), var.reshape(keep), inv_std.reshape(keep)
 
 
 def batch_norm_backward(gy, x_hat, gamma, inv_std, m, need_dx: bool):

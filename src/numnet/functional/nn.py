@@ -13,6 +13,11 @@ import math
 import numpy as np
 
 from numnet import backend
+from numnet._kernels.normalization import applies as channel_norm_applies
+from numnet._kernels.normalization import (
+    channel_norm_backward,
+    channel_norm_forward,
+)
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, array_module, as_tensor
 from numnet.functional.activations import stable_sigmoid
@@ -39,15 +44,25 @@ class _Normalize(Function):
     The statistics are over ``axes`` (batch norm: every axis but the channel;
     layer norm: the feature axes); gamma and beta broadcast against x. The
     variance is the biased one (divide by m), as in the normalization itself.
+
+    Channels-last batch norm on NumPy (``axes`` all but the last, gamma and
+    beta per channel) runs the blocked kernels of
+    ``numnet._kernels.normalization``; everything else, and ``reference=True``,
+    runs the general code below: the oracle the tests compare the kernels to.
     """
 
-    def __init__(self, axes: tuple[int, ...], epsilon: float):
-        self.axes, self.epsilon = axes, epsilon
+    def __init__(self, axes: tuple[int, ...], epsilon: float, reference=False):
+        self.axes, self.epsilon, self.reference = axes, epsilon, reference
 
     def forward(self, x, gamma, beta):
         axes = self.axes
+        self.cuda = (
+            None if self.reference else _cuda_kernels(self.ops, x, axes, gamma, beta)
+        )
+        self.per_channel = self.cuda is None and self._per_channel(x, gamma, beta)
+        if self.per_channel:
+            return self._forward_per_channel(x, gamma, beta)
         self.m = x.dtype.type(math.prod(x.shape[i] for i in axes))
-        self.cuda = _cuda_kernels(self.ops, x, axes, gamma, beta)
         if self.cuda is not None:  # CuPy, channels last: reductions + one kernel
             y, self.x_hat, mean, var, self.inv_std = self.cuda.batch_norm_forward(
                 x, gamma, beta, self.m, self.epsilon
@@ -68,6 +83,33 @@ class _Normalize(Function):
         y += beta
         return y
 
+    def _per_channel(self, x, gamma, beta) -> bool:
+        """True for the kernels' case: a CPU batch norm of every axis but the
+        last, along which alone gamma and beta vary."""
+        if self.reference or self.axes != tuple(range(x.ndim - 1)):
+            return False
+        C = x.shape[-1] if x.ndim else 0
+        return channel_norm_applies(x) and all(
+            p.ndim <= x.ndim and math.prod(p.shape) in (1, C)
+            and math.prod(p.shape[-1:]) == math.prod(p.shape)
+            for p in (gamma, beta)
+        )  # fmt: skip
+
+    def _forward_per_channel(self, x, gamma, beta):
+        C, xp = x.shape[-1], self.xp
+        gamma, beta = (
+            xp.broadcast_to(xp.reshape(p, (-1,)).astype(x.dtype, copy=False), (C,))
+            for p in (gamma, beta)
+        )
+        self.x2 = xp.reshape(x, (-1, C))
+        y, self.mean, var, self.inv_std = channel_norm_forward(
+            self.x2, gamma, beta, self.epsilon
+        )
+        self.gamma, mean = gamma, self.mean
+        keep = (1,) * (x.ndim - 1) + (C,)  # the statistics' keepdims shape
+        self.batch_mean, self.batch_var = mean.reshape(keep), var.reshape(keep)
+        return xp.reshape(y, x.shape)
+
     def backward(self, gy):
         # With g = dL/dx_hat = gy * gamma and means over the m normalized elements:
         #   dL/dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
@@ -77,6 +119,8 @@ class _Normalize(Function):
                 gy, self.x_hat, self.gamma, self.inv_std, self.m,
                 self.needs_input_grad[0],
             )  # fmt: skip
+        if self.per_channel:
+            return self._backward_per_channel(gy)
         if not self.fused:
             return self._backward_broadcast(gy)
         # gamma and beta are constant over ``axes``, so mean(g) = gamma*mean(gy)
@@ -90,6 +134,18 @@ class _Normalize(Function):
             gx -= sum_gy / self.m
             gx *= self.gamma * self.inv_std
         return gx, sum_gyx, sum_gy
+
+    def _backward_per_channel(self, gy):
+        shape = gy.shape
+        if not gy.flags.c_contiguous:
+            gy = self.xp.ascontiguousarray(gy)
+        gx, dgamma, dbeta = channel_norm_backward(
+            self.xp.reshape(gy, (-1, shape[-1])),
+            self.x2, self.mean, self.gamma, self.inv_std, self.needs_input_grad[0],
+        )  # fmt: skip
+        keep = (1,) * (len(shape) - 1) + (shape[-1],)  # the engine sums to gamma's
+        gx = None if gx is None else self.xp.reshape(gx, shape)
+        return gx, dgamma.reshape(keep), dbeta.reshape(keep)
 
     def _backward_broadcast(self, gy):
         """The general case (layer norm: gamma spans the normalized axes)."""
