@@ -50,18 +50,17 @@ PY
   timeout 220 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu -rfEs \
     --maxfail=30 --tb=line 2>&1 | tail -60
 
-  section "kernel sources: NVRTC compile and CPU emulation tests"
-  timeout 120 python -m pytest -q -p no:cacheprovider \
-    tests/gpu/test_kernel_sources_compile.py tests/gpu/test_kernels_emulated.py \
-    tests/gpu/test_pool_norm_kernels_emulated.py 2>&1 | tail -5
+  section "kernel sources compile with NVRTC"
+  timeout 60 python -m pytest -q -p no:cacheprovider \
+    tests/gpu/test_kernel_sources_compile.py 2>&1 | tail -3
 
   section "device tests (also run on the CPU)"
   timeout 60 python -m pytest -q -p no:cacheprovider tests/gpu/test_devices.py \
     -rfE 2>&1 | tail -20
 
   section "op profiles: python -m benchmarks.op_profile --device cuda"
-  for w in W5 W5/1024 W9 W6; do
-    timeout 40 python -m benchmarks.op_profile --workload "$w" --device cuda \
+  for w in W5 W9; do
+    timeout 30 python -m benchmarks.op_profile --workload "$w" --device cuda \
       --steps 10 --warmup 3 2>&1 | head -14
   done
 
