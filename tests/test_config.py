@@ -129,3 +129,28 @@ def test_keep_freed_memory_is_opt_in(monkeypatch):
     assert config.keep_freed_memory_from_environment() is False
     monkeypatch.setenv("NUMNET_KEEP_FREED_MEMORY", "0")
     assert config.keep_freed_memory() is False
+
+
+def test_a_using_decorator_is_safe_in_threads_calling_it_at_once():
+
+    @numnet.config.using(grad_enabled=False)
+    def inside():
+        for _ in range(200):
+            assert not numnet.is_grad_enabled()
+
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(30):
+                inside()
+        except Exception as error:  # collected: a thread's exception is lost
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert numnet.is_grad_enabled()

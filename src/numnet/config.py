@@ -144,6 +144,11 @@ class _Using(contextlib.ContextDecorator):
     def __exit__(self, *exc) -> None:
         _scoped.reset(self.tokens.pop())
 
+    def _recreate_cm(self) -> _Using:
+        # a decorated function gets a fresh scope object per call, so threads
+        # calling it at once never share (and mismatch) the token stack
+        return _Using(self.changes)
+
 
 #: (id(base), changes) -> (base, derived): settings derived by ``using`` from a
 #: base, memoized for hashable changes (``no_grad()`` derives the same object
