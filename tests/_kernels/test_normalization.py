@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import numnet
 from numnet._kernels import normalization
-from numnet.functional.nn import _Normalize
+from numnet.functional.normalization import _Normalize
 
 
 @contextlib.contextmanager
@@ -103,7 +103,7 @@ def test_layer_batch_norm_takes_the_kernels(rng):
     bn = numnet.layers.BatchNormalization()
     x = rng.normal(size=(4, 3, 3, 5)).astype(np.float32)
     try:
-        import numnet.functional.nn as nn
+        import numnet.functional.normalization as nn
 
         nn.channel_norm_forward = spy
         bn(x, training=True)

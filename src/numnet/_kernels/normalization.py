@@ -2,7 +2,7 @@
 
 The training-mode batch norm of channels-last inputs normalizes each column
 of the (M, C) view ``x2 = x.reshape(-1, C)`` (M = N*H*W). This is the CPU
-fast path of ``functional.nn._Normalize``, whose general code (any axes, any
+fast path of ``functional.normalization._Normalize``, whose general code (any axes, any
 array namespace, layer norm) stays the reference the tests compare it to.
 
 Forward: two passes over x, one to read it, one to write y::

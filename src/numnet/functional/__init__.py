@@ -69,13 +69,12 @@ from numnet.functional.metric_learning import (
     triplet_loss,
 )
 from numnet.functional.nn import (
-    batch_norm,
     dropout,
-    layer_norm,
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
+from numnet.functional.normalization import batch_norm, layer_norm
 from numnet.functional.pooling import (
     avg_pool2d,
     global_avg_pool2d,

@@ -1,7 +1,7 @@
 """Normalization layers: BatchNormalization and LayerNormalization.
 
-Both run the fused ``_Normalize`` op of ``numnet.functional.nn`` (one forward,
-one backward over all the statistics), in train mode. BatchNormalization keeps
+Both run the fused ``_Normalize`` op of ``numnet.functional.normalization`` (one
+forward, one backward over all the statistics), in train mode. BatchNormalization keeps
 moving statistics as non-trainable state, Keras style:
 
     moving = momentum * moving + (1 - momentum) * batch        (momentum 0.99)
