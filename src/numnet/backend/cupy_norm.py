@@ -13,8 +13,8 @@ with m the number of values per channel:
   dx = gamma inv_std (gy - x_hat sum(gy x_hat) / m - sum(gy) / m).
 
 The same formulas, in the same order, as ``_Normalize`` in
-``numnet/functional/nn.py``, which calls this module for CuPy arrays. Imported
-only with CuPy present (see ``cupy_ops``).
+``numnet/functional/normalization.py``, which calls this module for CuPy arrays.
+Imported only with CuPy present (see ``cupy_ops``).
 """
 
 from __future__ import annotations
