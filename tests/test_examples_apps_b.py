@@ -3,6 +3,7 @@ subsets (seconds each). Full runs are quoted in docs/applications.md."""
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import numpy as np
@@ -62,3 +63,19 @@ def test_matched_iou_is_the_diagonal():
     pred = np.array([[0, 0, 2, 2], [0, 0, 1, 1]], np.float32)
     true = np.array([[1, 1, 3, 3], [0, 0, 1, 1]], np.float32)
     np.testing.assert_allclose(module.matched_iou(pred, true), [1 / 7, 1.0])
+
+
+def test_resnet_example_defaults_follow_the_device():
+    example = load_example("resnet_fashion_mnist")
+
+    def resolved(*extra):
+        args = argparse.Namespace(device="cpu")
+        for key, value in zip(extra[::2], extra[1::2], strict=True):
+            setattr(args, key, value)
+        args = example.with_device_defaults(args)
+        return args.epochs, args.filters, args.strides
+
+    assert resolved() == (16, [32, 64, 128], [2, 2, 2])
+    assert resolved("device", "cuda") == (20, [64, 128, 256], [1, 2, 2])
+    assert resolved("device", "cuda:1", "epochs", 3)[0] == 3
+    assert resolved("filters", [8, 16, 32])[1] == [8, 16, 32]
