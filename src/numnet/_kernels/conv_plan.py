@@ -17,6 +17,7 @@ explicit ``plan=`` wins over it; see :func:`configured_plan`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 from numnet._kernels.im2col import Geometry, get_memory_budget
@@ -215,7 +216,24 @@ def plan_conv(
     - kernel threads off: no gain in whole training steps (W5, W1, BN-CNN
       measured with 1 vs 2 kernel threads; quiet machine, taps with threads:
       W5 39.0 vs 34.7 ms without), see docs/decisions.md.
+
+    Plans are memoized: the key is every argument (with its type) and the
+    memory budget, the one setting the choice reads.
     """
+    args = (g, device, C, O, N, itemsize, weight_grad, bias, relu)
+    try:
+        return _cached_plan(*args, get_memory_budget())
+    except TypeError:  # an unhashable argument: plan it afresh (same result)
+        return _plan(*args)
+
+
+@functools.lru_cache(maxsize=512, typed=True)
+def _cached_plan(g, device, C, O, N, itemsize, weight_grad, bias, relu, budget):
+    # ``budget`` is only part of the key: _plan reads the same value itself
+    return _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu)
+
+
+def _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu) -> ConvPlan:
     if device != "cpu":
         return _device_plan(device, weight_grad, relu)
     reasons = []

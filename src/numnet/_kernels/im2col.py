@@ -28,8 +28,10 @@ Output size (course notes): OH = floor((H + pt + pb - dh*(KH-1) - 1) / sh) + 1.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -144,6 +146,9 @@ def pair(value, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
 class Geometry:
     """Sizes of one 2-D window sweep over an (N, H, W, C) image.
 
+    The derived sizes (OH, OW, span_w, ...) are computed once per instance
+    (``cached_property``: kernels read them many times a call).
+
     Attributes:
         H, W: input height and width; KH, KW: window size; sh, sw: strides;
         dh, dw: dilations; pt, pb, pl, pr: padding top, bottom, left, right.
@@ -162,35 +167,39 @@ class Geometry:
     pl: int = 0
     pr: int = 0
 
-    @property
+    @cached_property
     def OH(self) -> int:  # noqa: N802 - course-notes dimension name
         return conv_output_size(self.H, self.KH, self.sh, (self.pt, self.pb), self.dh)
 
-    @property
+    @cached_property
     def OW(self) -> int:  # noqa: N802
         return conv_output_size(self.W, self.KW, self.sw, (self.pl, self.pr), self.dw)
 
-    @property
+    @cached_property
     def padded(self) -> bool:
         return any((self.pt, self.pb, self.pl, self.pr))
 
-    @property
+    @cached_property
     def span_w(self) -> int:
         """Width covered by one dilated window: dw*(KW-1) + 1."""
         return self.dw * (self.KW - 1) + 1
 
-    @property
+    @cached_property
     def groups(self) -> int:
         """How many output columns apart two windows stop overlapping (col2im)."""
         return -(-self.span_w // self.sw)
 
-    def padded_shape(self, n: int, c: int) -> tuple[int, int, int, int]:
-        """Shape of the zero-padded input buffer, with slack on the right for col2im."""
+    @cached_property
+    def _padded_hw(self) -> tuple[int, int]:
         q, m = self.groups, self.groups * self.sw
         width = self.W + self.pl + self.pr
         for r in range(min(q, self.OW)):
             width = max(width, r * self.sw + len(range(r, self.OW, q)) * m)
-        return n, self.H + self.pt + self.pb, width, c
+        return self.H + self.pt + self.pb, width
+
+    def padded_shape(self, n: int, c: int) -> tuple[int, int, int, int]:
+        """Shape of the zero-padded input buffer, with slack on the right for col2im."""
+        return (n, *self._padded_hw, c)
 
 
 def make_geometry(
@@ -198,10 +207,40 @@ def make_geometry(
 ) -> Geometry:
     """Resolve stride, padding ("valid", "same", int or (ph, pw)) and dilation.
 
+    Geometries of plain arguments (ints, strings, tuples of ints: what layers
+    and shapes pass) are memoized; any other argument (a NumPy integer, a list,
+    a bool) is resolved afresh, so its validation and error are unchanged.
+
     Raises:
         ValueError: for an unknown padding string, a bad pair, or a (dilated)
             window larger than the padded input.
     """
+    args = (H, W, kernel_size, stride, padding, dilation, op)
+    if plain_arguments(*args):
+        return _cached_geometry(*args)
+    return _resolve_geometry(*args)
+
+
+def _is_plain(value) -> bool:
+    """None, an int, a str or a tuple of ints: hashable, and equal only to the
+    same value of the same type (a bool, 3.0 or np.int64(3) is not plain)."""
+    kind = type(value)
+    if kind is int or kind is str or value is None:
+        return True
+    return kind is tuple and all(type(v) is int for v in value)
+
+
+def plain_arguments(*args) -> bool:
+    """True when every argument is plain (see ``_is_plain``): a safe memo key."""
+    return all(map(_is_plain, args))
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_geometry(H, W, kernel_size, stride, padding, dilation, op) -> Geometry:
+    return _resolve_geometry(H, W, kernel_size, stride, padding, dilation, op)
+
+
+def _resolve_geometry(H, W, kernel_size, stride, padding, dilation, op) -> Geometry:
     KH, KW = pair(kernel_size, "kernel_size", op)
     sh, sw = pair(stride, "stride", op)
     dh, dw = pair(dilation, "dilation", op)
