@@ -13,11 +13,14 @@ Two forms of each copy live here:
   array namespace of their input (NumPy, CuPy, ...). The reference convolution
   (``conv_reference.py``) and the tests use them.
 - the CPU executor's :func:`im2col_padded` / :func:`col2im_padded` (NumPy only):
-  im2col loops over the KH kernel rows only. For kernel row i, the window rows
-  ``x_padded[:, i*dh + oh*sh]`` are a strided slice, and along the width the
-  (KW, C) block of a window is a contiguous run of the row (when dw == 1), read
-  through ``sliding_window_view``: one strided copy of KW*C-long runs per kernel
-  row. col2im cannot add through an overlapping view, so the output columns are
+  im2col is one copy. Every window of the padded input is a regular stride
+  pattern (window (oh, ow) starts at row oh*sh, column ow*sw; tap (i, j) is i*dh
+  rows and j*dw columns further), so the (N, OH, OW, KH, KW, C) columns are one
+  ``as_strided`` view of it; along the width the (KW, C) block of a window is a
+  contiguous run of the row (when dw == 1), so the copy moves KW*C-long runs
+  (2-2.7x faster than one copy per kernel row, and one NumPy call; measured in
+  docs/decisions.md). col2im cannot add through an overlapping view, so the
+  output columns are
   split into q = ceil(window_width / sw) groups (ow = r, r+q, r+2q, ...) whose
   windows do not overlap; each (kernel row, group) pair is then one ``+=``
   through a plain reshaped slice. No ``np.add.at``.
@@ -34,7 +37,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from numnet import backend, config
 
@@ -287,20 +290,23 @@ def pad_into(x: np.ndarray, g: Geometry, buffer: np.ndarray | None = None, value
 def im2col_padded(x_padded: np.ndarray, g: Geometry, out: np.ndarray | None = None):
     """Columns (n, OH, OW, KH, KW, C) of an already padded input (CPU executor).
 
-    NumPy only: one ``sliding_window_view`` copy per kernel row (module docstring).
+    NumPy only: one copy from the strided view of every window (module docstring).
     """
     n, C = x_padded.shape[0], x_padded.shape[3]
     OH, OW = g.OH, g.OW
     if out is None:
         out = np.empty((n, OH, OW, g.KH, g.KW, C), dtype=x_padded.dtype)
-    flat_w = x_padded.shape[2] * C
-    for i in range(g.KH):
-        # the rows i*dh + oh*sh of every window, then the windows along the width
-        rows = x_padded[:, i * g.dh : i * g.dh + (OH - 1) * g.sh + 1 : g.sh]
-        rows = rows.reshape(n, OH, flat_w)
-        win = sliding_window_view(rows, g.span_w * C, axis=2)
-        win = win[:, :, : (OW - 1) * g.sw * C + 1 : g.sw * C]
-        out[:, :, :, i] = win.reshape(n, OH, OW, g.span_w, C)[:, :, :, :: g.dw]
+    rows, width = (OH - 1) * g.sh + (g.KH - 1) * g.dh, (OW - 1) * g.sw + g.span_w
+    if x_padded.shape[1] <= rows or x_padded.shape[2] < width:  # internal misuse
+        raise ValueError(
+            f"im2col_padded: a padded input of shape {x_padded.shape} is smaller "
+            f"than the windows of {g} reach"
+        )
+    sN, sH, sW, sC = x_padded.strides
+    # cols[:, oh, ow, i, j] = x_padded[:, oh*sh + i*dh, ow*sw + j*dw]
+    strides = (sN, sH * g.sh, sW * g.sw, sH * g.dh, sW * g.dw, sC)
+    shape = (n, OH, OW, g.KH, g.KW, C)
+    out[...] = as_strided(x_padded, shape, strides, writeable=False)
     return out
 
 
