@@ -7,13 +7,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import numpy as np
 
 from numnet import callbacks as callbacks_module
 from numnet.autograd.function import no_grad
 from numnet.callbacks.progbar import _dynamic_interval
+from numnet.layers.base import Layer
 from numnet.layers.symbolic import inference_mode
 from numnet.models import _validation
 from numnet.models import data_adapter as da
@@ -21,12 +21,42 @@ from numnet.models import steps as step_fns
 from numnet.models.steps import to_numpy
 
 
-@contextlib.contextmanager
-def train_mode(model) -> Iterator[None]:
-    """Training flags on (Dropout, BatchNorm), restored afterwards."""
-    with inference_mode(model):  # records and restores every flag
-        model.train()
-        yield
+class train_mode:  # noqa: N801 - used as a function: ``with train_mode(model):``
+    """Training flags on (Dropout, BatchNorm), restored afterwards.
+
+    One walk of the layer tree records each layer's flag (once, however often
+    a shared layer is reached) and sets it; a layer with its own ``train()``
+    gets it called, as ``model.train()`` would (the general path).
+    """
+
+    __slots__ = ("model", "saved", "general")
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self) -> None:
+        saved, seen, stack = [], set(), [self.model]
+        general = False
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            saved.append((layer, layer.training))
+            general = general or type(layer).train is not Layer.train
+            stack.extend(layer.layers_iter())
+        self.saved = saved
+        if general:  # as before: every flag off, then the model's own train()
+            for layer, _ in saved:
+                layer.training = False
+            self.model.train()
+            return
+        for layer, _ in saved:
+            layer.training = True
+
+    def __exit__(self, *exc) -> None:
+        for layer, flag in self.saved:
+            layer.training = flag
 
 
 def run_train_step(model, xb, yb, swb) -> dict:
