@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numnet import backend
@@ -192,9 +194,11 @@ class Mean(Metric):
             # a loss tracker's per-step call: the float64 arithmetic of the
             # general path below on one value, without its arrays
             w = 1.0 if sample_weight is None else float(sample_weight)
-            self.total += values * w
-            self.count += w
-            return
+            product = values * w
+            if math.isfinite(product):  # else NumPy's warnings: the general path
+                self.total += product
+                self.count += w
+                return
         values = _array(values)
         if not isinstance(values, np.ndarray):
             self._update_on_device(values, sample_weight)
