@@ -20,6 +20,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 
+from numnet import config
 from numnet._kernels.im2col import Geometry, get_memory_budget
 
 #: Target bytes of columns per block (fewer, larger BLAS calls; decisions.md).
@@ -134,12 +135,8 @@ def configured_plan(kernel: str = "conv2d"):
 
     Keys read: "conv2d" (a :class:`ConvPlan`, for conv2d and conv2d_relu) and
     "max_pool2d" (a method name of ``max_pool2d``). None when no override is
-    set, or when this build has no ``numnet.config``.
+    set.
     """
-    try:
-        from numnet import config
-    except ImportError:  # numnet.config arrives with the backend seam
-        return None
     return config.get().kernel_plans.get(kernel)
 
 

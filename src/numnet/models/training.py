@@ -24,34 +24,26 @@ from numnet.models.steps import to_numpy
 class train_mode:  # noqa: N801 - used as a function: ``with train_mode(model):``
     """Training flags on (Dropout, BatchNorm), restored afterwards.
 
-    One walk of the layer tree records each layer's flag (once, however often
-    a shared layer is reached) and sets it; a layer with its own ``train()``
-    gets it called, as ``model.train()`` would (the general path).
+    One walk of the layer tree (``_descendants``: each layer once, however
+    often it is shared) records every flag, then sets it; when some layer has
+    its own ``train()``, every flag is cleared and ``model.train()`` called,
+    as before.
     """
 
-    __slots__ = ("model", "saved", "general")
+    __slots__ = ("model", "saved")
 
     def __init__(self, model):
         self.model = model
 
     def __enter__(self) -> None:
-        saved, seen, stack = [], set(), [self.model]
-        general = False
-        while stack:
-            layer = stack.pop()
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            saved.append((layer, layer.training))
-            general = general or type(layer).train is not Layer.train
-            stack.extend(layer.layers_iter())
-        self.saved = saved
-        if general:  # as before: every flag off, then the model's own train()
-            for layer, _ in saved:
+        every = [self.model, *self.model._descendants()]  # each layer once
+        self.saved = [(layer, layer.training) for layer in every]
+        if any(type(layer).train is not Layer.train for layer in every):
+            for layer in every:  # as before: every flag off, then model.train()
                 layer.training = False
             self.model.train()
             return
-        for layer, _ in saved:
+        for layer in every:
             layer.training = True
 
     def __exit__(self, *exc) -> None:
