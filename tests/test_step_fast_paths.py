@@ -116,3 +116,25 @@ def test_large_work_still_splits(monkeypatch):
 
     _parallel.run_updates(update, [(w, g, {})])
     assert calls == [n // 2, n // 2] and np.all(w == -1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (128, 10), (33, 5)])
+def test_loss_mean_reduction_is_sum_over_n(dtype, shape, rng):
+    import numnet
+    import numnet.functional as F
+    from numnet import losses
+
+    y_true = rng.standard_normal(shape).astype(dtype)
+    y_pred = numnet.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    g = np.asarray(rng.standard_normal(), dtype)
+    loss = losses.MeanSquaredError()(y_true, y_pred)
+    loss.backward(g)
+    grad, y_pred.grad = y_pred.grad, None
+    d = y_pred - y_true
+    values = F.mean(d * d, axis=-1) if len(shape) > 1 else d * d
+    expected = F.sum(values) / float(values.size)  # the definition
+    expected.backward(g)
+    assert loss.dtype == expected.dtype
+    np.testing.assert_array_equal(loss.numpy(), expected.numpy())
+    np.testing.assert_array_equal(grad, y_pred.grad)
