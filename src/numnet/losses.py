@@ -39,6 +39,9 @@ from numnet.layers._utils import boolean, real_number
 
 EPSILON = 1e-7  # Keras's backend epsilon for clipping probabilities
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
+#: dtypes whose ``mean`` is their ``sum`` (same accumulator) divided by n, one
+#: correctly rounded division: the same loss and gradient as sum(values) / n
+_EXACT_MEAN = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _data(owner: str, value, argument: str, like=None):
@@ -139,10 +142,11 @@ class Loss:
             values = values * _sample_weight(self.name, sample_weight, values)
         if self.reduction in ("none", None):
             return values
-        total = F.sum(values)
         if self.reduction == "sum" or values.size <= 1:
-            return total
-        return total / float(values.size)
+            return F.sum(values)
+        if values.dtype in _EXACT_MEAN:  # one op: sum / n, correctly rounded
+            return F.mean(values)
+        return F.sum(values) / float(values.size)
 
     def get_config(self) -> dict:
         """The constructor arguments (JSON-friendly)."""

@@ -25,6 +25,7 @@ gradient is the convolution's forward.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from numnet import backend
 from numnet._kernels import conv_reference, threads, workspace
@@ -140,12 +141,16 @@ class _Columns:
     def _fill_k_major(self, x_padded, out, a: int, b: int) -> None:
         g, C = self.g, self.C
         planes = out.T[:, a * g.OH * g.OW : b * g.OH * g.OW]  # (K [+ 1], rows)
-        for i in range(g.KH):
-            for j in range(g.KW):
-                window = window_view(x_padded[a:b], g, i, j)
-                for c in range(C):
-                    row = planes[(i * g.KW + j) * C + c]
-                    row.reshape(b - a, g.OH, g.OW)[...] = window[..., c]
+        # plane (i, j, c) is the (n, OH, OW) window view of tap (i, j), channel c:
+        # all K planes are one strided view of the padded input, so one copy
+        shape = (g.KH, g.KW, C, b - a, g.OH, g.OW)
+        sK, sR = planes.strides
+        target = as_strided(planes, shape, (g.KW * C * sK, C * sK, sK,
+                            g.OH * g.OW * sR, g.OW * sR, sR))  # fmt: skip
+        source = window_view(x_padded[a:b], g, 0, 0)  # tap (0, 0): (n, OH, OW, C)
+        sN, sH, sW, sC = x_padded.strides
+        strides = (sH * g.dh, sW * g.dw, sC) + source.strides[:3]
+        target[...] = as_strided(source, shape, strides, writeable=False)
         if self.bias:
             planes[self.K] = 1
 

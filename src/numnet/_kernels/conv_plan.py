@@ -17,8 +17,10 @@ explicit ``plan=`` wins over it; see :func:`configured_plan`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 
+from numnet import config
 from numnet._kernels.im2col import Geometry, get_memory_budget
 
 #: Target bytes of columns per block (fewer, larger BLAS calls; decisions.md).
@@ -133,12 +135,8 @@ def configured_plan(kernel: str = "conv2d"):
 
     Keys read: "conv2d" (a :class:`ConvPlan`, for conv2d and conv2d_relu) and
     "max_pool2d" (a method name of ``max_pool2d``). None when no override is
-    set, or when this build has no ``numnet.config``.
+    set.
     """
-    try:
-        from numnet import config
-    except ImportError:  # numnet.config arrives with the backend seam
-        return None
     return config.get().kernel_plans.get(kernel)
 
 
@@ -215,7 +213,24 @@ def plan_conv(
     - kernel threads off: no gain in whole training steps (W5, W1, BN-CNN
       measured with 1 vs 2 kernel threads; quiet machine, taps with threads:
       W5 39.0 vs 34.7 ms without), see docs/decisions.md.
+
+    Plans are memoized: the key is every argument (with its type) and the
+    memory budget, the one setting the choice reads.
     """
+    args = (g, device, C, O, N, itemsize, weight_grad, bias, relu)
+    try:
+        return _cached_plan(*args, get_memory_budget())
+    except TypeError:  # an unhashable argument: plan it afresh (same result)
+        return _plan(*args)
+
+
+@functools.lru_cache(maxsize=512, typed=True)
+def _cached_plan(g, device, C, O, N, itemsize, weight_grad, bias, relu, budget):
+    # ``budget`` is only part of the key: _plan reads the same value itself
+    return _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu)
+
+
+def _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu) -> ConvPlan:
     if device != "cpu":
         return _device_plan(device, weight_grad, relu)
     reasons = []

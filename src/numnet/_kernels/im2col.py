@@ -13,11 +13,14 @@ Two forms of each copy live here:
   array namespace of their input (NumPy, CuPy, ...). The reference convolution
   (``conv_reference.py``) and the tests use them.
 - the CPU executor's :func:`im2col_padded` / :func:`col2im_padded` (NumPy only):
-  im2col loops over the KH kernel rows only. For kernel row i, the window rows
-  ``x_padded[:, i*dh + oh*sh]`` are a strided slice, and along the width the
-  (KW, C) block of a window is a contiguous run of the row (when dw == 1), read
-  through ``sliding_window_view``: one strided copy of KW*C-long runs per kernel
-  row. col2im cannot add through an overlapping view, so the output columns are
+  im2col is one copy. Every window of the padded input is a regular stride
+  pattern (window (oh, ow) starts at row oh*sh, column ow*sw; tap (i, j) is i*dh
+  rows and j*dw columns further), so the (N, OH, OW, KH, KW, C) columns are one
+  ``as_strided`` view of it; along the width the (KW, C) block of a window is a
+  contiguous run of the row (when dw == 1), so the copy moves KW*C-long runs
+  (2-2.7x faster than one copy per kernel row, and one NumPy call; measured in
+  docs/decisions.md). col2im cannot add through an overlapping view, so the
+  output columns are
   split into q = ceil(window_width / sw) groups (ow = r, r+q, r+2q, ...) whose
   windows do not overlap; each (kernel row, group) pair is then one ``+=``
   through a plain reshaped slice. No ``np.add.at``.
@@ -28,11 +31,13 @@ Output size (course notes): OH = floor((H + pt + pb - dh*(KH-1) - 1) / sh) + 1.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from numnet import backend, config
 
@@ -144,6 +149,9 @@ def pair(value, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
 class Geometry:
     """Sizes of one 2-D window sweep over an (N, H, W, C) image.
 
+    The derived sizes (OH, OW, span_w, ...) are computed once per instance
+    (``cached_property``: kernels read them many times a call).
+
     Attributes:
         H, W: input height and width; KH, KW: window size; sh, sw: strides;
         dh, dw: dilations; pt, pb, pl, pr: padding top, bottom, left, right.
@@ -162,35 +170,39 @@ class Geometry:
     pl: int = 0
     pr: int = 0
 
-    @property
+    @cached_property
     def OH(self) -> int:  # noqa: N802 - course-notes dimension name
         return conv_output_size(self.H, self.KH, self.sh, (self.pt, self.pb), self.dh)
 
-    @property
+    @cached_property
     def OW(self) -> int:  # noqa: N802
         return conv_output_size(self.W, self.KW, self.sw, (self.pl, self.pr), self.dw)
 
-    @property
+    @cached_property
     def padded(self) -> bool:
         return any((self.pt, self.pb, self.pl, self.pr))
 
-    @property
+    @cached_property
     def span_w(self) -> int:
         """Width covered by one dilated window: dw*(KW-1) + 1."""
         return self.dw * (self.KW - 1) + 1
 
-    @property
+    @cached_property
     def groups(self) -> int:
         """How many output columns apart two windows stop overlapping (col2im)."""
         return -(-self.span_w // self.sw)
 
-    def padded_shape(self, n: int, c: int) -> tuple[int, int, int, int]:
-        """Shape of the zero-padded input buffer, with slack on the right for col2im."""
+    @cached_property
+    def _padded_hw(self) -> tuple[int, int]:
         q, m = self.groups, self.groups * self.sw
         width = self.W + self.pl + self.pr
         for r in range(min(q, self.OW)):
             width = max(width, r * self.sw + len(range(r, self.OW, q)) * m)
-        return n, self.H + self.pt + self.pb, width, c
+        return self.H + self.pt + self.pb, width
+
+    def padded_shape(self, n: int, c: int) -> tuple[int, int, int, int]:
+        """Shape of the zero-padded input buffer, with slack on the right for col2im."""
+        return (n, *self._padded_hw, c)
 
 
 def make_geometry(
@@ -198,10 +210,40 @@ def make_geometry(
 ) -> Geometry:
     """Resolve stride, padding ("valid", "same", int or (ph, pw)) and dilation.
 
+    Geometries of plain arguments (ints, strings, tuples of ints: what layers
+    and shapes pass) are memoized; any other argument (a NumPy integer, a list,
+    a bool) is resolved afresh, so its validation and error are unchanged.
+
     Raises:
         ValueError: for an unknown padding string, a bad pair, or a (dilated)
             window larger than the padded input.
     """
+    args = (H, W, kernel_size, stride, padding, dilation, op)
+    if plain_arguments(*args):
+        return _cached_geometry(*args)
+    return _resolve_geometry(*args)
+
+
+def _is_plain(value) -> bool:
+    """None, an int, a str or a tuple of ints: hashable, and equal only to the
+    same value of the same type (a bool, 3.0 or np.int64(3) is not plain)."""
+    kind = type(value)
+    if kind is int or kind is str or value is None:
+        return True
+    return kind is tuple and all(type(v) is int for v in value)
+
+
+def plain_arguments(*args) -> bool:
+    """True when every argument is plain (see ``_is_plain``): a safe memo key."""
+    return all(map(_is_plain, args))
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_geometry(H, W, kernel_size, stride, padding, dilation, op) -> Geometry:
+    return _resolve_geometry(H, W, kernel_size, stride, padding, dilation, op)
+
+
+def _resolve_geometry(H, W, kernel_size, stride, padding, dilation, op) -> Geometry:
     KH, KW = pair(kernel_size, "kernel_size", op)
     sh, sw = pair(stride, "stride", op)
     dh, dw = pair(dilation, "dilation", op)
@@ -248,20 +290,23 @@ def pad_into(x: np.ndarray, g: Geometry, buffer: np.ndarray | None = None, value
 def im2col_padded(x_padded: np.ndarray, g: Geometry, out: np.ndarray | None = None):
     """Columns (n, OH, OW, KH, KW, C) of an already padded input (CPU executor).
 
-    NumPy only: one ``sliding_window_view`` copy per kernel row (module docstring).
+    NumPy only: one copy from the strided view of every window (module docstring).
     """
     n, C = x_padded.shape[0], x_padded.shape[3]
     OH, OW = g.OH, g.OW
     if out is None:
         out = np.empty((n, OH, OW, g.KH, g.KW, C), dtype=x_padded.dtype)
-    flat_w = x_padded.shape[2] * C
-    for i in range(g.KH):
-        # the rows i*dh + oh*sh of every window, then the windows along the width
-        rows = x_padded[:, i * g.dh : i * g.dh + (OH - 1) * g.sh + 1 : g.sh]
-        rows = rows.reshape(n, OH, flat_w)
-        win = sliding_window_view(rows, g.span_w * C, axis=2)
-        win = win[:, :, : (OW - 1) * g.sw * C + 1 : g.sw * C]
-        out[:, :, :, i] = win.reshape(n, OH, OW, g.span_w, C)[:, :, :, :: g.dw]
+    rows, width = (OH - 1) * g.sh + (g.KH - 1) * g.dh, (OW - 1) * g.sw + g.span_w
+    if x_padded.shape[1] <= rows or x_padded.shape[2] < width:  # internal misuse
+        raise ValueError(
+            f"im2col_padded: a padded input of shape {x_padded.shape} is smaller "
+            f"than the windows of {g} reach"
+        )
+    sN, sH, sW, sC = x_padded.strides
+    # cols[:, oh, ow, i, j] = x_padded[:, oh*sh + i*dh, ow*sw + j*dw]
+    strides = (sN, sH * g.sh, sW * g.sw, sH * g.dh, sW * g.dw, sC)
+    shape = (n, OH, OW, g.KH, g.KW, C)
+    out[...] = as_strided(x_padded, shape, strides, writeable=False)
     return out
 
 

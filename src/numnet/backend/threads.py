@@ -59,8 +59,11 @@ def over_batch(run: Callable[[int, int], None], n: int, elements: int) -> None:
         n: the number of batch items.
         elements: the work's size in array elements, to skip threads when small.
     """
+    if elements < MIN_ELEMENTS or n <= 1:  # small work: no setting to look up
+        run(0, n)
+        return
     k = min(num_threads(), n)
-    if k <= 1 or elements < MIN_ELEMENTS or _in_pool():
+    if k <= 1 or _in_pool():
         run(0, n)
         return
     bounds = [n * i // k for i in range(k + 1)]

@@ -92,7 +92,7 @@ class _Conv2d(Function):
             plan = plan_conv(
                 g, _device(x), C=x.shape[3], O=w.shape[3], N=x.shape[0],
                 itemsize=x.dtype.itemsize, weight_grad=self.needs_input_grad[1],
-                bias=b is not None,
+                bias=b is not None, relu=self.relu,
             )  # fmt: skip
         if plan.fused_relu != self.relu:
             plan = plan.replace(fused_relu=self.relu)

@@ -7,11 +7,13 @@ reductions of ``functional.reduce``; upsample2d repeats pixels (nearest).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from numnet import backend
 from numnet._kernels.conv_plan import configured_plan
-from numnet._kernels.im2col import make_geometry, pair
+from numnet._kernels.im2col import make_geometry, pair, plain_arguments
 from numnet._kernels.pooling import (
     avg_pool_backward,
     avg_pool_forward,
@@ -38,6 +40,18 @@ def _check_image(op: str, x, dtype: bool = True) -> None:
 
 def _pool_geometry(op: str, x: np.ndarray, pool_size, strides, padding):
     _check_image(op, x)
+    args = (op, x.shape[1], x.shape[2], pool_size, strides, padding)
+    if plain_arguments(*args):  # memoized: a pure function of plain arguments
+        return _cached_pool_geometry(*args)
+    return _resolve_pool_geometry(*args)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_pool_geometry(op, H, W, pool_size, strides, padding):
+    return _resolve_pool_geometry(op, H, W, pool_size, strides, padding)
+
+
+def _resolve_pool_geometry(op: str, H: int, W: int, pool_size, strides, padding):
     if not (isinstance(padding, str) and padding.lower() in ("valid", "same")):
         raise ValueError(
             f"{op}: invalid value for argument 'padding'. Expected 'valid' or 'same'. "
@@ -45,7 +59,7 @@ def _pool_geometry(op: str, x: np.ndarray, pool_size, strides, padding):
         )
     size = pair(pool_size, "pool_size", op)
     strides = size if strides is None else pair(strides, "strides", op)
-    return make_geometry(x.shape[1], x.shape[2], size, strides, padding, 1, op)
+    return make_geometry(H, W, size, strides, padding, 1, op)
 
 
 def _cuda_kernels(ops):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numnet import backend
@@ -167,6 +169,16 @@ def _broadcast_weights(sample_weight, values: np.ndarray) -> np.ndarray:
         ) from None
 
 
+def _plain_weight(sample_weight) -> bool:
+    """None, a float or an int within int64 (what NumPy's general path takes)."""
+    kind = type(sample_weight)
+    return (
+        sample_weight is None
+        or kind is float
+        or (kind is int and -(2**63) <= sample_weight < 2**63)
+    )
+
+
 class Mean(Metric):
     """The (weighted) mean of the values passed to ``update_state(values)``."""
 
@@ -178,6 +190,15 @@ class Mean(Metric):
         self.total, self.count = 0.0, 0.0
 
     def update_state(self, values, sample_weight=None) -> None:
+        if type(values) is float and _plain_weight(sample_weight):
+            # a loss tracker's per-step call: the float64 arithmetic of the
+            # general path below on one value, without its arrays
+            w = 1.0 if sample_weight is None else float(sample_weight)
+            product = values * w
+            if math.isfinite(product):  # else NumPy's warnings: the general path
+                self.total += product
+                self.count += w
+                return
         values = _array(values)
         if not isinstance(values, np.ndarray):
             self._update_on_device(values, sample_weight)

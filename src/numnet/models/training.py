@@ -7,13 +7,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import numpy as np
 
 from numnet import callbacks as callbacks_module
 from numnet.autograd.function import no_grad
 from numnet.callbacks.progbar import _dynamic_interval
+from numnet.layers.base import Layer
 from numnet.layers.symbolic import inference_mode
 from numnet.models import _validation
 from numnet.models import data_adapter as da
@@ -21,12 +21,34 @@ from numnet.models import steps as step_fns
 from numnet.models.steps import to_numpy
 
 
-@contextlib.contextmanager
-def train_mode(model) -> Iterator[None]:
-    """Training flags on (Dropout, BatchNorm), restored afterwards."""
-    with inference_mode(model):  # records and restores every flag
-        model.train()
-        yield
+class train_mode:  # noqa: N801 - used as a function: ``with train_mode(model):``
+    """Training flags on (Dropout, BatchNorm), restored afterwards.
+
+    One walk of the layer tree (``_descendants``: each layer once, however
+    often it is shared) records every flag, then sets it; when some layer has
+    its own ``train()``, every flag is cleared and ``model.train()`` called,
+    as before.
+    """
+
+    __slots__ = ("model", "saved")
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self) -> None:
+        every = [self.model, *self.model._descendants()]  # each layer once
+        self.saved = [(layer, layer.training) for layer in every]
+        if any(type(layer).train is not Layer.train for layer in every):
+            for layer in every:  # as before: every flag off, then model.train()
+                layer.training = False
+            self.model.train()
+            return
+        for layer in every:
+            layer.training = True
+
+    def __exit__(self, *exc) -> None:
+        for layer, flag in self.saved:
+            layer.training = flag
 
 
 def run_train_step(model, xb, yb, swb) -> dict:

@@ -40,6 +40,10 @@ def run_updates(update, jobs) -> None:
         jobs: ``(w, g, slots)`` triples; ``slots`` must already hold every array
             the update touches (including its scratch buffer).
     """
+    if all(w.size < MIN_ELEMENTS for w, _, _ in jobs):  # small: no thread lookup
+        for w, g, slots in jobs:
+            update(w, g, slots)
+        return
     n = num_threads()
     futures = []
     inline = []
