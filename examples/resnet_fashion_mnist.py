@@ -115,7 +115,7 @@ def with_device_defaults(args):
 def main(argv=None) -> dict:
     parser = make_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=argparse.SUPPRESS,
-                        help="default: 16 on the CPU, 20 on a GPU")  # fmt: skip
+                        help="(default: 16 on the CPU, 20 on a GPU)")  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="training samples")
     parser.add_argument("--test-limit", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -125,10 +125,10 @@ def main(argv=None) -> dict:
         type=int,
         nargs=3,
         default=argparse.SUPPRESS,
-        help="default: 32 64 128 on the CPU, 64 128 256 on a GPU",
+        help="(default: 32 64 128 on the CPU, 64 128 256 on a GPU)",
     )
     parser.add_argument("--strides", type=int, nargs=3, default=argparse.SUPPRESS,
-                        help="default: 2 2 2 on the CPU, 1 2 2 on a GPU")  # fmt: skip
+                        help="(default: 2 2 2 on the CPU, 1 2 2 on a GPU)")  # fmt: skip
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--no-augment", action="store_true")
