@@ -138,6 +138,11 @@ def main(argv=None) -> dict:
         "--device", default="cpu", help="train on 'cpu' or 'cuda' (needs CuPy)"
     )
     parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="also report the test loss and accuracy after every epoch",
+    )
+    parser.add_argument(
         "--tta",
         action="store_true",
         help="average the predictions of x and its mirror image",
@@ -159,7 +164,9 @@ def main(argv=None) -> dict:
           f"{len(x_train)} training images, {args.epochs} epochs")  # fmt: skip
     timer = EpochTimer()
     start, cpu_start = time.perf_counter(), time.process_time()
-    model.fit(loader, epochs=args.epochs, callbacks=[timer], verbose=args.verbose)
+    validation = (x_test, y_test) if args.validate else None
+    model.fit(loader, epochs=args.epochs, callbacks=[timer], verbose=args.verbose,
+              validation_data=validation)  # fmt: skip
     train_time = time.perf_counter() - start
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=500, verbose=0)
     if args.tta:  # test-time augmentation: mean of the softmax of x and mirror(x)
