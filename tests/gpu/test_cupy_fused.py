@@ -15,6 +15,7 @@ import pytest
 
 import numnet
 import numnet.functional as F
+from numnet.autograd.tensor import Parameter
 
 pytestmark = pytest.mark.gpu
 
@@ -66,9 +67,9 @@ def _run(op, arrays, gy, differentiable):
     return _host(y.data), grads
 
 
-def _agree(op, arrays, gy, differentiable=(0,)):
+def _agree(op, arrays, gy, differentiable=(0,), tol=None):
     """Run ``op`` on NumPy and on CuPy and assert that both agree."""
-    tol = TOL[arrays[0].dtype.type]
+    tol = tol or TOL[arrays[0].dtype.type]
     host = _run(op, arrays, gy, differentiable)
     device = _run(op, [cupy.asarray(a) for a in arrays], gy, differentiable)
     assert device[0].dtype == host[0].dtype
@@ -190,7 +191,7 @@ def test_optimizer_steps_on_cuda_match_the_cpu(name, kwargs, dtype):
     w0, g = rng.standard_normal((7, 5)), rng.standard_normal((7, 5))
     finals = []
     for xp in (np, cupy):
-        p = numnet.autograd.tensor.Parameter(xp.asarray(w0), dtype=dtype)
+        p = Parameter(xp.asarray(w0), dtype=dtype)
         opt = type(numnet.optimizers.get(name))(learning_rate=0.01, **kwargs)
         for _ in range(3):
             opt.apply_gradients([(xp.asarray(g, dtype=dtype), p)])
@@ -245,7 +246,10 @@ def test_conv2d_transpose_on_cuda_matches_the_cpu(
 
     y = op(*(numnet.tensor(a) for a in arrays))
     gy = rng.standard_normal(y.shape).astype(dtype)
-    _agree(op, arrays, gy, differentiable=tuple(range(len(arrays))))
+    # float32 dw at 64x64: sums of 12,288 products of magnitude ~1 (results up
+    # to ~100), added in another order than NumPy's: errors of a few 1e-4
+    tol = {"rtol": 1e-4, "atol": 2e-3} if dtype == np.float32 and H * W > 1000 else None
+    _agree(op, arrays, gy, differentiable=tuple(range(len(arrays))), tol=tol)
 
 
 DEPTHWISE = [  # (H, W, K, M, stride, padding, dilation)
@@ -276,4 +280,7 @@ def test_depthwise_conv2d_on_cuda_matches_the_cpu(
 
     y = op(*(numnet.tensor(a) for a in arrays))
     gy = rng.standard_normal(y.shape).astype(dtype)
-    _agree(op, arrays, gy, differentiable=tuple(range(len(arrays))))
+    # float32 dw at 64x64: sums of 12,288 products of magnitude ~1 (results up
+    # to ~100), added in another order than NumPy's: errors of a few 1e-4
+    tol = {"rtol": 1e-4, "atol": 2e-3} if dtype == np.float32 and H * W > 1000 else None
+    _agree(op, arrays, gy, differentiable=tuple(range(len(arrays))), tol=tol)
