@@ -114,6 +114,7 @@ class OpTimer:
         self._undo.append((owner, name, original))
 
     def install(self):
+        """Wrap every op's forward/backward and the optimizer's apply; return self."""
         from numnet.autograd.function import Function
         from numnet.optimizers.base import Optimizer
 
@@ -125,11 +126,13 @@ class OpTimer:
         return self
 
     def uninstall(self):
+        """Put the original methods back."""
         for owner, name, original in reversed(self._undo):
             setattr(owner, name, original)
         self._undo.clear()
 
     def reset(self):
+        """Forget the times and call counts gathered so far."""
         self.seconds.clear()
         self.calls.clear()
 
@@ -187,6 +190,7 @@ def profile(workload: str, device: str = "cpu", steps: int = 20, warmup: int = 5
 
 
 def format_report(workload: str, device: str, result: dict) -> str:
+    """The :func:`profile` result as a text table, the costliest op first."""
     lines = [
         f"{workload} on {device}: step {result['plain_ms']:.2f} ms unprofiled, "
         f"{result['profiled_ms']:.2f} ms profiled",
@@ -200,6 +204,7 @@ def format_report(workload: str, device: str, result: dict) -> str:
 
 
 def main(argv=None) -> None:
+    """The command line: profile one workload and print the table."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.op_profile",
         description="Time a training step op by op (forward, backward, optimizer).",

@@ -7,29 +7,16 @@ every test here is skipped, cleanly, at collection.
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
+from tests.gpu.gpu_guard import require_gpu
 
 import numnet
 
 pytestmark = pytest.mark.gpu
 
 
-def _gpu_available() -> bool:
-    if importlib.util.find_spec("cupy") is None:
-        return False
-    import cupy
-
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except cupy.cuda.runtime.CUDARuntimeError:
-        return False
-
-
-if not _gpu_available():
-    pytest.skip("needs CuPy and a CUDA GPU", allow_module_level=True)
+require_gpu()
 
 import cupy  # noqa: E402
 

@@ -6,10 +6,9 @@ Runs only where CuPy finds a GPU (``-m gpu``); skipped elsewhere.
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
+from tests.gpu.gpu_guard import require_gpu
 
 import numnet
 from numnet import layers as L
@@ -18,19 +17,7 @@ from numnet.data import augment as A
 pytestmark = pytest.mark.gpu
 
 
-def _gpu_available() -> bool:
-    if importlib.util.find_spec("cupy") is None:
-        return False
-    import cupy
-
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except cupy.cuda.runtime.CUDARuntimeError:
-        return False
-
-
-if not _gpu_available():
-    pytest.skip("needs CuPy and a CUDA GPU", allow_module_level=True)
+require_gpu()
 
 import cupy  # noqa: E402
 

@@ -8,10 +8,9 @@ skipped elsewhere at collection.
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
+from tests.gpu.gpu_guard import require_gpu
 
 import numnet
 import numnet.functional as F
@@ -20,19 +19,7 @@ from numnet.autograd.tensor import Parameter
 pytestmark = pytest.mark.gpu
 
 
-def _gpu_available() -> bool:
-    if importlib.util.find_spec("cupy") is None:
-        return False
-    import cupy
-
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except cupy.cuda.runtime.CUDARuntimeError:
-        return False
-
-
-if not _gpu_available():
-    pytest.skip("needs CuPy and a CUDA GPU", allow_module_level=True)
+require_gpu()
 
 import cupy  # noqa: E402
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from numnet import backend
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor, array_module, as_tensor
+from numnet.autograd.tensor import Tensor, _raw, array_module, as_tensor
 from numnet.functional.activations import stable_sigmoid
 
 
@@ -111,10 +111,6 @@ class _SigmoidBinaryCrossEntropy(Function):
         )
         gt = -gy * self.z if self.needs_input_grad[1] else None
         return gz, gt
-
-
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
 
 
 def dropout(

@@ -19,7 +19,7 @@ from numnet._kernels.normalization import (
     channel_norm_forward,
 )
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor, array_module, as_tensor
+from numnet.autograd.tensor import Tensor, _raw, array_module, as_tensor
 from numnet.functional.elementwise import sqrt
 from numnet.functional.shaping import reshape
 
@@ -259,7 +259,3 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon: float = 1e-3) -> Tens
     shape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
     g, b = _param(gamma, shape, x.dtype, 1.0, x), _param(beta, shape, x.dtype, 0.0, x)
     return _Normalize(axes, epsilon)(x, g, b)
-
-
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
