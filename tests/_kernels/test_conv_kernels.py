@@ -80,12 +80,12 @@ def test_every_plan_matches_the_reference_in_float32(g, C, O, seed, relu, data):
 def test_candidate_plans_cover_every_path():
     g = k.make_geometry(6, 6, 3, padding="same")
     plans = candidate_plans(g)
-    assert {p.dx_path for p in plans} == {"col2im", "taps", "flipped"}
+    assert {p.dx_path for p in plans} == {"col2im", "taps", "flipped", "flat"}
     assert {p.layout for p in plans} == {"rows", "k_major"}
     assert {p.bias_in_gemm for p in plans} == {True, False}
     assert {p.executor for p in plans} == {"cpu", "reference"}
     strided = candidate_plans(k.make_geometry(6, 6, 3, 2))
-    assert {p.dx_path for p in strided} == {"col2im"}
+    assert {p.dx_path for p in strided} == {"col2im", "flat"}
 
 
 def test_planner_choices_and_explain():

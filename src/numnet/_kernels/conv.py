@@ -28,7 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from numnet import backend
-from numnet._kernels import conv_reference, threads, workspace
+from numnet._kernels import conv_dx, conv_reference, threads, workspace
 from numnet._kernels.conv_plan import BLOCK_BYTES, ConvPlan, flipped_geometry
 from numnet._kernels.im2col import (
     Geometry,
@@ -348,9 +348,11 @@ def _input_grad(plan: ConvPlan, gy, w2, g: Geometry, x) -> np.ndarray:
     filled block by block for col2im."""
     if plan.dx_path == "col2im":
         return np.empty_like(x)
+    if plan.dx_path == "flat":
+        return conv_dx.input_grad_flat(gy, w2, g, x.shape)
     if plan.dx_path == "taps":
         _require_stride_one(plan, g)
-        return _input_grad_by_taps(gy, w2, g, x.shape)
+        return conv_dx.input_grad_by_taps(gy, w2, g, x.shape)
     full = flipped_geometry(g)
     if full is None:
         raise ValueError(
@@ -368,40 +370,6 @@ def _require_stride_one(plan: ConvPlan, g: Geometry) -> None:
             f"conv2d: plan dx_path={plan.dx_path!r} needs stride 1. "
             f"Received: stride={(g.sh, g.sw)}"
         )
-
-
-def _input_grad_by_taps(gy, w2, g: Geometry, x_shape) -> np.ndarray:
-    """dx of a stride-1 convolution, one kernel tap (i, j) at a time.
-
-    Tap (i, j) sends output pixel (oh, ow) to input pixel (oh + i*dh - pt,
-    ow + j*dw - pl), so dx[shifted window] += gy @ w[i, j]^T: a GEMM into a
-    small buffer that is still in cache when it is added, and an add whose
-    rows are contiguous runs of OW*C values. Taps that fall in the padding are
-    clipped away.
-    """
-    N, C, O = x_shape[0], x_shape[3], w2.shape[1]
-    taps = np.ascontiguousarray(w2.reshape(g.KH, g.KW, C, O).transpose(0, 1, 3, 2))
-    gy2 = gy.reshape(-1, O)
-    dx = np.zeros(x_shape, gy.dtype)
-    buf = workspace.take((gy2.shape[0], C), gy.dtype)
-    out = buf.reshape(N, g.OH, g.OW, C)
-    for i in range(g.KH):
-        rows = _tap_span(g.H, g.OH, i * g.dh - g.pt)
-        for j in range(g.KW):
-            cols = _tap_span(g.W, g.OW, j * g.dw - g.pl)
-            if rows is None or cols is None:
-                continue
-            np.matmul(gy2, taps[i, j], out=buf)
-            (o0, o1, r0), (p0, p1, c0) = rows, cols
-            dx[:, r0 : r0 + o1 - o0, c0 : c0 + p1 - p0] += out[:, o0:o1, p0:p1]
-    workspace.give(buf)
-    return dx
-
-
-def _tap_span(n_in: int, n_out: int, shift: int) -> tuple[int, int, int] | None:
-    """Outputs [o0, o1) whose input o + shift lies in [0, n_in), and o0 + shift."""
-    o0, o1 = max(0, -shift), min(n_out, n_in - shift)
-    return (o0, o1, o0 + shift) if o0 < o1 else None
 
 
 def _flipped_kernel(w2: np.ndarray, g: Geometry, C: int) -> np.ndarray:

@@ -21,15 +21,23 @@ import functools
 from dataclasses import dataclass, field
 
 from numnet import config
+from numnet._kernels import conv_dx
 from numnet._kernels.im2col import Geometry, get_memory_budget
+from numnet.backend import blas
 
+#: "flat" dx only where the padded grid is at most this much larger than the
+#: output (its GEMMs run over the grid's rows); decisions.md has the measurements.
+FLAT_MAX_OVERHEAD = 1.5
+#: ... and C_in at least this: each tap's GEMM is (rows, C_out) @ (C_out, C_in),
+#: and a thinner output runs at a fraction of BLAS's rate (C_in 1: 2x slower).
+FLAT_MIN_CHANNELS = 8
 #: Target bytes of columns per block (fewer, larger BLAS calls; decisions.md).
 BLOCK_BYTES = 64 * 2**20
 
 _CHOICES = {
     "executor": ("cpu", "reference", "cupy"),
     "layout": ("rows", "k_major"),
-    "dx_path": ("col2im", "flipped", "taps"),
+    "dx_path": ("col2im", "flipped", "taps", "flat"),
 }
 
 
@@ -46,8 +54,10 @@ class ConvPlan:
         layout: CPU column layout, "rows" (rows, KH*KW*C) or "k_major"
             (KH*KW*C [+ 1], rows), one plane copy per (i, j, c).
         dx_path: "col2im" (gy w2^T, then col2im), "flipped" (a stride-1
-            convolution of gy with the 180-degree rotated kernel) or "taps"
-            (one GEMM per kernel tap, added into a shifted window of dx).
+            convolution of gy with the 180-degree rotated kernel), "taps"
+            (one GEMM per kernel tap, added into a shifted window of dx) or
+            "flat" (one GEMM per tap over the padded grid flattened with the
+            batch, accumulated in place by BLAS; ``_kernels/conv_dx.py``).
         bias_in_gemm: k_major columns end with a row of ones, so the forward
             GEMM adds b and the dW GEMM returns db as its last row.
         keep_columns: keep the forward's columns for dW (within the memory
@@ -127,6 +137,7 @@ _DX_PATHS = {
     "col2im": "col2im(gy w2^T)",
     "flipped": "stride-1 convolution of gy with the rotated kernel",
     "taps": "one GEMM per kernel tap into a shifted window of dx",
+    "flat": "one in-place accumulating GEMM per kernel tap on the flattened grid",
 }
 
 
@@ -163,8 +174,9 @@ def flipped_geometry(g: Geometry) -> Geometry | None:
 def valid_dx_paths(g: Geometry) -> tuple[str, ...]:
     """The input-gradient paths that can run on geometry ``g``."""
     if (g.sh, g.sw) != (1, 1):
-        return ("col2im",)
-    return ("col2im", "taps") + (("flipped",) if flipped_geometry(g) else ())
+        return ("col2im", "flat")
+    paths = ("col2im", "taps", "flat")
+    return paths + (("flipped",) if flipped_geometry(g) else ())
 
 
 def plan_conv(
@@ -237,13 +249,7 @@ def _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu) -> ConvPlan:
     k_major = 2 * g.KW * C <= g.OW
     if k_major:
         reasons.append(f"KW*C = {g.KW * C} <= OW/2 = {g.OW / 2:g}: K-major columns")
-    # taps for stride-1 channel-widening convs (measured on a quiet machine);
-    # "flipped" is opt-in: no end-to-end gain
-    dx_path = "taps" if "taps" in valid_dx_paths(g) and O > C else "col2im"
-    if dx_path == "taps":
-        reasons.append(f"stride 1, C_out {O} > C_in {C}: dx one kernel tap at a time")
-    else:
-        reasons.append("dx by col2im (one GEMM, then the scatter-add)")
+    dx_path = _dx_path(g, C, O, reasons)
     per_item = g.OH * g.OW * (g.KH * g.KW * C + k_major) * itemsize
     keep = weight_grad and N * per_item <= get_memory_budget()
     if weight_grad and not keep:
@@ -257,6 +263,28 @@ def _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu) -> ConvPlan:
         fused_relu=relu,
         reasons=tuple(reasons),
     )
+
+
+def _dx_path(g: Geometry, C: int, O: int, reasons: list) -> str:
+    """"flat" where it measured faster (see FLAT_* above), else "taps" for
+    channel-widening stride-1 convs, else "col2im"; "flipped" is opt-in."""
+    overhead = conv_dx.grid_overhead(g)
+    if (
+        g.KH * g.KW > 1  # a 1x1 conv's col2im is one strided copy: kept
+        and C >= FLAT_MIN_CHANNELS
+        and overhead <= FLAT_MAX_OVERHEAD
+        and blas.accumulates_in_place()
+    ):
+        reasons.append(
+            f"phase grid {overhead:.2f}x the output, C_in {C}: dx one in-place "
+            "GEMM per kernel tap on the flattened grid"
+        )
+        return "flat"
+    if "taps" in valid_dx_paths(g) and O > C:
+        reasons.append(f"stride 1, C_out {O} > C_in {C}: dx one kernel tap at a time")
+        return "taps"
+    reasons.append("dx by col2im (one GEMM, then the scatter-add)")
+    return "col2im"
 
 
 def _device_plan(device: str, weight_grad: bool, relu: bool) -> ConvPlan:

@@ -1,0 +1,187 @@
+"""``gemm``: out = a @ b, or out += a @ b, in NumPy's own BLAS, in place.
+
+NumPy's ``matmul`` always writes a fresh product (or overwrites ``out``), so a
+sum of products, ``out += a @ b``, costs one more pass over ``out`` per term. The
+BLAS routine underneath, ``sgemm``/``dgemm``, computes C = alpha A B + beta C and
+adds into C while its tile of the product is still in registers. This module
+calls that routine of the BLAS library NumPy itself was built with (OpenBLAS in
+the NumPy wheels: ``numpy.libs``/``numpy/.dylibs``), through ``ctypes``, so it
+shares NumPy's threads and adds no dependency. Operands are passed as they are
+laid out: a row-major or transposed 2-D view with any leading dimension (a
+strided row range, a slice of a wider matrix) goes to BLAS without a copy.
+
+Where no such library is found (another NumPy build), or the self-test at the
+first call disagrees with ``np.matmul``, :func:`gemm` computes the same with
+NumPy (:func:`numpy_gemm`), and :func:`accumulates_in_place` says so; the
+convolution planner only chooses the paths that need it when it is True.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import threading
+
+import numpy as np
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_LOCK = threading.Lock()
+_routines: dict | None = None  # dtype -> (ctypes function, integer type); {} if none
+
+
+def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False):
+    """out = a @ b, or out += a @ b with ``accumulate``; returns ``out``.
+
+    Args:
+        a: (m, k) and b: (k, n) float32 or float64 arrays of ``out``'s dtype;
+            either may be a transposed view (Fortran order); any leading stride.
+        out: (m, n) with unit stride along its rows (a C-contiguous array or a
+            row range / column slice of one); it must not overlap a or b.
+        accumulate: add the product to ``out`` instead of overwriting it.
+    """
+    routine = _routine(out.dtype) if a.dtype == b.dtype == out.dtype else None
+    if routine is None or not _call(routine, a, b, out, accumulate):
+        numpy_gemm(a, b, out, accumulate)
+    return out
+
+
+def _call(routine, a, b, out, accumulate: bool) -> bool:
+    """Run ``routine`` (a cblas gemm) if the operands allow it; whether it ran."""
+    m, k = a.shape
+    n = b.shape[1]
+    args = _blas_operands(a, b, out, m, n, k)
+    if args is None or np.may_share_memory(out, a) or np.may_share_memory(out, b):
+        return False
+    function, integer = routine
+    (ta, lda), (tb, ldb), ldc = args
+    function(
+        _ROW_MAJOR, ta, tb, integer(m), integer(n), integer(k), 1.0,
+        a.ctypes.data, integer(lda), b.ctypes.data, integer(ldb),
+        1.0 if accumulate else 0.0, out.ctypes.data, integer(ldc),
+    )  # fmt: skip
+    return True
+
+
+def numpy_gemm(a, b, out, accumulate: bool = False):
+    """:func:`gemm` in NumPy: the reference, and the path without a usable BLAS."""
+    if accumulate:
+        out += a @ b
+    else:
+        np.matmul(a, b, out=out)
+    return out
+
+
+def accumulates_in_place() -> bool:
+    """Whether :func:`gemm` reaches BLAS (its ``accumulate`` costs no extra pass)."""
+    return bool(_routine(np.dtype(np.float32)))
+
+
+def _blas_operands(a, b, out, m: int, n: int, k: int):
+    """((trans_a, lda), (trans_b, ldb), ldc) of row-major BLAS, or None when an
+    operand's layout has no BLAS description or a dimension is empty."""
+    if 0 in (m, n, k):
+        return None
+    la, lb = _layout(a), _layout(b)
+    if la is None or lb is None or out.ndim != 2:
+        return None
+    size = out.itemsize
+    if out.strides[1] != size or out.strides[0] % size:
+        return None
+    ldc = out.strides[0] // size if m > 1 else n
+    if ldc < n:
+        return None
+    return la, lb, ldc
+
+
+def _layout(x: np.ndarray):
+    """(trans flag, leading dimension) of a 2-D view, or None."""
+    if x.ndim != 2 or not x.flags.aligned:
+        return None
+    rows, cols = x.shape
+    size = x.itemsize
+    s0, s1 = x.strides
+    if s1 == size or cols == 1:  # row-major: rows s0 apart
+        ld = s0 // size if rows > 1 else cols
+        if s0 % size == 0 and ld >= max(1, cols):
+            return _NO_TRANS, ld
+    if s0 == size or rows == 1:  # column-major: the transpose is row-major
+        ld = s1 // size if cols > 1 else rows
+        if s1 % size == 0 and ld >= max(1, rows):
+            return _TRANS, ld
+    return None
+
+
+def _routine(dtype: np.dtype):
+    global _routines
+    if _routines is None:
+        with _LOCK:
+            if _routines is None:
+                _routines = _find_routines()
+    return _routines.get(dtype)
+
+
+#: (symbol of sgemm, of dgemm, integer type) in the builds NumPy ships.
+_SYMBOLS = (
+    ("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", ctypes.c_int64),
+    ("cblas_sgemm64_", "cblas_dgemm64_", ctypes.c_int64),
+    ("scipy_cblas_sgemm", "scipy_cblas_dgemm", ctypes.c_int),
+    ("cblas_sgemm", "cblas_dgemm", ctypes.c_int),
+)
+
+
+def _find_routines() -> dict:
+    """The cblas gemm routines of NumPy's bundled BLAS, self-tested; {} if none.
+
+    ``NUMNET_BLAS_GEMM=0`` turns them off (every caller then uses NumPy).
+    """
+    if os.environ.get("NUMNET_BLAS_GEMM", "1") == "0":
+        return {}
+    for path in _library_paths():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for single, double, integer in _SYMBOLS:
+            found = _bind(library, single, double, integer)
+            if found and all(_agrees_with_numpy(dt, r) for dt, r in found.items()):
+                return found
+    return {}
+
+
+def _library_paths() -> list[str]:
+    root = os.path.dirname(np.__file__)
+    patterns = [
+        os.path.join(root, os.pardir, "numpy.libs", "*blas*"),
+        os.path.join(root, ".dylibs", "*blas*"),
+    ]
+    return sorted(p for pattern in patterns for p in glob.glob(pattern))
+
+
+def _bind(library, single: str, double: str, integer) -> dict:
+    found = {}
+    for dtype, name, real in (
+        (np.dtype(np.float32), single, ctypes.c_float),
+        (np.dtype(np.float64), double, ctypes.c_double),
+    ):
+        function = getattr(library, name, None)
+        if function is None:
+            return {}
+        ptr = ctypes.c_void_p
+        function.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [
+            real, ptr, integer, ptr, integer, real, ptr, integer,
+        ]  # fmt: skip
+        function.restype = None
+        found[dtype] = (function, integer)
+    return found
+
+
+def _agrees_with_numpy(dtype: np.dtype, routine) -> bool:
+    """One product with a transposed operand and a strided, accumulated output."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 3)).astype(dtype)
+    b = rng.standard_normal((4, 5)).astype(dtype).T  # (5, 4), column-major
+    wide = rng.standard_normal((3, 7)).astype(dtype)
+    expected = wide[:, 1:5] + a.T @ b
+    ran = _call(routine, a.T, b, wide[:, 1:5], accumulate=True)
+    return ran and bool(np.allclose(wide[:, 1:5], expected, rtol=1e-5, atol=1e-5))

@@ -1,0 +1,136 @@
+"""The tap-by-tap input-gradient paths ("taps", "flat") against the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from tests._kernels.strategies import geometries
+
+import numnet
+import numnet.functional as F
+from numnet._kernels import conv_dx, conv_reference
+from numnet._kernels import im2col as k
+from numnet._kernels.conv_plan import ConvPlan
+from numnet.backend import blas
+
+
+def _reference_dx(gy, w, g, x_shape):
+    x = np.zeros(x_shape, gy.dtype)
+    cols = conv_reference.conv2d_forward(x, w, None, g)[1]
+    return conv_reference.conv2d_backward(gy, cols, w, g, x_shape, True, False, False)[
+        0
+    ]
+
+
+@given(geometries(), st.integers(1, 4), st.integers(1, 4),
+       st.integers(1, 3), st.integers(0, 2**16))  # fmt: skip
+def test_flat_and_taps_match_the_reference_col2im(g, C, O, N, seed):
+    # every padding, stride, dilation and kernel shape ("taps": stride 1 only)
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((g.KH, g.KW, C, O))
+    gy = rng.standard_normal((N, g.OH, g.OW, O))
+    x_shape = (N, g.H, g.W, C)
+    want = _reference_dx(gy, w, g, x_shape)
+    paths = [conv_dx.input_grad_flat]
+    if (g.sh, g.sw) == (1, 1):
+        paths.append(conv_dx.input_grad_by_taps)
+    for path in paths:
+        got = path(gy, w.reshape(-1, O), g, x_shape)
+        assert got.shape == x_shape and got.flags.c_contiguous
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_flat_in_float32_and_without_blas(monkeypatch):
+    g = k.make_geometry(9, 8, 3, 1, "same", (2, 1))
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((3, 3, 5, 7)).astype(np.float32)
+    gy = rng.standard_normal((3, g.OH, g.OW, 7)).astype(np.float32)
+    want = _reference_dx(gy, w, g, (3, 9, 8, 5))
+    got = conv_dx.input_grad_flat(gy, w.reshape(-1, 7), g, (3, 9, 8, 5))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    monkeypatch.setattr(blas, "_routines", {})  # no BLAS found: NumPy computes it
+    again = conv_dx.input_grad_flat(gy, w.reshape(-1, 7), g, (3, 9, 8, 5))
+    np.testing.assert_allclose(again, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "padding, strides",
+    [("same", 1), ("valid", 1), ((2, 0), 1), ("same", 2), ("valid", (2, 3))],
+)
+def test_flat_conv_gradchecks_in_float64(padding, strides, rng):
+    x, w = rng.standard_normal((2, 7, 6, 2)), rng.standard_normal((3, 2, 2, 3))
+    b = rng.standard_normal(3)
+    plan = ConvPlan(dx_path="flat")
+    options = {"padding": padding, "stride": strides, "plan": plan}
+    fn = lambda x, w, b: F.conv2d_relu(x, w, b, **options)  # noqa: E731
+    assert numnet.gradcheck(fn, [x, w, b])
+
+
+def test_grid_overhead():
+    assert conv_dx.grid_overhead(k.make_geometry(13, 13, 3)) == pytest.approx(169 / 121)
+    assert conv_dx.grid_overhead(k.make_geometry(28, 28, 3, padding="same")) == (
+        pytest.approx(900 / 784)
+    )
+    # stride 2, "same" on 28: padded to 29, phases of 15 x 15, output 14 x 14
+    strided = k.make_geometry(28, 28, 3, 2, padding="same")
+    assert conv_dx.grid_overhead(strided) == pytest.approx(225 / 196)
+
+
+def test_flat_dx_is_a_fresh_array():
+    # stride 1 without padding returns the phase buffer itself: never a pooled one
+    g = k.make_geometry(5, 5, 3)
+    gy, w2 = np.ones((1, 3, 3, 2)), np.ones((9 * 2, 2))
+    first = conv_dx.input_grad_flat(gy, w2, g, (1, 5, 5, 2))
+    second = conv_dx.input_grad_flat(2 * gy, w2, g, (1, 5, 5, 2))
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(second, 2 * first)
+
+
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.booleans(),
+       st.booleans(), st.booleans(), st.sampled_from([np.float32, np.float64]))  # fmt: skip
+def test_gemm_matches_numpy_for_every_layout(m, k_, n, ta, tb, accumulate, dtype):
+    rng = np.random.default_rng(m * 100 + k_ * 10 + n)
+    a = rng.standard_normal((k_, m) if ta else (m, k_)).astype(dtype)
+    b = rng.standard_normal((n, k_) if tb else (k_, n)).astype(dtype)
+    a, b = (a.T if ta else a), (b.T if tb else b)
+    wide = rng.standard_normal((m, n + 3)).astype(dtype)
+    out = wide[:, 2 : 2 + n]  # a strided output: leading dimension n + 3
+    want = out + a @ b if accumulate else a @ b
+    blas.gemm(a, b, out, accumulate=accumulate)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+    assume(blas.accumulates_in_place())  # the routine ran, not the fallback
+    assert blas._call(blas._routine(np.dtype(dtype)), a, b, out, False)
+
+
+def test_gemm_falls_back_where_blas_cannot_run():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 6))
+    out = np.zeros((4, 4))
+    # overlapping output, mixed dtypes, a non-unit inner stride, empty K
+    for x, y, o in (
+        (a[:, :4], a[:, 2:], a[:, 2:].copy()),
+        (a, a.T.astype(np.float32), out),
+        (a[:, ::2], a[:, ::2].T, out),
+        (a[:, :0], a[:, :0].T, out),
+    ):
+        want = x @ y
+        np.testing.assert_allclose(blas.gemm(x, y, o), want, rtol=1e-6)
+    overlap = a.copy()
+    want = overlap[:, :4] + overlap[:, :4] @ np.eye(4)
+    blas.gemm(overlap[:, :4], np.eye(4), overlap[:, :4], accumulate=True)
+    np.testing.assert_allclose(overlap[:, :4], want)
+    assert not blas._call(blas._routine(np.dtype(np.float64)) or (None, None),
+                          a[:, ::2], a[:, ::2].T, out, False)  # fmt: skip
+
+
+def test_gemm_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("NUMNET_BLAS_GEMM", "0")
+    assert blas._find_routines() == {}
+    monkeypatch.setattr(blas, "_routines", {})
+    assert not blas.accumulates_in_place()
+    out = np.ones((2, 2))
+    blas.gemm(np.eye(2), np.eye(2), out, accumulate=True)
+    np.testing.assert_array_equal(out, np.ones((2, 2)) + np.eye(2))
