@@ -134,3 +134,13 @@ def test_gemm_can_be_turned_off(monkeypatch):
     out = np.ones((2, 2))
     blas.gemm(np.eye(2), np.eye(2), out, accumulate=True)
     np.testing.assert_array_equal(out, np.ones((2, 2)) + np.eye(2))
+
+
+@given(geometries(), st.integers(1, 3))
+def test_zero_border_leaves_only_the_interior(g, C):
+    buffer = np.full(g.padded_shape(2, C), np.nan)
+    k.zero_border(buffer, g)
+    interior = (slice(None), slice(g.pt, g.pt + g.H), slice(g.pl, g.pl + g.W))
+    assert np.isnan(buffer[interior]).all()
+    buffer[interior] = 0
+    assert not buffer.any()

@@ -40,6 +40,7 @@ from numnet._kernels.im2col import (
     pad_into,
     unpad,
     window_view,
+    zero_border,
 )
 
 #: OpenBLAS runs a GEMM on one thread when m*n*k <= 2**18 (its SMP threshold).
@@ -125,8 +126,7 @@ class _Columns:
         xb = self.x[start:stop]
         if g.padded and self.x_padded is None:
             shape = g.padded_shape(self.nb, self.C)
-            self.x_padded = workspace.take(shape, self.x.dtype)
-            self.x_padded[...] = 0
+            self.x_padded = zero_border(workspace.take(shape, self.x.dtype), g)
         x_padded = pad_into(xb, g, self.x_padded) if g.padded else xb
         fill = self._fill_k_major if self.k_major else self._fill_rows
         _over_batch(self.plan)(lambda a, b: fill(x_padded, out, a, b), n, out.size)

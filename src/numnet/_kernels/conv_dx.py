@@ -124,15 +124,26 @@ def _accumulate_taps(grid2, taps, g: Geometry, Wq: int, phases) -> None:
 
 
 def _interleave(phases, g: Geometry, x_shape) -> np.ndarray:
-    """dx (N, H, W, C) from the (sh, sw, N, Hq, Wq, C) phase gradients."""
-    N, H, W, C = x_shape
-    Hp, Wp = H + g.pt + g.pb, W + g.pl + g.pr
+    """dx (N, H, W, C) from the (sh, sw, N, Hq, Wq, C) phase gradients: the
+    interior rows of phase a are padded rows a, a + sh, ..., i.e. dx rows
+    h0, h0 + sh, ... (the same for columns)."""
     if (g.sh, g.sw) == (1, 1):
-        padded = phases[0, 0]
-    else:
-        padded = np.empty((N, Hp, Wp, C), phases.dtype)
-        for a in range(g.sh):
-            for b in range(g.sw):
-                h, w = len(range(a, Hp, g.sh)), len(range(b, Wp, g.sw))
-                padded[:, a :: g.sh, b :: g.sw] = phases[a, b, :, :h, :w]
-    return np.ascontiguousarray(padded[:, g.pt : g.pt + H, g.pl : g.pl + W])
+        return np.ascontiguousarray(
+            phases[0, 0, :, g.pt : g.pt + x_shape[1], g.pl : g.pl + x_shape[2]]
+        )
+    dx = np.empty(x_shape, phases.dtype)
+    for a in range(g.sh):
+        rows = _phase_span(a, g.sh, g.pt, x_shape[1])
+        for b in range(g.sw):
+            cols = _phase_span(b, g.sw, g.pl, x_shape[2])
+            (q0, h0, nh), (r0, w0, nw) = rows, cols
+            dx[:, h0 :: g.sh, w0 :: g.sw] = phases[a, b, :, q0 : q0 + nh, r0 : r0 + nw]
+    return dx
+
+
+def _phase_span(a: int, s: int, pad: int, n: int) -> tuple[int, int, int]:
+    """(first phase index, first unpadded index, count) of phase a's interior:
+    padded indices a + s*q that land in [pad, pad + n)."""
+    q0 = max(0, -(-(pad - a) // s))
+    h0 = a + s * q0 - pad
+    return q0, h0, len(range(h0, n, s))

@@ -266,7 +266,7 @@ def _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu) -> ConvPlan:
 
 
 def _dx_path(g: Geometry, C: int, O: int, reasons: list) -> str:
-    """"flat" where it measured faster (see FLAT_* above), else "taps" for
+    """ "flat" where it measured faster (see FLAT_* above), else "taps" for
     channel-widening stride-1 convs, else "col2im"; "flipped" is opt-in."""
     overhead = conv_dx.grid_overhead(g)
     if (

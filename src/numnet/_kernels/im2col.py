@@ -287,6 +287,20 @@ def pad_into(x: np.ndarray, g: Geometry, buffer: np.ndarray | None = None, value
     return x_padded
 
 
+def zero_border(buffer: np.ndarray, g: Geometry) -> np.ndarray:
+    """Zero what of a ``g.padded_shape`` buffer lies outside the (H, W) interior.
+
+    A reused buffer then needs only its interior written (``pad_into``), not a
+    pass over the whole buffer: about 7 % of it for a 3x3 "same" conv on 28x28.
+    """
+    interior_rows = buffer[:, g.pt : g.pt + g.H]
+    buffer[:, : g.pt] = 0
+    buffer[:, g.pt + g.H :] = 0
+    interior_rows[:, :, : g.pl] = 0
+    interior_rows[:, :, g.pl + g.W :] = 0
+    return buffer
+
+
 def im2col_padded(x_padded: np.ndarray, g: Geometry, out: np.ndarray | None = None):
     """Columns (n, OH, OW, KH, KW, C) of an already padded input (CPU executor).
 
