@@ -12,7 +12,7 @@ import numnet
 import numnet.functional as F
 from numnet._kernels import conv_dx, conv_reference
 from numnet._kernels import im2col as k
-from numnet._kernels.conv_plan import ConvPlan
+from numnet._kernels.conv_plan import ConvPlan, plan_conv
 from numnet.backend import blas
 
 
@@ -144,3 +144,15 @@ def test_zero_border_leaves_only_the_interior(g, C):
     assert np.isnan(buffer[interior]).all()
     buffer[interior] = 0
     assert not buffer.any()
+
+
+def test_a_bias_plan_runs_without_a_bias():
+    # a plan made for a conv with bias (ones row in the GEMM) given no bias
+    g = k.make_geometry(12, 12, 3)
+    plan = plan_conv(g, C=1, O=4)
+    assert plan.bias_in_gemm
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 12, 12, 1)), rng.standard_normal((3, 3, 1, 4))
+    y = F.conv2d(x, w, None, plan=plan)
+    want = F.conv2d(x, w, None, plan=ConvPlan(executor="reference"))
+    np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)

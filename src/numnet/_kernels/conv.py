@@ -215,6 +215,8 @@ def conv2d_forward(plan: ConvPlan, x, w, b, g: Geometry):
             y = xp.maximum(y, xp.zeros_like(y))
         cols = cols if plan.keep_columns else None
         return y, ConvState(plan, x, w, g, y if plan.fused_relu else None, cols)
+    if plan.bias_in_gemm and b is None:  # no bias to carry in the ones row
+        plan = plan.replace(bias_in_gemm=False)
     x = np.ascontiguousarray(x)
     w2 = np.ascontiguousarray(w).reshape(-1, w.shape[3])
     y, columns = _cpu_forward(plan, x, w2, b, g)
