@@ -156,3 +156,15 @@ def test_a_bias_plan_runs_without_a_bias():
     y = F.conv2d(x, w, None, plan=plan)
     want = F.conv2d(x, w, None, plan=ConvPlan(executor="reference"))
     np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_without_blas_the_planner_does_not_choose_flat(monkeypatch):
+    from numnet._kernels import conv_plan
+
+    g = k.make_geometry(14, 14, 3, 1, "same")
+    monkeypatch.setattr(blas, "_routines", {})
+    conv_plan._cached_plan.cache_clear()
+    try:
+        assert plan_conv(g, C=32, O=32).dx_path == "taps"
+    finally:
+        conv_plan._cached_plan.cache_clear()

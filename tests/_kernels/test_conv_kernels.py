@@ -90,9 +90,19 @@ def test_candidate_plans_cover_every_path():
 
 def test_planner_choices_and_explain():
     g = k.make_geometry(6, 5, (3, 2), 1, "same", (2, 1))
-    # taps for stride-1 channel-widening convs; the flipped kernel is opt-in
-    assert plan_conv(g, C=4, O=4).dx_path == "col2im"
+    # taps for stride-1 convs that do not narrow the channels (C_in < 8: no
+    # "flat"); the flipped kernel is opt-in
+    assert plan_conv(g, C=4, O=3).dx_path == "col2im"
+    assert plan_conv(g, C=4, O=4).dx_path == "taps"
     assert plan_conv(g, C=4, O=9).dx_path == "taps"
+    wide = k.make_geometry(14, 14, 3, 1, "same")
+    assert plan_conv(wide, C=32, O=32).dx_path == "flat"
+    assert "flattened grid" in plan_conv(wide, C=32, O=32).explain()
+    assert plan_conv(k.make_geometry(7, 7, 3, 1, "same"), C=64, O=64).dx_path == "taps"
+    assert (
+        plan_conv(k.make_geometry(28, 28, 3, 2, "same"), C=32, O=32).dx_path == "flat"
+    )
+    assert plan_conv(k.make_geometry(28, 28, 1, 2), C=32, O=32).dx_path == "col2im"
     assert "one kernel tap" in plan_conv(g, C=4, O=9).explain()
     strided = k.make_geometry(6, 6, 3, 2)
     assert plan_conv(strided, C=4, O=9).dx_path == "col2im"

@@ -197,8 +197,7 @@ def plan_conv(
         g: the geometry; device: "cpu" for NumPy arrays, "cupy" for CuPy
             arrays (the CUDA executor), anything else runs the portable
             reference executor.
-        C, O: input and output channels (O is not used by the current
-            choices); N, itemsize: batch and dtype size
+        C, O: input and output channels; N, itemsize: batch and dtype size
             (whether the columns fit the memory budget).
         weight_grad: whether dW will be needed (columns worth keeping).
         bias: whether there is a bias; relu: fused ReLU (``conv2d_relu``).
@@ -209,8 +208,14 @@ def plan_conv(
       grey images, KW*C = 3): W5's first conv forward 3.7 -> 1.6 ms, fwd+bwd
       7.4 -> 4.6 ms, the whole W5 step 0.95x; W2 (KW*C = 15, OW = 16) gained
       nothing.
-    - dx "taps" (KH*KW thin GEMMs into shifted windows, no column buffer) for
-      stride-1 convs with C_out > C_in, else "col2im" (one fat GEMM gy2 @ w2^T
+    - dx "flat" (one in-place accumulating GEMM per tap on the flattened
+      phase grid, ``conv_dx.py``) for KxK convs with C_in >= 8 whose phase grid
+      is at most 1.5x the output: quiet machine, separate processes, 3-4
+      alternating rounds: W1 48.4 -> 43.6 ms, W9 178 -> 153 ms, W5 even
+      (kernel level: 0.4-0.8x of the best other path where chosen, 1.1-1.5x
+      where not; the table is in decisions.md).
+    - else dx "taps" (KH*KW thin GEMMs into shifted windows, no column buffer)
+      for stride-1 convs with C_out >= C_in, else "col2im" (one fat GEMM gy2 @ w2^T
       and the scatter-add). Quiet 2-core machine, separate processes, 4
       alternating rounds, 2 threads: W5 step median 34.7 ms with taps against
       40.5 ms with col2im everywhere (0.86x); W1 60.7 vs 63.1 ms. On the
@@ -267,7 +272,8 @@ def _plan(g, device, C, O, N, itemsize, weight_grad, bias, relu) -> ConvPlan:
 
 def _dx_path(g: Geometry, C: int, O: int, reasons: list) -> str:
     """ "flat" where it measured faster (see FLAT_* above), else "taps" for
-    channel-widening stride-1 convs, else "col2im"; "flipped" is opt-in."""
+    stride-1 convs that do not narrow the channels, else "col2im"; "flipped"
+    is opt-in."""
     overhead = conv_dx.grid_overhead(g)
     if (
         g.KH * g.KW > 1  # a 1x1 conv's col2im is one strided copy: kept
@@ -280,8 +286,8 @@ def _dx_path(g: Geometry, C: int, O: int, reasons: list) -> str:
             "GEMM per kernel tap on the flattened grid"
         )
         return "flat"
-    if "taps" in valid_dx_paths(g) and O > C:
-        reasons.append(f"stride 1, C_out {O} > C_in {C}: dx one kernel tap at a time")
+    if "taps" in valid_dx_paths(g) and O >= C:
+        reasons.append(f"stride 1, C_out {O} >= C_in {C}: dx one kernel tap at a time")
         return "taps"
     reasons.append("dx by col2im (one GEMM, then the scatter-add)")
     return "col2im"
