@@ -83,7 +83,38 @@ class AffineTransform(Transform):
         return {"fill_mode": self.fill_mode, "cval": self.cval}
 
 
-class RandomRotation(AffineTransform):
+class _AngleTransform(AffineTransform):
+    """An affine warp by a random angle in ``degrees``: ``_matrices(radians)``."""
+
+    _matrices = None  # rotation_matrices or shear_matrices
+    _limit = None  # angles must lie strictly inside (-limit, limit) when set
+
+    def __init__(
+        self,
+        degrees,
+        fill_mode="nearest",
+        cval=0.0,
+        interpolation="bilinear",
+        seed=None,
+    ):
+        super().__init__(fill_mode, cval, interpolation, seed)
+        who = type(self).__name__
+        self.degrees = value_range(degrees, "degrees", who)
+        limit = self._limit
+        if limit is not None and max(abs(d) for d in self.degrees) >= limit:
+            raise ValueError(
+                f"{who}: invalid value for argument 'degrees'. Expected angles "
+                f"strictly between -{limit} and {limit}. Received: degrees={degrees!r}"
+            )
+
+    def get_params(self, shape, rng):
+        return self._matrices(np.deg2rad(rng.uniform(*self.degrees, size=shape[0])))
+
+    def _config(self):
+        return {"degrees": self.degrees, **super()._config()}
+
+
+class RandomRotation(_AngleTransform):
     """Rotate each image by a random angle, counter-clockwise for positive angles.
 
     Args:
@@ -98,22 +129,7 @@ class RandomRotation(AffineTransform):
         True
     """
 
-    def __init__(
-        self,
-        degrees,
-        fill_mode="nearest",
-        cval=0.0,
-        interpolation="bilinear",
-        seed=None,
-    ):
-        super().__init__(fill_mode, cval, interpolation, seed)
-        self.degrees = value_range(degrees, "degrees", "RandomRotation")
-
-    def get_params(self, shape, rng):
-        return rotation_matrices(np.deg2rad(rng.uniform(*self.degrees, size=shape[0])))
-
-    def _config(self):
-        return {"degrees": self.degrees, **super()._config()}
+    _matrices = staticmethod(rotation_matrices)
 
 
 class RandomTranslation(AffineTransform):
@@ -196,7 +212,7 @@ class RandomZoom(AffineTransform):
         }
 
 
-class RandomShear(AffineTransform):
+class RandomShear(_AngleTransform):
     """Shear each image horizontally: vertical lines tilt by a random angle.
 
     Args:
@@ -205,27 +221,8 @@ class RandomShear(AffineTransform):
         fill_mode, cval, interpolation, seed: see :class:`AffineTransform`.
     """
 
-    def __init__(
-        self,
-        degrees,
-        fill_mode="nearest",
-        cval=0.0,
-        interpolation="bilinear",
-        seed=None,
-    ):
-        super().__init__(fill_mode, cval, interpolation, seed)
-        self.degrees = value_range(degrees, "degrees", "RandomShear")
-        if max(abs(d) for d in self.degrees) >= 90:
-            raise ValueError(
-                "RandomShear: invalid value for argument 'degrees'. Expected angles "
-                f"strictly between -90 and 90. Received: degrees={degrees!r}"
-            )
-
-    def get_params(self, shape, rng):
-        return shear_matrices(np.deg2rad(rng.uniform(*self.degrees, size=shape[0])))
-
-    def _config(self):
-        return {"degrees": self.degrees, **super()._config()}
+    _matrices = staticmethod(shear_matrices)
+    _limit = 90  # tan(90 degrees) is infinite
 
 
 _FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
