@@ -14,6 +14,14 @@ import numpy as np
 from numnet import backend
 from numnet.autograd.function import Function, unbroadcast
 from numnet.autograd.tensor import Tensor, array_module, as_tensor
+from numnet.functional._indexing import (  # noqa: F401 (re-export: shaping.<name>)
+    _GetItem,
+    _has_integer_array,
+    _Pad,
+    _raw_index,
+    getitem,
+    pad,
+)
 
 
 class _Reshape(Function):
@@ -99,34 +107,6 @@ class _SumTo(Function):
         return self.xp.broadcast_to(gy, self.in_shape)
 
 
-class _GetItem(Function):
-    """x[index]; backward scatters with add, so repeated indices accumulate."""
-
-    def __init__(self, index):
-        self.index = index
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return x[self.index]
-
-    def backward(self, gy):
-        if _has_integer_array(self.index):
-            # scatter-add: repeated indices accumulate
-            return self.ops.index_add(self.in_shape, self.index, gy)
-        gx = self.xp.zeros(self.in_shape, dtype=gy.dtype)
-        gx[self.index] = gy  # slices, ints and masks never repeat an element
-        return gx
-
-
-def _has_integer_array(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(
-        (backend.is_array(p) or isinstance(p, list))
-        and backend.get_array_module(p).asarray(p).dtype.kind != "b"
-        for p in parts
-    )
-
-
 class _Concatenate(Function):
     def __init__(self, axis):
         self.axis = axis
@@ -165,20 +145,6 @@ class _Split(Function):
 
     def backward(self, *gys):
         return self.xp.concatenate(gys, axis=self.axis)
-
-
-class _Pad(Function):
-    def __init__(self, pad_width, value):
-        self.pad_width, self.value = pad_width, value
-
-    def forward(self, x):
-        self.slices = tuple(
-            slice(b, b + n) for (b, _), n in zip(self.pad_width, x.shape, strict=True)
-        )
-        return self.xp.pad(x, self.pad_width or 0, constant_values=self.value)
-
-    def backward(self, gy):
-        return gy[self.slices]
 
 
 def shape(x) -> tuple[int, ...]:
@@ -320,25 +286,6 @@ def sum_to(x, shape) -> Tensor:
     return _SumTo(shape)(x)
 
 
-def getitem(x, index) -> Tensor:
-    """``x[index]``: slices, ints, None, Ellipsis, boolean masks and integer arrays.
-
-    Shape:
-        x: any shape -> the shape NumPy gives ``x.data[index]``.
-    """
-    return _GetItem(_raw_index(index, array_module(x)))(x)
-
-
-def _raw_index(index, xp):
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return xp.asarray(index)
-    return index
-
-
 def concatenate(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis.
 
@@ -388,25 +335,3 @@ def split(x, indices_or_sections, axis: int = 0) -> tuple[Tensor, ...]:
         x: any shape -> pieces with the same shape except along ``axis``.
     """
     return _Split(indices_or_sections, axis)(x)
-
-
-def pad(x, pad_width, value: float = 0.0) -> Tensor:
-    """Constant padding; ``pad_width`` is ((before, after), ...) per axis, as NumPy.
-
-    Shape:
-        x: (d0, ..., dk) -> (d0 + before0 + after0, ..., dk + beforek + afterk).
-    """
-    x = as_tensor(x)
-    xp = array_module(x)
-    try:
-        width = xp.asarray(pad_width, dtype=int) if x.ndim else xp.zeros((0, 2), int)
-        width = xp.broadcast_to(width, (x.ndim, 2))
-    except (ValueError, TypeError):
-        width = None
-    if width is None or (width < 0).any():
-        raise ValueError(
-            f"pad: invalid value for argument 'pad_width'. Expected non-negative "
-            f"(before, after) pairs for the {x.ndim} axes of a tensor of shape "
-            f"{x.shape}. Received: pad_width={pad_width!r}"
-        )
-    return _Pad(tuple(tuple(int(v) for v in p) for p in width), value)(x)

@@ -72,6 +72,36 @@ def _resolve_axes(layer, input_shape, axes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(sorted(a % ndim for a in axes))
 
 
+def _set_affine_args(layer, owner: str, epsilon, center, scale, gamma, beta) -> None:
+    """epsilon, center, scale and the gamma/beta weight arguments of a norm layer;
+    ``gamma`` and ``beta`` are (initializer, regularizer, constraint)."""
+    # epsilon = 0 gives NaN on constant features, inf gives zeros
+    layer.epsilon = U.real_number(owner, "epsilon", epsilon, positive=True)
+    layer.center = U.boolean(owner, "center", center)
+    layer.scale = U.boolean(owner, "scale", scale)
+    layer._gamma_args = U.weight_args(owner, "gamma", *gamma)
+    layer._beta_args = U.weight_args(owner, "beta", *beta)
+
+
+def _add_gamma_beta(layer, shape) -> None:
+    """The learned scale (``scale=True``) and shift (``center=True``)."""
+    if layer.scale:
+        layer.gamma = U.add_weight(layer, "gamma", shape, layer._gamma_args)
+    if layer.center:
+        layer.beta = U.add_weight(layer, "beta", shape, layer._beta_args)
+
+
+def _affine_config(layer, owner: str) -> dict:
+    """The config entries written by :func:`_set_affine_args`."""
+    return {
+        "epsilon": layer.epsilon,
+        "center": layer.center,
+        "scale": layer.scale,
+        **U.weight_config(owner, "gamma", *layer._gamma_args),
+        **U.weight_config(owner, "beta", *layer._beta_args),
+    }
+
+
 class BatchNormalization(Layer):
     """Normalize each channel with batch statistics (train) or moving ones (eval).
 
@@ -125,15 +155,14 @@ class BatchNormalization(Layer):
         owner = "BatchNormalization"
         self.axis = _axis_arg(owner, axis, allow_list=False)
         self.momentum = _number(owner, "momentum", momentum, 0.0, 1.0)
-        # epsilon = 0 gives NaN on constant features, inf gives zeros
-        self.epsilon = U.real_number(owner, "epsilon", epsilon, positive=True)
-        self.center = U.boolean(owner, "center", center)
-        self.scale = U.boolean(owner, "scale", scale)
-        self._gamma_args = U.weight_args(
-            owner, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint
-        )
-        self._beta_args = U.weight_args(
-            owner, "beta", beta_initializer, beta_regularizer, beta_constraint
+        _set_affine_args(
+            self,
+            owner,
+            epsilon,
+            center,
+            scale,
+            (gamma_initializer, gamma_regularizer, gamma_constraint),
+            (beta_initializer, beta_regularizer, beta_constraint),
         )
         self._moving_inits = (
             U.resolve(
@@ -155,10 +184,7 @@ class BatchNormalization(Layer):
         (self._channel_axis,) = _resolve_axes(self, input_shape, (self.axis,))
         self._ndim = len(input_shape)
         self.channels = c = input_shape[self._channel_axis]
-        if self.scale:
-            self.gamma = U.add_weight(self, "gamma", (c,), self._gamma_args)
-        if self.center:
-            self.beta = U.add_weight(self, "beta", (c,), self._beta_args)
+        _add_gamma_beta(self, (c,))
         mean_init, var_init = self._moving_inits
         self.moving_mean = self.add_weight(
             "moving_mean", (c,), mean_init, trainable=False
@@ -191,11 +217,7 @@ class BatchNormalization(Layer):
             **super().get_config(),
             "axis": self.axis,
             "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            **U.weight_config(owner, "gamma", *self._gamma_args),
-            **U.weight_config(owner, "beta", *self._beta_args),
+            **_affine_config(self, owner),
             "moving_mean_initializer": U.initializers.serialize(self._moving_inits[0]),
             "moving_variance_initializer": U.initializers.serialize(
                 self._moving_inits[1]
@@ -241,15 +263,14 @@ class LayerNormalization(Layer):
         super().__init__(**kwargs)
         owner = "LayerNormalization"
         self.axis = _axis_arg(owner, axis, allow_list=True)
-        # epsilon = 0 gives NaN on constant features, inf gives zeros
-        self.epsilon = U.real_number(owner, "epsilon", epsilon, positive=True)
-        self.center = U.boolean(owner, "center", center)
-        self.scale = U.boolean(owner, "scale", scale)
-        self._gamma_args = U.weight_args(
-            owner, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint
-        )
-        self._beta_args = U.weight_args(
-            owner, "beta", beta_initializer, beta_regularizer, beta_constraint
+        _set_affine_args(
+            self,
+            owner,
+            epsilon,
+            center,
+            scale,
+            (gamma_initializer, gamma_regularizer, gamma_constraint),
+            (beta_initializer, beta_regularizer, beta_constraint),
         )
         self.gamma = self.beta = None
 
@@ -259,10 +280,7 @@ class LayerNormalization(Layer):
         self._ndim = len(input_shape)
         self._sizes = {a: input_shape[a] for a in self._axes}
         shape = tuple(self._sizes.values())
-        if self.scale:
-            self.gamma = U.add_weight(self, "gamma", shape, self._gamma_args)
-        if self.center:
-            self.beta = U.add_weight(self, "beta", shape, self._beta_args)
+        _add_gamma_beta(self, shape)
         self.built = True
 
     def call(self, x):
@@ -278,9 +296,5 @@ class LayerNormalization(Layer):
         return {
             **super().get_config(),
             "axis": axis,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            **U.weight_config(owner, "gamma", *self._gamma_args),
-            **U.weight_config(owner, "beta", *self._beta_args),
+            **_affine_config(self, owner),
         }

@@ -21,58 +21,31 @@ float never upcasts an array, a NumPy float64 scalar would).
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
 
 from numnet import backend
 from numnet.autograd.function import no_grad
-from numnet.optimizers import _keras2, _parallel
+from numnet.optimizers import _keras2
 from numnet.optimizers import schedules as schedules_module
-
-
-def _check_nonneg(
-    owner: str, name: str, value, allow_none: bool = True, positive: bool = False
-):
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(
-        value, bool
-    )
-    if not ok or not math.isfinite(value) or value < 0 or (positive and value == 0):
-        kind = "positive" if positive else "non-negative"
-        raise ValueError(
-            f"{owner}: invalid value for argument '{name}'. Expected a {kind} "
-            f"number{' or None' if allow_none else ''}. Received: {name}={value!r}"
-        )
-    return float(value)
-
-
-def _check_positive(owner: str, name: str, value, allow_none: bool = True):
-    """A finite number > 0: epsilon = 0 divides by zero, a clip of 0 freezes."""
-    return _check_nonneg(owner, name, value, allow_none, positive=True)
-
-
-def check_flag(owner: str, name: str, value) -> bool:
-    """True or False only (``nesterov="yes"`` is an error, not True)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    raise ValueError(
-        f"{owner}: invalid value for argument '{name}'. Expected True or False. "
-        f"Received: {name}={value!r}"
-    )
-
-
-def check_unit_interval(owner: str, name: str, value) -> float:
-    """Validate a decay rate such as beta_1 in [0, 1)."""
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if not ok or not 0.0 <= value < 1.0:
-        raise ValueError(
-            f"{owner}: invalid value for argument '{name}'. Expected a number in "
-            f"[0, 1). Received: {name}={value!r}"
-        )
-    return float(value)
+from numnet.optimizers._arrays import (
+    _host_copy,
+    _like,
+    _norm,
+    _raw,
+    _resolve_constraint,
+    _run_updates,
+    _scale_to_norm,
+    _squared_norm,
+)
+from numnet.optimizers._checks import (  # noqa: F401 (re-export for the rules)
+    _check_nonneg,
+    _check_positive,
+    _split_params,
+    check_flag,
+    check_unit_interval,
+)
 
 
 class Optimizer:
@@ -418,84 +391,3 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} learning_rate={self._learning_rate!r}>"
-
-
-def _split_params(cls, learning_rate):
-    """``(params, learning_rate)``: torch.optim's ``Adam(model.parameters())``
-    passes the parameters first; the rate is then the class default."""
-    if isinstance(learning_rate, (int, float, np.number)) or callable(learning_rate):
-        return None, learning_rate
-    if isinstance(learning_rate, (str, bytes, dict)) or learning_rate is None:
-        return None, learning_rate
-    try:
-        params = list(learning_rate)
-    except TypeError:
-        return None, learning_rate
-    from numnet.autograd.tensor import Tensor
-
-    bad = [type(p).__name__ for p in params if not isinstance(p, Tensor)]
-    if bad or not params:
-        raise ValueError(
-            f"{cls.__name__}: the first argument is either the learning rate or "
-            f"a non-empty list of parameters (model.parameters()). Received a "
-            f"{type(learning_rate).__name__} of {bad or 'nothing'}"
-        )
-    default = inspect.signature(cls.__init__).parameters.get("learning_rate")
-    rate = 0.001 if default is None or default.default is default.empty else default
-    return params, getattr(rate, "default", rate)
-
-
-def _resolve_constraint(constraint):
-    if callable(constraint):
-        return constraint
-    from numnet import constraints  # a name or config given to add_weight
-
-    return constraints.get(constraint)
-
-
-def _raw(g) -> np.ndarray:
-    return g if backend.is_array(g) else getattr(g, "data", g)
-
-
-def _squared_norm(g):
-    flat = g.reshape(-1)
-    return flat @ flat
-
-
-def _norm(g: np.ndarray):
-    """The L2 norm: a float for NumPy; a 0-d array on a device (no host sync)."""
-    if not isinstance(g, np.ndarray):
-        return _squared_norm(g) ** 0.5
-    return math.sqrt(float(_squared_norm(g)))
-
-
-def _run_updates(update, jobs) -> None:
-    """NumPy arrays: split over threads; other devices: one call per parameter."""
-    host = [job for job in jobs if isinstance(job[0], np.ndarray)]
-    _parallel.run_updates(update, host)
-    for job in jobs:
-        if not isinstance(job[0], np.ndarray):
-            update(*job)
-
-
-def _host_copy(a) -> np.ndarray:
-    if isinstance(a, np.ndarray):
-        return a.copy()
-    return backend.get_ops(a).to_numpy(a)  # a device-to-host copy
-
-
-def _like(slot, value):
-    """``value`` (a host array) in the namespace of ``slot``."""
-    if isinstance(slot, np.ndarray):
-        return value
-    return backend.get_array_module(slot).asarray(value, dtype=slot.dtype)
-
-
-def _scale_to_norm(g: np.ndarray, norm, max_norm: float) -> np.ndarray:
-    # g * max_norm / max(norm, max_norm): unchanged when already short enough.
-    if not isinstance(norm, float):  # a device scalar: decided on the device
-        xp = backend.get_array_module(g)
-        return g * (max_norm / xp.maximum(norm, max_norm))
-    if norm <= max_norm:
-        return g
-    return g * (max_norm / norm)
