@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from tests._kernels.strategies import geometries
 
@@ -87,53 +87,6 @@ def test_flat_dx_is_a_fresh_array():
     second = conv_dx.input_grad_flat(2 * gy, w2, g, (1, 5, 5, 2))
     assert not np.shares_memory(first, second)
     np.testing.assert_array_equal(second, 2 * first)
-
-
-@given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 6), st.booleans(),
-       st.booleans(), st.booleans(), st.sampled_from([np.float32, np.float64]))  # fmt: skip
-def test_gemm_matches_numpy_for_every_layout(m, k_, n, ta, tb, accumulate, dtype):
-    rng = np.random.default_rng(m * 100 + k_ * 10 + n)
-    a = rng.standard_normal((k_, m) if ta else (m, k_)).astype(dtype)
-    b = rng.standard_normal((n, k_) if tb else (k_, n)).astype(dtype)
-    a, b = (a.T if ta else a), (b.T if tb else b)
-    wide = rng.standard_normal((m, n + 3)).astype(dtype)
-    out = wide[:, 2 : 2 + n]  # a strided output: leading dimension n + 3
-    want = out + a @ b if accumulate else a @ b
-    blas.gemm(a, b, out, accumulate=accumulate)
-    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
-    assume(blas.accumulates_in_place())  # the routine ran, not the fallback
-    assert blas._call(blas._routine(np.dtype(dtype)), a, b, out, False)
-
-
-def test_gemm_falls_back_where_blas_cannot_run():
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((4, 6))
-    out = np.zeros((4, 4))
-    # overlapping output, mixed dtypes, a non-unit inner stride, empty K
-    for x, y, o in (
-        (a[:, :4], a[:, 2:], a[:, 2:].copy()),
-        (a, a.T.astype(np.float32), out),
-        (a[:, ::2], a[:, ::2].T, out),
-        (a[:, :0], a[:, :0].T, out),
-    ):
-        want = x @ y
-        np.testing.assert_allclose(blas.gemm(x, y, o), want, rtol=1e-6)
-    overlap = a.copy()
-    want = overlap[:, :4] + overlap[:, :4] @ np.eye(4)
-    blas.gemm(overlap[:, :4], np.eye(4), overlap[:, :4], accumulate=True)
-    np.testing.assert_allclose(overlap[:, :4], want)
-    assert not blas._call(blas._routine(np.dtype(np.float64)) or (None, None),
-                          a[:, ::2], a[:, ::2].T, out, False)  # fmt: skip
-
-
-def test_gemm_can_be_turned_off(monkeypatch):
-    monkeypatch.setenv("NUMNET_BLAS_GEMM", "0")
-    assert blas._find_routines() == {}
-    monkeypatch.setattr(blas, "_routines", {})
-    assert not blas.accumulates_in_place()
-    out = np.ones((2, 2))
-    blas.gemm(np.eye(2), np.eye(2), out, accumulate=True)
-    np.testing.assert_array_equal(out, np.ones((2, 2)) + np.eye(2))
 
 
 @given(geometries(), st.integers(1, 3))

@@ -40,10 +40,23 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False
             row range / column slice of one); it must not overlap a or b.
         accumulate: add the product to ``out`` instead of overwriting it.
     """
+    _check_shapes(a, b, out)
     routine = _routine(out.dtype) if a.dtype == b.dtype == out.dtype else None
     if routine is None or not _call(routine, a, b, out, accumulate):
         numpy_gemm(a, b, out, accumulate)
     return out
+
+
+def _check_shapes(a, b, out) -> None:
+    """BLAS reads what the dimensions say: a mismatch must never reach it."""
+    ok = a.ndim == b.ndim == out.ndim == 2
+    if not ok or a.shape[1] != b.shape[0] or out.shape != (a.shape[0], b.shape[1]):
+        raise ValueError(
+            f"gemm: expected a (m, k), b (k, n) and out (m, n). Received: "
+            f"a {a.shape}, b {b.shape}, out {out.shape}"
+        )
+    if not out.flags.writeable:
+        raise ValueError("gemm: out is read-only")
 
 
 def _call(routine, a, b, out, accumulate: bool) -> bool:
