@@ -71,3 +71,17 @@ def test_gemm_can_be_turned_off(monkeypatch):
     out = np.ones((2, 2))
     blas.gemm(np.eye(2), np.eye(2), out, accumulate=True)
     np.testing.assert_array_equal(out, np.ones((2, 2)) + np.eye(2))
+
+
+def test_dimensions_a_32_bit_blas_cannot_take_fall_back():
+    # ctypes.c_int would wrap 2**31 silently: such calls go to NumPy instead
+    import ctypes
+
+    calls = []
+    routine = (lambda *args: calls.append(args), ctypes.c_int)
+    a = np.ones((2, 3), np.float32)
+    out = np.empty((2, 2), np.float32)
+    assert blas._call(routine, a, np.ones((3, 2), np.float32), out, False)
+    wide = np.lib.stride_tricks.as_strided(a, (2, 3), (2**33, 4))  # lda = 2**31
+    assert not blas._call(routine, wide, np.ones((3, 2), np.float32), out, False)
+    assert len(calls) == 1

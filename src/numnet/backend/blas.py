@@ -68,6 +68,9 @@ def _call(routine, a, b, out, accumulate: bool) -> bool:
         return False
     function, integer = routine
     (ta, lda), (tb, ldb), ldc = args
+    limit = 2 ** (8 * ctypes.sizeof(integer) - 1)  # a 32-bit BLAS: dims < 2**31
+    if max(m, n, k, lda, ldb, ldc) >= limit:
+        return False
     function(
         _ROW_MAJOR, ta, tb, integer(m), integer(n), integer(k), 1.0,
         a.ctypes.data, integer(lda), b.ctypes.data, integer(ldb),
