@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests._kernels.strategies import geometries, naive_conv, pool_geometries
 
 import numnet.functional as F
-from numnet._kernels import conv, conv_reference, depthwise, pooling
+from numnet._kernels import conv, conv_reference, conv_transpose, depthwise, pooling
 from numnet._kernels import im2col as k
 from numnet._kernels.conv_plan import (
     ConvPlan,
@@ -163,7 +163,9 @@ def test_transpose_is_the_adjoint_of_conv(g, C, O, seed):
     # <conv(x), u> = <x, conv_transpose(u)> with the same kernel and geometry
     x, w, _, u = _conv_data(g, C, O, seed)
     y, _ = conv.conv2d_forward(ConvPlan(), x, w, None, g)
-    xt = conv.conv2d_transpose_forward(u, w, None, g)  # (KH, KW, C_out=C, C_in=O)
+    xt = conv_transpose.conv2d_transpose_forward(
+        u, w, None, g
+    )  # (KH, KW, C_out=C, C_in=O)
     assert np.sum(y * u) == pytest.approx(np.sum(x * xt), rel=1e-12, abs=1e-12)
 
 

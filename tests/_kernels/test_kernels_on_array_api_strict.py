@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests._kernels.strategies import geometries, pool_geometries
 
-from numnet._kernels import conv, depthwise, pooling
+from numnet._kernels import conv, conv_transpose, depthwise, pooling
 from numnet._kernels import im2col as k
 from numnet._kernels.conv_plan import plan_conv
 
@@ -57,11 +57,12 @@ def test_transpose_and_depthwise_on_a_strict_namespace(g, C, M, seed):
     x, w, gy, gd = _data([(2, g.H, g.W, C), (g.KH, g.KW, C, M), (2, g.OH, g.OW, M),
                           (2, g.OH, g.OW, C * M)], seed)  # fmt: skip
     S = xs.asarray
-    _close(conv.conv2d_transpose_forward(S(gy), S(w), None, g),
-           conv.conv2d_transpose_forward(gy, w, None, g))  # fmt: skip
-    strict = conv.conv2d_transpose_backward(S(x), S(gy), S(w), g, True, True, True)
+    _close(conv_transpose.conv2d_transpose_forward(S(gy), S(w), None, g),
+           conv_transpose.conv2d_transpose_forward(gy, w, None, g))  # fmt: skip
+    backward = conv_transpose.conv2d_transpose_backward
+    strict = backward(S(x), S(gy), S(w), g, True, True, True)
     for got, want in zip(
-        strict, conv.conv2d_transpose_backward(x, gy, w, g, True, True, True),
+        strict, backward(x, gy, w, g, True, True, True),
         strict=True,
     ):  # fmt: skip
         _close(got, want)

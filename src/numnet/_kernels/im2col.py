@@ -30,63 +30,20 @@ Output size (course notes): OH = floor((H + pt + pb - dh*(KH-1) - 1) / sh) + 1.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from numnet import backend, config
-
-#: Default cap on the bytes of column buffers a convolution keeps alive (256 MiB).
-DEFAULT_MEMORY_BUDGET = config.DEFAULT_MEMORY_BUDGET  # numnet.config holds it
-
-
-def get_memory_budget() -> int:
-    """Return the column-buffer memory budget in bytes (default 256 MiB)."""
-    return config.get().memory_budget
-
-
-def set_memory_budget(nbytes: int) -> None:
-    """Cap the bytes of column buffers that a convolution keeps alive.
-
-    Convolutions run over the batch in blocks; the columns of the whole batch are
-    kept for the backward pass only when they fit in this budget (otherwise they are
-    recomputed block by block), and a single block never exceeds it. Results do not
-    depend on the budget except for float rounding in the weight gradient, which
-    is summed block by block.
-
-    Args:
-        nbytes: a positive number of bytes.
-
-    Raises:
-        ValueError: for a non-positive or non-integer value.
-    """
-    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)):
-        raise ValueError(
-            f"set_memory_budget: invalid value for argument 'nbytes'. Expected a "
-            f"positive int. Received: nbytes={nbytes!r}"
-        )
-    if nbytes <= 0:
-        raise ValueError(
-            f"set_memory_budget: invalid value for argument 'nbytes'. Expected a "
-            f"positive int. Received: nbytes={nbytes!r}"
-        )
-    config.set(memory_budget=int(nbytes))
-
-
-@contextlib.contextmanager
-def memory_budget(nbytes: int) -> Iterator[None]:
-    """Temporarily set the column-buffer budget: ``with memory_budget(2**20): ...``."""
-    previous = get_memory_budget()
-    set_memory_budget(nbytes)
-    try:
-        yield
-    finally:
-        set_memory_budget(previous)
+from numnet import backend
+from numnet._kernels.budget import (  # noqa: F401 (re-export: the public home)
+    DEFAULT_MEMORY_BUDGET,
+    get_memory_budget,
+    memory_budget,
+    set_memory_budget,
+)
 
 
 def conv_output_size(n: int, f: int, s: int = 1, p=0, d: int = 1) -> int:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet._kernels.conv import (
-    conv2d_backward,
-    conv2d_forward,
+from numnet._kernels.conv import conv2d_backward, conv2d_forward
+from numnet._kernels.conv_plan import ConvPlan, configured_plan, plan_conv
+from numnet._kernels.conv_transpose import (
     conv2d_transpose_backward,
     conv2d_transpose_forward,
 )
-from numnet._kernels.conv_plan import ConvPlan, configured_plan, plan_conv
 from numnet._kernels.depthwise import depthwise_backward, depthwise_forward
 from numnet._kernels.im2col import Geometry, make_geometry, pair
 from numnet.autograd.function import Function
