@@ -79,13 +79,22 @@ def test_grid_overhead():
     assert conv_dx.grid_overhead(strided) == pytest.approx(225 / 196)
 
 
-def test_flat_dx_is_a_fresh_array():
-    # stride 1 without padding returns the phase buffer itself: never a pooled one
-    g = k.make_geometry(5, 5, 3)
-    gy, w2 = np.ones((1, 3, 3, 2)), np.ones((9 * 2, 2))
-    first = conv_dx.input_grad_flat(gy, w2, g, (1, 5, 5, 2))
-    second = conv_dx.input_grad_flat(2 * gy, w2, g, (1, 5, 5, 2))
+@pytest.mark.parametrize(
+    "kernel, stride, padding",
+    [(3, 1, "valid"), ((2, 1), 1, "same"), (3, 1, "same"), (3, 2, "same")],
+)
+def test_flat_dx_is_a_fresh_array(kernel, stride, padding):
+    # never a view of a pooled buffer: without padding the phase buffer itself
+    # is returned, and with padding only at the bottom the interior of one
+    # image is a contiguous slice of it
+    g = k.make_geometry(5, 4, kernel, stride, padding)
+    gy = np.ones((1, g.OH, g.OW, 2))
+    w2 = np.ones((g.KH * g.KW * 2, 2))
+    first = conv_dx.input_grad_flat(gy, w2, g, (1, 5, 4, 2))
+    kept = first.copy()
+    second = conv_dx.input_grad_flat(2 * gy, w2, g, (1, 5, 4, 2))
     assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
     np.testing.assert_array_equal(second, 2 * first)
 
 

@@ -127,10 +127,10 @@ def _interleave(phases, g: Geometry, x_shape) -> np.ndarray:
     """dx (N, H, W, C) from the (sh, sw, N, Hq, Wq, C) phase gradients: the
     interior rows of phase a are padded rows a, a + sh, ..., i.e. dx rows
     h0, h0 + sh, ... (the same for columns)."""
-    if (g.sh, g.sw) == (1, 1):
-        return np.ascontiguousarray(
-            phases[0, 0, :, g.pt : g.pt + x_shape[1], g.pl : g.pl + x_shape[2]]
-        )
+    if (g.sh, g.sw) == (1, 1):  # a copy: phases go back to the pool
+        return phases[
+            0, 0, :, g.pt : g.pt + x_shape[1], g.pl : g.pl + x_shape[2]
+        ].copy()
     dx = np.empty(x_shape, phases.dtype)
     for a in range(g.sh):
         rows = _phase_span(a, g.sh, g.pt, x_shape[1])

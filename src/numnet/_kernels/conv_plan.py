@@ -212,8 +212,8 @@ def plan_conv(
       phase grid, ``conv_dx.py``) for KxK convs with C_in >= 8 whose phase grid
       is at most 1.5x the output: quiet machine, separate processes, 3-4
       alternating rounds: W1 48.4 -> 43.6 ms, W9 178 -> 153 ms, W5 even
-      (kernel level: 0.4-0.8x of the best other path where chosen, 1.1-1.5x
-      where not; the table is in decisions.md).
+      (kernel level, dx alone: 0.4-0.95x of the best other path where chosen,
+      0.95-2.2x where not; the table is in decisions.md).
     - else dx "taps" (KH*KW thin GEMMs into shifted windows, no column buffer)
       for stride-1 convs with C_out >= C_in, else "col2im" (one fat GEMM gy2 @ w2^T
       and the scatter-add). Quiet 2-core machine, separate processes, 4
