@@ -102,7 +102,7 @@ def _blas_operands(a, b, out, m: int, n: int, k: int):
     if la is None or lb is None or out.ndim != 2:
         return None
     size = out.itemsize
-    if out.strides[1] != size or out.strides[0] % size:
+    if not out.flags.aligned or out.strides[1] != size or out.strides[0] % size:
         return None
     ldc = out.strides[0] // size if m > 1 else n
     if ldc < n:
