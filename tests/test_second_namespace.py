@@ -255,3 +255,12 @@ def test_numpy_fast_paths_match_the_reference_kernels(shape, lead):
     for mine, ref in zip(fast.relu(a), reference.relu(a), strict=True):
         np.testing.assert_array_equal(mine, ref)
     np.testing.assert_allclose(fast.sigmoid(a), reference.sigmoid(a), rtol=1e-15)
+    y, gy = fast.relu(a)[0], rng.standard_normal(shape)
+    np.testing.assert_array_equal(
+        fast.relu_backward(gy, y), reference.relu_backward(gy, y)
+    )
+    big = rng.standard_normal((256, 40, 40)).astype(np.float32)  # split on threads
+    np.testing.assert_array_equal(
+        fast.relu_backward(big[::-1], np.maximum(big, 0)),
+        big[::-1] * (big > 0),
+    )

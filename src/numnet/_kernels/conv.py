@@ -248,8 +248,8 @@ def conv2d_backward(gy, state: ConvState, need_dx=True, need_dw=True, need_db=Tr
         return conv_reference.conv2d_backward(
             gy, cols, state.w, g, state.x.shape, need_dx, need_dw, need_db
         )
-    if plan.fused_relu:
-        gy = gy * (state.y > 0)
+    if plan.fused_relu:  # dL/dz = gy where y = relu(z) > 0
+        gy = backend.get_ops(gy).relu_backward(gy, state.y)
     if need_dw and (state.cols is None or state.cols.cols is None):
         state.cols = _Columns(state.x, g, plan, keep=False)  # recycled: rebuild
     dx, dw2, db = _cpu_backward(gy, state, need_dx, need_dw, need_db)

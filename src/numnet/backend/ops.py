@@ -115,6 +115,10 @@ class Ops:
         """``gy * mask``: the ReLU backward (mask: boolean, or y > 0)."""
         return gy * self.xp.astype(mask, gy.dtype)
 
+    def relu_backward(self, gy, y):
+        """gy where the ReLU's output y is positive, else 0 (relu'(0) = 0)."""
+        return self.mask_multiply(gy, y > 0)
+
     def errstate(self, **kwargs):
         """A context silencing floating-point warnings (NumPy's ``errstate``)."""
         return contextlib.nullcontext()

@@ -35,7 +35,7 @@ def relu_in_place(y) -> None:
 
 def relu_backward(gy, y):
     """gy where the ReLU's output y is positive, 0 elsewhere (relu'(0) = 0)."""
-    return backend.get_ops(gy).mask_multiply(gy, y > 0)
+    return backend.get_ops(gy).relu_backward(gy, y)
 
 
 class _LeakyReLU(Function):
