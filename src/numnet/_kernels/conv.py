@@ -42,6 +42,7 @@ from numnet._kernels.im2col import (
     window_view,
     zero_border,
 )
+from numnet.backend import blas
 
 #: OpenBLAS runs a GEMM on one thread when m*n*k <= 2**18 (its SMP threshold).
 _ONE_THREAD_MNK = 2**18
@@ -298,11 +299,12 @@ def _cpu_forward(plan: ConvPlan, x, w2, b, g: Geometry):
     columns = _Columns(x, g, plan, plan.keep_columns)
     if columns.bias:  # the columns end with a ones column: b is the last weight row
         w2 = np.concatenate([w2, b[None].astype(w2.dtype, copy=False)])
+    add_bias = b is not None and not columns.bias
     for k, (start, stop) in enumerate(columns.blocks):
         y2 = y[start:stop].reshape(-1, O)
-        np.matmul(columns.block(k), w2, out=y2)
-        if b is not None and not columns.bias:
-            y2 += b
+        if add_bias:  # y2 = b, then the GEMM adds into it: no pass for the bias
+            np.copyto(y2, b)
+        blas.gemm(columns.block(k), w2, y2, accumulate=add_bias)
     if not columns.keep:
         columns.recycle()
     return y, columns
