@@ -170,6 +170,7 @@ def run_example(name, doc, build_model, argv=None, epochs=5, flatten=False,
     """Parse the flags, build and compile the model, train, report; return the
     test accuracy. ``compile_model(model, steps)`` gets the number of updates."""
     args = parse_args(doc, argv, epochs=epochs)
+    numnet.config.keep_freed_memory()  # allocator opt-in of training scripts (README)
     numnet.manual_seed(args.seed)
     data = load(args.limit, flatten=flatten)
     n_fit = len(data[0][0]) - min(args.validation, len(data[0][0]) // 10)

@@ -82,6 +82,7 @@ def main() -> None:
         transform=None if args.no_augment else augment,
     )
 
+    numnet.config.keep_freed_memory()  # allocator opt-in of training scripts (README)
     numnet.manual_seed(args.seed)
     model = build_model()  # the network of examples/fashion_mnist_cnn_bn.py
     compile_model(model, args.epochs * len(train), args.lr)

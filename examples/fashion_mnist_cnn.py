@@ -54,6 +54,7 @@ def run_distributed(argv) -> float:
 
     dist.init()
     args = common.parse_args(__doc__ + "\n--distributed: train over MPI ranks", argv)
+    numnet.config.keep_freed_memory()  # allocator opt-in of training scripts (README)
     numnet.manual_seed(args.seed)  # rank 0's weights are broadcast anyway
     (x_train, y_train), (x_test, y_test) = common.load(args.limit)
     val = min(args.validation, len(x_train) // 10)

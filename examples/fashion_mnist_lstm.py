@@ -66,6 +66,7 @@ def build(units: int, lr: float, epochs: int, steps_per_epoch: int):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    numnet.config.keep_freed_memory()  # allocator opt-in of training scripts (README)
     numnet.manual_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load(args.limit)
     steps = -(-len(x_train) // args.batch_size)

@@ -149,6 +149,7 @@ def main(argv=None) -> dict:
     )
     args = with_device_defaults(parser.parse_args(argv))
 
+    numnet.config.keep_freed_memory()  # allocator opt-in of training scripts (README)
     numnet.manual_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load(args.limit, args.test_limit)
     augment = None
