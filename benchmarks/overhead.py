@@ -22,7 +22,6 @@ import cProfile
 import pstats
 import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -70,35 +69,18 @@ def _step(workload: str, batch: int, tiny: bool = False):
 
 
 def _rnn_step(numnet, rng, y, batch, units):
-    import numnet.functional as F
-    from numnet import layers, optimizers
+    from benchmarks.workloads.w6_w7_recurrent import rnn_train_step
+    from numnet import layers
 
-    rnn, head = layers.LSTM(units), layers.Dense(10)
     x = rng.random((batch, 28, 28 if units > 8 else 4), dtype=np.float32)
-    head(rnn(x))
-    params = rnn.trainable_weights + head.trainable_weights
-    opt = optimizers.Adam(learning_rate=1e-3)
-
-    def step():
-        for p in params:
-            p.grad = None
-        logits = head(rnn(x, training=True), training=True)
-        F.sparse_softmax_cross_entropy(logits, y).mean().backward()
-        opt.apply(params)
-
-    return step
+    return rnn_train_step(layers.LSTM(units), layers.Dense(10), x, y)
 
 
 def time_steps(step, steps: int) -> float:
     """Median microseconds of ``steps`` calls of ``step`` (after 20 warm-up)."""
-    for _ in range(20):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e6)
-    return statistics.median(times)
+    from benchmarks.loop import run_loop
+
+    return statistics.median(run_loop(step, 20, steps)) * 1e3
 
 
 def profile_steps(step, steps: int, top: int) -> None:

@@ -26,28 +26,33 @@ def _data(seed: int = 0):
     return x, y
 
 
+def rnn_train_step(rnn, head, x, y):
+    """One Adam step of ``head(rnn(x))`` on softmax cross-entropy (builds both)."""
+    import numnet.functional as F
+    from numnet import optimizers
+
+    head(rnn(x))  # build
+    params = rnn.trainable_weights + head.trainable_weights
+    opt = optimizers.Adam(learning_rate=1e-3)
+
+    def step():
+        for p in params:
+            p.grad = None
+        logits = head(rnn(x, training=True), training=True)
+        F.sparse_softmax_cross_entropy(logits, y).mean().backward()
+        opt.apply(params)
+
+    return step
+
+
 def _numnet(kind: str):
     def setup():
         import numnet
-        import numnet.functional as F
-        from numnet import layers, optimizers
+        from numnet import layers
 
         numnet.manual_seed(0)
         rnn = layers.LSTM(U) if kind == "lstm" else layers.GRU(U)
-        head = layers.Dense(CLASSES)
-        x, y = _data()
-        head(rnn(x))  # build
-        params = rnn.trainable_weights + head.trainable_weights
-        opt = optimizers.Adam(learning_rate=1e-3)
-
-        def step():
-            for p in params:
-                p.grad = None
-            logits = head(rnn(x, training=True), training=True)
-            F.sparse_softmax_cross_entropy(logits, y).mean().backward()
-            opt.apply(params)
-
-        return step
+        return rnn_train_step(rnn, layers.Dense(CLASSES), *_data())
 
     return setup
 
