@@ -14,6 +14,7 @@ import importlib.util
 
 import numpy as np
 import pytest
+from tests.gpu.strict_device import strict_device as registered_strict_device
 from tests.strict_namespace import SLIPS, STRICT, StrictArray, to_numpy
 
 import numnet
@@ -24,18 +25,8 @@ from numnet.backend import device as device_module
 @pytest.fixture(autouse=True)
 def strict_device():
     """Register the strict namespace as the device "strict" (and fail on slips)."""
-    seeds = []
-    kind = device_module.DeviceKind(
-        "strict",
-        load=lambda: STRICT,
-        put=lambda host, index: STRICT.asarray(host),
-        seed=seeds.append,
-    )
-    device_module.register_device(kind)
-    SLIPS.clear()
-    yield seeds
-    device_module.unregister_device("strict")
-    assert not SLIPS, f"calls slipped past the array seam: {SLIPS}"
+    with registered_strict_device() as seeds:
+        yield seeds
 
 
 def test_device_objects_parse_compare_and_print():

@@ -19,11 +19,18 @@ def ndimage_for(x):
     """``(xp, ndimage)`` for images ``x``: NumPy with ``scipy.ndimage``, or CuPy
     with ``cupyx.scipy.ndimage`` (the same functions on the GPU). Both are
     imported on first use, so ``import numnet`` imports neither."""
+    xp = backend.get_array_module(x)
     if _is_cupy(x):
         from cupyx.scipy import ndimage
-    else:
+    elif xp is np:
         from scipy import ndimage
-    return backend.get_array_module(x), ndimage
+    else:
+        raise TypeError(
+            f"image transforms: interpolation needs scipy.ndimage (NumPy arrays) "
+            f"or cupyx.scipy.ndimage (CuPy arrays). Received an array of "
+            f"{getattr(xp, '__name__', xp)!r}"
+        )
+    return xp, ndimage
 
 
 def like(x, params, dtype=None):
@@ -34,9 +41,10 @@ def like(x, params, dtype=None):
 def as_images(x, who: str) -> np.ndarray:
     """Validate an NHWC batch; integer images become floats of the default dtype.
 
-    CuPy arrays stay on the GPU; anything else becomes a NumPy array.
+    Arrays of another namespace (CuPy) stay where they are; anything else
+    becomes a NumPy array.
     """
-    x = x if _is_cupy(x) else np.asarray(x)
+    x = np.asarray(x) if backend.get_array_module(x) is np else x
     if x.ndim != 4:
         raise ValueError(
             f"{who}: expected a batch of images of shape (N, H, W, C) "

@@ -143,11 +143,12 @@ class Masking(Layer):
 
     def call(self, x):
         U.check_input(self, x.shape, min_ndim=3)
+        xp = backend.get_array_module(x.data)
         if np.isnan(self.mask_value):  # NaN never equals NaN: test with isnan
-            keep = np.any(~np.isnan(x.data), axis=-1)
-            y = F.where(keep[..., None], x, np.zeros((), x.dtype))
+            keep = xp.any(~xp.isnan(x.data), axis=-1)
+            y = F.where(keep[..., None], x, xp.zeros((), x.dtype))
         else:
-            keep = np.any(x.data != x.dtype.type(self.mask_value), axis=-1)
+            keep = xp.any(x.data != x.dtype.type(self.mask_value), axis=-1)
             y = x * keep[..., None].astype(x.dtype)
         y._keras_mask = keep
         return y

@@ -4,7 +4,9 @@
 The random augmentation layers wrap :mod:`numnet.data`'s batch-vectorized
 transforms (one NumPy/SciPy call per batch, no loop over images) and act only
 in training: ``fit`` turns them on, ``evaluate``/``predict`` pass images
-through unchanged. Their output carries no gradient (they sit at the input).
+through unchanged. Their output carries no gradient (they sit at the input):
+given an input that requires grad in training (or ``RandomCrop``'s resize at
+inference) they raise, rather than leave the layers before them untrained.
 
 Example:
     >>> import numpy as np
@@ -27,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import functional as F
+from numnet.autograd.function import is_grad_enabled
 from numnet.autograd.tensor import Tensor
 from numnet.data import geometric
 from numnet.data._transform import ndimage_for, value_range
@@ -187,8 +190,21 @@ class _RandomImageLayer(Layer):
             )
         if not training:
             return x
-        x = U.float_input(self, x)
+        x = self._without_gradient(x)
         return Tensor._from_op(self.transform(x.data).astype(x.dtype, copy=False))
+
+    def _without_gradient(self, x) -> Tensor:
+        """The float input, refused when a gradient would be lost through it."""
+        x = U.float_input(self, x)
+        if x.requires_grad and is_grad_enabled():
+            raise ValueError(
+                f"{type(self).__name__} (layer {self.name!r}): the random "
+                f"augmentation layers pass no gradient to their input, so the "
+                f"layers before this one would not train. Place it at the model's "
+                f"input, before any layer with weights. Received an input that "
+                f"requires grad"
+            )
+        return x
 
     def get_config(self) -> dict:
         return {**super().get_config(), "seed": self.seed}
@@ -358,7 +374,7 @@ class RandomCrop(_RandomImageLayer):
 
     def call(self, x, training: bool = False):
         if x.ndim == 4 and not training:
-            x = U.float_input(self, x)
+            x = self._without_gradient(x)
             return Tensor._from_op(_center_resize(x.data, self.height, self.width))
         return super().call(x, training=training)
 

@@ -1,0 +1,267 @@
+"""One small case for every public layer class, for the device tests.
+
+``CASES`` maps a case name to a :class:`LayerCase`: how to build the layer,
+which inputs to call it on and how (a list for the merge layers, query and
+value for attention, states for the cells). ``test_every_layer_on_devices.py``
+runs each case on the CPU and on a second device and compares, and gradchecks
+it on that device; ``test_every_public_layer_has_a_case`` there fails when a
+public layer class of ``numnet.layers`` has no case here.
+
+Inputs are drawn away from the kinks of ReLU-like functions and with distinct
+values (no max-pooling ties), so that a float64 gradcheck with eps 1e-6 is
+well defined everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from numnet import layers as L
+
+
+def normal(*shape):
+    """Standard normal input of ``shape`` with |x| >= 0.05 (no kink within eps)."""
+
+    def draw(rng):
+        x = rng.standard_normal(shape)
+        return np.where(np.abs(x) < 0.05, np.sign(x + 1e-12) * 0.05 + x, x)
+
+    return draw
+
+
+def images(*shape):
+    """Pixels in [0, 1) for the preprocessing layers."""
+    return lambda rng: rng.random(shape)
+
+
+def tokens(n, *shape):
+    """Integer ids in [0, n)."""
+    return lambda rng: rng.integers(0, n, shape)
+
+
+def padded_steps(rng):
+    """(2, 5, 3) sequences whose last two steps of the first row are all zero."""
+    x = normal(2, 5, 3)(rng)
+    x[0, 3:] = 0.0
+    return x
+
+
+def one(layer, xs, training):
+    return layer(xs[0], training=training)
+
+
+def several(layer, xs, training):
+    return layer(list(xs), training=training)
+
+
+def query_value(layer, xs, training):
+    return layer(xs[0], xs[1], training=training)
+
+
+def cell_step(layer, xs, training):
+    out, _ = layer(xs[0], list(xs[1:]), training=training)
+    return out
+
+
+class Scale(L.Layer):
+    """``x * w + b`` per feature: a user-written layer on the ``Layer`` base."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight((input_shape[-1],), initializer="random_normal")
+        self.b = self.add_weight((input_shape[-1],), initializer="random_normal")
+
+    def call(self, x):
+        return x * self.w + self.b
+
+
+@dataclass
+class LayerCase:
+    """A layer factory, its inputs (``rng -> array`` each) and how to call it."""
+
+    factory: Callable[[], L.Layer]
+    inputs: list = field(default_factory=list)
+    call: Callable = one
+    #: the gradient is defined (False: integer inputs only, or no backward)
+    differentiable: bool = True
+    #: inputs for the gradcheck where ``inputs`` sit on a discontinuity
+    smooth_inputs: list | None = None
+    #: interpolates with scipy.ndimage / cupyx.scipy.ndimage (NumPy and CuPy only)
+    interpolates: bool = False
+
+
+def _case(factory, *inputs, **kwargs) -> LayerCase:
+    return LayerCase(factory, list(inputs), **kwargs)
+
+
+CASES: dict[str, LayerCase] = {
+    # core
+    "Dense": _case(lambda: L.Dense(4, activation="tanh"), normal(3, 5)),
+    "Dense_3d": _case(lambda: L.Dense(2, use_bias=False), normal(2, 3, 4)),
+    "Activation": _case(lambda: L.Activation("gelu"), normal(3, 4)),
+    "InputLayer": _case(lambda: L.InputLayer((4,)), normal(3, 4)),
+    "Lambda": _case(lambda: L.Lambda(lambda t: t * t + 1.0), normal(3, 4)),
+    "Embedding": _case(lambda: L.Embedding(7, 3), tokens(7, 3, 4)),
+    "Masking": _case(
+        lambda: L.Masking(),
+        padded_steps,  # masked steps: a jump
+        smooth_inputs=[normal(2, 5, 3)],
+    ),  # fmt: skip
+    "Rescaling": _case(lambda: L.Rescaling(0.5, offset=-1.0), normal(2, 3, 3, 2)),
+    "Normalization": _case(
+        lambda: L.Normalization(mean=0.5, variance=2.0), normal(3, 4)
+    ),
+    # activations
+    "ReLU": _case(lambda: L.ReLU(max_value=1.0, negative_slope=0.1), normal(4, 5)),
+    "LeakyReLU": _case(lambda: L.LeakyReLU(0.2), normal(4, 5)),
+    "ELU": _case(lambda: L.ELU(0.5), normal(4, 5)),
+    "Softmax": _case(lambda: L.Softmax(), normal(2, 3, 4)),
+    # regularisation
+    "Dropout": _case(lambda: L.Dropout(0.5), normal(6, 8)),
+    "SpatialDropout2D": _case(lambda: L.SpatialDropout2D(0.3), normal(2, 3, 3, 4)),
+    # normalisation
+    "BatchNormalization": _case(lambda: L.BatchNormalization(), normal(5, 4)),
+    "BatchNormalization_4d": _case(
+        lambda: L.BatchNormalization(momentum=0.9), normal(3, 4, 4, 3)
+    ),
+    "SyncBatchNormalization": _case(lambda: L.SyncBatchNormalization(), normal(6, 3)),
+    "LayerNormalization": _case(lambda: L.LayerNormalization(), normal(3, 6)),
+    # convolution
+    "Conv1D": _case(
+        lambda: L.Conv1D(4, 3, padding="causal", dilation_rate=2), normal(2, 7, 3)
+    ),  # fmt: skip
+    "Conv2D": _case(lambda: L.Conv2D(3, 3, activation="relu"), normal(2, 6, 6, 2)),
+    "Conv2D_strided": _case(
+        lambda: L.Conv2D(2, 3, strides=2, padding="same"), normal(2, 7, 7, 3)
+    ),  # fmt: skip
+    "Conv3D": _case(
+        lambda: L.Conv3D(3, (2, 3, 2), strides=(1, 2, 1), padding="same"),
+        normal(2, 3, 4, 3, 2),
+    ),  # fmt: skip
+    "Conv2DTranspose": _case(
+        lambda: L.Conv2DTranspose(3, 3, strides=2), normal(2, 4, 4, 2)
+    ),  # fmt: skip
+    "DepthwiseConv2D": _case(
+        lambda: L.DepthwiseConv2D(3, depth_multiplier=2), normal(2, 5, 5, 2)
+    ),  # fmt: skip
+    "SeparableConv2D": _case(
+        lambda: L.SeparableConv2D(3, 3, padding="same"), normal(2, 5, 5, 2)
+    ),  # fmt: skip
+    # pooling
+    "MaxPooling1D": _case(lambda: L.MaxPooling1D(2), normal(2, 6, 3)),
+    "MaxPooling2D": _case(lambda: L.MaxPooling2D(2), normal(2, 6, 6, 3)),
+    "MaxPooling2D_overlap": _case(
+        lambda: L.MaxPooling2D(3, strides=2, padding="same"), normal(2, 7, 7, 2)
+    ),  # fmt: skip
+    "MaxPooling3D": _case(lambda: L.MaxPooling3D(2), normal(2, 4, 4, 4, 2)),
+    "AveragePooling1D": _case(lambda: L.AveragePooling1D(2), normal(2, 6, 3)),
+    "AveragePooling2D": _case(
+        lambda: L.AveragePooling2D(2, padding="same"), normal(2, 5, 5, 3)
+    ),  # fmt: skip
+    "AveragePooling3D": _case(lambda: L.AveragePooling3D(2), normal(2, 4, 4, 4, 2)),
+    "GlobalMaxPooling1D": _case(lambda: L.GlobalMaxPooling1D(), normal(2, 5, 3)),
+    "GlobalMaxPooling2D": _case(lambda: L.GlobalMaxPooling2D(), normal(2, 4, 4, 3)),
+    "GlobalAveragePooling1D": _case(
+        lambda: L.GlobalAveragePooling1D(), normal(2, 5, 3)
+    ),  # fmt: skip
+    "GlobalAveragePooling2D": _case(
+        lambda: L.GlobalAveragePooling2D(keepdims=True), normal(2, 4, 4, 3)
+    ),  # fmt: skip
+    # reshaping
+    "Flatten": _case(lambda: L.Flatten(), normal(2, 3, 4)),
+    "Reshape": _case(lambda: L.Reshape((4, -1)), normal(2, 12)),
+    "Permute": _case(lambda: L.Permute((2, 1)), normal(2, 3, 4)),
+    "RepeatVector": _case(lambda: L.RepeatVector(3), normal(2, 4)),
+    "Cropping2D": _case(lambda: L.Cropping2D(((1, 2), (0, 1))), normal(2, 6, 5, 2)),
+    "ZeroPadding2D": _case(lambda: L.ZeroPadding2D((1, 2)), normal(2, 3, 3, 2)),
+    "UpSampling1D": _case(lambda: L.UpSampling1D(2), normal(2, 3, 2)),
+    "UpSampling2D": _case(lambda: L.UpSampling2D((2, 3)), normal(2, 2, 3, 2)),
+    # merging
+    "Add": _case(lambda: L.Add(), normal(2, 3), normal(2, 3), call=several),
+    "Subtract": _case(lambda: L.Subtract(), normal(2, 3), normal(2, 3), call=several),
+    "Multiply": _case(lambda: L.Multiply(), normal(2, 3), normal(2, 3), call=several),
+    "Average": _case(lambda: L.Average(), normal(2, 3), normal(2, 3), call=several),
+    "Maximum": _case(lambda: L.Maximum(), normal(2, 3), normal(2, 3), call=several),
+    "Minimum": _case(lambda: L.Minimum(), normal(2, 3), normal(2, 3), call=several),
+    "Concatenate": _case(
+        lambda: L.Concatenate(axis=-1), normal(2, 3, 2), normal(2, 3, 4), call=several
+    ),  # fmt: skip
+    "Dot": _case(
+        lambda: L.Dot(axes=1, normalize=True), normal(2, 4), normal(2, 4), call=several
+    ),  # fmt: skip
+    # attention
+    "Attention": _case(
+        lambda: L.Attention(use_scale=True),
+        normal(2, 3, 4),
+        normal(2, 5, 4),
+        call=several,
+    ),  # fmt: skip
+    "AdditiveAttention": _case(
+        lambda: L.AdditiveAttention(), normal(2, 3, 4), normal(2, 5, 4), call=several
+    ),  # fmt: skip
+    "MultiHeadAttention": _case(
+        lambda: L.MultiHeadAttention(2, 3),
+        normal(2, 3, 4),
+        normal(2, 5, 4),
+        call=query_value,
+    ),  # fmt: skip
+    # recurrent
+    "SimpleRNN": _case(
+        lambda: L.SimpleRNN(3, return_sequences=True), normal(2, 4, 3)
+    ),  # fmt: skip
+    "GRU": _case(lambda: L.GRU(3, go_backwards=True), normal(2, 3, 2)),
+    "LSTM": _case(lambda: L.LSTM(3, return_sequences=True), normal(2, 3, 2)),
+    "LSTM_dropout": _case(
+        lambda: L.LSTM(3, dropout=0.3, recurrent_dropout=0.4, return_sequences=True),
+        normal(2, 3, 2),
+    ),
+    "RNN": _case(
+        lambda: L.RNN(L.SimpleRNNCell(3), return_sequences=True), normal(2, 4, 2)
+    ),  # fmt: skip
+    "SimpleRNNCell": _case(
+        lambda: L.SimpleRNNCell(3), normal(2, 2), normal(2, 3), call=cell_step
+    ),  # fmt: skip
+    "GRUCell": _case(
+        lambda: L.GRUCell(3), normal(2, 2), normal(2, 3), call=cell_step
+    ),  # fmt: skip
+    "LSTMCell": _case(
+        lambda: L.LSTMCell(3), normal(2, 2), normal(2, 3), normal(2, 3), call=cell_step
+    ),  # fmt: skip
+    "Bidirectional": _case(
+        lambda: L.Bidirectional(L.GRU(2, return_sequences=True)), normal(2, 3, 2)
+    ),  # fmt: skip
+    "TimeDistributed": _case(lambda: L.TimeDistributed(L.Dense(4)), normal(2, 3, 5)),
+    # random augmentation: parameters drawn on the host, the same on every
+    # device; no gradient (they sit at the input)
+    "RandomFlip": _case(
+        lambda: L.RandomFlip(), images(3, 5, 4, 2), differentiable=False
+    ),  # fmt: skip
+    "RandomCrop": _case(
+        lambda: L.RandomCrop(4, 3),
+        images(3, 6, 5, 2),
+        differentiable=False,
+        interpolates=True,
+    ),  # fmt: skip
+    "RandomRotation": _case(
+        lambda: L.RandomRotation(0.2),
+        images(3, 6, 6, 2),
+        differentiable=False,
+        interpolates=True,
+    ),  # fmt: skip
+    "RandomTranslation": _case(
+        lambda: L.RandomTranslation(0.2, 0.2),
+        images(3, 6, 6, 2),
+        differentiable=False,
+        interpolates=True,
+    ),  # fmt: skip
+    "RandomZoom": _case(
+        lambda: L.RandomZoom(0.2),
+        images(3, 6, 6, 2),
+        differentiable=False,
+        interpolates=True,
+    ),  # fmt: skip
+    # a user's layer: the base class with weights made in build
+    "Layer_subclass": _case(lambda: Scale(), normal(3, 4)),
+}
