@@ -14,10 +14,11 @@ class; ``test_every_public_layer_has_a_case`` keeps the table complete):
   layers whose training mode differs, in training mode with the random draws
   pinned.
 
-The devices are "strict" (the strict namespace of ``tests/strict_namespace.py``
-registered as a device, where numnet runs its portable reference kernels and
-any call past the array seam fails: on every machine) and "cuda" (CuPy and its
-CUDA kernels; only where CuPy finds a GPU, marked ``gpu``).
+The devices (the ``device`` fixture of ``tests/gpu/conftest.py``) are "strict"
+(the strict namespace of ``tests/strict_namespace.py`` registered as a device,
+where numnet runs its portable reference kernels and any call past the array
+seam fails: on every machine) and "cuda" (CuPy and its CUDA kernels; only where
+CuPy finds a GPU, marked ``gpu``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import inspect
 
 import numpy as np
 import pytest
-from tests.gpu.gpu_guard import gpu_available
 from tests.gpu.layer_cases import CASES, Scale
 from tests.gpu.strict_device import strict_device
 from tests.strict_namespace import SLIPS
@@ -35,29 +35,9 @@ import numnet
 from numnet import backend, layers
 from numnet.backend.device import device_of
 
-DEVICES = [
-    "strict",
-    pytest.param(
-        "cuda",
-        marks=[
-            pytest.mark.gpu,
-            pytest.mark.skipif(not gpu_available(), reason="needs CuPy and a GPU"),
-        ],
-    ),
-]
 #: float32 on two devices: other kernels, other summation orders
 F32 = {"rtol": 2e-4, "atol": 2e-5}
 GRADCHECK = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
-
-
-@pytest.fixture(params=DEVICES)
-def device(request):
-    """The device's name, with "strict" registered for the test."""
-    if request.param == "strict":
-        with strict_device():
-            yield "strict"
-    else:
-        yield request.param
 
 
 def _host(array):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numnet import backend
@@ -165,7 +167,7 @@ class RootMeanSquaredError(MeanSquaredError):
     default_name = "root_mean_squared_error"
 
     def result(self) -> float:
-        return float(np.sqrt(super().result()))
+        return math.sqrt(float(super().result()))
 
 
 class MeanAbsoluteError(MeanMetricWrapper):

@@ -17,6 +17,15 @@ def _array(value, owner: str = "metric", argument: str = "values"):
     return backend.as_input_array(value, owner, argument)
 
 
+def _host_array(value, owner: str = "metric", argument: str = "values") -> np.ndarray:
+    """``value`` as a NumPy array: the counting metrics (confusion matrix,
+    precision, recall, F1) count on the host, so a device batch is copied over."""
+    value = _array(value, owner, argument)
+    if isinstance(value, np.ndarray):
+        return value
+    return backend.get_ops(value).to_numpy(value)
+
+
 def _int_labels(owner: str, labels: np.ndarray) -> np.ndarray:
     if labels.dtype.kind == "f":
         if isinstance(labels, np.ndarray) and not np.all(np.mod(labels, 1) == 0):
@@ -153,9 +162,10 @@ def _broadcast_weights(sample_weight, values: np.ndarray) -> np.ndarray:
     xp = backend.get_array_module(values)
     if sample_weight is None:
         return xp.ones_like(values)
-    sw = _array(sample_weight)
-    if xp is not np and isinstance(sw, np.ndarray):
-        sw = xp.asarray(sw)  # host weights for device values
+    if xp is np:  # host values (the counting metrics): device weights come over
+        sw = _host_array(sample_weight, argument="sample_weight")
+    else:
+        sw = xp.asarray(_array(sample_weight))  # host weights go to device values
     sw = sw.astype(np.float64)
     while sw.ndim > values.ndim and sw.shape[-1] == 1:
         sw = sw[..., 0]

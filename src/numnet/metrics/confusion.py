@@ -6,8 +6,8 @@ import numpy as np
 
 from numnet.metrics.base import (
     Metric,
-    _array,
     _broadcast_weights,
+    _host_array,
     _int_labels,
     _match_rank,
 )
@@ -38,7 +38,7 @@ def confusion_matrix(
                 f"confusion_matrix: {name} holds label {labels.max()} outside "
                 f"[0, {num_classes})"
             )
-    weights = None if sample_weight is None else np.ravel(_array(sample_weight))
+    weights = None if sample_weight is None else np.ravel(_host_array(sample_weight))
     counts = np.bincount(
         num_classes * t.ravel() + p.ravel(),
         weights=weights,
@@ -48,7 +48,7 @@ def confusion_matrix(
 
 
 def _class_labels(y) -> np.ndarray:
-    y = _array(y)
+    y = _host_array(y)
     if y.ndim >= 2 and y.shape[-1] > 1:
         return y.argmax(axis=-1)
     if y.ndim >= 2:
@@ -136,7 +136,7 @@ class _BinaryCounts(Metric):
         self.false_negatives = self.true_negatives = 0.0
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        t, p = _match_rank(_array(y_true), _array(y_pred).astype(np.float64))
+        t, p = _match_rank(_host_array(y_true), _host_array(y_pred).astype(np.float64))
         if t.shape != p.shape:
             raise ValueError(
                 f"{type(self).__name__}: y_true and y_pred must have the same shape. "
@@ -224,7 +224,7 @@ class F1Score(Metric):
         self.tp = self.fp = self.fn = self.support = 0.0
 
     def _prepare(self, y_true, y_pred):
-        t, p = _array(y_true), _array(y_pred).astype(np.float64)
+        t, p = _host_array(y_true), _host_array(y_pred).astype(np.float64)
         if p.ndim == 1:
             p = p[:, None]
         if t.ndim == p.ndim - 1 or (

@@ -1,0 +1,223 @@
+"""Every public loss and metric agrees on the CPU and on a device.
+
+A loss is computed on the CPU and on the device from the same float32 inputs:
+its value and the gradient of the predictions (a loss's backward) agree
+within float32 tolerances. A metric takes the same two batches on both and
+reports the same result. The completeness tests fail when a public loss or
+metric class has no case here. The ``device`` fixture (``conftest.py``) gives
+"strict" everywhere and "cuda" where CuPy finds a GPU.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from tests.gpu.test_every_layer_on_devices import F32
+
+import numnet
+from numnet import backend, losses, metrics
+from numnet.backend.device import device_of
+
+
+def logits(rng, n=8, k=5):
+    return rng.standard_normal((n, k))
+
+
+def probabilities(rng, n=8, k=5):
+    e = np.exp(rng.standard_normal((n, k)))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def labels(rng, n=8, k=5):
+    return rng.integers(0, k, n)
+
+
+def one_hot(rng, n=8, k=5):
+    return np.eye(k)[labels(rng, n, k)]
+
+
+def bits(rng, n=8, k=3):
+    return (rng.random((n, k)) > 0.5).astype(np.float64)
+
+
+def sigmoids(rng, n=8, k=3):
+    return 1 / (1 + np.exp(-rng.standard_normal((n, k))))
+
+
+def normal(rng, n=8, k=3):
+    return rng.standard_normal((n, k))
+
+
+def embeddings(rng, n=12, d=4):
+    return rng.standard_normal((n, d))
+
+
+def three_labels(rng, n=12):
+    return np.repeat(np.arange(3), n // 3)
+
+
+#: name -> (factory, y_true draw, y_pred draw)
+LOSSES = {
+    "BinaryCrossentropy": (lambda: losses.BinaryCrossentropy(), bits, sigmoids),
+    "BinaryCrossentropy_logits": (
+        lambda: losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
+        bits,
+        normal,
+    ),
+    "CategoricalCrossentropy": (
+        lambda: losses.CategoricalCrossentropy(),
+        one_hot,
+        probabilities,
+    ),
+    "CategoricalCrossentropy_logits": (
+        lambda: losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+        one_hot,
+        logits,
+    ),
+    "SparseCategoricalCrossentropy": (
+        lambda: losses.SparseCategoricalCrossentropy(),
+        labels,
+        probabilities,
+    ),
+    "SparseCategoricalCrossentropy_logits": (
+        lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
+        labels,
+        logits,
+    ),
+    "Huber": (lambda: losses.Huber(0.5), normal, normal),
+    "MeanAbsoluteError": (lambda: losses.MeanAbsoluteError(), normal, normal),
+    "MeanSquaredError": (
+        lambda: losses.MeanSquaredError(reduction="sum"),
+        normal,
+        normal,
+    ),  # fmt: skip
+    "TripletLoss": (lambda: losses.TripletLoss(), three_labels, embeddings),
+    "TripletLoss_all": (
+        lambda: losses.TripletLoss(mining="all", squared=False),
+        three_labels,
+        embeddings,
+    ),  # fmt: skip
+    "LossFunctionWrapper": (
+        lambda: losses.LossFunctionWrapper(losses.huber, delta=2.0),
+        normal,
+        normal,
+    ),
+}
+
+
+def _f32(a):
+    return a.astype(np.float32) if a.dtype.kind == "f" else a
+
+
+def _loss_on(name, put):
+    factory, true_draw, pred_draw = LOSSES[name]
+    rng = np.random.default_rng(0)
+    y_true, y_pred = _f32(true_draw(rng)), _f32(pred_draw(rng))
+    pred = numnet.tensor(put(y_pred), requires_grad=True)
+    value = factory()(put(y_true), pred)
+    value.backward()
+    return [value.data, pred.grad]
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_agrees_with_the_cpu(name, device):
+    target = numnet.device(device)
+    on_cpu = _loss_on(name, lambda a: a)
+    on_device = _loss_on(name, target.put)
+    for i, (a, b) in enumerate(zip(on_cpu, on_device, strict=True)):
+        assert device_of(b) == target, f"{name}: result {i} left {device}"
+        host = backend.get_ops(b).to_numpy(b)
+        np.testing.assert_allclose(host, a, **F32, err_msg=f"{name}: result {i}")
+
+
+#: name -> (factory, y_true draw, y_pred draw); Mean and Sum take values only
+METRICS = {
+    "Accuracy": (lambda: metrics.Accuracy(), labels, labels),
+    "BinaryAccuracy": (lambda: metrics.BinaryAccuracy(), bits, sigmoids),
+    "CategoricalAccuracy": (
+        lambda: metrics.CategoricalAccuracy(),
+        one_hot,
+        probabilities,
+    ),  # fmt: skip
+    "ConfusionMatrix": (lambda: metrics.ConfusionMatrix(5), labels, probabilities),
+    "F1Score": (
+        lambda: metrics.F1Score(average="macro", threshold=0.5),
+        bits,
+        sigmoids,
+    ),  # fmt: skip
+    "InferredAccuracy": (lambda: metrics.InferredAccuracy(), labels, probabilities),
+    "LossMetric": (
+        lambda: metrics.LossMetric(losses.MeanSquaredError()),
+        normal,
+        normal,
+    ),
+    "Mean": (lambda: metrics.Mean(), None, normal),
+    "Sum": (lambda: metrics.Sum(), None, normal),
+    "MeanAbsoluteError": (lambda: metrics.MeanAbsoluteError(), normal, normal),
+    "MeanSquaredError": (lambda: metrics.MeanSquaredError(), normal, normal),
+    "RootMeanSquaredError": (lambda: metrics.RootMeanSquaredError(), normal, normal),
+    "MeanMetricWrapper": (
+        lambda: metrics.MeanMetricWrapper(metrics.binary_accuracy, threshold=0.3),
+        bits,
+        sigmoids,
+    ),
+    "Precision": (lambda: metrics.Precision(thresholds=0.3), bits, sigmoids),
+    "Recall": (lambda: metrics.Recall(top_k=2), bits, sigmoids),
+    "SparseCategoricalAccuracy": (
+        lambda: metrics.SparseCategoricalAccuracy(),
+        labels,
+        probabilities,
+    ),  # fmt: skip
+    "SparseTopKCategoricalAccuracy": (
+        lambda: metrics.SparseTopKCategoricalAccuracy(k=2),
+        labels,
+        probabilities,
+    ),
+    "TopKCategoricalAccuracy": (
+        lambda: metrics.TopKCategoricalAccuracy(k=2),
+        one_hot,
+        probabilities,
+    ),  # fmt: skip
+}
+
+
+def _metric_on(name, put):
+    factory, true_draw, pred_draw = METRICS[name]
+    metric = factory()
+    rng = np.random.default_rng(0)
+    for _ in range(2):  # two batches: the state accumulates on the device
+        y_pred = put(_f32(pred_draw(rng)))
+        if true_draw is None:
+            metric.update_state(y_pred)
+        else:
+            metric.update_state(put(_f32(true_draw(rng))), y_pred)
+    result = metric.result()
+    data = result.data if isinstance(result, numnet.Tensor) else result
+    return np.asarray(backend.get_ops(data).to_numpy(data), dtype=np.float64)
+
+
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_metric_agrees_with_the_cpu(name, device):
+    on_cpu = _metric_on(name, lambda a: a)
+    on_device = _metric_on(name, numnet.device(device).put)
+    np.testing.assert_allclose(on_device, on_cpu, **F32, err_msg=name)
+
+
+def _public_classes(module, base):
+    return {
+        cls
+        for name, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, base) and cls is not base and not name.startswith("_")
+    }
+
+
+def _covered(table):
+    return {type(factory()) for factory, *_ in table.values()}
+
+
+def test_every_public_loss_and_metric_has_a_case():
+    missing = _public_classes(losses, losses.Loss) - _covered(LOSSES)
+    missing |= _public_classes(metrics, metrics.Metric) - _covered(METRICS)
+    assert not missing, sorted(c.__name__ for c in missing)
