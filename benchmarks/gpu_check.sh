@@ -6,9 +6,10 @@
 #
 # It runs the GPU tests (tests/gpu, -m gpu: the CUDA kernels, the conv planner's
 # cupy executor, augmentation on CuPy), the device tests that also run on
-# the CPU, and the GPU benchmark table (python -m benchmarks --device cuda: W1,
-# W4, W5 at batch 128 and 1024, W6, W7 against PyTorch CUDA, and W8), in well
-# under 8 minutes, and writes everything to one file: $OUT/gpu_check.txt
+# the CPU, the GPU benchmark table (python -m benchmarks --device cuda: W1,
+# W4, W5 at batch 128 and 1024, W6, W7 against PyTorch CUDA, and W8), then the
+# CPU-vs-CUDA agreement of every public layer, loss and metric and the examples
+# on CUDA, in under 8 minutes, and writes everything to one file: $OUT/gpu_check.txt
 # ($OUT defaults to ./out). Fashion-MNIST (for W8) is read from
 # $NUMNET_DATA/fashion-mnist, by default ./data/fashion-mnist (git-ignored):
 # copy the four IDX files there first. GPU_CHECK_RESNET=1 also trains
@@ -26,6 +27,10 @@ export NUMNET_DATA="${NUMNET_DATA:-$PWD/data}"
 start=$(date +%s)
 
 section() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
+# the CPU-vs-CUDA agreement of every public class, run after the benchmark table
+EVERY_CLASS="tests/gpu/test_every_layer_on_devices.py
+  tests/gpu/test_losses_metrics_on_devices.py tests/gpu/test_examples_on_devices.py"
+EVERY_CLASS_IGNORED=$(for f in $EVERY_CLASS; do printf -- '--ignore=%s ' "$f"; done)
 
 {
   section "machine"
@@ -47,9 +52,9 @@ except Exception as error:
 PY
   ls "$NUMNET_DATA/fashion-mnist" 2>&1 | head -5
 
-  section "GPU tests: pytest -m gpu tests/gpu"
-  timeout 220 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu -rfEs \
-    --maxfail=30 --tb=line 2>&1 | tail -60
+  section "GPU tests: pytest -m gpu tests/gpu (the kernels, fit, save/load)"
+  timeout 200 python -m pytest -q -p no:cacheprovider -m gpu tests/gpu -rfEs \
+    $EVERY_CLASS_IGNORED --maxfail=30 --tb=line 2>&1 | tail -60
 
   section "kernel sources compile with NVRTC"
   timeout 60 python -m pytest -q -p no:cacheprovider \
@@ -73,6 +78,10 @@ PY
     --json "$OUT/gpu_bench.json" 2>&1 | tail -40
   echo "-- json"
   cat "$OUT/gpu_bench.json" 2>/dev/null
+
+  section "every layer, loss and metric, and the examples, on CUDA"
+  timeout 120 python -m pytest -q -p no:cacheprovider -m gpu $EVERY_CLASS -rfEs \
+    --maxfail=30 --tb=line 2>&1 | tail -40
 
   if [ "${GPU_CHECK_RESNET:-0}" = "1" ]; then
     section "examples/resnet_fashion_mnist.py --device cuda"

@@ -25,3 +25,11 @@ def make_parser(doc: str, **kwargs) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         description=doc, formatter_class=_Formatter, **kwargs
     )
+
+
+def add_device_flag(parser: argparse.ArgumentParser) -> None:
+    """``--device``: where the model trains ('cpu', 'cuda', 'cuda:1'; CUDA needs
+    CuPy: ``pip install "numnet[gpu]"``). fit moves every batch there."""
+    parser.add_argument(
+        "--device", default="cpu", help="train on 'cpu' or 'cuda' (needs CuPy)"
+    )

@@ -1,8 +1,8 @@
 """Shared pieces of the Fashion-MNIST examples: flags, data, timing report.
 
 Each example is ``python examples/<name>.py [--epochs E] [--limit N]
-[--batch-size B] [--seed S] [--verbose V]``; ``--limit`` trains and tests on
-the first N images only, so a smoke run takes seconds.
+[--batch-size B] [--seed S] [--verbose V] [--device cuda]``; ``--limit`` trains
+and tests on the first N images only, so a smoke run takes seconds.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import callbacks, losses
@@ -39,6 +39,7 @@ def parse_args(description: str, argv=None, epochs: int = 5, batch_size: int = 1
         default=5000,
         help="hold out the last N training images for validation (0: train on all)",
     )
+    add_device_flag(p)
     args = p.parse_args(argv)
     if args.verbose != "auto":
         args.verbose = int(args.verbose)
@@ -176,5 +177,6 @@ def run_example(name, doc, build_model, argv=None, epochs=5, flatten=False,
     n_fit = len(data[0][0]) - min(args.validation, len(data[0][0]) // 10)
     model = build_model()
     compile_model(model, args.epochs * math.ceil(n_fit / args.batch_size))
+    model.to(args.device)
     model.summary()
     return train_and_report(name, model, args, data)

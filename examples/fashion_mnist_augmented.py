@@ -5,7 +5,7 @@ Augmentation: a random horizontal flip and a random crop of the image padded by
 every batch by numnet.data.augment, inside the DataLoader that fit consumes.
 The learning rate follows a cosine decay over the whole run.
 
-Run:  python examples/fashion_mnist_augmented.py [--epochs 12]
+Run:  python examples/fashion_mnist_augmented.py [--epochs 12] [--device cuda]
       (--limit N trains on N images for a quick check; --no-augment for the baseline)
 
 Result on this 2-core machine (one BLAS thread, 12 epochs): test accuracy 0.9337
@@ -19,7 +19,7 @@ import os
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 from fashion_mnist_cnn_bn import build_model, compile_model
 
 import numnet
@@ -61,6 +61,7 @@ def main() -> None:
         help="print the test accuracy after every epoch (for the curve only: the "
         "epochs are fixed, nothing is selected on the test set)",
     )
+    add_device_flag(parser)
     args = parser.parse_args()
 
     (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
@@ -86,6 +87,7 @@ def main() -> None:
     numnet.manual_seed(args.seed)
     model = build_model()  # the network of examples/fashion_mnist_cnn_bn.py
     compile_model(model, args.epochs * len(train), args.lr)
+    model.to(args.device)
     model.summary()
     start = time.perf_counter()
     monitor = (x_test, y_test) if args.monitor_test else None

@@ -5,6 +5,7 @@ Dense(128) + ReLU, Dropout(0.5), Dense(10) softmax; Adam(1e-3), batch 128.
 Target: >= 0.915 test accuracy after 5 epochs.
 
 Run:  nice -n 5 python examples/fashion_mnist_cnn.py [--epochs 5] [--limit N]
+      [--device cuda]
 Data-parallel over MPI ranks (``pip install "numnet[mpi]"``), one thread each:
       OPENBLAS_NUM_THREADS=1 NUMNET_NUM_THREADS=1 \
       mpiexec -n 4 python examples/fashion_mnist_cnn.py --distributed

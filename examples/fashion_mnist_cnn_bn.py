@@ -10,7 +10,7 @@ out for validation. Target: >= 0.925 test accuracy.
 ``examples/fashion_mnist_augmented.py`` trains the same network with
 on-the-fly augmentation.
 
-Run:  python examples/fashion_mnist_cnn_bn.py [--epochs 8] [--limit N]
+Run:  python examples/fashion_mnist_cnn_bn.py [--epochs 8] [--limit N] [--device cuda]
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ Run::
 
     python examples/fashion_mnist_lstm.py                 # full run (about 12 epochs)
     python examples/fashion_mnist_lstm.py --epochs 1 --limit 2000   # a smoke run
+    python examples/fashion_mnist_lstm.py --device cuda   # on a GPU (CuPy)
 
 On a busy shared machine, ``OPENBLAS_NUM_THREADS=1`` avoids BLAS threads
 spinning against other processes (the per-step GEMMs are small).
@@ -19,7 +20,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, models, optimizers
@@ -34,6 +35,7 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    add_device_flag(p)
     return p.parse_args(argv)
 
 
@@ -70,7 +72,7 @@ def main(argv=None) -> dict:
     numnet.manual_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load(args.limit)
     steps = -(-len(x_train) // args.batch_size)
-    model = build(args.units, args.lr, args.epochs, steps)
+    model = build(args.units, args.lr, args.epochs, steps).to(args.device)
     model.summary()
     start = time.perf_counter()
     model.fit(

@@ -4,6 +4,7 @@ Dense(512) + ReLU, Dropout(0.2), Dense(256) + ReLU, Dropout(0.2), Dense(10)
 softmax; Adam(1e-3), batch 128. Target: >= 0.89 test accuracy.
 
 Run:  nice -n 5 python examples/fashion_mnist_mlp.py [--epochs 20] [--limit N]
+      [--device cuda]
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ import argparse
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import applications, callbacks, losses, optimizers
@@ -134,9 +134,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
-    parser.add_argument(
-        "--device", default="cpu", help="train on 'cpu' or 'cuda' (needs CuPy)"
-    )
+    add_device_flag(parser)
     parser.add_argument(
         "--validate",
         action="store_true",

@@ -71,6 +71,33 @@ def test_tensor_to_moves_data_and_gradients_back():
     assert t.cpu().device == "cpu"
 
 
+def test_calling_a_device_model_moves_host_data_but_not_tensors():
+    numnet.manual_seed(0)
+    model = numnet.models.Sequential([layers.Dense(3, input_shape=(4,))])
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    expected = model(x).data
+    model.to("strict")
+    y = model(x)  # NumPy data goes where the model is, as in fit (Keras)
+    assert isinstance(y.data, StrictArray)
+    np.testing.assert_allclose(to_numpy(y.data), expected, rtol=1e-6)
+    with pytest.raises(RuntimeError, match=r"cpu \(ndarray\) and strict"):
+        model(numnet.tensor(x))  # a CPU Tensor is the caller's to move (PyTorch)
+    SLIPS.clear()  # the strict namespace recorded the refused raw ndarray
+
+
+def test_weights_of_a_device_model_come_out_as_numpy_and_go_back_in():
+    model = numnet.models.Sequential([layers.Dense(3, input_shape=(4,))])
+    model.to("strict")
+    host = model.get_weights()  # Keras: a list of NumPy arrays, from any device
+    assert all(isinstance(w, np.ndarray) for w in host)
+    model.set_weights([2 * w for w in host])
+    assert all(isinstance(w.data, StrictArray) for w in model.weights)
+    np.testing.assert_array_equal(to_numpy(model.weights[0].data), 2 * host[0])
+    model.set_weights([w.data for w in model.weights])  # device arrays too
+    with pytest.raises(ValueError, match="must match shape"):
+        model.set_weights([host[0][:2], host[1]])
+
+
 def test_mixing_devices_in_one_op_names_both_devices():
     a = numnet.tensor(np.ones((2, 3)))
     b = numnet.tensor(np.ones((2, 3)), device="strict")

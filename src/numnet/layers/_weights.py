@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.tensor import Parameter, Tensor
+from numnet.backend.device import device_of
 
 
 class LayerWeights:
@@ -123,8 +125,9 @@ class LayerWeights:
             layer.trainable = value
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of the weights, in Keras order and layout."""
-        return [w.data.copy() for w in self._ordered_weights()]
+        """NumPy copies of the weights, in Keras order and layout (from any
+        device: a GPU layer's weights are copied to the host)."""
+        return [_host_copy(w.data) for w in self._ordered_weights()]
 
     def _ordered_weights(self) -> list[Tensor]:
         # Keras order: trainable-at-creation first, then state, each in creation order
@@ -145,13 +148,15 @@ class LayerWeights:
                 f"({[w.name for w in targets]}), received {len(weights)}"
             )
         for target, value in zip(targets, weights, strict=True):
-            value = np.asarray(value)
+            value = value.data if isinstance(value, Tensor) else value
+            if backend.get_array_module(value) is np:
+                value = np.asarray(value)
             if value.shape != target.shape:
                 raise ValueError(
                     f"{self.name}: weight {target.name!r} must match shape "
                     f"{target.shape}, received an array of shape {value.shape}"
                 )
-            target.data[...] = value
+            target.data[...] = device_of(target.data).put(value)
 
     def count_params(self) -> int:
         """The number of scalars in all weights (trainable and not)."""
@@ -191,3 +196,10 @@ def _regularizer(identifier):
     from numnet import regularizers
 
     return regularizers.get(identifier)
+
+
+def _host_copy(array) -> np.ndarray:
+    """A NumPy copy of ``array``, wherever it lives."""
+    if isinstance(array, np.ndarray):
+        return array.copy()
+    return backend.get_ops(array).to_numpy(array)

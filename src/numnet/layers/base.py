@@ -165,7 +165,7 @@ class Layer(LayerWeights):
         elif is_symbolic(x):  # functional API: record a graph node (symbolic.py)
             return symbolic_call(self, x, args, training, kwargs)
         else:
-            x = _as_input(x, self.dtype, self.name)
+            x = _to_layer_device(self, _as_input(x, self.dtype, self.name))
         if not self.built:
             self.build(_shape_of(x))
             self.built = True
@@ -361,6 +361,19 @@ def _as_input(x, dtype, owner: str = "layer"):
     if array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)
     return as_tensor(array)
+
+
+def _to_layer_device(layer: Layer, x):
+    """Host (NumPy) input data called into a layer on a device moves there, as
+    ``fit`` moves its batches (Keras semantics); Tensors are never moved silently."""
+    target = layer.__dict__.get("_device")
+    if target is None or target.type == "cpu":
+        return x
+    if isinstance(x, Tensor):  # made from the host data by _as_input
+        return as_tensor(target.put(x.data)) if isinstance(x.data, np.ndarray) else x
+    if isinstance(x, (list, tuple)):
+        return type(x)(target.put(v) if isinstance(v, np.ndarray) else v for v in x)
+    return x
 
 
 def _is_input_list(x) -> bool:
