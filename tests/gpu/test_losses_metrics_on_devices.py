@@ -1,4 +1,5 @@
-"""Every public loss and metric agrees on the CPU and on a device.
+"""Every public loss and metric (and the vision losses) agrees on the CPU and on
+a device.
 
 A loss is computed on the CPU and on the device from the same float32 inputs:
 its value and the gradient of the predictions (a loss's backward) agree
@@ -17,7 +18,7 @@ import pytest
 from tests.gpu.test_every_layer_on_devices import F32
 
 import numnet
-from numnet import backend, losses, metrics
+from numnet import backend, losses, metrics, vision
 from numnet.backend.device import device_of
 
 
@@ -58,8 +59,40 @@ def three_labels(rng, n=12):
     return np.repeat(np.arange(3), n // 3)
 
 
+ANCHORS = np.array([[0.2, 0.3], [0.6, 0.5]])
+
+
+def yolo_targets(rng, n=3, grid=2, classes=3):
+    corners = rng.random((n, 1, 2)) * 0.5
+    boxes = [np.concatenate([c, c + 0.3], axis=-1) for c in corners]
+    labels = [rng.integers(0, classes, 1) for _ in range(n)]
+    return vision.encode_yolo_targets(boxes, labels, grid, ANCHORS, classes)
+
+
+def yolo_outputs(rng, n=3, grid=2, classes=3):
+    return rng.standard_normal((n, grid, grid, len(ANCHORS) * (5 + classes)))
+
+
+def localization_targets(rng, n=6, classes=3):
+    """(pc, 4 coordinates, one-hot class); unknown entries NaN, as the loss allows."""
+    pc, coords = rng.random((n, 1)) > 0.5, rng.random((n, 4))
+    t = np.concatenate([pc, coords, np.eye(classes)[rng.integers(0, classes, n)]], 1)
+    t[0, 1:] = np.nan
+    return t
+
+
+def localization_outputs(rng, n=6, classes=3):
+    return rng.standard_normal((n, 5 + classes))
+
+
 #: name -> (factory, y_true draw, y_pred draw)
 LOSSES = {
+    "YoloLoss": (lambda: vision.YoloLoss(ANCHORS, 3), yolo_targets, yolo_outputs),
+    "LocalizationLoss": (
+        lambda: vision.LocalizationLoss(3),
+        localization_targets,
+        localization_outputs,
+    ),  # fmt: skip
     "BinaryCrossentropy": (lambda: losses.BinaryCrossentropy(), bits, sigmoids),
     "BinaryCrossentropy_logits": (
         lambda: losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),

@@ -81,6 +81,22 @@ def is_array(x) -> bool:
     return hasattr(x, "__array_namespace__") or _library_with_lookup(x) is not None
 
 
+def to_host(value) -> np.ndarray:
+    """``value`` as a NumPy array: an array of another namespace (a device) is
+    copied to the host explicitly; NumPy arrays pass as they are; anything else
+    goes through ``np.asarray``. For the host-side utilities (box post-processing,
+    the counting metrics) that accept arrays from any device.
+
+    >>> to_host([1, 2]).tolist()
+    [1, 2]
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    if is_array(value):
+        return get_ops(value).to_numpy(value)
+    return np.asarray(value)
+
+
 def get_default_dtype() -> np.dtype:
     """Return the default floating dtype of new tensors and weights (float32)."""
     return config.get().default_dtype

@@ -200,6 +200,4 @@ def _regularizer(identifier):
 
 def _host_copy(array) -> np.ndarray:
     """A NumPy copy of ``array``, wherever it lives."""
-    if isinstance(array, np.ndarray):
-        return array.copy()
-    return backend.get_ops(array).to_numpy(array)
+    return array.copy() if isinstance(array, np.ndarray) else backend.to_host(array)

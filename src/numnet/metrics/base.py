@@ -20,10 +20,7 @@ def _array(value, owner: str = "metric", argument: str = "values"):
 def _host_array(value, owner: str = "metric", argument: str = "values") -> np.ndarray:
     """``value`` as a NumPy array: the counting metrics (confusion matrix,
     precision, recall, F1) count on the host, so a device batch is copied over."""
-    value = _array(value, owner, argument)
-    if isinstance(value, np.ndarray):
-        return value
-    return backend.get_ops(value).to_numpy(value)
+    return backend.to_host(_array(value, owner, argument))
 
 
 def _int_labels(owner: str, labels: np.ndarray) -> np.ndarray:

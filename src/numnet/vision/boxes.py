@@ -14,11 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
+from numnet.autograd.tensor import Tensor
+
 BOX_FORMATS = ("corners", "center")
 
 
+def host(value, dtype=None) -> np.ndarray:
+    """A Tensor, an array of any device or array-like as a NumPy array (a device
+    array, e.g. a GPU model's output, is copied to the host explicitly)."""
+    array = backend.to_host(value.data if isinstance(value, Tensor) else value)
+    return array if dtype is None else array.astype(dtype, copy=False)
+
+
 def _boxes(boxes, argument: str = "boxes") -> np.ndarray:
-    array = np.asarray(boxes)
+    array = host(boxes)
     if array.ndim == 0 or array.shape[-1] != 4 or array.dtype.kind not in "fiu":
         raise ValueError(
             f"invalid value for argument '{argument}'. Expected numeric boxes of "
@@ -151,7 +161,7 @@ def non_max_suppression(
         array([0, 2])
     """
     b = to_corners(boxes, box_format)
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    s = host(scores, np.float64).reshape(-1)
     _check_nms_args(b, s, iou_threshold, max_outputs)
     candidates = np.argsort(-s, kind="stable")
     if score_threshold is not None:
@@ -197,7 +207,7 @@ def _check_nms_args(b, s, iou_threshold, max_outputs) -> None:
 
 
 def _offset_by_class(b: np.ndarray, classes, n: int) -> np.ndarray:
-    classes = np.asarray(classes).reshape(-1)
+    classes = host(classes).reshape(-1)
     if classes.size != n or classes.dtype.kind not in "iu":
         raise ValueError(
             f"non_max_suppression: 'classes' must hold {n} integer class ids. "

@@ -20,6 +20,7 @@ import numpy as np
 
 from numnet import layers
 from numnet.models import Model
+from numnet.vision.boxes import host
 
 UNKNOWN = "unknown"
 
@@ -65,7 +66,7 @@ class EmbeddingIndex:
             out = self.encoder.predict(np.asarray(batch), verbose=0)
         else:
             out = self.encoder(np.asarray(batch))
-        out = np.asarray(getattr(out, "data", out), dtype=np.float64)
+        out = host(out, np.float64)
         return out.reshape(len(out), -1)
 
     def add(self, identity, x) -> None:

@@ -23,8 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 import numnet.functional as F
+from numnet import backend
 from numnet.autograd.tensor import Tensor
 from numnet.losses import Loss, _sample_weight, _y_pred
+from numnet.losses._base import _data
 
 
 def _check_count(value, argument: str, minimum: int) -> int:
@@ -98,7 +100,9 @@ class LocalizationLoss(Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
         y_pred = _y_pred(y_pred)
-        if sample_weight is None or np.ndim(sample_weight) < y_pred.ndim:
+        ndim = getattr(sample_weight, "ndim", None)  # device arrays: no np.ndim
+        ndim = np.ndim(sample_weight) if ndim is None else ndim
+        if sample_weight is None or ndim < y_pred.ndim:
             return super().__call__(y_true, y_pred, sample_weight)
         weights = _sample_weight(self.name, sample_weight, y_pred)
         values = self._per_sample(y_true, y_pred, weights)
@@ -112,12 +116,14 @@ class LocalizationLoss(Loss):
         weight = self._weights(target, y_pred.dtype)
         if element_weight is not None:
             weight = weight * element_weight
-        clean = np.nan_to_num(target, nan=0.0)
+        xp = backend.get_array_module(target)
+        clean = xp.where(xp.isnan(target), 0.0, target).astype(target.dtype)
         terms = self._terms(clean, y_pred)
         return F.sum(terms * weight, axis=-1)
 
     def _target(self, y_true, y_pred: Tensor) -> np.ndarray:
-        target = np.asarray(getattr(y_true, "data", y_true), dtype=y_pred.dtype)
+        target = _data(self.name, y_true, "y_true", like=y_pred.data)
+        target = target.astype(y_pred.dtype, copy=False)  # on y_pred's device
         if y_pred.shape[-1] != self.width or target.shape != y_pred.shape:
             raise ValueError(
                 f"{self.name}: expected y_true and y_pred of one shape (..., "
@@ -128,14 +134,20 @@ class LocalizationLoss(Loss):
 
     def _weights(self, target: np.ndarray, dtype) -> np.ndarray:
         """Per-element weights: task weight x known (not NaN) x gate (pc)."""
-        known = ~np.isnan(target)
+        xp = backend.get_array_module(target)
+        known = ~xp.isnan(target)
         pc = target[..., :1]
-        gate = np.where(np.isnan(pc), 1.0, pc)
-        weight = np.empty(target.shape, dtype=dtype)
-        weight[..., :1] = self.pc_weight
+        gate = xp.where(xp.isnan(pc), 1.0, pc).astype(dtype)
         c = 1 + self.num_coords
-        weight[..., 1:c] = self.coord_weight * gate
-        weight[..., c:] = self.class_weight * gate
+        weight = xp.concatenate(
+            [
+                xp.full(pc.shape, self.pc_weight, dtype=dtype),
+                xp.broadcast_to(self.coord_weight * gate, pc.shape[:-1] + (c - 1,)),
+                xp.broadcast_to(self.class_weight * gate,
+                                pc.shape[:-1] + (self.num_classes,)),
+            ],
+            axis=-1,
+        ).astype(dtype)  # fmt: skip
         if self.num_classes:  # an unknown class entry leaves the class unknown
             class_known = known[..., c:].all(axis=-1, keepdims=True)
             known[..., c:] = class_known

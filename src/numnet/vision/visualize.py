@@ -18,6 +18,7 @@ import numpy as np
 from numnet import layers
 from numnet.autograd.function import no_grad
 from numnet.autograd.tensor import tensor
+from numnet.vision.boxes import host
 
 # Layers that do not move pixels: the receptive field passes through them.
 _POINTWISE = (
@@ -96,7 +97,7 @@ def _activations(model, layer_name: str, images, batch_size: int) -> np.ndarray:
         outputs = dict(model.layer_outputs(images[start : start + batch_size]))
         if layer_name not in outputs:
             raise ValueError(f"the model has no layer {layer_name!r}")
-        parts.append(np.asarray(outputs[layer_name]))
+        parts.append(host(outputs[layer_name]))
     return np.concatenate(parts)
 
 
@@ -168,8 +169,8 @@ def saliency_map(model, images, class_index) -> np.ndarray:
     Returns:
         (N, H, W) float saliencies.
     """
-    images = np.asarray(images)
-    x = tensor(images.astype(model.dtype), requires_grad=True)
+    images = host(images)
+    x = tensor(model.device.put(images.astype(model.dtype)), requires_grad=True)
     was_training = model.training
     model.eval()
     try:
@@ -181,7 +182,8 @@ def saliency_map(model, images, class_index) -> np.ndarray:
     classes = np.broadcast_to(np.asarray(class_index), (len(images),))
     pick = np.zeros(score.shape, dtype=score.dtype)
     pick[np.arange(len(images)), classes] = 1.0
+    pick = model.device.put(pick)  # where the model's scores are
     (score * pick).sum().backward()
     with no_grad():
-        grad = np.asarray(x.grad)
+        grad = host(x.grad)
     return np.abs(grad).max(axis=-1)

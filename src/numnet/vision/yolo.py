@@ -27,6 +27,7 @@ import numpy as np
 from numnet.vision.boxes import (
     _check_format,
     center_to_corners,
+    host,
     non_max_suppression,
     to_corners,
 )
@@ -173,7 +174,7 @@ def yolo_head(output, anchors, grid_size=None) -> np.ndarray:
     Shape:
         output: (N, S_rows, S_cols, B, 5 + K) -> same
     """
-    out = np.asarray(output, dtype=np.float64)
+    out = host(output, np.float64)
     rows, cols = out.shape[1:3] if grid_size is None else _grid(grid_size)
     anchors = _anchors(anchors)
     y = np.empty_like(out)
@@ -259,7 +260,7 @@ def decode_yolo_output(
 
 
 def _as_grid_output(output, num_anchors: int) -> np.ndarray:
-    y = np.asarray(output, dtype=np.float64)
+    y = host(output, np.float64)
     if y.ndim == 4 and y.shape[-1] % num_anchors == 0:
         y = y.reshape(y.shape[:3] + (num_anchors, -1))
     if y.ndim != 5 or y.shape[3] != num_anchors or y.shape[4] < 6:

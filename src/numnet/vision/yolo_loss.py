@@ -24,8 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 import numnet.functional as F
+from numnet import backend
 from numnet.autograd.tensor import Tensor
 from numnet.losses import Loss
+from numnet.losses._base import _data
 from numnet.vision.yolo import _anchors, shape_iou
 
 
@@ -123,7 +125,8 @@ class YoloLoss(Loss):
 
     def _shapes(self, y_true, y_pred: Tensor):
         b, depth = self.anchors.shape[0], 5 + self.num_classes
-        target = np.asarray(getattr(y_true, "data", y_true), dtype=y_pred.dtype)
+        target = _data(self.name, y_true, "y_true", like=y_pred.data)
+        target = target.astype(y_pred.dtype, copy=False)  # on y_pred's device
         grid = y_pred.shape[:3]
         if y_pred.ndim == 4 and y_pred.shape[-1] == b * depth:
             y_pred = F.reshape(y_pred, grid + (b, depth))
@@ -140,6 +143,7 @@ class YoloLoss(Loss):
     def call(self, y_true, y_pred: Tensor) -> Tensor:
         """Per-image losses."""
         target, t = self._shapes(y_true, y_pred)
+        xp = backend.get_array_module(target)
         rows, cols = target.shape[1:3]
         obj = target[..., :1]
         # Target sizes in log space relative to the anchor (in cells); cells
@@ -147,8 +151,9 @@ class YoloLoss(Loss):
         anchor_hw = np.stack(
             [self.anchors[:, 1] * rows, self.anchors[:, 0] * cols], axis=-1
         )
-        log_hw = np.log(np.where(obj > 0, target[..., 3:5], 1.0) / anchor_hw)
-        log_hw = np.where(obj > 0, log_hw, 0.0).astype(target.dtype)
+        anchor_hw = xp.asarray(anchor_hw.astype(target.dtype))
+        log_hw = xp.log(xp.where(obj > 0, target[..., 3:5], 1.0) / anchor_hw)
+        log_hw = xp.where(obj > 0, log_hw, 0.0).astype(target.dtype)
         terms = F.concatenate(
             [
                 F.sigmoid_binary_cross_entropy(t[..., :1], obj),
@@ -158,11 +163,11 @@ class YoloLoss(Loss):
             ],
             axis=-1,
         )
-        weight = np.concatenate(
+        weight = xp.concatenate(
             [
                 obj + self.lambda_noobj * (1 - obj),
-                np.repeat(self.lambda_coord * obj, 4, axis=-1),
-                np.repeat(obj, self.num_classes, axis=-1),
+                xp.repeat(self.lambda_coord * obj, 4, axis=-1),
+                xp.repeat(obj, self.num_classes, axis=-1),
             ],
             axis=-1,
         ).astype(target.dtype)
