@@ -22,11 +22,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
+from numnet.autograd.tensor import Tensor
+
 _OUTPUTS = ("logits", "probs", "log_probs")
 
 
+def _host(value) -> np.ndarray:
+    """Scores as float64 NumPy (a GPU model's scores come to the host: the
+    search itself is a few small host operations per step)."""
+    data = value.data if isinstance(value, Tensor) else value
+    return backend.to_host(data).astype(np.float64, copy=False)
+
+
 def _log_probs(scores, output: str) -> np.ndarray:
-    scores = np.asarray(getattr(scores, "data", scores), dtype=np.float64)
+    scores = _host(scores)
     if scores.ndim == 1:
         scores = scores[None]
     if output == "log_probs":
@@ -54,7 +64,10 @@ def _select(state, index):
         return type(state)(_select(s, index) for s in state)
     if isinstance(state, dict):
         return {k: _select(v, index) for k, v in state.items()}
-    return np.asarray(getattr(state, "data", state))[index]
+    data = state.data if isinstance(state, Tensor) else state
+    if backend.is_array(data) and not isinstance(data, np.ndarray):
+        return data[backend.get_array_module(data).asarray(index)]  # stays there
+    return np.asarray(data)[index]
 
 
 def sample_logits(logits, temperature: float = 1.0, rng=None):
@@ -66,7 +79,8 @@ def sample_logits(logits, temperature: float = 1.0, rng=None):
     Args:
         logits: (V,) or (B, V) unnormalized log-probabilities.
         temperature: >= 0.
-        rng: a NumPy Generator (default: a fresh one).
+        rng: an int seed or a NumPy Generator (default: numnet's generator,
+            seeded by ``numnet.manual_seed``).
 
     Returns:
         An int for (V,) logits, else an int array (B,).
@@ -76,13 +90,13 @@ def sample_logits(logits, temperature: float = 1.0, rng=None):
             f"sample_logits: invalid value for argument 'temperature'. Expected a "
             f"number >= 0. Received: temperature={temperature!r}"
         )
-    logits = np.asarray(getattr(logits, "data", logits), dtype=np.float64)
+    logits = _host(logits)
     flat = logits.reshape(-1, logits.shape[-1])
     if temperature == 0:
         ids = flat.argmax(axis=-1)
     else:
         p = np.exp(_log_probs(flat / temperature, "logits"))
-        u = (rng or np.random.default_rng()).random((len(p), 1))
+        u = backend.get_rng(rng).random((len(p), 1))
         ids = np.minimum((p.cumsum(axis=-1) < u).sum(axis=-1), p.shape[-1] - 1)
     return int(ids[0]) if logits.ndim == 1 else ids
 
@@ -149,9 +163,13 @@ def sample_sequence(
     rng=None,
     output="logits",
 ):
-    """Like :func:`greedy_decode`, but draw each token at ``temperature``."""
+    """Like :func:`greedy_decode`, but draw each token at ``temperature``.
+
+    ``rng``: an int seed (the same int, the same draws), a NumPy Generator, or
+    None for numnet's generator (seeded by ``numnet.manual_seed``).
+    """
     _check_output(output, "sample_sequence")
-    rng = rng or np.random.default_rng()
+    rng = backend.get_rng(rng)  # one generator for the whole sequence
     return _run(step_fn, start_token, state, max_length, end_token, output,
                 lambda logp: sample_logits(logp, temperature, rng))  # fmt: skip
 

@@ -26,8 +26,9 @@ APPLICATIONS = {
     "small_mobilenet": lambda: applications.small_mobilenet(
         block_filters=((4, 1), (8, 2))
     ),
-    "vgg_small": lambda: applications.vgg_small(block_filters=(4, 8, 8),
-                                               dense_units=16),  # fmt: skip
+    "vgg_small": lambda: applications.vgg_small(
+        block_filters=(4, 8, 8), dense_units=16
+    ),  # fmt: skip
 }
 
 
