@@ -27,6 +27,7 @@ import numnet.functional as F
 from numnet import backend
 from numnet.autograd.function import no_grad
 from numnet.autograd.tensor import Parameter, Tensor, as_tensor
+from numnet.backend.device import device_of
 
 
 def _nhwc(a, name: str) -> Tensor:
@@ -220,7 +221,7 @@ def _frozen(model):
 
 
 def _image(x, name: str, dtype) -> np.ndarray:
-    array = np.asarray(x.data if isinstance(x, Tensor) else x)
+    array = backend.to_host(x.data if isinstance(x, Tensor) else x)
     if array.ndim == 3:
         array = array[None]
     if array.ndim != 4 or array.shape[0] != 1 or array.dtype.kind not in "fiu":
@@ -273,6 +274,8 @@ class StyleTransfer:
         # images take the model's dtype (a float64 model in gradient checks)
         weights = list(getattr(feature_model, "weights", []))
         self.dtype = weights[0].dtype if weights else backend.floatx()
+        # the generated image lives where the network does (a GPU, say)
+        self.device = getattr(feature_model, "device", None) or device_of(None)
         self._content_target = self._style_targets = None
 
     def _features(self, x) -> dict[str, Tensor]:
@@ -341,7 +344,9 @@ class StyleTransfer:
         noise = backend.get_rng(seed).uniform(low, high, size=self._shape)
         start = (1 - noise_ratio) * _image(content, "content", self.dtype)
         image = Parameter(
-            start + noise_ratio * noise, dtype=self.dtype, name="generated_image"
+            self.device.put((start + noise_ratio * noise).astype(self.dtype)),
+            dtype=self.dtype,
+            name="generated_image",
         )
         optimizer = Adam(learning_rate=learning_rate)
         history: dict[str, list[float]] = {"J": [], "J_content": [], "J_style": []}
@@ -359,8 +364,9 @@ class StyleTransfer:
                 j.backward()  # dJ/dpixels: the weights are frozen
                 optimizer.apply([image])
                 if clip_range is not None:
-                    np.clip(image.data, low, high, out=image.data)
-        return image.data.copy(), history
+                    xp = backend.get_array_module(image.data)
+                    xp.clip(image.data, low, high, out=image.data)
+        return np.array(backend.to_host(image.data)), history
 
 
 def run_style_transfer(
