@@ -98,6 +98,27 @@ def test_weights_of_a_device_model_come_out_as_numpy_and_go_back_in():
         model.set_weights([host[0][:2], host[1]])
 
 
+def test_factories_take_a_device_and_like_keeps_the_device_of_its_input():
+    made = [
+        numnet.zeros(2, 3, device="strict"),
+        numnet.ones((2, 3), device="strict"),
+        numnet.full((2, 3), 7.0, device="strict"),
+        numnet.arange(6, device="strict"),
+        numnet.linspace(0, 1, 6, device="strict"),
+        numnet.eye(3, device="strict"),
+    ]
+    assert all(t.device == "strict" and isinstance(t.data, StrictArray) for t in made)
+    assert made[3].dtype == np.int64 and made[4].dtype == np.float32
+    np.testing.assert_array_equal(to_numpy(made[5].data), np.eye(3))
+    x = numnet.tensor(np.arange(6.0).reshape(2, 3), device="strict")
+    for like, value in ((numnet.zeros_like, 0), (numnet.ones_like, 1)):
+        y = like(x)
+        assert y.device == "strict" and y.shape == x.shape and y.dtype == x.dtype
+        np.testing.assert_array_equal(to_numpy(y.data), np.full((2, 3), value))
+    z = numnet.full_like(x.data, 2, dtype=np.int32)  # a raw device array works too
+    assert z.device == "strict" and z.dtype == np.int32
+
+
 def test_mixing_devices_in_one_op_names_both_devices():
     a = numnet.tensor(np.ones((2, 3)))
     b = numnet.tensor(np.ones((2, 3)), device="strict")
