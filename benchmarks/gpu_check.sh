@@ -8,8 +8,8 @@
 # cupy executor, augmentation on CuPy), the device tests that also run on
 # the CPU, the GPU benchmark table (python -m benchmarks --device cuda: W1,
 # W4, W5 at batch 128 and 1024, W6, W7 against PyTorch CUDA, and W8), then the
-# CPU-vs-CUDA agreement of every public layer, loss and metric and the examples
-# on CUDA, in under 8 minutes, and writes everything to one file: $OUT/gpu_check.txt
+# CPU-vs-CUDA agreement of every public layer, loss, metric and callback, of the
+# applications, vision tools, decoders and examples, in under 8 minutes, and writes everything to one file: $OUT/gpu_check.txt
 # ($OUT defaults to ./out). Fashion-MNIST (for W8) is read from
 # $NUMNET_DATA/fashion-mnist, by default ./data/fashion-mnist (git-ignored):
 # copy the four IDX files there first. GPU_CHECK_RESNET=1 also trains
@@ -29,7 +29,9 @@ start=$(date +%s)
 section() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
 # the CPU-vs-CUDA agreement of every public class, run after the benchmark table
 EVERY_CLASS="tests/gpu/test_every_layer_on_devices.py
-  tests/gpu/test_losses_metrics_on_devices.py tests/gpu/test_examples_on_devices.py"
+  tests/gpu/test_losses_metrics_on_devices.py tests/gpu/test_examples_on_devices.py
+  tests/gpu/test_vision_on_devices.py tests/gpu/test_decoding_on_devices.py
+  tests/gpu/test_training_tools_on_devices.py"
 EVERY_CLASS_IGNORED=$(for f in $EVERY_CLASS; do printf -- '--ignore=%s ' "$f"; done)
 
 {
@@ -79,7 +81,7 @@ PY
   echo "-- json"
   cat "$OUT/gpu_bench.json" 2>/dev/null
 
-  section "every layer, loss and metric, and the examples, on CUDA"
+  section "every layer, loss, metric and callback, the applications and examples, on CUDA"
   timeout 120 python -m pytest -q -p no:cacheprovider -m gpu $EVERY_CLASS -rfEs \
     --maxfail=30 --tb=line 2>&1 | tail -40
 
