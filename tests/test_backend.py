@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+import numnet
 from numnet import backend
 
 
@@ -89,3 +90,11 @@ def test_arrays_of_a_library_with_its_own_lookup_are_arrays(monkeypatch):
     monkeypatch.setitem(sys.modules, "fakecupy", lib)
     assert backend.is_array(Array()) and backend.get_array_module(Array()) is lib
     assert not backend.is_array(types.SimpleNamespace(shape=(2,)))
+
+
+@pytest.mark.parametrize("seed", ["abc", -1, 1.5, True])
+def test_a_bad_seed_is_named(seed):
+    with pytest.raises(ValueError, match="argument 'seed'.*non-negative int"):
+        backend.get_rng(seed)
+    with pytest.raises(ValueError, match="argument 'seed'"):
+        numnet.decoding.sample_logits([1.0, 2.0], rng=seed)

@@ -247,6 +247,11 @@ def get_rng(seed: int | np.random.Generator | None = None) -> np.random.Generato
         return _rng
     if isinstance(seed, np.random.Generator):
         return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(
+            f"invalid value for argument 'seed'. Expected None, a non-negative int "
+            f"or a numpy.random.Generator. Received: seed={seed!r}"
+        )
     return np.random.default_rng(seed)
 
 
