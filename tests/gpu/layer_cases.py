@@ -96,6 +96,12 @@ def _case(factory, *inputs, **kwargs) -> LayerCase:
     return LayerCase(factory, list(inputs), **kwargs)
 
 
+def _augment(factory, shape, interpolates: bool = True) -> LayerCase:
+    """A random augmentation layer on images in [0, 1): no gradient."""
+    return LayerCase(factory, [images(*shape)], differentiable=False,
+                     interpolates=interpolates)  # fmt: skip
+
+
 CASES: dict[str, LayerCase] = {
     # core
     "Dense": _case(lambda: L.Dense(4, activation="tanh"), normal(3, 5)),
@@ -108,7 +114,7 @@ CASES: dict[str, LayerCase] = {
         lambda: L.Masking(),
         padded_steps,  # masked steps: a jump
         smooth_inputs=[normal(2, 5, 3)],
-    ),  # fmt: skip
+    ),
     "Rescaling": _case(lambda: L.Rescaling(0.5, offset=-1.0), normal(2, 3, 3, 2)),
     "Normalization": _case(
         lambda: L.Normalization(mean=0.5, variance=2.0), normal(3, 4)
@@ -131,44 +137,44 @@ CASES: dict[str, LayerCase] = {
     # convolution
     "Conv1D": _case(
         lambda: L.Conv1D(4, 3, padding="causal", dilation_rate=2), normal(2, 7, 3)
-    ),  # fmt: skip
+    ),
     "Conv2D": _case(lambda: L.Conv2D(3, 3, activation="relu"), normal(2, 6, 6, 2)),
     "Conv2D_strided": _case(
         lambda: L.Conv2D(2, 3, strides=2, padding="same"), normal(2, 7, 7, 3)
-    ),  # fmt: skip
+    ),
     "Conv3D": _case(
         lambda: L.Conv3D(3, (2, 3, 2), strides=(1, 2, 1), padding="same"),
         normal(2, 3, 4, 3, 2),
-    ),  # fmt: skip
+    ),
     "Conv2DTranspose": _case(
         lambda: L.Conv2DTranspose(3, 3, strides=2), normal(2, 4, 4, 2)
-    ),  # fmt: skip
+    ),
     "DepthwiseConv2D": _case(
         lambda: L.DepthwiseConv2D(3, depth_multiplier=2), normal(2, 5, 5, 2)
-    ),  # fmt: skip
+    ),
     "SeparableConv2D": _case(
         lambda: L.SeparableConv2D(3, 3, padding="same"), normal(2, 5, 5, 2)
-    ),  # fmt: skip
+    ),
     # pooling
     "MaxPooling1D": _case(lambda: L.MaxPooling1D(2), normal(2, 6, 3)),
     "MaxPooling2D": _case(lambda: L.MaxPooling2D(2), normal(2, 6, 6, 3)),
     "MaxPooling2D_overlap": _case(
         lambda: L.MaxPooling2D(3, strides=2, padding="same"), normal(2, 7, 7, 2)
-    ),  # fmt: skip
+    ),
     "MaxPooling3D": _case(lambda: L.MaxPooling3D(2), normal(2, 4, 4, 4, 2)),
     "AveragePooling1D": _case(lambda: L.AveragePooling1D(2), normal(2, 6, 3)),
     "AveragePooling2D": _case(
         lambda: L.AveragePooling2D(2, padding="same"), normal(2, 5, 5, 3)
-    ),  # fmt: skip
+    ),
     "AveragePooling3D": _case(lambda: L.AveragePooling3D(2), normal(2, 4, 4, 4, 2)),
     "GlobalMaxPooling1D": _case(lambda: L.GlobalMaxPooling1D(), normal(2, 5, 3)),
     "GlobalMaxPooling2D": _case(lambda: L.GlobalMaxPooling2D(), normal(2, 4, 4, 3)),
     "GlobalAveragePooling1D": _case(
         lambda: L.GlobalAveragePooling1D(), normal(2, 5, 3)
-    ),  # fmt: skip
+    ),
     "GlobalAveragePooling2D": _case(
         lambda: L.GlobalAveragePooling2D(keepdims=True), normal(2, 4, 4, 3)
-    ),  # fmt: skip
+    ),
     # reshaping
     "Flatten": _case(lambda: L.Flatten(), normal(2, 3, 4)),
     "Reshape": _case(lambda: L.Reshape((4, -1)), normal(2, 12)),
@@ -187,30 +193,28 @@ CASES: dict[str, LayerCase] = {
     "Minimum": _case(lambda: L.Minimum(), normal(2, 3), normal(2, 3), call=several),
     "Concatenate": _case(
         lambda: L.Concatenate(axis=-1), normal(2, 3, 2), normal(2, 3, 4), call=several
-    ),  # fmt: skip
+    ),
     "Dot": _case(
         lambda: L.Dot(axes=1, normalize=True), normal(2, 4), normal(2, 4), call=several
-    ),  # fmt: skip
+    ),
     # attention
     "Attention": _case(
         lambda: L.Attention(use_scale=True),
         normal(2, 3, 4),
         normal(2, 5, 4),
         call=several,
-    ),  # fmt: skip
+    ),
     "AdditiveAttention": _case(
         lambda: L.AdditiveAttention(), normal(2, 3, 4), normal(2, 5, 4), call=several
-    ),  # fmt: skip
+    ),
     "MultiHeadAttention": _case(
         lambda: L.MultiHeadAttention(2, 3),
         normal(2, 3, 4),
         normal(2, 5, 4),
         call=query_value,
-    ),  # fmt: skip
+    ),
     # recurrent
-    "SimpleRNN": _case(
-        lambda: L.SimpleRNN(3, return_sequences=True), normal(2, 4, 3)
-    ),  # fmt: skip
+    "SimpleRNN": _case(lambda: L.SimpleRNN(3, return_sequences=True), normal(2, 4, 3)),
     "GRU": _case(lambda: L.GRU(3, go_backwards=True), normal(2, 3, 2)),
     "LSTM": _case(lambda: L.LSTM(3, return_sequences=True), normal(2, 3, 2)),
     "LSTM_dropout": _case(
@@ -219,49 +223,25 @@ CASES: dict[str, LayerCase] = {
     ),
     "RNN": _case(
         lambda: L.RNN(L.SimpleRNNCell(3), return_sequences=True), normal(2, 4, 2)
-    ),  # fmt: skip
+    ),
     "SimpleRNNCell": _case(
         lambda: L.SimpleRNNCell(3), normal(2, 2), normal(2, 3), call=cell_step
-    ),  # fmt: skip
-    "GRUCell": _case(
-        lambda: L.GRUCell(3), normal(2, 2), normal(2, 3), call=cell_step
-    ),  # fmt: skip
+    ),
+    "GRUCell": _case(lambda: L.GRUCell(3), normal(2, 2), normal(2, 3), call=cell_step),
     "LSTMCell": _case(
         lambda: L.LSTMCell(3), normal(2, 2), normal(2, 3), normal(2, 3), call=cell_step
-    ),  # fmt: skip
+    ),
     "Bidirectional": _case(
         lambda: L.Bidirectional(L.GRU(2, return_sequences=True)), normal(2, 3, 2)
-    ),  # fmt: skip
+    ),
     "TimeDistributed": _case(lambda: L.TimeDistributed(L.Dense(4)), normal(2, 3, 5)),
     # random augmentation: parameters drawn on the host, the same on every
     # device; no gradient (they sit at the input)
-    "RandomFlip": _case(
-        lambda: L.RandomFlip(), images(3, 5, 4, 2), differentiable=False
-    ),  # fmt: skip
-    "RandomCrop": _case(
-        lambda: L.RandomCrop(4, 3),
-        images(3, 6, 5, 2),
-        differentiable=False,
-        interpolates=True,
-    ),  # fmt: skip
-    "RandomRotation": _case(
-        lambda: L.RandomRotation(0.2),
-        images(3, 6, 6, 2),
-        differentiable=False,
-        interpolates=True,
-    ),  # fmt: skip
-    "RandomTranslation": _case(
-        lambda: L.RandomTranslation(0.2, 0.2),
-        images(3, 6, 6, 2),
-        differentiable=False,
-        interpolates=True,
-    ),  # fmt: skip
-    "RandomZoom": _case(
-        lambda: L.RandomZoom(0.2),
-        images(3, 6, 6, 2),
-        differentiable=False,
-        interpolates=True,
-    ),  # fmt: skip
+    "RandomFlip": _augment(lambda: L.RandomFlip(), (3, 5, 4, 2), False),
+    "RandomCrop": _augment(lambda: L.RandomCrop(4, 3), (3, 6, 5, 2)),
+    "RandomRotation": _augment(lambda: L.RandomRotation(0.2), (3, 6, 6, 2)),
+    "RandomTranslation": _augment(lambda: L.RandomTranslation(0.2, 0.2), (3, 6, 6, 2)),
+    "RandomZoom": _augment(lambda: L.RandomZoom(0.2), (3, 6, 6, 2)),
     # a user's layer: the base class with weights made in build
     "Layer_subclass": _case(lambda: Scale(), normal(3, 4)),
 }

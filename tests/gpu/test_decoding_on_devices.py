@@ -37,7 +37,7 @@ SEARCHES = {
     "greedy": lambda step, s0: decoding.greedy_decode(step, 0, s0, max_length=6),
     "sample": lambda step, s0: decoding.sample_sequence(
         step, 0, s0, max_length=6, rng=3
-    ),  # fmt: skip
+    ),
     "beam": lambda step, s0: decoding.beam_search(
         step, 0, s0, beam_width=3, max_length=6, end_token=6
     ),

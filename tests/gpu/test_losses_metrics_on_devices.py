@@ -92,7 +92,7 @@ LOSSES = {
         lambda: vision.LocalizationLoss(3),
         localization_targets,
         localization_outputs,
-    ),  # fmt: skip
+    ),
     "BinaryCrossentropy": (lambda: losses.BinaryCrossentropy(), bits, sigmoids),
     "BinaryCrossentropy_logits": (
         lambda: losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1),
@@ -125,13 +125,13 @@ LOSSES = {
         lambda: losses.MeanSquaredError(reduction="sum"),
         normal,
         normal,
-    ),  # fmt: skip
+    ),
     "TripletLoss": (lambda: losses.TripletLoss(), three_labels, embeddings),
     "TripletLoss_all": (
         lambda: losses.TripletLoss(mining="all", squared=False),
         three_labels,
         embeddings,
-    ),  # fmt: skip
+    ),
     "LossFunctionWrapper": (
         lambda: losses.LossFunctionWrapper(losses.huber, delta=2.0),
         normal,
@@ -173,13 +173,13 @@ METRICS = {
         lambda: metrics.CategoricalAccuracy(),
         one_hot,
         probabilities,
-    ),  # fmt: skip
+    ),
     "ConfusionMatrix": (lambda: metrics.ConfusionMatrix(5), labels, probabilities),
     "F1Score": (
         lambda: metrics.F1Score(average="macro", threshold=0.5),
         bits,
         sigmoids,
-    ),  # fmt: skip
+    ),
     "InferredAccuracy": (lambda: metrics.InferredAccuracy(), labels, probabilities),
     "LossMetric": (
         lambda: metrics.LossMetric(losses.MeanSquaredError()),
@@ -202,7 +202,7 @@ METRICS = {
         lambda: metrics.SparseCategoricalAccuracy(),
         labels,
         probabilities,
-    ),  # fmt: skip
+    ),
     "SparseTopKCategoricalAccuracy": (
         lambda: metrics.SparseTopKCategoricalAccuracy(k=2),
         labels,
@@ -212,7 +212,7 @@ METRICS = {
         lambda: metrics.TopKCategoricalAccuracy(k=2),
         one_hot,
         probabilities,
-    ),  # fmt: skip
+    ),
 }
 
 

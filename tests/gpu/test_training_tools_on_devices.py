@@ -20,11 +20,13 @@ from numnet import applications, callbacks, layers, models
 
 def _feature_net():
     numnet.manual_seed(0)
-    return models.Sequential([
-        layers.Input((12, 12, 3)),
-        layers.Conv2D(4, 3, activation="relu", name="c1"),
-        layers.Conv2D(4, 3, activation="relu", name="c2"),
-    ])  # fmt: skip
+    return models.Sequential(
+        [
+            layers.Input((12, 12, 3)),
+            layers.Conv2D(4, 3, activation="relu", name="c1"),
+            layers.Conv2D(4, 3, activation="relu", name="c2"),
+        ]
+    )
 
 
 def test_style_transfer_runs_on_the_network_device(device):
@@ -34,9 +36,11 @@ def test_style_transfer_runs_on_the_network_device(device):
     results = []
     for where in ("cpu", device):
         net = _feature_net().to(where)
-        results.append(applications.run_style_transfer(
-            net, ["c1", "c2"], content, style, content_layer="c2", steps=4, seed=1
-        ))  # fmt: skip
+        results.append(
+            applications.run_style_transfer(
+                net, ["c1", "c2"], content, style, content_layer="c2", steps=4, seed=1
+            )
+        )
     (image_cpu, history_cpu), (image, history) = results
     assert isinstance(image, np.ndarray) and image.shape == (1, 12, 12, 3)
     np.testing.assert_allclose(history["J"], history_cpu["J"], rtol=1e-4)

@@ -28,7 +28,7 @@ APPLICATIONS = {
     ),
     "vgg_small": lambda: applications.vgg_small(
         block_filters=(4, 8, 8), dense_units=16
-    ),  # fmt: skip
+    ),
 }
 
 
