@@ -119,6 +119,29 @@ def test_factories_take_a_device_and_like_keeps_the_device_of_its_input():
     assert z.device == "strict" and z.dtype == np.int32
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        np.array([0, 2, 2]),
+        np.array([True, False, True]),
+        [2, 0],
+        (slice(None), np.array([1, 3])),
+    ],
+    ids=["int-array", "bool-mask", "list", "tuple"],
+)
+def test_host_indices_and_0d_host_arrays_work_on_a_device_tensor(index):
+    host = np.arange(12.0).reshape(3, 4)
+    x = numnet.tensor(host, requires_grad=True)
+    y = numnet.tensor(host, device="strict", requires_grad=True)
+    (x[index] * np.array(2.0)).sum().backward()  # a 0-d host array: a number
+    out = y[index] * np.array(2.0)
+    assert out.device == "strict"
+    out.sum().backward()
+    np.testing.assert_array_equal(to_numpy(out.data), x[index].data * 2)
+    np.testing.assert_array_equal(to_numpy(y.grad), x.grad)  # repeats accumulate
+    assert y.tolist() == host.tolist()
+
+
 def test_mixing_devices_in_one_op_names_both_devices():
     a = numnet.tensor(np.ones((2, 3)))
     b = numnet.tensor(np.ones((2, 3)), device="strict")

@@ -175,10 +175,10 @@ def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
             out.append(item)
         elif reference is None or i in keep:
             out.append(as_tensor(item))
-        elif backend.is_array(item):
+        elif backend.is_array(item) and not _host_scalar_array(item, inputs):
             cast = item.dtype.kind == "f" and item.dtype != reference
             out.append(Tensor._from_op(item.astype(reference) if cast else item))
-        elif isinstance(item, (bool, int, float, np.number, list, tuple)):
+        elif isinstance(item, (bool, int, float, np.number, list, tuple, np.ndarray)):
             xp = backend.get_array_module(
                 *(t.data for t in inputs if isinstance(t, Tensor))
             )
@@ -186,6 +186,15 @@ def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
         else:
             out.append(as_tensor(item))
     return tuple(out)
+
+
+def _host_scalar_array(item, inputs) -> bool:
+    """A 0-d NumPy array beside device tensors: a number (PyTorch lets a 0-d CPU
+    tensor join a CUDA op), copied over like one."""
+    if not (isinstance(item, np.ndarray) and item.ndim == 0):
+        return False
+    tensors = [t.data for t in inputs if isinstance(t, Tensor)]
+    return backend.get_array_module(*tensors) is not np
 
 
 def zero_grad(tensors) -> None:

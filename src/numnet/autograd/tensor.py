@@ -158,6 +158,10 @@ class Tensor(TensorMethods):
             )
         return self.data.item()
 
+    def tolist(self):
+        """The data as nested Python lists (a device tensor is copied to the host)."""
+        return self.numpy().tolist()
+
     def astype(self, dtype) -> Tensor:
         """Return a copy cast to ``dtype`` (differentiable for float dtypes)."""
         return _op("astype")(self, dtype)

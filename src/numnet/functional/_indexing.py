@@ -7,6 +7,8 @@ padding. Re-exported by :mod:`numnet.functional.shaping`.
 
 from __future__ import annotations
 
+import numpy as np
+
 from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, array_module, as_tensor
@@ -64,13 +66,19 @@ def getitem(x, index) -> Tensor:
 
 
 def _raw_index(index, xp):
-    if isinstance(index, Tensor):
-        return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return xp.asarray(index)
-    return index
+        return tuple(_index_part(i, xp) for i in index)
+    return _index_part(index, xp)
+
+
+def _index_part(part, xp):
+    """An index (a Tensor's array, a NumPy array, a list) in x's namespace: a host
+    index array into a device tensor is copied over, as PyTorch does."""
+    if isinstance(part, Tensor):
+        part = part.data
+    if isinstance(part, list) or (xp is not np and isinstance(part, np.ndarray)):
+        return xp.asarray(part)
+    return part
 
 
 def pad(x, pad_width, value: float = 0.0) -> Tensor:
