@@ -178,7 +178,9 @@ def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
         elif backend.is_array(item) and not _host_scalar_array(item, inputs):
             cast = item.dtype.kind == "f" and item.dtype != reference
             out.append(Tensor._from_op(item.astype(reference) if cast else item))
-        elif isinstance(item, (bool, int, float, np.number, list, tuple, np.ndarray)):
+        elif backend.is_array(item) or isinstance(
+            item, (bool, int, float, np.number, list, tuple)
+        ):
             xp = backend.get_array_module(
                 *(t.data for t in inputs if isinstance(t, Tensor))
             )
@@ -191,7 +193,7 @@ def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
 def _host_scalar_array(item, inputs) -> bool:
     """A 0-d NumPy array beside device tensors: a number (PyTorch lets a 0-d CPU
     tensor join a CUDA op), copied over like one."""
-    if not (isinstance(item, np.ndarray) and item.ndim == 0):
+    if item.ndim != 0 or backend.get_array_module(item) is not np:
         return False
     tensors = [t.data for t in inputs if isinstance(t, Tensor)]
     return backend.get_array_module(*tensors) is not np

@@ -76,7 +76,9 @@ def _index_part(part, xp):
     index array into a device tensor is copied over, as PyTorch does."""
     if isinstance(part, Tensor):
         part = part.data
-    if isinstance(part, list) or (xp is not np and isinstance(part, np.ndarray)):
+    if isinstance(part, list):
+        return xp.asarray(part)
+    if xp is not np and backend.is_array(part) and backend.get_array_module(part) is np:
         return xp.asarray(part)
     return part
 
