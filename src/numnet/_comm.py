@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -196,6 +197,9 @@ def abort(message: str, code: int = 1) -> None:
     sys.stderr.write(f"[numnet.distributed rank {rank()}/{size()}] {message}\n")
     sys.stderr.flush()
     if active():
+        # a moment for the launcher to forward this rank's last output: on
+        # MPI_Abort it tears the job down, and a dying rank's output was lost
+        time.sleep(0.5)
         _state.comm.Abort(code)
     raise SystemExit(code)
 
