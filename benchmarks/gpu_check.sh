@@ -67,7 +67,7 @@ PY
     -rfE 2>&1 | tail -20
 
   section "op profiles: python -m benchmarks.op_profile --device cuda"
-  for w in W5 W9; do
+  for w in W5 W5/1024 W9; do
     timeout 30 python -m benchmarks.op_profile --workload "$w" --device cuda \
       --steps 10 --warmup 3 2>&1 | head -14
   done
