@@ -142,6 +142,31 @@ def test_host_indices_and_0d_host_arrays_work_on_a_device_tensor(index):
     assert y.tolist() == host.tolist()
 
 
+def _two_input_model():
+    a, b = layers.Input((3,), name="a"), layers.Input((2,), name="b")
+    joined = layers.Concatenate()([layers.Dense(4, activation="tanh")(a), b])
+    return numnet.models.Model([a, b], layers.Dense(2)(joined))
+
+
+def test_a_multi_input_model_fits_and_predicts_on_a_device():
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((16, 3)).astype(np.float32),
+          rng.standard_normal((16, 2)).astype(np.float32)]  # fmt: skip
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+    results = []
+    for where in ("cpu", "strict"):
+        numnet.manual_seed(0)
+        model = _two_input_model()
+        model.compile("adam", "mse", device=where)
+        history = model.fit(xs, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        results.append((history.history["loss"], model.predict(xs, verbose=0),
+                        model(xs)))  # fmt: skip
+    (loss_cpu, out_cpu, call_cpu), (loss, out, call) = results
+    np.testing.assert_allclose(loss, loss_cpu, rtol=1e-5)
+    np.testing.assert_allclose(out, out_cpu, rtol=1e-5, atol=1e-6)
+    assert call.device == "strict"  # NumPy inputs moved to the model's device
+
+
 def test_mixing_devices_in_one_op_names_both_devices():
     a = numnet.tensor(np.ones((2, 3)))
     b = numnet.tensor(np.ones((2, 3)), device="strict")

@@ -373,12 +373,15 @@ def _to_layer_device(layer: Layer, x):
         return as_tensor(target.put(x.data)) if isinstance(x.data, np.ndarray) else x
     if isinstance(x, (list, tuple)):
         return type(x)(target.put(v) if isinstance(v, np.ndarray) else v for v in x)
+    if isinstance(x, dict):  # named inputs of a functional model
+        return {k: _to_layer_device(layer, v) for k, v in x.items()}
     return x
 
 
 def _is_input_list(x) -> bool:
     return any(
-        isinstance(v, (Tensor, np.ndarray, dict))
+        isinstance(v, (Tensor, dict))
+        or backend.is_array(v)  # NumPy's or a device's (a multi-input batch)
         or is_symbolic(v)
         or (isinstance(v, (list, tuple)) and _is_input_list(v))
         for v in x
