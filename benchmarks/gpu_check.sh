@@ -31,7 +31,7 @@ section() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
 EVERY_CLASS="tests/gpu/test_every_layer_on_devices.py
   tests/gpu/test_losses_metrics_on_devices.py tests/gpu/test_examples_on_devices.py
   tests/gpu/test_vision_on_devices.py tests/gpu/test_decoding_on_devices.py
-  tests/gpu/test_training_tools_on_devices.py"
+  tests/gpu/test_training_tools_on_devices.py tests/gpu/test_fit_variants_on_devices.py"
 EVERY_CLASS_IGNORED=$(for f in $EVERY_CLASS; do printf -- '--ignore=%s ' "$f"; done)
 
 {

@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.tensor import Tensor
 from numnet.backend import as_input_array
 from numnet.models import data_adapter as da
@@ -214,13 +215,18 @@ def check_finite_inputs(model, owner: str, **arrays) -> None:
         if data is None or (da.is_batch_source(data) and not isinstance(data, str)):
             continue
         for leaf in da.flatten(data):
-            array = leaf.data if isinstance(leaf, Tensor) else np.asarray(leaf)
-            if array.dtype.kind != "f" or np.isfinite(array).all():
+            array = leaf.data if isinstance(leaf, Tensor) else leaf
+            array = array if backend.is_array(array) else np.asarray(array)
+            if array.dtype.kind != "f":
                 continue
-            index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            finite = backend.get_array_module(array).isfinite(array)
+            if bool(finite.all()):  # data on a device: one sync per fit
+                continue
+            index = tuple(int(i) for i in np.argwhere(~backend.to_host(finite))[0])
+            value = backend.to_host(array[index])
             raise ValueError(
                 f"{owner}: invalid value for argument '{name}'. Expected finite "
-                f"values. Received: {array[index]} at index {index} (training on "
+                f"values. Received: {value} at index {index} (training on "
                 f"it would give NaN weights). Clean the data, or set "
                 f"model.check_finite_inputs = False if you mean it."
             )

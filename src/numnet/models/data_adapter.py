@@ -149,7 +149,10 @@ class ArrayBatches:
                 index = np.sort(order[lo:hi])  # sorted: faster, same batch content
 
             def take(a, index=index):
-                return a[index]
+                if isinstance(index, slice) or isinstance(a, np.ndarray):
+                    return a[index]
+                # a dataset already on a device: the batch's rows are picked there
+                return a[backend.get_array_module(a).asarray(index)]
 
             yield (
                 map_structure(take, self.x),
@@ -294,7 +297,7 @@ def unpack_validation(owner: str, validation_data):
 
 def class_weight_to_sample_weight(owner: str, class_weight: dict, y) -> np.ndarray:
     """Per-sample weights from ``{class index: weight}`` and integer/one-hot ``y``."""
-    y = _as_array(y)
+    y = backend.to_host(_as_array(y))  # weights are built on the host, then moved
     labels = y.argmax(axis=-1) if y.ndim >= 2 and y.shape[-1] > 1 else y.reshape(-1)
     if y.ndim >= 2 and y.shape[-1] == 1 and y.dtype.kind == "f":
         labels = np.rint(labels)  # binary targets 0.0/1.0

@@ -37,6 +37,7 @@ from numnet import optimizers as optimizers_module
 from numnet.autograd.function import no_grad
 from numnet.layers.base import Layer
 from numnet.layers.symbolic import dry_run, inference_mode
+from numnet.models import data_adapter as da
 from numnet.models import training
 from numnet.models._graph_access import GraphAccess
 from numnet.models.compile_utils import Compiled
@@ -297,6 +298,7 @@ class Model(ModelPersistence, TrainingSteps, GraphAccess, Layer):
         x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
         if class_weight is not None:
             sample_weight = training.class_weights(self, class_weight, y)
+        x, y, sample_weight = self._on_device(x, y, sample_weight)
         self.reset_metrics()
         self._regularized_cache = bool(self._all_regularized())
         with training.train_mode(self):
@@ -307,11 +309,17 @@ class Model(ModelPersistence, TrainingSteps, GraphAccess, Layer):
         """Loss (and metrics) on one batch, in inference mode."""
         self._require_compiled("test_on_batch")
         x, y, sample_weight = (as_arrays(d) for d in (x, y, sample_weight))
+        x, y, sample_weight = self._on_device(x, y, sample_weight)
         self.reset_metrics()
         self._regularized_cache = bool(self._all_regularized())
         with no_grad(), inference_mode(self):
             logs = training.run_test_step(self, x, y, sample_weight)
         return logs if return_dict else _collapse(logs)
+
+    def _on_device(self, *parts) -> tuple:
+        """A batch's parts on the model's device, as ``fit`` moves its batches."""
+        target = da.model_device(self)
+        return tuple(da.to_device(target, p) for p in parts)
 
     def predict_on_batch(self, x):
         """Outputs for one batch as ndarrays."""
