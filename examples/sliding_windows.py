@@ -95,7 +95,7 @@ def main(argv=None) -> dict:
     )
     train_seconds = time.perf_counter() - start
 
-    fcn = to_fully_convolutional(model)
+    fcn = to_fully_convolutional(model).to(args.device)  # scans where the loop does
     items = (x_te / np.float32(255)).astype(np.float32)
     canvases, placed = make_canvases(items, y_te, args.canvases, rng)
     fcn.predict(canvases[:1], verbose=0)  # warm-up

@@ -14,6 +14,8 @@ import pytest
 from tests.example_helpers import load_example, needs_fashion_mnist
 from tests.strict_namespace import SLIPS
 
+from numnet import models
+
 pytestmark = needs_fashion_mnist
 
 QUIET = ["--epochs", "1", "--verbose", "0"]
@@ -97,14 +99,35 @@ CASES = {
         _autoencoder,
     ),
     "conv_visualization": (
-        ["--limit", "256", "--test-limit", "100", *QUIET, "--units", "2",
-         "--patches-plot", "{tmp}/patches.png",
-         "--saliency-plot", "{tmp}/saliency.png"],
+        [
+            "--limit",
+            "256",
+            "--test-limit",
+            "100",
+            *QUIET,
+            "--units",
+            "2",
+            "--patches-plot",
+            "{tmp}/patches.png",
+            "--saliency-plot",
+            "{tmp}/saliency.png",
+        ],
         _conv_visualization,
     ),  # fmt: skip
     "face_recognition": (
-        ["--limit", "256", "--test-limit", "300", *QUIET, "--pairs", "100",
-         "--repeats", "2", "--plot", "{tmp}/roc.png"],
+        [
+            "--limit",
+            "256",
+            "--test-limit",
+            "300",
+            *QUIET,
+            "--pairs",
+            "100",
+            "--repeats",
+            "2",
+            "--plot",
+            "{tmp}/roc.png",
+        ],
         _face_recognition,
     ),  # fmt: skip
     "landmarks": (["--limit", "128", "--test-limit", "64", *QUIET], _landmarks),
@@ -113,8 +136,17 @@ CASES = {
         _localization,
     ),
     "siamese_triplet": (
-        ["--limit", "512", "--val", "256", "--test-limit", "256",
-         "--pairs", "200", *QUIET],
+        [
+            "--limit",
+            "512",
+            "--val",
+            "256",
+            "--test-limit",
+            "256",
+            "--pairs",
+            "200",
+            *QUIET,
+        ],
         _siamese_triplet,
     ),  # fmt: skip
     "sliding_windows": (
@@ -126,28 +158,58 @@ CASES = {
         _style_transfer,
     ),
     "transfer_learning": (
-        ["--limit", "256", "--base-epochs", "1", "--head-epochs", "1",
-         "--shots", "5", "--repeats", "1", "--test-limit", "200",
-         "--verbose", "0"],
+        [
+            "--limit",
+            "256",
+            "--base-epochs",
+            "1",
+            "--head-epochs",
+            "1",
+            "--shots",
+            "5",
+            "--repeats",
+            "1",
+            "--test-limit",
+            "200",
+            "--verbose",
+            "0",
+        ],
         _transfer_learning,
     ),  # fmt: skip
     "yolo_fashion": (
-        ["--limit", "64", "--test-limit", "16", *QUIET,
-         "--plot", "{tmp}/detections.png"],
+        [
+            "--limit",
+            "64",
+            "--test-limit",
+            "16",
+            *QUIET,
+            "--plot",
+            "{tmp}/detections.png",
+        ],
         _yolo_fashion,
     ),  # fmt: skip
     "viz_gallery": (
-        ["--limit", "256", "--test-limit", "200", "--epochs", "1",
-         "--out", "{tmp}"],
+        ["--limit", "256", "--test-limit", "200", "--epochs", "1", "--out", "{tmp}"],
         _viz_gallery,
     ),  # fmt: skip
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_vision_example_trains_on_the_device(name, device, capsys, tmp_path):
+def test_vision_example_trains_on_the_device(
+    name, device, capsys, tmp_path, monkeypatch
+):
+    fitted_on = []  # the device of every model the example fits
+    fit = models.Model.fit
+
+    def recording_fit(model, *args, **kwargs):
+        fitted_on.append(model.device.type)
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(models.Model, "fit", recording_fit)
     argv, check = CASES[name]
     argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
     results = load_example(name).main([*argv, "--device", device])
     check(results, capsys.readouterr().out, tmp_path)
+    assert fitted_on and set(fitted_on) == {device}
     assert not SLIPS
