@@ -16,6 +16,7 @@ of rows originals / noisy / Dense / denoising Dense / conv denoiser saved as
 ``<out>/autoencoder_reconstructions.png``.
 
 Run:  nice -n 5 python examples/autoencoder.py [--epochs 10] [--limit N]
+      [--device cuda]
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import os
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, optimizers
@@ -67,9 +68,11 @@ def add_noise(x: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarr
     return np.clip(noisy, 0.0, 1.0)
 
 
-def train(model, x_in, x_target, epochs, batch_size, verbose) -> float:
-    """Fit with Adam on binary cross-entropy; return the wall time in seconds."""
+def train(model, x_in, x_target, epochs, batch_size, verbose, device="cpu") -> float:
+    """Fit with Adam on binary cross-entropy on ``device``; return the wall time in
+    seconds."""
     model.compile(optimizer=optimizers.Adam(1e-3), loss="binary_crossentropy")
+    model.to(device)
     start = time.perf_counter()
     model.fit(x_in, x_target, batch_size=batch_size, epochs=epochs, verbose=verbose)
     return time.perf_counter() - start
@@ -123,6 +126,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", default=os.path.join("examples", "out"))
     parser.add_argument("--verbose", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -137,10 +141,22 @@ def main(argv=None) -> dict:
     dense, denoise, conv = dense_autoencoder(), dense_autoencoder(), conv_autoencoder()
     times = {
         "dense": train(
-            dense, x_train, x_train, args.epochs, args.batch_size, args.verbose
+            dense,
+            x_train,
+            x_train,
+            args.epochs,
+            args.batch_size,
+            args.verbose,
+            args.device,
         ),
         "denoising dense": train(
-            denoise, noisy_train, x_train, args.epochs, args.batch_size, args.verbose
+            denoise,
+            noisy_train,
+            x_train,
+            args.epochs,
+            args.batch_size,
+            args.verbose,
+            args.device,
         ),
         "conv denoiser": train(
             conv,
@@ -149,6 +165,7 @@ def main(argv=None) -> dict:
             conv_epochs,
             args.batch_size,
             args.verbose,
+            args.device,
         ),
     }
     recon = {

@@ -10,7 +10,7 @@ test images, which pixels move the true class's score most. Both are saved as
 pictures.
 
 Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/conv_visualization.py
-      [--epochs 2] [--limit N] [--units 6]
+      [--epochs 2] [--limit N] [--units 6] [--device cuda]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, models
@@ -99,6 +99,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--verbose", type=int, default=2)
     parser.add_argument("--patches-plot", default="top_patches.png")
     parser.add_argument("--saliency-plot", default="saliency.png")
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -109,6 +110,7 @@ def main(argv=None) -> dict:
     y_test = y_test[: args.test_limit].astype(np.int64)
     model = build_model()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.to(args.device)
     start = time.perf_counter()
     model.fit(x, y, epochs=args.epochs, batch_size=128, verbose=args.verbose)
     train_seconds = time.perf_counter() - start

@@ -19,7 +19,7 @@ images. Reported:
   training classes; the ROC curves are saved as a picture.
 
 Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/face_recognition.py
-      [--epochs 5] [--limit N] [--plot face_roc.png]
+      [--epochs 5] [--limit N] [--plot face_roc.png] [--device cuda]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 import numnet.functional as F
@@ -107,11 +107,12 @@ def one_shot(emb, labels, threshold: float, repeats: int, rng) -> dict:
     }
 
 
-def train_head(emb, labels, count: int, rng, epochs: int = 20):
-    """The DeepFace-style head trained on pairs of ``emb``."""
+def train_head(emb, labels, count: int, rng, epochs: int = 20, device="cpu"):
+    """The DeepFace-style head trained on pairs of ``emb`` on ``device``."""
     a, b, same = pairs(labels, count, rng)
     head = similarity_head(emb.shape[1])
     head.compile(optimizers.Adam(0.01), "binary_crossentropy")
+    head.to(device)
     head.fit(
         [emb[a], emb[b]],
         same.astype(np.float32)[:, None],
@@ -157,6 +158,7 @@ def main(argv=None) -> dict:
         default="face_roc.png",
         help="where to save the ROC picture ('' to skip)",
     )
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -171,6 +173,7 @@ def main(argv=None) -> dict:
 
     model = encoder()
     model.compile(optimizers.Adam(1e-3), losses.TripletLoss(margin=0.2))
+    model.to(args.device)
     start = time.perf_counter()
     model.fit(
         x[train],
@@ -192,7 +195,7 @@ def main(argv=None) -> dict:
     a, b, same = pairs(y_test[unseen], args.pairs, rng)
     e1, e2 = emb_test[unseen][a], emb_test[unseen][b]
     distance_score = -np.linalg.norm(e1 - e2, axis=1)
-    head = train_head(emb_val, y[val], args.pairs, rng)
+    head = train_head(emb_val, y[val], args.pairs, rng, device=args.device)
     head_score = head.predict([e1, e2], verbose=0)[:, 0]
     curves = {}
     for name, score in (("distance", distance_score), ("DeepFace head", head_score)):

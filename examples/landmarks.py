@@ -15,7 +15,7 @@ Printed: presence accuracy and the mean landmark error in pixels on the test
 canvases holding an item, and the time.
 
 Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/landmarks.py
-      [--epochs 10] [--limit N]
+      [--epochs 10] [--limit N] [--device cuda]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, models, optimizers
@@ -109,6 +109,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -119,6 +120,7 @@ def main(argv=None) -> dict:
     model = build_model()
     loss = LocalizationLoss(num_classes=0, num_coords=2 * POINTS, coord_weight=50.0)
     model.compile(optimizers.Adam(2e-3), loss)
+    model.to(args.device)
     start = time.perf_counter()
     model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
               verbose=args.verbose)  # fmt: skip

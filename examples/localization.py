@@ -17,7 +17,7 @@ Reported: test classification accuracy, mean IoU between predicted and true
 boxes (``numnet.vision.iou``), and the fraction of boxes with IoU >= 0.5.
 
 Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/localization.py
-      [--epochs 8] [--limit N]
+      [--epochs 8] [--limit N] [--device cuda]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, losses, models, optimizers
@@ -123,6 +123,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -145,6 +146,7 @@ def main(argv=None) -> dict:
         loss_weights={"label": 1.0, "box": args.box_weight},
         metrics={"label": ["accuracy"]},
     )
+    model.to(args.device)
     print(f"localizer: {model.count_params():,} parameters, {len(x_train)} "
           f"training images, {args.epochs} epochs")  # fmt: skip
     start = time.perf_counter()

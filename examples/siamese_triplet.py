@@ -16,6 +16,7 @@ maximises accuracy on balanced same/different pairs of a *validation* split
 same procedure on raw pixels gives the baseline.
 
 Run:  nice -n 5 python examples/siamese_triplet.py [--epochs 10] [--limit N]
+      [--device cuda]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 import numnet.functional as F
@@ -134,6 +135,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--conv", action="store_true", help="conv embedding net")
     parser.add_argument("--verbose", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -151,6 +153,7 @@ def main(argv=None) -> dict:
         optimizer=optimizers.Adam(1e-3),
         loss=losses.TripletLoss(margin=args.margin, mining=args.mining),
     )
+    model.to(args.device)
     start = time.perf_counter()
     model.fit(
         x_train,

@@ -11,7 +11,7 @@ between the two score maps, the time of each, and how often the window on an
 item's position names the item's class.
 
 Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/sliding_windows.py
-      [--epochs 3] [--limit N] [--canvases 20]
+      [--epochs 3] [--limit N] [--canvases 20] [--device cuda]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, models
@@ -74,6 +74,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -83,6 +84,7 @@ def main(argv=None) -> dict:
     x_train = (x_tr / np.float32(255)).astype(np.float32)[..., None]
     model = build_classifier()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.to(args.device)
     start = time.perf_counter()
     model.fit(
         x_train,
@@ -93,7 +95,7 @@ def main(argv=None) -> dict:
     )
     train_seconds = time.perf_counter() - start
 
-    fcn = to_fully_convolutional(model)
+    fcn = to_fully_convolutional(model).to(args.device)  # scans where the loop does
     items = (x_te / np.float32(255)).astype(np.float32)
     canvases, placed = make_canvases(items, y_te, args.canvases, rng)
     fcn.predict(canvases[:1], verbose=0)  # warm-up

@@ -19,6 +19,7 @@ Saved in ``--out``: style_content.png, style_style.png, style_generated.png and
 style_transfer.png (the three side by side with the cost curve).
 
 Run:  nice -n 5 python examples/style_transfer.py [--train-limit N] [--steps 300]
+      [--device cuda]
       (add --net examples/out/style_net.npz to train the feature net once)
 """
 
@@ -28,7 +29,7 @@ import os
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, optimizers
@@ -132,6 +133,7 @@ def trained_feature_net(args, x, y, x_test, y_test) -> Sequential:
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    net.to(args.device)
     start = time.perf_counter()
     net.fit(x, y[: args.train_limit], batch_size=64, epochs=args.epochs, verbose=2)
     test = (x_test[:2000] / 255.0).astype(np.float32)[..., None]
@@ -177,6 +179,7 @@ def main(argv=None) -> dict:
         help="a Keras VGG-19 weights file (.h5/.keras): use VGG-19 as the course "
         "does instead of the small net trained here",
     )
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -191,6 +194,7 @@ def main(argv=None) -> dict:
     else:
         net = trained_feature_net(args, x, y, x_test, y_test)
         style_layers, content_layer = STYLE_LAYERS, CONTENT_LAYER
+    net.to(args.device)  # the generated image is optimised where the net runs
     style = (
         load_png_gray(args.style_image, size)
         if args.style_image

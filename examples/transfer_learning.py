@@ -25,6 +25,7 @@ the weights and the from-scratch model looks far worse than it is).
 
 Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/transfer_learning.py
       [--base-epochs 3] [--shots 50] [--new-classes 5 6] [--limit N]
+      [--device cuda]
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, losses, models, optimizers
@@ -120,8 +121,9 @@ def few_shot(pool, new_classes, shots: int, rng):
 
 
 def train_few(model, x, y, test, args, lr=1e-3) -> float:
-    """Fit on the few images, return the test accuracy."""
+    """Fit on the few images on ``args.device``, return the test accuracy."""
     compile_model(model, lr)
+    model.to(args.device)
     model.fit(x, y, epochs=args.head_epochs, batch_size=25, verbose=0)
     return model.evaluate(*test, batch_size=500, verbose=0)[1]
 
@@ -144,6 +146,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--test-limit", type=int, default=None, help="per test set")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=2)
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -154,6 +157,7 @@ def main(argv=None) -> dict:
     pretrain = classifier(base, 8, frozen=False, name="pretrain")
     steps = args.base_epochs * -(-len(data["base_train"][0]) // 128)
     compile_model(pretrain, optimizers.schedules.CosineDecay(2e-3, steps, alpha=0.05))
+    pretrain.to(args.device)
     pretrain.fit(*data["base_train"], epochs=args.base_epochs, batch_size=128,
                  verbose=args.verbose)  # fmt: skip
     _, base_acc = pretrain.evaluate(*data["base_test"], batch_size=500, verbose=0)

@@ -13,7 +13,7 @@ anchor. Reported on held-out canvases: VOC mAP@0.5 (target >= 0.80) and COCO
 mAP@[.5:.95], and the time; a picture of detections is saved.
 
 Run:  OPENBLAS_NUM_THREADS=1 nice -n 5 python examples/yolo_fashion.py
-      [--epochs 15] [--limit N] [--plot yolo_detections.png]
+      [--epochs 15] [--limit N] [--plot yolo_detections.png] [--device cuda]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import models, optimizers
@@ -146,6 +146,7 @@ def train(args, x_train, y_train, anchors):
     steps = args.epochs * -(-len(x_train) // args.batch_size)
     schedule = optimizers.schedules.CosineDecay(args.lr, max(steps, 1), alpha=0.05)
     model.compile(optimizers.Adam(schedule), YoloLoss(anchors, CLASSES))
+    model.to(args.device)
     print(
         f"yolo_small: {model.count_params():,} parameters, {len(x_train)} "
         f"training canvases, {args.epochs} epochs"
@@ -188,6 +189,7 @@ def main(argv=None) -> dict:
         default=0.001,
         help="decoding keeps scores >= this (low, as for COCO mAP)",
     )
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)
@@ -206,7 +208,8 @@ def main(argv=None) -> dict:
     )
 
     if args.evaluate:
-        model, train_seconds = models.load_model(args.evaluate, compile=False), 0.0
+        model = models.load_model(args.evaluate, compile=False).to(args.device)
+        train_seconds = 0.0
         print(f"evaluating {args.evaluate} (no training)")
     else:
         model, train_seconds = train(args, x_train, y_train, anchors)

@@ -10,6 +10,16 @@ from numnet import backend
 from numnet.viz._common import finish, hide_ticks, mosaic, new_figure, normalize_tiles
 
 
+def _host(value) -> np.ndarray:
+    """A Tensor's or an array's values as a NumPy array, copied from a device.
+
+    An array is taken as it is: a CuPy array's own ``.data`` is its memory pointer.
+    """
+    return backend.to_host(
+        value if backend.is_array(value) else getattr(value, "data", value)
+    )
+
+
 def _kernel_of(layer_or_kernel) -> np.ndarray:
     """The (KH, KW, C_in, C_out) kernel of a Conv2D layer, a Tensor or an array."""
     obj = layer_or_kernel
@@ -20,7 +30,7 @@ def _kernel_of(layer_or_kernel) -> np.ndarray:
         if kernel is None:  # any 4-D weight, e.g. a custom conv layer
             kernel = next((w for w in obj.get_weights() if np.ndim(w) == 4), None)
         obj = kernel
-    array = np.asarray(getattr(obj, "data", obj), dtype=np.float64)
+    array = np.asarray(_host(obj), dtype=np.float64)
     if array.ndim != 4:
         raise ValueError(
             "plot_filters: expected a Conv2D layer (built) or a kernel of shape "
@@ -103,7 +113,7 @@ def _first_array(out) -> np.ndarray:
     """The (first) output of a layer as an ndarray (multi-output layers: the first)."""
     while isinstance(out, (list, tuple)):
         out = out[0]
-    return np.asarray(getattr(out, "data", out))
+    return _host(out)
 
 
 def _feature_images(activations: list[np.ndarray], max_channels: int) -> list:
@@ -157,7 +167,7 @@ def plot_feature_maps(model, x, max_channels=16, path=None, figsize=None):
     Returns:
         The matplotlib Figure.
     """
-    x = np.asarray(x)[:1]
+    x = backend.to_host(x)[:1]
     rows = [("input", x)] + layer_activations(model, x)
     images, width = _feature_images([a[0] for _, a in rows], max_channels)
     heights = [im.shape[0] for im in images]
