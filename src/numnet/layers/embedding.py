@@ -96,8 +96,9 @@ class Embedding(Layer):
 
     def call(self, x):
         y = F.embedding(x, self.embeddings)
-        if self.mask_zero:
-            y._keras_mask = np.asarray(getattr(x, "data", x)) != 0
+        if self.mask_zero:  # the mask stays where the ids are (a device's too)
+            ids = getattr(x, "data", x)
+            y._keras_mask = backend.get_array_module(ids).asarray(ids) != 0
         return y
 
     def get_config(self) -> dict:
