@@ -64,9 +64,7 @@ def test_the_mask_stays_on_the_device(device):
     with numnet.no_grad():
         for out in (embed(ids), rnn(embed(ids))):
             assert numnet.Tensor(out._keras_mask).device == numnet.device(device)
-            np.testing.assert_array_equal(
-                backend.to_host(out._keras_mask), _ids() != 0
-            )
+            np.testing.assert_array_equal(backend.to_host(out._keras_mask), _ids() != 0)
 
 
 def test_a_device_array_times_a_tensor_is_a_tensor_there(device):
