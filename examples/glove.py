@@ -151,7 +151,8 @@ def train_glove(
 ):
     rng = np.random.default_rng(seed)
     put = numnet.device(device).put  # parameters and data live on the device
-    init = lambda shape: put((rng.random(shape) - 0.5) / dim)  # noqa: E731 (the paper's)
+    # the paper's initialization
+    init = lambda shape: put((rng.random(shape) - 0.5) / dim)  # noqa: E731
     w, w_ctx = numnet.Parameter(init((V, dim))), numnet.Parameter(init((V, dim)))
     b, b_ctx = numnet.Parameter(init((V, 1))), numnet.Parameter(init((V, 1)))
     params = [w, w_ctx, b, b_ctx]
