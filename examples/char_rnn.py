@@ -16,6 +16,7 @@ Run::
 
     python examples/char_rnn.py                 # full run
     python examples/char_rnn.py --epochs 1 --limit 20000 --sample-length 100
+    python examples/char_rnn.py --device cuda   # on a GPU (CuPy)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 import numnet.functional as F
@@ -44,6 +45,7 @@ def parse_args(argv=None):
     p.add_argument("--sample-length", type=int, default=400)
     p.add_argument("--temperatures", default="0.5,1.0")
     p.add_argument("--seed", type=int, default=0)
+    add_device_flag(p)
     return p.parse_args(argv)
 
 
@@ -116,7 +118,7 @@ def main(argv=None) -> dict:
         f"{len(chars)}; {len(x_train)} training and {len(x_val)} held-out windows "
         f"of {args.seq_len}"
     )
-    model = build(len(chars), args.units, args.seq_len, args.lr)
+    model = build(len(chars), args.units, args.seq_len, args.lr).to(args.device)
     before = model.evaluate(x_val, y_val, batch_size=256, verbose=0)
     print(f"held-out loss before training: {before:.3f} nats/char "
           f"(uniform guess: ln {len(chars)} = {np.log(len(chars)):.3f})")  # fmt: skip

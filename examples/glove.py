@@ -25,6 +25,7 @@ Run::
 
     python examples/glove.py                         # full run
     python examples/glove.py --epochs 1 --limit 200000 --vocab 500
+    python examples/glove.py --device cuda   # on a GPU (CuPy)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small GEMMs: threads contend
 
 import numpy as np  # noqa: E402
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet  # noqa: E402
 import numnet.functional as F  # noqa: E402
@@ -145,17 +146,22 @@ def cooccurrence(ids: np.ndarray, V: int, window: int):
     return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
 
 
-def train_glove(rows, cols, counts, V, dim, epochs, batch_size, lr, x_max, seed):
+def train_glove(
+    rows, cols, counts, V, dim, epochs, batch_size, lr, x_max, seed, device="cpu"
+):
     rng = np.random.default_rng(seed)
-    init = lambda shape: (rng.random(shape) - 0.5) / dim  # noqa: E731 (the paper's)
+    put = numnet.device(device).put  # parameters and data live on the device
+    # the paper's initialization
+    init = lambda shape: put((rng.random(shape) - 0.5) / dim)  # noqa: E731
     w, w_ctx = numnet.Parameter(init((V, dim))), numnet.Parameter(init((V, dim)))
     b, b_ctx = numnet.Parameter(init((V, 1))), numnet.Parameter(init((V, 1)))
     params = [w, w_ctx, b, b_ctx]
-    weight = np.minimum(1.0, (counts / x_max) ** 0.75).astype(np.float32)
-    target = np.log(counts).astype(np.float32)
+    weight = put(np.minimum(1.0, (counts / x_max) ** 0.75).astype(np.float32))
+    target = put(np.log(counts).astype(np.float32))
+    rows, cols = put(rows), put(cols)
     optimizer = optimizers.Adagrad(learning_rate=lr)
     for epoch in range(epochs):
-        order, total = rng.permutation(len(rows)), 0.0
+        order, total = put(rng.permutation(len(rows))), 0.0
         for start in range(0, len(order), batch_size):
             k = order[start : start + batch_size]
             i, j = rows[k], cols[k]
@@ -168,7 +174,7 @@ def train_glove(rows, cols, counts, V, dim, epochs, batch_size, lr, x_max, seed)
             optimizer.apply(params)
             total += loss.item()
         print(f"epoch {epoch + 1}: J = {total / len(rows):.4f} per non-zero entry")
-    return (w.data + w_ctx.data).astype(np.float32)
+    return numnet.backend.to_host(w.data + w_ctx.data).astype(np.float32)
 
 
 def unit(v):
@@ -252,6 +258,7 @@ def parse_args(argv=None):
     p.add_argument("--x-max", type=float, default=100.0)
     p.add_argument("--out", default=os.path.join("examples", "out"))
     p.add_argument("--seed", type=int, default=0)
+    add_device_flag(p)
     return p.parse_args(argv)
 
 
@@ -280,6 +287,7 @@ def main(argv=None) -> dict:
         args.lr,
         args.x_max,
         args.seed,
+        args.device,
     )
     times["training"] = time.perf_counter() - start
     path = os.path.join(args.out, "glove_vectors.txt")

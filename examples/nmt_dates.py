@@ -25,6 +25,7 @@ Run::
 
     python examples/nmt_dates.py                    # full run
     python examples/nmt_dates.py --epochs 1 --limit 500 --test 50
+    python examples/nmt_dates.py --device cuda   # on a GPU (CuPy)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet  # noqa: E402
 from numnet import decoding, layers, losses, models, optimizers  # noqa: E402
@@ -209,8 +210,8 @@ def save_attention_map(path, text, alphas, output):
     plt.close(fig)
 
 
-def evaluate(net, x, y, beam_subset, beam_width):
-    encoder, step_model = net.inference_models()
+def evaluate(net, x, y, beam_subset, beam_width, device="cpu"):
+    encoder, step_model = (m.to(device) for m in net.inference_models())
     start = time.perf_counter()
     state = tuple(encoder.predict(x, batch_size=1024))
     seqs, _ = decoding.greedy_decode(
@@ -246,6 +247,7 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--out", default=os.path.join("examples", "out"))
     p.add_argument("--seed", type=int, default=0)
+    add_device_flag(p)
     return p.parse_args(argv)
 
 
@@ -269,6 +271,7 @@ def main(argv=None) -> dict:
         optimizer=optimizers.Adam(args.lr, clipnorm=5.0),
         loss=losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    model.to(args.device)
     start = time.perf_counter()
     model.fit(
         [x, teacher_inputs(y)],
@@ -280,7 +283,7 @@ def main(argv=None) -> dict:
     train_s = time.perf_counter() - start
     forced = model.predict([x_test, teacher_inputs(y_test)]).argmax(-1)
     greedy, greedy_s, beam, beam_s, encoder, step_model = evaluate(
-        net, x_test, y_test, args.beam_subset, args.beam_width
+        net, x_test, y_test, args.beam_subset, args.beam_width, args.device
     )
     print(
         f"teacher-forced character accuracy (held out): {np.mean(forced == y_test):.4f}"

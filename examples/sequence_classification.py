@@ -16,6 +16,7 @@ Run::
 
     python examples/sequence_classification.py
     python examples/sequence_classification.py --epochs 1 --limit 600
+    python examples/sequence_classification.py --device cuda   # on a GPU (CuPy)
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 from numnet import layers, models, optimizers
@@ -48,6 +49,7 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--packages", default=",".join(PACKAGES), help="the classes")
     p.add_argument("--seed", type=int, default=0)
+    add_device_flag(p)
     return p.parse_args(argv)
 
 
@@ -136,6 +138,7 @@ def main(argv=None) -> dict:
           f"{used.min()}-{used.max()} words (median {int(np.median(used))}); "
           f"vocabulary {len(vocabulary) + 2}")  # fmt: skip
     model = build(len(vocabulary) + 2, len(packages), args.units, args.max_len)
+    model.to(args.device)
     start = time.perf_counter()
     model.fit(x[train], labels[train], batch_size=args.batch_size,
               epochs=args.epochs, verbose=2)  # fmt: skip

@@ -20,6 +20,7 @@ Run::
 
     python examples/transformer_char_lm.py --minutes 10
     python examples/transformer_char_lm.py --epochs 1 --limit 20000 --seq-len 32
+    python examples/transformer_char_lm.py --device cuda   # on a GPU (CuPy)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import char_rnn  # noqa: E402
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet  # noqa: E402
 import numnet.functional as F  # noqa: E402
@@ -157,6 +158,7 @@ def parse_args(argv=None):
     p.add_argument("--no-lstm", action="store_true")
     p.add_argument("--sample-length", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
+    add_device_flag(p)
     return p.parse_args(argv)
 
 
@@ -193,7 +195,7 @@ def main(argv=None) -> dict:
         )
     for label, make in candidates:
         numnet.manual_seed(args.seed)
-        model = make()
+        model = make().to(args.device)
         params = model.count_params()
         rng = np.random.default_rng(args.seed)
         seconds, steps, history = train_for(

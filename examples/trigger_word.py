@@ -23,6 +23,7 @@ Run::
 
     python examples/trigger_word.py
     python examples/trigger_word.py --epochs 1 --limit 40 --test 10
+    python examples/trigger_word.py --device cuda   # on a GPU (CuPy)
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small GEMMs: threads contend
 
 import numpy as np  # noqa: E402
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet  # noqa: E402
 from numnet import layers, models, optimizers  # noqa: E402
@@ -198,6 +199,7 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
+    add_device_flag(p)
     return p.parse_args(argv)
 
 
@@ -220,7 +222,7 @@ def main(argv=None) -> dict:
     )
     model = build(
         x.shape[1], x.shape[2], args.filters, args.units, args.dropout, args.lr
-    )
+    ).to(args.device)
     start = time.perf_counter()
     model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=2)
     train_s = time.perf_counter() - start

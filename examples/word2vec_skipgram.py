@@ -23,6 +23,7 @@ layer starts from these vectors and is frozen (``trainable=False``), compared
 with the same classifier on frozen random vectors.
 
 Run:  nice -n 5 python examples/word2vec_skipgram.py [--epochs 3] [--limit N]
+      [--device cuda]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import sysconfig
 import time
 
 import numpy as np
-from example_cli import make_parser
+from example_cli import add_device_flag, make_parser
 
 import numnet
 import numnet.functional as F
@@ -142,18 +143,21 @@ def train_skipgram(ids, para, vocab_size, args, rng):
     f = freq / freq.sum()
     keep_prob = np.minimum(1.0, (np.sqrt(f / 1e-4) + 1) * 1e-4 / f)
     noise_cdf = np.cumsum(freq**0.75 / np.sum(freq**0.75))
+    put = numnet.device(args.device).put  # the vectors and each batch live there
     v = numnet.Parameter(
-        ((rng.random((vocab_size, dim)) - 0.5) / dim).astype(np.float32), name="v"
+        put(((rng.random((vocab_size, dim)) - 0.5) / dim).astype(np.float32)),
+        name="v",
     )
-    u = numnet.Parameter(np.zeros((vocab_size, dim), np.float32), name="u")
+    u = numnet.Parameter(put(np.zeros((vocab_size, dim), np.float32)), name="u")
     optimizer = optimizers.Adam(args.learning_rate)
     for epoch in range(args.epochs):
         start, total, steps = time.perf_counter(), 0.0, 0
         centers, contexts = skipgram_pairs(ids, para, keep_prob, args.window, rng)
+        on_device = put(centers), put(contexts)
         for s in range(0, centers.size, args.batch_size):
-            c, o = centers[s : s + args.batch_size], contexts[s : s + args.batch_size]
+            c, o = (a[s : s + args.batch_size] for a in on_device)
             neg = np.searchsorted(noise_cdf, rng.random((c.size, k)))
-            neg = np.minimum(neg, vocab_size - 1)  # guard the cdf's last rounding
+            neg = put(np.minimum(neg, vocab_size - 1))  # guard the cdf's rounding
             vc = F.embedding(c, v)  # (B, D)
             positive = F.sum(vc * F.embedding(o, u), axis=-1)  # u_o . v_c
             negative = F.sum(F.reshape(vc, (c.size, 1, dim)) * F.embedding(neg, u), -1)
@@ -170,7 +174,7 @@ def train_skipgram(ids, para, vocab_size, args, rng):
             f"{total / max(steps, 1):.4f}, {time.perf_counter() - start:.0f} s"
         )
         optimizer.learning_rate = optimizer.learning_rate * 0.5
-    return v.data
+    return numnet.backend.to_host(v.data)
 
 
 def unit_rows(m: np.ndarray) -> np.ndarray:
@@ -241,6 +245,7 @@ def classify_paragraphs(ids, sources, files, unit, args, rng) -> dict:
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
+        model.to(args.device)
         model.fit(
             x[train], sources[train], batch_size=128, epochs=args.clf_epochs, verbose=0
         )
@@ -276,6 +281,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--length", type=int, default=32, help="words per paragraph")
     parser.add_argument("--clf-epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    add_device_flag(parser)
     args = parser.parse_args(argv)
 
     numnet.manual_seed(args.seed)

@@ -143,8 +143,18 @@ class StrictArray:
         return _wrap(~self._a)
 
 
+def _defers(other) -> bool:
+    """Whether ``other`` opts out of array operators (``__array_ufunc__ = None``,
+    as numnet's Tensor does): NumPy and CuPy then let its reflected method run."""
+    return not isinstance(other, StrictArray) and (
+        getattr(type(other), "__array_ufunc__", 0) is None
+    )
+
+
 def _binary(op):
     def forward(self, other):
+        if _defers(other):
+            return NotImplemented  # device_array * Tensor -> Tensor.__rmul__
         return _wrap(op(self._a, _unwrap(other)))
 
     def reflected(self, other):

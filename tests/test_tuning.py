@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from tests.example_helpers import load_example, needs_fashion_mnist
 
 from numnet.tuning import (
     Choice,
@@ -203,3 +204,12 @@ def test_bad_search_arguments():
         RandomSearch(SPACE, 2, direction="up")
     with pytest.raises(KeyError, match="objective"):
         RandomSearch(SPACE, 1, objective="acc").search(lambda c: {"loss": 1.0})
+
+
+@needs_fashion_mnist
+def test_hyperparameter_search_example_smoke(capsys):
+    result = load_example("hyperparameter_search").main(
+        ["--trials", "2", "--epochs", "1", "--limit", "600"]
+    )
+    assert result["trials"] == 2 and 0.0 <= result["best_score"] <= 1.0
+    assert "search wall time" in capsys.readouterr().out

@@ -23,6 +23,7 @@ import numpy as np
 
 import numnet.functional as F
 from numnet import backend, initializers
+from numnet.autograd.tensor import Tensor
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
 
@@ -96,8 +97,9 @@ class Embedding(Layer):
 
     def call(self, x):
         y = F.embedding(x, self.embeddings)
-        if self.mask_zero:
-            y._keras_mask = np.asarray(getattr(x, "data", x)) != 0
+        if self.mask_zero:  # the mask stays where the ids are (a device's too)
+            ids = x.data if isinstance(x, Tensor) else x  # (CuPy: .data is memory)
+            y._keras_mask = backend.get_array_module(ids).asarray(ids) != 0
         return y
 
     def get_config(self) -> dict:

@@ -172,7 +172,9 @@ class RNNBase(Layer):
             keep_states(self, outputs[1:])
         output = outputs[0]
         if self.return_sequences and mask is not None:
-            output._keras_mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
+            mask = mask.data if isinstance(mask, Tensor) else mask
+            xp = backend.get_array_module(output.data)  # on the output's device
+            output._keras_mask = xp.asarray(mask, dtype=bool)
         return [output, *outputs[1:]] if self.return_state else output
 
     def _sequence_flags(self) -> tuple[bool, bool]:
