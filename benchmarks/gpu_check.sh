@@ -28,10 +28,9 @@ start=$(date +%s)
 
 section() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
 # the CPU-vs-CUDA agreement of every public class, run after the benchmark table
-EVERY_CLASS="tests/gpu/test_every_layer_on_devices.py
-  tests/gpu/test_losses_metrics_on_devices.py tests/gpu/test_examples_on_devices.py
-  tests/gpu/test_vision_on_devices.py tests/gpu/test_decoding_on_devices.py
-  tests/gpu/test_training_tools_on_devices.py tests/gpu/test_fit_variants_on_devices.py"
+# (every layer, loss, metric, ...; the examples last: the slowest)
+EVERY_CLASS=$(ls tests/gpu/test_*_on_devices.py | grep -v examples;
+              ls tests/gpu/test_examples*_on_devices.py)
 EVERY_CLASS_IGNORED=$(for f in $EVERY_CLASS; do printf -- '--ignore=%s ' "$f"; done)
 
 {
@@ -82,7 +81,7 @@ PY
   cat "$OUT/gpu_bench.json" 2>/dev/null
 
   section "every layer, loss, metric and callback, the applications and examples, on CUDA"
-  timeout 120 python -m pytest -q -p no:cacheprovider -m gpu $EVERY_CLASS -rfEs \
+  timeout 150 python -m pytest -q -p no:cacheprovider -m gpu $EVERY_CLASS -rfEs \
     --maxfail=30 --tb=line 2>&1 | tail -40
 
   if [ "${GPU_CHECK_RESNET:-0}" = "1" ]; then

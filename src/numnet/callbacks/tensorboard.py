@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from numnet import backend
+from numnet.autograd.tensor import Tensor
 from numnet.callbacks._events import EventFileWriter
 from numnet.callbacks.base import Callback
 
@@ -94,7 +96,8 @@ class TensorBoard(Callback):
         arrays = {}
         for i, w in enumerate(getattr(self.model, "weights", [])):
             name = (getattr(w, "name", None) or f"weight_{i}").replace(":", "_")
-            arrays[f"{name}/histogram"] = getattr(w, "data", w)
+            data = w.data if isinstance(w, Tensor) else w
+            arrays[f"{name}/histogram"] = backend.to_host(data)  # from any device
         self._writer("train").histograms(epoch, arrays)
 
     def on_train_end(self, logs=None):

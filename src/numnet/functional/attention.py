@@ -101,8 +101,8 @@ class _Attention(Function):
 def _mask_array(mask):
     if mask is None:
         return None
-    mask = getattr(mask, "data", mask)
-    return backend.get_array_module(mask).asarray(mask, dtype=bool)
+    mask = mask.data if isinstance(mask, Tensor) else mask  # (a CuPy array's .data
+    return backend.get_array_module(mask).asarray(mask, dtype=bool)  # is a pointer)
 
 
 def causal_mask(tq: int, tv: int) -> np.ndarray:

@@ -12,11 +12,20 @@ import math
 
 import numpy as np
 
-from numnet import _registry, constraints, initializers, regularizers
+from numnet import _registry, backend, constraints, initializers, regularizers
 from numnet.autograd.tensor import Tensor
 from numnet.functional.activations import ACTIVATIONS, get_activation
 from numnet.functional.activations import sigmoid as _sigmoid
 from numnet.functional.activations import softmax as _softmax
+
+
+def as_mask(mask, dtype=bool):
+    """A mask (a Tensor, a list, an array of any device) as a ``dtype`` array in
+    its own namespace: a mask made on a device stays there. (Not
+    ``getattr(mask, "data", mask)``: a CuPy array's ``.data`` is its pointer.)"""
+    data = mask.data if isinstance(mask, Tensor) else mask
+    data = data if backend.is_array(data) else np.asarray(data)
+    return data.astype(dtype, copy=False)
 
 
 def _is_int(value) -> bool:

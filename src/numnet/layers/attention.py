@@ -13,8 +13,6 @@ MultiHeadAttention lives in :mod:`numnet.layers.multi_head_attention`.
 
 from __future__ import annotations
 
-import numpy as np
-
 import numnet.functional as F
 from numnet.functional.attention import attention, causal_mask
 from numnet.layers import _utils as U
@@ -23,16 +21,16 @@ from numnet.layers.base import Layer
 
 def _mask_of(value):
     mask = getattr(value, "_keras_mask", None)
-    return None if mask is None else np.asarray(mask, dtype=bool)
+    return None if mask is None else U.as_mask(mask)
 
 
 def _combined_mask(query_mask, value_mask):
     """(N, Tq, Tv)-broadcastable mask from (N, Tq) and (N, Tv) masks."""
     mask = None
     if value_mask is not None:
-        mask = np.asarray(getattr(value_mask, "data", value_mask), bool)[:, None, :]
+        mask = U.as_mask(value_mask)[:, None, :]
     if query_mask is not None:
-        rows = np.asarray(getattr(query_mask, "data", query_mask), bool)[:, :, None]
+        rows = U.as_mask(query_mask)[:, :, None]
         mask = rows if mask is None else mask & rows
     return mask
 
@@ -82,7 +80,7 @@ class _BaseDenseAttention(Layer):
         keep = _combined_mask(None, value_mask)
         output, weights = self._attend(q, k, v, keep, use_causal_mask, training)
         if query_mask is not None:
-            rows = np.asarray(getattr(query_mask, "data", query_mask), bool)
+            rows = U.as_mask(query_mask)
             output = output * rows[:, :, None].astype(output.dtype)
             output._keras_mask = rows
         return (output, weights) if return_attention_scores else output

@@ -166,6 +166,9 @@ class Layer(LayerWeights):
             return symbolic_call(self, x, args, training, kwargs)
         else:
             x = _to_layer_device(self, _as_input(x, self.dtype, self.name))
+        if (args or kwargs) and self.__dict__.get("_device") is not None:
+            args = tuple(_to_layer_device(self, a) for a in args)  # value=, masks
+            kwargs = {k: _to_layer_device(self, v) for k, v in kwargs.items()}
         if not self.built:
             self.build(_shape_of(x))
             self.built = True
@@ -369,6 +372,8 @@ def _to_layer_device(layer: Layer, x):
     target = layer.__dict__.get("_device")
     if target is None or target.type == "cpu":
         return x
+    if isinstance(x, np.ndarray):  # an extra argument: MultiHeadAttention's value
+        return as_tensor(target.put(x))
     if isinstance(x, Tensor):  # made from the host data by _as_input
         return as_tensor(target.put(x.data)) if isinstance(x.data, np.ndarray) else x
     if isinstance(x, (list, tuple)):

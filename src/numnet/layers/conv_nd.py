@@ -14,9 +14,8 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
-
 import numnet.functional as F
+from numnet import backend
 from numnet.functional import conv_nd
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
@@ -239,8 +238,10 @@ class GlobalAveragePooling1D(Layer):
         mask = getattr(x, "_keras_mask", None) if mask is None else mask
         if mask is None:
             return F.mean(x, axis=1, keepdims=self.keepdims)
-        weights = np.asarray(getattr(mask, "data", mask), dtype=x.dtype)[..., None]
-        count = np.maximum(weights.sum(axis=1, keepdims=True), 1)
+        weights = U.as_mask(mask, x.dtype)[..., None]
+        count = backend.get_array_module(weights).maximum(
+            weights.sum(axis=1, keepdims=True), 1
+        )
         return F.sum(x * (weights / count), axis=1, keepdims=self.keepdims)
 
     def get_config(self) -> dict:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 import numnet.functional as F
 from numnet.functional.attention import attention, causal_mask
 from numnet.layers import _utils as U
@@ -150,7 +148,7 @@ class MultiHeadAttention(Layer):
         if value_mask is not None and key_mask is not value_mask:
             mask = mask & _combined_mask(None, value_mask)
         if attention_mask is not None:
-            extra = np.asarray(getattr(attention_mask, "data", attention_mask), bool)
+            extra = U.as_mask(attention_mask)
             mask = extra if mask is None else mask & extra
         if causal:
             tri = causal_mask(query.shape[1], value.shape[1])

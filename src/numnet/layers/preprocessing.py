@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet import functional as F
 from numnet.autograd.function import is_grad_enabled
 from numnet.autograd.tensor import Tensor
+from numnet.backend.device import device_of
 from numnet.data import geometric
 from numnet.data._transform import ndimage_for, value_range
 from numnet.layers import _utils as U
@@ -132,7 +134,8 @@ class Normalization(Layer):
         for batch in batches:
             if isinstance(batch, tuple):  # (x, y) pairs from a loader
                 batch = batch[0]
-            x = np.asarray(getattr(batch, "data", batch), dtype=np.float64)
+            raw = batch.data if isinstance(batch, Tensor) else batch
+            x = backend.to_host(raw).astype(np.float64)  # statistics on the host
             if not self.built:
                 self.build((None, *x.shape[1:]))
                 self.built = True
@@ -150,8 +153,9 @@ class Normalization(Layer):
         if mean is None:
             raise ValueError("Normalization.adapt: received no data")
         shape = self.mean.shape
-        self.mean.data[...] = mean.reshape(shape)
-        self.variance.data[...] = (m2 / count).reshape(shape)
+        for weight, value in ((self.mean, mean), (self.variance, m2 / count)):
+            value = value.reshape(shape).astype(weight.dtype)
+            weight.data[...] = device_of(weight.data).put(value)  # the layer's device
         self._adapted = True
 
     def _reduce_axes(self, ndim: int) -> tuple:

@@ -277,7 +277,8 @@ def keep_states(layer, states) -> None:
     """Store the final states (values only: no gradient flows across batches)."""
     if in_dry_run():
         return  # building on zeros is not a batch
-    layer.states = [np.array(s.data if isinstance(s, Tensor) else s) for s in states]
+    raws = [s.data if isinstance(s, Tensor) else s for s in states]
+    layer.states = [backend.get_array_module(r).array(r) for r in raws]  # copies
 
 
 def reset_states(layer, states=None) -> None:
@@ -296,7 +297,7 @@ def reset_states(layer, states=None) -> None:
             f"{type(layer).__name__} '{layer.name}': reset_states expected "
             f"{len(sizes)} state array(s). Received: {len(states)}"
         )
-    arrays = [np.asarray(getattr(s, "data", s), dtype=layer.dtype) for s in states]
+    arrays = [_state_array(layer, s) for s in states]
     for i, (a, size) in enumerate(zip(arrays, sizes, strict=True)):
         if a.ndim != 2 or a.shape[1] != size:
             raise ValueError(
@@ -304,3 +305,10 @@ def reset_states(layer, states=None) -> None:
                 f"shape (batch, {size}). Received: {a.shape}"
             )
     layer.states = arrays
+
+
+def _state_array(layer, state):
+    """A state given to ``reset_states`` as an array on the layer's device."""
+    raw = state.data if isinstance(state, Tensor) else state
+    raw = raw if backend.is_array(raw) else np.asarray(raw)
+    return layer.device.put(raw).astype(layer.dtype, copy=False)

@@ -198,7 +198,7 @@ class RNN(Layer):
             rnn_base.keep_states(self, outputs[1:])
         output = outputs[0]
         if self.return_sequences and mask is not None:
-            output._keras_mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
+            output._keras_mask = U.as_mask(mask)
         return [output, *outputs[1:]] if self.return_state else output
 
     def _loop(self, x, states, mask, training) -> list:
@@ -206,7 +206,7 @@ class RNN(Layer):
         if states is None:
             states = [Tensor._from_op(np.zeros((N, s), dtype=self.cell.dtype))
                       for s in rnn_base._state_sizes(self.cell)]  # fmt: skip
-        mask = None if mask is None else np.asarray(getattr(mask, "data", mask), bool)
+        mask = None if mask is None else U.as_mask(mask)
         outputs, previous = [], None
         for t in range(T - 1, -1, -1) if self.go_backwards else range(T):
             out, new = self.cell(x[:, t], states, training=training)
