@@ -6,6 +6,10 @@ writes ``train.json`` with the largest weight differences; ranks save
 checkpoints and final weights for ``resume``.
 MODE ``resume`` (any rank count): load the epoch-1 checkpoint of ``train``,
 train epoch 2 with the same global batch, write ``resume.json``.
+MODE ``device`` (2 ranks): the ``train`` equivalence with every rank's model
+on a second device (the strict array namespace of the tests, registered as
+"strict" in each rank, as CuPy is "cuda"): gradients and batch statistics
+cross MPI from device arrays.
 MODE ``crash`` (2 ranks): rank 1 raises during fit; the job must end.
 MODE ``interrupt`` (2 ranks): trains until Ctrl-C; both ranks stop together.
 """
@@ -25,7 +29,7 @@ from numnet import distributed as dist
 B = 4  # per-rank batch; the reference uses 2 * B
 
 
-def _model(kind: str, sync: bool = True):
+def _model(kind: str, sync: bool = True, device=None):
     bn = layers.SyncBatchNormalization if sync else layers.BatchNormalization
     stacks = {
         "dense": [
@@ -57,6 +61,7 @@ def _model(kind: str, sync: bool = True):
         optimizer=optimizers.Adam(0.01),
         loss=numnet.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        device=device,
     )
     return model
 
@@ -71,10 +76,10 @@ def _flat(model) -> np.ndarray:
     return np.concatenate([w.ravel() for w in model.get_weights()])
 
 
-def _equivalence(kind: str, n: int, epochs: int = 2) -> dict:
+def _equivalence(kind: str, n: int, epochs: int = 2, device=None) -> dict:
     """Distributed (batch B per rank) vs one process (batch 2B) from the same start."""
     numnet.manual_seed(100 + dist.rank())  # different init per rank on purpose
-    model = _model(kind)
+    model = _model(kind, device=device)
     dist.broadcast_weights(model)
     start = model.get_weights()
     x, y = _data(kind, n)
@@ -270,6 +275,19 @@ def resume(out: str) -> None:
             json.dump({"weight_diff": diff, "ranks": dist.size()}, f)
 
 
+def device(out: str) -> None:
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+    from tests.gpu.strict_device import strict_device
+
+    results = {}
+    with strict_device():  # fails the job if an array crossed the seam
+        for kind, n in [("dense", 27), ("conv", 27), ("lstm", 27), ("syncbn", 17)]:
+            results[f"{kind}_{n}"] = _equivalence(kind, n, device="strict")
+    if dist.is_main():
+        with open(os.path.join(out, "device.json"), "w") as f:
+            json.dump(results, f)
+
+
 def crash(out: str) -> None:
     class Fail(callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -305,5 +323,6 @@ if __name__ == "__main__":
     numnet.backend.set_default_dtype("float64")
     dist.init()
     mode, directory = sys.argv[1], sys.argv[2]
-    modes = {"train": train, "resume": resume, "crash": crash, "interrupt": interrupt}
+    modes = {"train": train, "resume": resume, "crash": crash, "interrupt": interrupt,
+             "device": device}  # fmt: skip
     modes[mode](directory)

@@ -132,6 +132,20 @@ def test_rank_zero_checkpoint_resumes_on_one_rank(trained):
     assert result["weight_diff"] < TOL
 
 
+def test_two_ranks_on_a_device_equal_one_cpu_process(tmp_path):
+    """Every rank's model on the "strict" device: the same weights, losses and
+    accuracies as one CPU process with twice the batch (dense, conv, LSTM and
+    synchronized batch norm), and nothing crossed the array seam."""
+    code, output, _ = _run(2, "device", tmp_path)
+    assert code == 0, output
+    results = json.loads((tmp_path / "device.json").read_text())
+    assert sorted(results) == ["conv_27", "dense_27", "lstm_27", "syncbn_17"]
+    for case, r in results.items():
+        assert r["rank_spread"] == 0.0, case  # every rank holds the same weights
+        assert r["weight_diff"] < 1e-8, (case, r)  # other kernels, other sum order
+        assert r["loss_diff"] < 1e-8 and r["acc_diff"] < 1e-12, (case, r)
+
+
 def test_a_failing_rank_ends_the_job_quickly(tmp_path):
     code, output, seconds = _run(2, "crash", tmp_path, timeout=60)
     assert code != 0

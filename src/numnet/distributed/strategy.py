@@ -28,7 +28,7 @@ import traceback
 
 import numpy as np
 
-from numnet import _comm
+from numnet import _comm, backend
 from numnet.autograd.function import no_grad
 from numnet.callbacks.misc import CSVLogger
 from numnet.distributed import data as data_module
@@ -66,8 +66,8 @@ class _MetricStates:
         self.entries = [(m, _state_keys(m)) for m in model.metrics]
 
     def pack(self) -> list[np.ndarray]:
-        return [
-            np.ravel(np.asarray(getattr(m, k), np.float64))
+        return [  # a device model's metric states come to the host (MPI sends them)
+            np.ravel(backend.to_host(getattr(m, k)).astype(np.float64))
             for m, keys in self.entries
             for k in keys
         ]
@@ -77,11 +77,11 @@ class _MetricStates:
         for m, keys in self.entries:
             for k in keys:
                 local = getattr(m, k)
-                n = np.size(local)
+                n = local.size if backend.is_array(local) else 1
                 value = values[offset : offset + n]
                 offset += n
                 saved.append((m, k, local))
-                if isinstance(local, np.ndarray):
+                if backend.is_array(local):
                     setattr(m, k, value.reshape(local.shape).astype(local.dtype))
                 else:
                     setattr(m, k, float(value[0]))
@@ -231,7 +231,8 @@ def _average_state(model) -> None:
     state = [w.data for w in model.non_trainable_weights if w.data.dtype.kind == "f"]
     if not state or not _comm.active():
         return
-    flat = np.concatenate([a.reshape(-1).astype(np.float64) for a in state])
+    xp = backend.get_array_module(state[0])  # the model's device
+    flat = xp.concatenate([a.reshape(-1).astype(np.float64) for a in state])
     flat = _comm.allreduce_sum(flat) / _comm.size()
     offset = 0
     for a in state:

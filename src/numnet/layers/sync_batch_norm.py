@@ -26,9 +26,9 @@ In one process, or at inference, the layer is BatchNormalization.
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from numnet import _comm
+from numnet import _comm, backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.shaping import reshape
@@ -47,24 +47,26 @@ class _SyncNormalize(Function):
         self.axes, self.epsilon = axes, epsilon
 
     def forward(self, x, gamma, beta):
-        dt = x.dtype.type
+        xp, dt = self.xp, x.dtype.type
         padding = _comm.padding_batch()  # filler batch: contributes nothing
-        m_local = 0 if padding else int(np.prod([x.shape[i] for i in self.axes]))
+        m_local = 0 if padding else math.prod(x.shape[i] for i in self.axes)
         s = _sum_over(x, self.axes)
         mean_local = s / dt(max(m_local, 1))
-        q = _sum_over(np.square(x - mean_local), self.axes)
+        q = _sum_over(xp.square(x - mean_local), self.axes)
         if padding:
-            s, q = np.zeros_like(s), np.zeros_like(q)
-        packed = np.concatenate([[dt(m_local)], s.ravel(), q.ravel()])
-        rows = _comm.allgather(packed)  # (ranks, 1 + 2C), rank order
+            s, q = xp.zeros_like(s), xp.zeros_like(q)
+        count = xp.full((1,), m_local, dtype=x.dtype)
+        packed = xp.concatenate([count, s.ravel(), q.ravel()])
+        rows = _comm.allgather(packed)  # (ranks, 1 + 2C), rank order, on x's device
         counts, sums, sq = rows[:, :1], rows[:, 1 : 1 + s.size], rows[:, 1 + s.size :]
         total = counts.sum()
         mean = sums.sum(axis=0) / total
-        local_means = sums / np.maximum(counts, 1)
-        var = (sq.sum(axis=0) + (counts * np.square(local_means - mean)).sum(0)) / total
+        local_means = sums / xp.maximum(counts, 1)
+        var = (sq.sum(axis=0) + (counts * xp.square(local_means - mean)).sum(0)) / total
         mean, var = mean.reshape(s.shape), var.reshape(s.shape)
-        self.m_local, self.weight = m_local, dt(m_local / total)
-        self.inv_std = 1.0 / np.sqrt(var + dt(self.epsilon))
+        self.m_local = m_local
+        self.weight = (dt(m_local) / total).astype(x.dtype)  # a 0-d array: no sync
+        self.inv_std = 1.0 / xp.sqrt(var + dt(self.epsilon))
         self.x_hat = (x - mean) * self.inv_std
         self.gamma, self.batch_mean, self.batch_var = gamma, mean, var
         return self.x_hat * gamma + beta
@@ -74,11 +76,12 @@ class _SyncNormalize(Function):
         # module docstring; S1, S2 are the w-weighted global sums.
         sum_gy = _sum_over(gy, self.axes)
         sum_gyx = _sum_over(gy * self.x_hat, self.axes)
+        xp = self.xp
         if self.m_local == 0:
-            zeros = np.zeros_like(sum_gy)
-            _comm.allreduce_sum(np.concatenate([zeros.ravel()] * 2))  # take part
-            return np.zeros_like(gy), zeros, zeros
-        local = np.concatenate([sum_gy.ravel(), sum_gyx.ravel()]) * self.weight
+            zeros = xp.zeros_like(sum_gy)
+            _comm.allreduce_sum(xp.concatenate([zeros.ravel()] * 2))  # take part
+            return xp.zeros_like(gy), zeros, zeros
+        local = xp.concatenate([sum_gy.ravel(), sum_gyx.ravel()]) * self.weight
         reduced = _comm.allreduce_sum(local)
         s1 = reduced[: sum_gy.size].reshape(sum_gy.shape)
         s2 = reduced[sum_gy.size :].reshape(sum_gy.shape)
@@ -105,7 +108,8 @@ def sync_batch_norm(
 
     def param(value, fill):
         if value is None:
-            return Tensor._from_op(np.full(shape, fill, dtype=x.dtype))
+            xp = backend.get_array_module(x.data)  # on x's device
+            return Tensor._from_op(xp.full(shape, fill, dtype=x.dtype))
         return reshape(as_tensor(value), shape)
 
     fn = _SyncNormalize(tuple(i for i in range(x.ndim) if i != axis), epsilon)
