@@ -84,6 +84,10 @@ PY
   timeout 150 python -m pytest -q -p no:cacheprovider -m gpu $EVERY_CLASS -rfEs \
     --maxfail=30 --tb=line 2>&1 | tail -40
 
+  section "data parallelism: 2 MPI ranks, each model on CUDA"
+  timeout 60 python -m pytest -q -p no:cacheprovider -m gpu -rfEs --tb=line \
+    tests/distributed/test_distributed_mpi.py -k device 2>&1 | tail -8
+
   if [ "${GPU_CHECK_RESNET:-0}" = "1" ]; then
     section "examples/resnet_fashion_mnist.py --device cuda"
     timeout "${GPU_CHECK_RESNET_SECONDS:-420}" python examples/resnet_fashion_mnist.py \

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.gpu.gpu_guard import gpu_available
 
 WORKER = Path(__file__).with_name("mpi_worker.py")
 TOL = 1e-10  # float64; the ops are the same, only the summation order differs
@@ -132,10 +133,17 @@ def test_rank_zero_checkpoint_resumes_on_one_rank(trained):
     assert result["weight_diff"] < TOL
 
 
-def test_two_ranks_on_a_device_equal_one_cpu_process(tmp_path):
-    """Every rank's model on the "strict" device: the same weights, losses and
-    accuracies as one CPU process with twice the batch (dense, conv, LSTM and
-    synchronized batch norm), and nothing crossed the array seam."""
+@pytest.mark.parametrize(
+    "device",
+    ["strict", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
+        not gpu_available(), reason="needs CuPy and a GPU")])],
+)  # fmt: skip
+def test_two_ranks_on_a_device_equal_one_cpu_process(device, tmp_path, monkeypatch):
+    """Every rank's model on a device ("strict": the strict namespace, where
+    nothing may cross the array seam; "cuda" where a GPU is): the same weights,
+    losses and accuracies as one CPU process with twice the batch (dense, conv,
+    LSTM and synchronized batch norm)."""
+    monkeypatch.setenv("NUMNET_WORKER_DEVICE", device)
     code, output, _ = _run(2, "device", tmp_path)
     assert code == 0, output
     results = json.loads((tmp_path / "device.json").read_text())
