@@ -11,6 +11,8 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from tests.gpu.gpu_guard import gpu_available
+from tests.gpu.strict_device import strict_device
 
 import numnet
 from numnet import backend
@@ -48,3 +50,28 @@ def float64():
     """Run the test with float64 as the default dtype (for gradchecks of layers)."""
     with backend.floatx_scope("float64"):
         yield
+
+
+# -- the device fixture of the device-parametrized tests (tests/gpu/*_on_devices.py)
+
+DEVICES = [
+    "strict",
+    pytest.param(
+        "cuda",
+        marks=[
+            pytest.mark.gpu,
+            pytest.mark.skipif(not gpu_available(), reason="needs CuPy and a GPU"),
+        ],
+    ),
+]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """A device's name: "strict" (the strict namespace, registered for the test,
+    on every machine) and "cuda" (marked ``gpu``; where CuPy finds a GPU)."""
+    if request.param == "strict":
+        with strict_device():
+            yield "strict"
+    else:
+        yield request.param

@@ -60,7 +60,7 @@ LEVELS = {
     "metrics": 4,
     "activations": 4,
     # numnet.data imports only the backend; at L4 the preprocessing layers
-    # (layers/preprocessing.py) reuse its image transforms
+    # (layers/augmentation.py) reuse its image transforms
     "data": 4,
     "optimizers": 5,
 }

@@ -3,7 +3,7 @@
 The step function runs a small GRU decoder on the device (its tokens come from
 the host, its scores and state stay on the device); the search runs on the
 host. The sequences, scores and log-probabilities equal the CPU's. The
-``device`` fixture (``conftest.py``) gives "strict" everywhere and "cuda"
+``device`` fixture (``tests/conftest.py``) gives "strict" everywhere and "cuda"
 where CuPy finds a GPU.
 """
 

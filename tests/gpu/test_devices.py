@@ -82,6 +82,13 @@ def test_calling_a_device_model_moves_host_data_but_not_tensors():
     np.testing.assert_allclose(to_numpy(y.data), expected, rtol=1e-6)
     with pytest.raises(RuntimeError, match=r"cpu \(ndarray\) and strict"):
         model(numnet.tensor(x))  # a CPU Tensor is the caller's to move (PyTorch)
+    attention = layers.MultiHeadAttention(2, 3)
+    q = np.ones((1, 2, 4), np.float32)
+    attention(q, q)
+    attention.to("strict")
+    assert attention(q, q).device == "strict"  # a NumPy value moves with the query
+    with pytest.raises(RuntimeError, match=r"cpu \(ndarray\) and strict"):
+        attention(q, numnet.tensor(q))  # a CPU Tensor as the value does not
     SLIPS.clear()  # the strict namespace recorded the refused raw ndarray
 
 

@@ -14,7 +14,7 @@ class; ``test_every_public_layer_has_a_case`` keeps the table complete):
   layers whose training mode differs, in training mode with the random draws
   pinned.
 
-The devices (the ``device`` fixture of ``tests/gpu/conftest.py``) are "strict"
+The devices (the ``device`` fixture of ``tests/conftest.py``) are "strict"
 (the strict namespace of ``tests/strict_namespace.py`` registered as a device,
 where numnet runs its portable reference kernels and any call past the array
 seam fails: on every machine) and "cuda" (CuPy and its CUDA kernels; only where

@@ -1,6 +1,6 @@
 """The Fashion-MNIST training examples run with ``--device``: a smoke run of
 each on a small subset, on the "strict" device everywhere and on "cuda" where
-CuPy finds a GPU (the ``device`` fixture of ``conftest.py``). The weights stay
+CuPy finds a GPU (the ``device`` fixture of ``tests/conftest.py``). The weights stay
 on the device through fit, evaluate, the phase timing and save."""
 
 from __future__ import annotations

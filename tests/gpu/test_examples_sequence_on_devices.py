@@ -1,7 +1,7 @@
 """The sequence and text examples run with ``--device``: the smoke run of each
 (the arguments of its CPU smoke test, ``tests/test_examples_*.py``), on the
 "strict" device everywhere and on "cuda" where CuPy finds a GPU (the ``device``
-fixture of ``conftest.py``). Every model the example trains (and its decoder
+fixture of ``tests/conftest.py``). Every model the example trains (and its decoder
 models) lives on the device; glove and word2vec move their own parameters and
 batches there. Nothing may slip past the array seam."""
 

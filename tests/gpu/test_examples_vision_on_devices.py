@@ -1,7 +1,7 @@
 """The vision and application examples run with ``--device``: the smoke run of
 each (the argv of its CPU smoke test, shrunk where that helps), on the "strict"
 device everywhere and on "cuda" where CuPy finds a GPU (the ``device`` fixture
-of ``conftest.py``). Every model the example trains (for style transfer: its
+of ``tests/conftest.py``). Every model the example trains (for style transfer: its
 feature net) lives on the device; the checks are those of the CPU smoke tests,
 and nothing may slip past the array seam."""
 

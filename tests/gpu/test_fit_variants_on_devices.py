@@ -4,7 +4,7 @@ Each variant (two outputs as a list or a dict, sample and class weights, a
 validation split, a DataLoader, a generator, ``train_on_batch`` and its
 siblings, and a dataset that already lives on the device) runs on the CPU and
 on the device from the same weights and gives the same numbers. The ``device``
-fixture (``conftest.py``) gives "strict" everywhere and "cuda" where CuPy
+fixture (``tests/conftest.py``) gives "strict" everywhere and "cuda" where CuPy
 finds a GPU.
 """
 

@@ -5,7 +5,7 @@ A loss is computed on the CPU and on the device from the same float32 inputs:
 its value and the gradient of the predictions (a loss's backward) agree
 within float32 tolerances. A metric takes the same two batches on both and
 reports the same result. The completeness tests fail when a public loss or
-metric class has no case here. The ``device`` fixture (``conftest.py``) gives
+metric class has no case here. The ``device`` fixture (``tests/conftest.py``) gives
 "strict" everywhere and "cuda" where CuPy finds a GPU.
 """
 

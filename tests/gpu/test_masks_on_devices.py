@@ -4,7 +4,7 @@
 layers with ``return_sequences`` pass it on there (it was ``np.asarray`` of
 the device ids: a silent copy to the host on CuPy, a refusal on "strict").
 The outputs of a masked stack equal the CPU's. The ``device`` fixture
-(``conftest.py``) gives "strict" everywhere and "cuda" where CuPy finds a GPU.
+(``tests/conftest.py``) gives "strict" everywhere and "cuda" where CuPy finds a GPU.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Style transfer optimises the pixels on the network's device and returns the
 same image as on the CPU; ``fit`` on the device runs each public callback
 (checkpoints, early stopping with restored weights, learning-rate schedules,
 logs) to the same history as on the CPU. The ``device`` fixture
-(``conftest.py``) gives "strict" everywhere and "cuda" where CuPy finds a GPU.
+(``tests/conftest.py``) gives "strict" everywhere and "cuda" where CuPy finds a GPU.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ and YOLO networks) train one epoch on the device from the same weights as on
 the CPU and predict the same; the host-side tools (box IoU, non-max
 suppression, YOLO decoding, saliency maps, the face-recognition index) accept
 a GPU model's outputs and answer as on the CPU. The ``device`` fixture
-(``conftest.py``) gives "strict" everywhere and "cuda" where CuPy finds a GPU.
+(``tests/conftest.py``) gives "strict" everywhere and "cuda" where CuPy finds a GPU.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The filters, layer activations and feature maps are read from the device
 explicitly (``backend.to_host``): a ``np.asarray`` of a device array fails on
 CuPy, and a CuPy array's own ``.data`` is its memory pointer, not its values.
-The ``device`` fixture (``conftest.py``) gives "strict" everywhere and "cuda"
+The ``device`` fixture (``tests/conftest.py``) gives "strict" everywhere and "cuda"
 where CuPy finds a GPU.
 """
 

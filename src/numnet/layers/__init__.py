@@ -147,16 +147,15 @@ __all__ += [
     "subtract",
 ]  # fmt: skip
 
-# Preprocessing layers (they reuse numnet.data's transforms)
-from numnet.layers.preprocessing import (  # noqa: E402
-    Normalization,
+# Preprocessing and augmentation layers (these reuse numnet.data's transforms)
+from numnet.layers.augmentation import (  # noqa: E402
     RandomCrop,
     RandomFlip,
     RandomRotation,
     RandomTranslation,
     RandomZoom,
-    Rescaling,
 )
+from numnet.layers.preprocessing import Normalization, Rescaling  # noqa: E402
 
 __all__ += [
     "Normalization", "RandomCrop", "RandomFlip", "RandomRotation",

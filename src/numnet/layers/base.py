@@ -22,6 +22,12 @@ import numpy as np
 from numnet import backend
 from numnet.autograd.tensor import Parameter, Tensor, as_tensor
 from numnet.layers import _keras2
+from numnet.layers._inputs import (
+    as_input,
+    extra_inputs_to_device,
+    shape_of,
+    to_layer_device,
+)
 from numnet.layers._weights import LayerWeights, _regularizer
 from numnet.layers.symbolic import is_symbolic, symbolic_call
 
@@ -165,12 +171,11 @@ class Layer(LayerWeights):
         elif is_symbolic(x):  # functional API: record a graph node (symbolic.py)
             return symbolic_call(self, x, args, training, kwargs)
         else:
-            x = _to_layer_device(self, _as_input(x, self.dtype, self.name))
+            x = to_layer_device(self, as_input(x, self.dtype, self.name))
         if (args or kwargs) and self.__dict__.get("_device") is not None:
-            args = tuple(_to_layer_device(self, a) for a in args)  # value=, masks
-            kwargs = {k: _to_layer_device(self, v) for k, v in kwargs.items()}
+            args, kwargs = extra_inputs_to_device(self, args, kwargs)
         if not self.built:
-            self.build(_shape_of(x))
+            self.build(shape_of(x))
             self.built = True
         if _call_depth == 0 and _added_losses:
             self._clear_losses()  # losses describe the last outermost call
@@ -344,55 +349,6 @@ def _accepts_training(cls: type) -> bool:
     return accepts
 
 
-def _as_input(x, dtype, owner: str = "layer"):
-    """Tensors pass through; float arrays are cast to the layer dtype once.
-
-    Array data goes through :func:`numnet.backend.as_input_array`, the one rule
-    shared with tensors, losses and metrics (no complex, string, object or
-    datetime data). A list holding Tensors, arrays or dicts is a list of inputs;
-    a nested list of numbers is array data.
-    """
-    if isinstance(x, dict):
-        return {k: _as_input(v, dtype, owner) for k, v in x.items()}
-    if isinstance(x, Tensor):
-        if x.dtype.kind not in "biuf":
-            backend.as_input_array(x.data, owner, "inputs")  # raises
-        return x
-    if isinstance(x, (list, tuple)) and _is_input_list(x):
-        return x
-    array = backend.as_input_array(x, owner, "inputs")  # device arrays stay
-    if array.dtype.kind == "f" and array.dtype != dtype:
-        array = array.astype(dtype)
-    return as_tensor(array)
-
-
-def _to_layer_device(layer: Layer, x):
-    """Host (NumPy) input data called into a layer on a device moves there, as
-    ``fit`` moves its batches (Keras semantics); Tensors are never moved silently."""
-    target = layer.__dict__.get("_device")
-    if target is None or target.type == "cpu":
-        return x
-    if isinstance(x, np.ndarray):  # an extra argument: MultiHeadAttention's value
-        return as_tensor(target.put(x))
-    if isinstance(x, Tensor):  # made from the host data by _as_input
-        return as_tensor(target.put(x.data)) if isinstance(x.data, np.ndarray) else x
-    if isinstance(x, (list, tuple)):
-        return type(x)(target.put(v) if isinstance(v, np.ndarray) else v for v in x)
-    if isinstance(x, dict):  # named inputs of a functional model
-        return {k: _to_layer_device(layer, v) for k, v in x.items()}
-    return x
-
-
-def _is_input_list(x) -> bool:
-    return any(
-        isinstance(v, (Tensor, dict))
-        or backend.is_array(v)  # NumPy's or a device's (a multi-input batch)
-        or is_symbolic(v)
-        or (isinstance(v, (list, tuple)) and _is_input_list(v))
-        for v in x
-    )
-
-
 def _pass_mask(x, y) -> None:
     mask = getattr(x, "_keras_mask", None)
     if (
@@ -402,11 +358,3 @@ def _pass_mask(x, y) -> None:
         and y.shape[: mask.ndim] == mask.shape
     ):
         y._keras_mask = mask
-
-
-def _shape_of(x):
-    if isinstance(x, dict):
-        return {k: _shape_of(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_shape_of(v) for v in x]
-    return tuple(x.shape)
