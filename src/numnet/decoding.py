@@ -31,8 +31,7 @@ _OUTPUTS = ("logits", "probs", "log_probs")
 def _host(value) -> np.ndarray:
     """Scores as float64 NumPy (a GPU model's scores come to the host: the
     search itself is a few small host operations per step)."""
-    data = value.data if isinstance(value, Tensor) else value
-    return backend.to_host(data).astype(np.float64, copy=False)
+    return backend.to_host(value).astype(np.float64, copy=False)
 
 
 def _log_probs(scores, output: str) -> np.ndarray:

@@ -42,7 +42,7 @@ import warnings
 
 import numpy as np
 
-from numnet import _savefile
+from numnet import _savefile, backend
 from numnet._atomic_write import TMP_SUFFIX, atomic_write  # noqa: F401 (public)
 from numnet._registry import (  # noqa: F401 (public: numnet.saving.<name>)
     custom_object_scope,
@@ -71,7 +71,9 @@ def _write_npz(path, meta: dict, arrays: dict) -> None:
 
 def _weights_meta(model) -> tuple[dict, dict]:
     ordered = model._ordered_weights()
-    arrays = {f"weights/{i:04d}": _host(w.data) for i, w in enumerate(ordered)}
+    arrays = {
+        f"weights/{i:04d}": backend.to_host(w.data) for i, w in enumerate(ordered)
+    }
     meta = {"weights": [[w.name, list(w.shape)] for w in ordered]}
     return meta, arrays
 
@@ -222,13 +224,6 @@ def _load_weight_arrays(model, meta: dict, archive) -> None:
     for i, target in enumerate(targets):
         value = archive.read(f"weights/{i:04d}", "f")
         target.data[...] = _on_device_of(target.data, value)
-
-
-def _host(array):
-    """A weight as a NumPy array: the same file from any device."""
-    from numnet import backend
-
-    return backend.get_ops(array).to_numpy(array)
 
 
 def _on_device_of(like, value):

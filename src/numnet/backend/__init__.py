@@ -81,20 +81,21 @@ def is_array(x) -> bool:
     return hasattr(x, "__array_namespace__") or _library_with_lookup(x) is not None
 
 
-def to_host(value) -> np.ndarray:
+def to_host(value, copy: bool = False) -> np.ndarray:
     """``value`` as a NumPy array: an array of another namespace (a device) is
-    copied to the host explicitly; NumPy arrays pass as they are; anything else
-    goes through ``np.asarray``. For the host-side utilities (box post-processing,
-    the counting metrics) that accept arrays from any device.
+    copied to the host explicitly; NumPy arrays pass as they are (``copy=True``:
+    copied); anything else, a numnet Tensor included (its ``__array__``), goes
+    through ``np.asarray``. For the host side of the library (saving, box
+    post-processing, the counting metrics) that accepts arrays from any device.
 
     >>> to_host([1, 2]).tolist()
     [1, 2]
     """
     if isinstance(value, np.ndarray):
-        return value
+        return value.copy() if copy else value
     if is_array(value):
-        return get_ops(value).to_numpy(value)
-    return np.asarray(value)
+        return get_ops(value).to_numpy(value)  # a device-to-host copy
+    return np.array(value) if copy else np.asarray(value)
 
 
 def get_default_dtype() -> np.dtype:

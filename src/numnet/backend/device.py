@@ -102,8 +102,8 @@ class Device:
         if device_of(array) == self:
             return array
         if self.type == "cpu":
-            return _host(array)
-        host = array if isinstance(array, np.ndarray) else _host(array)
+            return _to_host(array)
+        host = _to_host(array)
         return self._kind.put(host, self.index or 0)
 
     def scope(self):
@@ -234,10 +234,10 @@ def _loaded(kind: DeviceKind):
         return None
 
 
-def _host(array) -> np.ndarray:
-    from numnet import backend
+def _to_host(array) -> np.ndarray:
+    from numnet import backend  # the package imports this module
 
-    return backend.get_ops(array).to_numpy(array)
+    return backend.to_host(array)
 
 
 # -- the built-in kinds --------------------------------------------------------

@@ -127,7 +127,7 @@ class LayerWeights:
     def get_weights(self) -> list[np.ndarray]:
         """NumPy copies of the weights, in Keras order and layout (from any
         device: a GPU layer's weights are copied to the host)."""
-        return [_host_copy(w.data) for w in self._ordered_weights()]
+        return [backend.to_host(w.data, copy=True) for w in self._ordered_weights()]
 
     def _ordered_weights(self) -> list[Tensor]:
         # Keras order: trainable-at-creation first, then state, each in creation order
@@ -196,8 +196,3 @@ def _regularizer(identifier):
     from numnet import regularizers
 
     return regularizers.get(identifier)
-
-
-def _host_copy(array) -> np.ndarray:
-    """A NumPy copy of ``array``, wherever it lives."""
-    return array.copy() if isinstance(array, np.ndarray) else backend.to_host(array)

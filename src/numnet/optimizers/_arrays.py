@@ -44,12 +44,6 @@ def _run_updates(update, jobs) -> None:
             update(*job)
 
 
-def _host_copy(a) -> np.ndarray:
-    if isinstance(a, np.ndarray):
-        return a.copy()
-    return backend.get_ops(a).to_numpy(a)  # a device-to-host copy
-
-
 def _like(slot, value):
     """``value`` (a host array) in the namespace of ``slot``."""
     if isinstance(slot, np.ndarray):

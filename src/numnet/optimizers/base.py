@@ -30,7 +30,6 @@ from numnet.autograd.function import no_grad
 from numnet.optimizers import _keras2
 from numnet.optimizers import schedules as schedules_module
 from numnet.optimizers._arrays import (
-    _host_copy,
     _like,
     _norm,
     _raw,
@@ -350,7 +349,7 @@ class Optimizer:
             if id(p) in self._index:
                 slots = self._slots[self._index[id(p)]]
                 for name in self.slot_names:  # host copies, from any device
-                    state[f"{i}/{name}"] = _host_copy(slots[name])
+                    state[f"{i}/{name}"] = backend.to_host(slots[name], copy=True)
         return state
 
     def set_state(self, state: dict, params) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet.autograd.tensor import Tensor
 
 BOX_FORMATS = ("corners", "center")
 
@@ -23,7 +22,7 @@ BOX_FORMATS = ("corners", "center")
 def host(value, dtype=None) -> np.ndarray:
     """A Tensor, an array of any device or array-like as a NumPy array (a device
     array, e.g. a GPU model's output, is copied to the host explicitly)."""
-    array = backend.to_host(value.data if isinstance(value, Tensor) else value)
+    array = backend.to_host(value)  # a Tensor too (through its __array__)
     return array if dtype is None else array.astype(dtype, copy=False)
 
 

@@ -10,16 +10,6 @@ from numnet import backend
 from numnet.viz._common import finish, hide_ticks, mosaic, new_figure, normalize_tiles
 
 
-def _host(value) -> np.ndarray:
-    """A Tensor's or an array's values as a NumPy array, copied from a device.
-
-    An array is taken as it is: a CuPy array's own ``.data`` is its memory pointer.
-    """
-    return backend.to_host(
-        value if backend.is_array(value) else getattr(value, "data", value)
-    )
-
-
 def _kernel_of(layer_or_kernel) -> np.ndarray:
     """The (KH, KW, C_in, C_out) kernel of a Conv2D layer, a Tensor or an array."""
     obj = layer_or_kernel
@@ -30,7 +20,7 @@ def _kernel_of(layer_or_kernel) -> np.ndarray:
         if kernel is None:  # any 4-D weight, e.g. a custom conv layer
             kernel = next((w for w in obj.get_weights() if np.ndim(w) == 4), None)
         obj = kernel
-    array = np.asarray(_host(obj), dtype=np.float64)
+    array = backend.to_host(obj).astype(np.float64)  # a Tensor or any array
     if array.ndim != 4:
         raise ValueError(
             "plot_filters: expected a Conv2D layer (built) or a kernel of shape "
@@ -113,7 +103,7 @@ def _first_array(out) -> np.ndarray:
     """The (first) output of a layer as an ndarray (multi-output layers: the first)."""
     while isinstance(out, (list, tuple)):
         out = out[0]
-    return _host(out)
+    return backend.to_host(out)
 
 
 def _feature_images(activations: list[np.ndarray], max_channels: int) -> list:
