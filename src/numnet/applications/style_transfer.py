@@ -221,7 +221,7 @@ def _frozen(model):
 
 
 def _image(x, name: str, dtype) -> np.ndarray:
-    array = backend.to_host(x.data if isinstance(x, Tensor) else x)
+    array = backend.to_host(x)
     if array.ndim == 3:
         array = array[None]
     if array.ndim != 4 or array.shape[0] != 1 or array.dtype.kind not in "fiu":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 from numnet import backend
-from numnet.autograd.tensor import Tensor
 from numnet.callbacks._events import EventFileWriter
 from numnet.callbacks.base import Callback
 
@@ -96,8 +95,7 @@ class TensorBoard(Callback):
         arrays = {}
         for i, w in enumerate(getattr(self.model, "weights", [])):
             name = (getattr(w, "name", None) or f"weight_{i}").replace(":", "_")
-            data = w.data if isinstance(w, Tensor) else w
-            arrays[f"{name}/histogram"] = backend.to_host(data)  # from any device
+            arrays[f"{name}/histogram"] = backend.to_host(w)  # from any device
         self._writer("train").histograms(epoch, arrays)
 
     def on_train_end(self, logs=None):

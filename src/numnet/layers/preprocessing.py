@@ -116,8 +116,7 @@ class Normalization(Layer):
         for batch in batches:
             if isinstance(batch, tuple):  # (x, y) pairs from a loader
                 batch = batch[0]
-            raw = batch.data if isinstance(batch, Tensor) else batch
-            x = backend.to_host(raw).astype(np.float64)  # statistics on the host
+            x = backend.to_host(batch).astype(np.float64)  # statistics on the host
             if not self.built:
                 self.build((None, *x.shape[1:]))
                 self.built = True
