@@ -70,6 +70,11 @@ PY
     timeout 30 python -m benchmarks.op_profile --workload "$w" --device cuda \
       --steps 10 --warmup 3 2>&1 | head -14
   done
+  echo "-- the same W5 steps with each ReLU before its max pool, as written"
+  for w in W5 W5/1024; do
+    timeout 30 python -m benchmarks.op_profile --workload "$w" --device cuda \
+      --steps 10 --warmup 3 --relu-before-pool 2>&1 | head -1
+  done
 
   section "conv executors on CuPy: benchmarks/gpu_conv_executors.py"
   timeout 60 python benchmarks/gpu_conv_executors.py 2>&1 | tail -5

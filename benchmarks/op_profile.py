@@ -214,7 +214,16 @@ def main(argv=None) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     parser.add_argument("--steps", type=int, default=20, help="timed (default 20)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed (default 5)")
+    parser.add_argument(
+        "--relu-before-pool", action="store_true",
+        help="run a ReLU followed by a max pool as written, not after the pool "
+        "(the models' default; to compare the two)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.relu_before_pool:
+        import numnet
+
+        numnet.config.set(kernel_plans={"relu_past_max_pool": False})
     result = profile(args.workload, args.device, args.steps, args.warmup)
     print(format_report(args.workload, args.device, result), flush=True)
 

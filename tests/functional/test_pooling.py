@@ -60,6 +60,52 @@ def test_max_pool2d_gradcheck_every_method(case, method):
     assert numnet.gradcheck(lambda x: F.max_pool2d(x, **options, method=method), [x])
 
 
+def centred(x):
+    """``distinct`` values shifted to straddle 0, each at least 0.025 from it
+    (away from the ReLU's kink)."""
+    middle = np.sort(x.ravel())[x.size // 2]
+    return x - middle + 0.025
+
+
+@given(pool_cases(), st.sampled_from(["auto", "offsets", "reference"]))
+def test_max_pool2d_relu_gradcheck(case, method):
+    x, options = case
+    fn = lambda x: F.max_pool2d_relu(x, **options, method=method)  # noqa: E731
+    assert numnet.gradcheck(fn, [centred(x)])
+
+
+@given(pool_cases(), st.integers(0, 2**16))
+def test_max_pool2d_relu_matches_both_composed_twins(case, seed):
+    # relu(max_pool(x)) and max_pool(relu(x)), two ops each: the same output and
+    # gradient, ties and all-negative windows included (values rounded to 0.5)
+    x, options = case
+    x = np.round(centred(x) * 2 + np.random.default_rng(seed).normal(0, 1, x.shape)) / 2
+    results = []
+    for fn in (
+        lambda t: F.max_pool2d_relu(t, **options),
+        lambda t: F.relu(F.max_pool2d(t, **options)),
+        lambda t: F.max_pool2d(F.relu(t), **options),
+    ):
+        t = numnet.tensor(x, requires_grad=True, dtype=np.float64)
+        y = fn(t)
+        y.backward(np.random.default_rng(seed).standard_normal(y.shape))
+        results.append((y.numpy(), t.grad))
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0][0], other[0])
+        np.testing.assert_allclose(results[0][1], other[1], rtol=0, atol=1e-15)
+
+
+def test_max_pool2d_relu_keeps_the_input_and_float32():
+    x = np.random.default_rng(0).standard_normal((2, 4, 4, 3)).astype(np.float32)
+    before = x.copy()
+    t = numnet.tensor(x, requires_grad=True)
+    y = F.max_pool2d_relu(t, 2)
+    y.backward(np.ones(y.shape, np.float32))
+    np.testing.assert_array_equal(x, before)
+    assert y.dtype == np.float32 and t.grad.dtype == np.float32
+    assert (y.numpy() >= 0).all()
+
+
 def test_max_pool_hand_example():
     x = np.array([[1.0, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]])
     y = F.max_pool2d(x.reshape(1, 4, 4, 1), 2).numpy()[0, :, :, 0]

@@ -70,18 +70,22 @@ POOLS = [  # (H, W, pool, strides, padding)
 ]
 
 
+@pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("ties", [False, True])
 @pytest.mark.parametrize("H, W, pool, strides, padding", POOLS)
-def test_max_pool_kernel_matches_the_cpu(H, W, pool, strides, padding, ties, dtype):
+def test_max_pool_kernel_matches_the_cpu(
+    H, W, pool, strides, padding, ties, dtype, relu
+):
     rng = np.random.default_rng(0)
     shape = (3, H, W, 5)
     # ties: few distinct values, so the first winner in column-major order decides
-    x = rng.integers(0, 3, shape) if ties else rng.standard_normal(shape)
+    x = rng.integers(-1, 2, shape) if ties else rng.standard_normal(shape)
     x = x.astype(dtype)
+    pool_op = F.max_pool2d_relu if relu else F.max_pool2d  # relu: on the output
 
     def op(t):
-        return F.max_pool2d(t, pool, strides, padding)
+        return pool_op(t, pool, strides, padding)
 
     y_shape = op(numnet.tensor(x)).shape
     gy = rng.standard_normal(y_shape).astype(dtype)

@@ -108,7 +108,8 @@ def _tiled_output(x_shape, dtype, g: Geometry) -> np.ndarray:
 
 
 def max_pool_forward(x, g: Geometry, method: str = "auto"):
-    """Return (y, winners): the window maxima and what backward needs to route gy.
+    """Return (y, winners): the window maxima (a new array) and what backward
+    needs to route gy.
 
     ``winners`` is (winning row per column, winning column) for the two-stage
     path, else the position of each window's winning offset in the column-major
@@ -256,7 +257,8 @@ def _reference_max_forward(x, g: Geometry):
     xp = backend.get_array_module(x)
     x_padded = pad(x, g, value=-float("inf"))
     offsets = _column_major_offsets(g)
-    best = window_view(x_padded, g, *offsets[0])
+    # a copy: with a 1x1 window no xp.where below would make y a new array
+    best = xp.asarray(window_view(x_padded, g, *offsets[0]), copy=True)
     index = xp.zeros(best.shape, dtype=xp.int32)
     for k, (i, j) in enumerate(offsets[1:], start=1):
         v = window_view(x_padded, g, i, j)

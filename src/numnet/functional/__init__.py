@@ -80,6 +80,7 @@ from numnet.functional.pooling import (
     global_avg_pool2d,
     global_max_pool2d,
     max_pool2d,
+    max_pool2d_relu,
     upsample2d,
 )
 from numnet.functional.recurrent import gru, lstm, simple_rnn

@@ -74,11 +74,16 @@ def _cuda_kernels(ops):
 
 class _MaxPool2d(Function):
     """Window maxima; the gradient goes to one winner per window (the first, in
-    column-major window order, among equal maxima: see ``_kernels/pooling.py``)."""
+    column-major window order, among equal maxima: see ``_kernels/pooling.py``).
 
-    def __init__(self, pool_size, strides, padding, method="auto"):
+    With ``relu=True`` the op is relu(max_pool(x)) = max_pool(relu(x)): the ReLU
+    runs on the pooled output (a quarter of the input for a 2x2 pool), in place.
+    """
+
+    def __init__(self, pool_size, strides, padding, method="auto", relu=False):
         self.options = pool_size, strides, padding
         self.method = method
+        self.relu = relu
 
     def forward(self, x):
         self.g = _pool_geometry("max_pool2d", x, *self.options)
@@ -91,11 +96,16 @@ class _MaxPool2d(Function):
         self.cuda = _cuda_kernels(self.ops) if method != "reference" else None
         if self.cuda is not None:
             y, self.argmax = self.cuda.max_pool_forward(x, self.g)
-            return y
-        y, self.argmax = max_pool_forward(x, self.g, self.method)
+        else:
+            y, self.argmax = max_pool_forward(x, self.g, self.method)
+        if self.relu:  # y is the op's own array: relu'd in place, kept for the mask
+            self.ops.relu_in_place(y)
+            self.y = y
         return y
 
     def backward(self, gy):
+        if self.relu:  # dL/dm = gy where y = relu(m) > 0, m the window maximum
+            gy = self.ops.relu_backward(gy, self.y)
         # dL/dx[winner of window] += gy[window]; every other cell gets 0
         if self.cuda is not None:
             return self.cuda.max_pool_backward(gy, self.argmax, self.x_shape, self.g)
@@ -175,6 +185,27 @@ def max_pool2d(
                [6., 3.]])
     """
     return _MaxPool2d(pool_size, strides, padding, method)(x)
+
+
+def max_pool2d_relu(
+    x, pool_size, strides=None, padding="valid", *, method: str = "auto"
+) -> Tensor:
+    """``relu(max_pool2d(x, ...))`` as one fused op; equal to ``max_pool2d(relu(x))``.
+
+    The ReLU and the window maximum commute (the ReLU is monotone): the same
+    values and gradients as either composition, with the ReLU on the pooled
+    output, a quarter of the input's size for a 2x2 pool. A model runs a
+    ``Conv2D(activation="relu")`` followed by ``MaxPooling2D`` as an unactivated
+    convolution and this op (``numnet.models``' ReLU-past-pool rewrite).
+    Arguments and errors as :func:`max_pool2d`.
+
+    Example:
+        >>> import numpy as np, numnet.functional as F
+        >>> x = np.array([[-1.0, -3, 2, 1], [-2, -9, 1, 1]]).reshape(1, 2, 4, 1)
+        >>> F.max_pool2d_relu(x, 2).numpy().ravel()
+        array([0., 2.])
+    """
+    return _MaxPool2d(pool_size, strides, padding, method, relu=True)(x)
 
 
 def avg_pool2d(x, pool_size, strides=None, padding="valid") -> Tensor:

@@ -90,9 +90,15 @@ class Conv2D(_Conv):
         self._build_kernel(input_shape, "kernel", tail, self._kernel_args, self.filters)
         self.built = True
 
+    #: True while a model runs this layer's ReLU after the max pool that
+    #: follows it (``numnet.models._relu_past_pool``): the call then returns
+    #: the unactivated convolution.
+    _relu_deferred = False
+
     def call(self, x):
         if self.activation is F.relu:  # one fused op: relu(conv2d(x) + b)
-            op, activation = F.conv2d_relu, None
+            op = F.conv2d if self._relu_deferred else F.conv2d_relu
+            activation = None
         else:
             op, activation = F.conv2d, self.activation
         y = self._convolve(x, op, self.bias, dilation=self.dilation_rate)

@@ -20,6 +20,9 @@ class _Pooling2D(Layer):
     """Shared arguments of MaxPooling2D and AveragePooling2D."""
 
     _op_name = ""  # the numnet.functional op, looked up at call time
+    #: True while a model runs the ReLU before this max pool after it
+    #: (``numnet.models._relu_past_pool``): the op is then ``max_pool2d_relu``.
+    _relu_fused = False
 
     def __init__(
         self,
@@ -51,7 +54,7 @@ class _Pooling2D(Layer):
                 f"{x.shape} is smaller than pool_size={self.pool_size} with "
                 f"padding='valid'"
             )
-        op = getattr(F, self._op_name)
+        op = getattr(F, self._op_name + ("_relu" if self._relu_fused else ""))
         return op(x, self.pool_size, self.strides, self.padding)
 
     def get_config(self) -> dict:

@@ -24,6 +24,7 @@ import numpy as np
 from numnet import backend
 from numnet.autograd.tensor import Tensor
 from numnet.layers.symbolic import Node, SymbolicTensor
+from numnet.models import _relu_past_pool as relu_past_pool
 from numnet.models import graph_io
 from numnet.models.model import Model
 
@@ -55,6 +56,7 @@ class Functional(Model):
         self._nodes = _discover_nodes(self.inputs, self.outputs, self.name)
         self._graph_layers = _unique_layers(self.inputs, self._nodes, self.name)
         self._node_index = _index_nodes(self.inputs, self._nodes)
+        self._relu_pairs = relu_past_pool.graph_pairs(self._nodes, self.outputs)
         self.built = True
 
     @property
@@ -98,10 +100,11 @@ class Functional(Model):
         values = {}
         for t, value in zip(self.inputs, self._standardize(x), strict=True):
             values[id(t)] = t.layer(value)  # InputLayer casts floats to its dtype
+        moved = relu_past_pool.roles(self._relu_pairs)  # models/_relu_past_pool.py
         for node in self._nodes:
             args, kwargs = node.call_arguments([values[id(t)] for t in node.inputs])
             kwargs = {"training": training, **kwargs}
-            out = node.layer(args, **kwargs)
+            out = relu_past_pool.call_as(moved.get(node.id), node.layer, args, **kwargs)
             outs = out if node.output_is_list else (out,)
             for t, value in zip(node.outputs, outs, strict=True):
                 values[id(t)] = value

@@ -17,6 +17,7 @@ from numnet.autograd.function import no_grad
 from numnet.layers.base import Layer
 from numnet.layers.input_layer import InputLayer
 from numnet.layers.symbolic import SymbolicTensor, inference_mode
+from numnet.models import _relu_past_pool as relu_past_pool
 from numnet.models import registry
 from numnet.models.model import Model
 
@@ -155,9 +156,18 @@ class Sequential(Model):
         self.built = True
 
     def call(self, x, training: bool = False):
-        """Apply the layers in order."""
-        for layer in self._stack:
-            x = layer(x, training=training)
+        """Apply the layers in order (a ReLU followed by a max pool runs after
+        it: ``models/_relu_past_pool.py``)."""
+        stack, i = self._stack, 0
+        moving = relu_past_pool.enabled()
+        while i < len(stack):
+            pair = stack[i : i + 2]
+            if moving and len(pair) == 2 and relu_past_pool.moves_relu(*pair):
+                x = relu_past_pool.call_pair(*pair, x, training)
+                i += 2
+            else:
+                x = stack[i](x, training=training)
+                i += 1
         return x
 
     @property
