@@ -7,7 +7,10 @@ milliseconds and their median. The runner's separate-process protocol starts
 one such process per library and round. Thread counts come from the
 environment (set by the runner before NumPy or PyTorch load). The numnet process
 calls ``numnet.config.keep_freed_memory()``, the allocator setting a training
-script opts into (``NUMNET_KEEP_FREED_MEMORY=0`` measures without it).
+script opts into; the runner gives the PyTorch process the same glibc settings
+through ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` (run by hand, set
+them for a fair PyTorch figure). ``NUMNET_KEEP_FREED_MEMORY=0`` measures both
+without.
 """
 
 from __future__ import annotations

@@ -138,13 +138,34 @@ ROOT = Path(__file__).resolve().parents[1]  # the directory holding benchmarks/
 
 
 def _loop_env(threads: int) -> dict[str, str]:
-    """The child's environment: thread counts set before NumPy/PyTorch load."""
+    """The child's environment: thread counts set before NumPy/PyTorch load, and
+    for both libraries the allocator setting the numnet loop opts into."""
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
+    env.update(_allocator_env())
     paths = [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
+
+
+def _allocator_env() -> dict[str, str]:
+    """glibc's malloc settings of ``numnet.config.keep_freed_memory()`` as the
+    environment variables glibc reads at start-up, for both loops.
+
+    The numnet loop keeps freed memory for reuse (what a training script opts
+    into); without the same setting the PyTorch loop maps and faults in every
+    large activation afresh each step: its W5 step took 16-24 ms here instead of
+    13 ms (docs/decisions.md). ``NUMNET_KEEP_FREED_MEMORY=0`` runs both without.
+    """
+    if os.environ.get("NUMNET_KEEP_FREED_MEMORY", "") == "0":
+        return {}
+    from numnet.config import MMAP_THRESHOLD, TRIM_THRESHOLD
+
+    return {
+        "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
+        "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
+    }
 
 
 def run_loop_process(w: Workload, lib: str, warmup: int, steps: int, threads: int):

@@ -109,3 +109,18 @@ def test_op_profile_charges_ops_and_restores_the_classes():
     text = op_profile.format_report("W4", "cpu", result)
     assert text.splitlines()[0].startswith("W4 on cpu: step")
     assert "_Linear.backward" in text
+
+
+def test_both_loops_get_the_allocator_setting_numnet_opts_into(monkeypatch):
+    # the numnet loop calls keep_freed_memory(); the PyTorch loop gets the same
+    # glibc settings through the environment, or neither does
+    from numnet.config import MMAP_THRESHOLD, TRIM_THRESHOLD
+
+    monkeypatch.delenv("NUMNET_KEEP_FREED_MEMORY", raising=False)
+    env = runner._loop_env(2)
+    assert env["MALLOC_MMAP_THRESHOLD_"] == str(MMAP_THRESHOLD)
+    assert env["MALLOC_TRIM_THRESHOLD_"] == str(TRIM_THRESHOLD)
+    assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "2"
+    monkeypatch.setenv("NUMNET_KEEP_FREED_MEMORY", "0")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    assert "MALLOC_MMAP_THRESHOLD_" not in runner._loop_env(2)
