@@ -25,6 +25,8 @@ def test_registry_discovers_the_workloads():
     assert len(ids) == len(set(ids))
     for w in workloads:
         assert callable(w.numnet_setup) and w.name
+    w8 = {w.id: w for w in workloads}["W8"]  # minutes long: one run per process
+    assert w8.steps == w8.repeats == 1 and w8.opt_in
 
 
 def test_select_rejects_unknown_ids():

@@ -224,6 +224,7 @@ WORKLOADS = [
         torch_warmup=0,
         repeats=1,
         quick_repeats=1,
+        steps=1,  # one training run per process, not 40
         opt_in=True,
     ),
 ]
