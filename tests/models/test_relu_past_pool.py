@@ -170,3 +170,27 @@ def test_fit_trains_the_same_with_and_without_the_rewrite():
             return model.fit(x, y, epochs=2, batch_size=8, verbose=0).history["loss"]
 
     np.testing.assert_allclose(history({}), history(OFF), rtol=1e-5)
+
+
+def test_recorded_layer_outputs_are_those_of_the_written_order(fused_calls):
+    # layer_outputs and summary record each layer's output: no ReLU moves then
+    model = models.Sequential(
+        [layers.Input((8, 8, 1)), layers.Conv2D(2, 3, activation="relu"),
+         layers.MaxPooling2D(), layers.Conv2D(2, 1), layers.Activation("relu"),
+         layers.MaxPooling2D(), layers.Flatten()]
+    )  # fmt: skip
+    x = np.random.default_rng(0).standard_normal((2, 8, 8, 1)).astype(np.float32)
+    outputs = dict(model.layer_outputs(x))
+    assert not fused_calls
+    assert list(outputs) == [layer.name for layer in model.layers]
+    conv = model.layers[0]
+    np.testing.assert_allclose(
+        outputs[conv.name], F.conv2d_relu(x, conv.kernel, conv.bias).numpy(), rtol=1e-6
+    )
+    assert (outputs[model.layers[3].name] >= 0).all()  # the Activation ran
+    activation_row = next(
+        line for line in model.summary_string().splitlines() if "(Activation)" in line
+    )
+    assert "(None, 3, 3, 2)" in activation_row  # its shape was recorded
+    model(x)
+    assert len(fused_calls) == 2  # outside the recording, the rewrite runs again

@@ -14,8 +14,10 @@ The ReLU is a ``Conv2D(activation="relu")`` (run as a plain convolution), an
 finds such pairs among consecutive layers, a functional model where the
 ReLU's output has the pool as its only consumer and is not a model output. A
 layer with an activity regularizer (which reads the ReLU's output) is left as
-it is. ``numnet.config.using(kernel_plans={"relu_past_max_pool": False})``
-turns the rewrite off.
+it is, and so is every layer while its outputs are recorded (``layer_outputs``,
+``summary``: :func:`as_written`).
+``numnet.config.using(kernel_plans={"relu_past_max_pool": False})`` turns the
+rewrite off.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ from numnet.layers.pooling import MaxPooling2D
 def enabled() -> bool:
     """False inside ``config.using(kernel_plans={"relu_past_max_pool": False})``."""
     return bool(config.get().kernel_plans.get("relu_past_max_pool", True))
+
+
+def as_written():
+    """A ``config.using`` scope in which models run their layers as written
+    (for code that records each layer's output: ``layer_outputs``, ``summary``)."""
+    plans = {**config.get().kernel_plans, "relu_past_max_pool": False}
+    return config.using(kernel_plans=plans)
 
 
 def moves_relu(layer, consumer) -> bool:

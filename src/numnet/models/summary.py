@@ -18,6 +18,7 @@ from numnet.autograd.function import no_grad
 from numnet.autograd.tensor import Tensor
 from numnet.layers.input_layer import InputLayer
 from numnet.layers.symbolic import inference_mode
+from numnet.models import _relu_past_pool as relu_past_pool
 
 _NOT_BUILT = (
     "{name}: this model has not yet been built, so its output shapes and "
@@ -35,7 +36,8 @@ def _traced_layers(model) -> list:
 
 @contextlib.contextmanager
 def recording(layers) -> Iterator[list]:
-    """Record ``(layer, output)`` for each call of ``layers`` inside the block."""
+    """Record ``(layer, output)`` for each call of ``layers`` inside the block
+    (models run every layer as written meanwhile: no ReLU moves past a pool)."""
     records: list = []
 
     def wrap(layer):
@@ -51,7 +53,8 @@ def recording(layers) -> Iterator[list]:
     for layer in layers:
         layer.call = wrap(layer)
     try:
-        yield records
+        with relu_past_pool.as_written():
+            yield records
     finally:
         for layer in layers:
             vars(layer).pop("call", None)
