@@ -5,12 +5,15 @@ output."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 import numnet
 import numnet.functional as F
 from numnet import config, layers, models, regularizers
+from numnet.layers import _relu_move
 
 OFF = {"kernel_plans": {"relu_past_max_pool": False}}
 
@@ -154,8 +157,40 @@ def test_the_flags_are_reset_when_the_pool_raises():
     assert model(np.ones((1, 7, 7, 1), np.float32)).shape == (1, 1, 1, 2)
     with pytest.raises(ValueError, match="smaller than pool_size"):
         model(np.ones((1, 6, 6, 1), np.float32))
-    assert "_relu_deferred" not in vars(conv) and not conv._relu_deferred
-    assert "_relu_fused" not in vars(pool) and not pool._relu_fused
+    assert not _relu_move.relu_deferred(conv) and not _relu_move.relu_fused(pool)
+    x = np.random.default_rng(0).standard_normal((1, 5, 5, 1)).astype(np.float32)
+    assert (conv(x).numpy() >= 0).all()  # called alone: as written
+
+
+def test_a_layer_called_from_another_thread_meanwhile_runs_as_written():
+    # the moved ReLU is a per-thread (context) setting, not the layer's state
+    conv, pool = layers.Conv2D(2, 3, activation="relu"), layers.MaxPooling2D()
+    model = models.Sequential([layers.Input((8, 8, 1)), conv, pool])
+    x = np.random.default_rng(0).standard_normal((2, 8, 8, 1)).astype(np.float32)
+    inside, seen = threading.Event(), threading.Event()
+    outputs = []
+
+    def other_thread():
+        inside.wait()
+        outputs.append(conv(x).numpy())
+        seen.set()
+
+    original = F.conv2d
+
+    def conv2d_waiting(*args, **kwargs):  # the model's deferred conv runs here
+        inside.set()
+        seen.wait(timeout=30)
+        return original(*args, **kwargs)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    try:
+        F.conv2d = conv2d_waiting
+        model(x)
+    finally:
+        F.conv2d = original
+        thread.join(timeout=30)
+    assert outputs and (outputs[0] >= 0).all()  # relu'd, and it did not hang
 
 
 def test_fit_trains_the_same_with_and_without_the_rewrite():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numnet.functional as F
 from numnet.layers import _utils as U
 from numnet.layers._conv_base import _Conv
+from numnet.layers._relu_move import relu_deferred
 
 
 class Conv2D(_Conv):
@@ -90,14 +91,10 @@ class Conv2D(_Conv):
         self._build_kernel(input_shape, "kernel", tail, self._kernel_args, self.filters)
         self.built = True
 
-    #: True while a model runs this layer's ReLU after the max pool that
-    #: follows it (``numnet.models._relu_past_pool``): the call then returns
-    #: the unactivated convolution.
-    _relu_deferred = False
-
     def call(self, x):
-        if self.activation is F.relu:  # one fused op: relu(conv2d(x) + b)
-            op = F.conv2d if self._relu_deferred else F.conv2d_relu
+        if self.activation is F.relu:  # one fused op: relu(conv2d(x) + b), or
+            # the plain conv while a model runs the ReLU after a max pool
+            op = F.conv2d if relu_deferred(self) else F.conv2d_relu
             activation = None
         else:
             op, activation = F.conv2d, self.activation

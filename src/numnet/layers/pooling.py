@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numnet.functional as F
 from numnet.layers import _utils as U
+from numnet.layers._relu_move import relu_fused
 from numnet.layers.base import Layer
 
 
@@ -20,9 +21,6 @@ class _Pooling2D(Layer):
     """Shared arguments of MaxPooling2D and AveragePooling2D."""
 
     _op_name = ""  # the numnet.functional op, looked up at call time
-    #: True while a model runs the ReLU before this max pool after it
-    #: (``numnet.models._relu_past_pool``): the op is then ``max_pool2d_relu``.
-    _relu_fused = False
 
     def __init__(
         self,
@@ -54,7 +52,8 @@ class _Pooling2D(Layer):
                 f"{x.shape} is smaller than pool_size={self.pool_size} with "
                 f"padding='valid'"
             )
-        op = getattr(F, self._op_name + ("_relu" if self._relu_fused else ""))
+        # max_pool2d_relu while a model runs the ReLU before this pool after it
+        op = getattr(F, self._op_name + ("_relu" if relu_fused(self) else ""))
         return op(x, self.pool_size, self.strides, self.padding)
 
     def get_config(self) -> dict:

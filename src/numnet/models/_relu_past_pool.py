@@ -22,10 +22,9 @@ rewrite off.
 
 from __future__ import annotations
 
-import contextlib
-
 import numnet.functional as F
 from numnet import config
+from numnet.layers._relu_move import moving
 from numnet.layers.activation import ReLU
 from numnet.layers.conv import Conv2D
 from numnet.layers.core import Activation
@@ -110,21 +109,11 @@ def call_unactivated(layer, x, *args, **kwargs):
     """``layer`` without its ReLU: the plain convolution, or ``x`` itself."""
     if type(layer) is not Conv2D:  # Activation / ReLU: the layer is the ReLU
         return x
-    with _set(layer, "_relu_deferred"):
+    with moving(layer, "deferred"):
         return layer(x, *args, **kwargs)
 
 
 def call_pool(pool, x, *args, **kwargs):
     """``relu(pool(x))`` as one fused op (``F.max_pool2d_relu``)."""
-    with _set(pool, "_relu_fused"):
+    with moving(pool, "fused"):
         return pool(x, *args, **kwargs)
-
-
-@contextlib.contextmanager
-def _set(layer, flag: str):
-    """``layer.<flag>`` is True inside (the class default False outside)."""
-    setattr(layer, flag, True)
-    try:
-        yield
-    finally:
-        delattr(layer, flag)
