@@ -155,3 +155,22 @@ def test_a_using_decorator_is_safe_in_threads_calling_it_at_once():
         t.join()
     assert errors == []
     assert numnet.is_grad_enabled()
+
+
+@pytest.mark.parametrize(
+    "plans, error, match",
+    [
+        ({"relu_past_maxpool": False}, ValueError, "relu_past_maxpool"),
+        ({"conv": "reference"}, ValueError, r"'conv2d', 'max_pool2d'"),
+        ({"relu_past_max_pool": "no"}, TypeError, "True or False"),
+        (["conv2d"], TypeError, "mapping"),
+    ],
+)
+def test_kernel_plans_keys_are_checked(plans, error, match):
+    # a misspelt key would otherwise be ignored without a word
+    with pytest.raises(error, match=match):
+        with config.using(kernel_plans=plans):
+            pass
+    with pytest.raises(error, match=match):
+        config.set(kernel_plans=plans)
+    assert dict(config.get().kernel_plans) == {}

@@ -52,8 +52,11 @@ class Settings:
         num_threads: numnet's kernel threads; None reads ``NUMNET_NUM_THREADS``
             (else the number of CPUs) at each call.
         memory_budget: bytes of kernel scratch kept (conv columns, buffer pool).
-        kernel_plans: per-kernel plan overrides, e.g. ``{"conv2d": plan}``; the
-            kernels document the keys they read. Empty: each kernel plans itself.
+        kernel_plans: per-kernel plan overrides, e.g. ``{"conv2d": plan}``:
+            "conv2d" (a ``ConvPlan``), "max_pool2d" (a method name) and
+            "relu_past_max_pool" (bool: whether models run a ReLU followed by
+            a max pool after the pool; default True). Empty: each kernel plans
+            itself.
     """
 
     grad_enabled: bool = True
@@ -91,9 +94,35 @@ def _validated(current: Settings, changes: dict, where: str) -> Settings:
         "default_dtype": lambda v: as_float_dtype(v, where, "default_dtype"),
         "num_threads": lambda v: _positive_or_none(v, "num_threads", where),
         "memory_budget": lambda v: _memory(v, where),
-        "kernel_plans": lambda v: MappingProxyType(dict(v)),
+        "kernel_plans": lambda v: _kernel_plans(v, where),
     }
     return dataclasses.replace(current, **{k: checks[k](v) for k, v in changes.items()})
+
+
+#: The keys ``kernel_plans`` may hold (read by the conv and pool ops and the models).
+KERNEL_PLAN_KEYS = ("conv2d", "max_pool2d", "relu_past_max_pool")
+
+
+def _kernel_plans(plans, where: str) -> Mapping:
+    """``plans`` as a read-only mapping, its keys and the flag's type checked."""
+    if not isinstance(plans, Mapping):
+        raise TypeError(
+            f"{where}: invalid value for 'kernel_plans'. Expected a mapping such as "
+            f"{{'conv2d': plan}}. Received: {type(plans).__name__}"
+        )
+    unknown = sorted((k for k in plans if k not in KERNEL_PLAN_KEYS), key=str)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown kernel_plans key(s) {unknown}. Expected some of "
+            f"{list(KERNEL_PLAN_KEYS)}"
+        )
+    flag = plans.get("relu_past_max_pool", True)
+    if not isinstance(flag, (bool, np.bool_)):
+        raise TypeError(
+            f"{where}: kernel_plans['relu_past_max_pool'] must be True or False. "
+            f"Received: {flag!r}"
+        )
+    return MappingProxyType(dict(plans))
 
 
 def set(**changes) -> None:  # noqa: A001 - numnet.config.set, as in Keras/Chainer
