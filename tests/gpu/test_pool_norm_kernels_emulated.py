@@ -41,9 +41,10 @@ def _cpu(op, x, gy, *options):
     return y.data, t.grad
 
 
+@pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("H, W, size, strides, padding", POOLS)
 def test_max_pool_kernels_compute_the_cpu_pooling_with_its_tie_rule(
-    H, W, size, strides, padding
+    H, W, size, strides, padding, relu
 ):
     rng = np.random.default_rng(1)
     x = rng.integers(-2, 3, (2, H, W, 3)).astype(np.float64)  # many ties
@@ -51,11 +52,14 @@ def test_max_pool_kernels_compute_the_cpu_pooling_with_its_tie_rule(
     sizes = cupy_pool._sizes(g, 3)
     y = np.empty((2, g.OH, g.OW, 3))
     winners = np.empty(y.shape, np.uint8)
-    emu.elementwise(cupy_pool._MAX_FORWARD, F64, [x, *sizes, y, winners], y.size)
+    args = [x, *sizes, relu, y, winners]
+    emu.elementwise(cupy_pool._MAX_FORWARD, F64, args, y.size)
     gy = rng.standard_normal(y.shape)
     dx = np.empty_like(x)
-    emu.elementwise(cupy_pool._MAX_BACKWARD, F64, [gy, winners, *sizes, dx], dx.size)
-    y_cpu, dx_cpu = _cpu(F.max_pool2d, x, gy, size, strides, padding)
+    args = [gy, winners, y if relu else gy, *sizes, relu, dx]
+    emu.elementwise(cupy_pool._MAX_BACKWARD, F64, args, dx.size)
+    op = F.max_pool2d_relu if relu else F.max_pool2d  # relu: on the output
+    y_cpu, dx_cpu = _cpu(op, x, gy, size, strides, padding)
     np.testing.assert_array_equal(y, y_cpu)
     np.testing.assert_array_equal(dx, dx_cpu)
 

@@ -12,6 +12,9 @@ output element forward and one per *input* element backward:
   of more than 256 cells);
 * max backward: the thread of input pixel (y, x) visits the windows that cover
   it (col2im's loop) and adds gy of those whose winner it is;
+* ``max_pool2d_relu``: the forward writes relu(max), and the backward adds gy
+  only of the windows whose output is > 0 (the ReLU and its mask in the same
+  two kernels);
 * average: the window sum over the cells inside the image divided by their
   count ("same" padding counts only real cells, as Keras does), or times
   1 / (KH*KW) when nothing is padded; backward adds gy / count of every window
@@ -22,8 +25,8 @@ deterministic, and the additions run in the CPU kernel's order. Imported only
 with CuPy present (see ``cupy_ops``); ``functional/pooling.py`` calls it for
 CuPy arrays.
 
-    y, winners = cupy_pool.max_pool_forward(x, g)
-    dx = cupy_pool.max_pool_backward(gy, winners, x.shape, g)
+    y, winners = cupy_pool.max_pool_forward(x, g)   # relu=True: relu(max)
+    dx = cupy_pool.max_pool_backward(gy, winners, x.shape, g)   # y=: masked
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ __device__ int numnet_pool_valid(int start, int k, int d, int n) {
 _NEG_INF = "#define NUMNET_NEG_INF (-__longlong_as_double(0x7ff0000000000000LL))\n"
 
 _MAX_FORWARD = cupy.ElementwiseKernel(
-    "raw T x, " + _SIZES,
+    "raw T x, " + _SIZES + ", bool relu",
     "T y, I argmax",
     _UNRAVEL_OUTPUT
     + """
@@ -101,7 +104,7 @@ _MAX_FORWARD = cupy.ElementwiseKernel(
             }
         }
     }
-    y = best;
+    y = (relu && best < (T)0) ? (T)0 : best;  // relu(max): max_pool2d_relu
     argmax = (I)won;
     """,
     "numnet_max_pool_nhwc",
@@ -109,7 +112,7 @@ _MAX_FORWARD = cupy.ElementwiseKernel(
 )
 
 _MAX_BACKWARD = cupy.ElementwiseKernel(
-    "raw T gy, raw I argmax, " + _SIZES,
+    "raw T gy, raw I argmax, raw T y, " + _SIZES + ", bool relu",
     "T dx",
     _UNRAVEL_INPUT
     + """
@@ -120,7 +123,9 @@ _MAX_BACKWARD = cupy.ElementwiseKernel(
     + _WINDOW_ROW
     + _WINDOW_COL
     + """
-            if ((int)argmax[o] == kw * KH + kh) total += gy[o];
+            // with relu, only the windows whose output y = relu(max) > 0
+            if ((int)argmax[o] == kw * KH + kh && (!relu || y[o] > (T)0))
+                total += gy[o];
         }
     }
     dx = total;
@@ -192,20 +197,25 @@ def _output(x, g):
     return cupy.empty((x.shape[0], g.OH, g.OW, x.shape[3]), dtype=x.dtype)
 
 
-def max_pool_forward(x, g):
-    """(window maxima (N, OH, OW, C), winner positions) of ``x`` (N, H, W, C)."""
+def max_pool_forward(x, g, relu: bool = False):
+    """(window maxima (N, OH, OW, C), winner positions) of ``x`` (N, H, W, C);
+    with ``relu`` the maxima are relu'd in the same kernel (``max_pool2d_relu``)."""
     y = _output(x, g)
     index = np.uint8 if g.KH * g.KW <= 256 else np.int32
     argmax = cupy.empty(y.shape, dtype=index)
-    _MAX_FORWARD(cupy.ascontiguousarray(x), *_sizes(g, x.shape[3]), y, argmax)
+    sizes = _sizes(g, x.shape[3])
+    _MAX_FORWARD(cupy.ascontiguousarray(x), *sizes, bool(relu), y, argmax)
     return y, argmax
 
 
-def max_pool_backward(gy, argmax, x_shape, g):
-    """dx (``x_shape``): each window's gy goes to its one winning cell."""
+def max_pool_backward(gy, argmax, x_shape, g, y=None):
+    """dx (``x_shape``): each window's gy goes to its one winning cell; given the
+    relu'd output ``y`` of ``max_pool2d_relu``, only where y > 0."""
     dx = cupy.empty(x_shape, dtype=gy.dtype)
     sizes = _sizes(g, x_shape[3])
-    _MAX_BACKWARD(cupy.ascontiguousarray(gy), argmax, *sizes, dx)
+    gy = cupy.ascontiguousarray(gy)
+    masked = y is not None
+    _MAX_BACKWARD(gy, argmax, y if masked else gy, *sizes, masked, dx)
     return dx
 
 

@@ -94,21 +94,26 @@ class _MaxPool2d(Function):
         self.method = pool_method(x, self.g, method)
         # CuPy arrays: one CUDA kernel each way, unless the reference is asked for
         self.cuda = _cuda_kernels(self.ops) if method != "reference" else None
-        if self.cuda is not None:
-            y, self.argmax = self.cuda.max_pool_forward(x, self.g)
-        else:
-            y, self.argmax = max_pool_forward(x, self.g, self.method)
-        if self.relu:  # y is the op's own array: relu'd in place, kept for the mask
+        self.y = None  # kept for the ReLU's mask
+        if self.cuda is not None:  # the ReLU inside the kernel
+            y, self.argmax = self.cuda.max_pool_forward(x, self.g, relu=self.relu)
+            self.y = y if self.relu else None
+            return y
+        y, self.argmax = max_pool_forward(x, self.g, self.method)
+        if self.relu:  # y is the op's own array: relu'd in place
             self.ops.relu_in_place(y)
             self.y = y
         return y
 
     def backward(self, gy):
-        if self.relu:  # dL/dm = gy where y = relu(m) > 0, m the window maximum
+        # dL/dm = gy where y = relu(m) > 0 (m the window maximum) with the ReLU;
+        # dL/dx[winner of window] += dL/dm[window]; every other cell gets 0
+        if self.cuda is not None:  # the mask inside the kernel
+            return self.cuda.max_pool_backward(
+                gy, self.argmax, self.x_shape, self.g, y=self.y
+            )
+        if self.relu:
             gy = self.ops.relu_backward(gy, self.y)
-        # dL/dx[winner of window] += gy[window]; every other cell gets 0
-        if self.cuda is not None:
-            return self.cuda.max_pool_backward(gy, self.argmax, self.x_shape, self.g)
         return max_pool_backward(gy, self.argmax, self.x_shape, self.g, self.method)
 
 
