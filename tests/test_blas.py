@@ -85,3 +85,43 @@ def test_dimensions_a_32_bit_blas_cannot_take_fall_back():
     wide = np.lib.stride_tricks.as_strided(a, (2, 3), (2**33, 4))  # lda = 2**31
     assert not blas._call(routine, wide, np.ones((3, 2), np.float32), out, False)
     assert len(calls) == 1
+
+
+@given(
+    st.integers(0, 300),
+    st.floats(-3, 3),
+    st.floats(-3, 3),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_axpby_matches_numpy(n, a, b, dtype):
+    rng = np.random.default_rng(n)
+    x, y = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    expected = blas.numpy_axpby(a, x, b, y.copy())
+    assert blas.axpby(a, x, b, y) is y
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
+
+
+def test_axpby_runs_in_blas_here_and_falls_back_where_it_cannot():
+    assert blas._axpby_routine(np.dtype(np.float32)) is not None  # NumPy's OpenBLAS
+    x = np.arange(12.0).reshape(3, 4)
+    y = np.ones((4, 3)).T  # not C-contiguous: NumPy
+    blas.axpby(2.0, x, 0.5, y)
+    np.testing.assert_array_equal(y, 2 * x + 0.5)
+    shared = np.arange(6.0)
+    blas.axpby(1.0, shared, 1.0, shared)  # x is y: NumPy, still right
+    np.testing.assert_array_equal(shared, 2 * np.arange(6.0))
+    mixed = np.ones(3)
+    blas.axpby(1.0, np.ones(3, np.float32), 1.0, mixed)  # two dtypes: NumPy
+    np.testing.assert_array_equal(mixed, 2.0)
+    with pytest.raises(ValueError, match="one shape"):
+        blas.axpby(1.0, np.ones(3), 1.0, np.ones(4))
+
+
+def test_axpby_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("NUMNET_BLAS_GEMM", "0")
+    assert blas._find_axpby() == {}
+    monkeypatch.setattr(blas, "_axpby_routines", {})
+    y = np.ones(4, np.float32)
+    blas.axpby(3.0, np.ones(4, np.float32), 2.0, y)
+    np.testing.assert_array_equal(y, 5.0)

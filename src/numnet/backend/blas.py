@@ -1,4 +1,5 @@
-"""``gemm``: out = a @ b, or out += a @ b, in NumPy's own BLAS, in place.
+"""``gemm`` (out = a @ b, or out += a @ b) and ``axpby`` (y = a x + b y) in
+NumPy's own BLAS, in place.
 
 NumPy's ``matmul`` always writes a fresh product (or overwrites ``out``), so a
 sum of products, ``out += a @ b``, costs one more pass over ``out`` per term. The
@@ -14,6 +15,11 @@ Where no such library is found (another NumPy build), or the self-test at the
 first call disagrees with ``np.matmul``, :func:`gemm` computes the same with
 NumPy (:func:`numpy_gemm`), and :func:`accumulates_in_place` says so; the
 convolution planner only chooses the paths that need it when it is True.
+
+``axpby`` is OpenBLAS's ``?axpby``, y = a x + b y in one pass where NumPy needs
+two (``y *= b; y += a * x``) and a temporary; the optimizers' moment updates
+use it (Adam's step: 12 NumPy passes become 7). It falls back to NumPy the same
+way.
 """
 
 from __future__ import annotations
@@ -201,3 +207,104 @@ def _agrees_with_numpy(dtype: np.dtype, routine) -> bool:
     expected = wide[:, 1:5] + a.T @ b
     ran = _call(routine, a.T, b, wide[:, 1:5], accumulate=True)
     return ran and bool(np.allclose(wide[:, 1:5], expected, rtol=1e-5, atol=1e-5))
+
+
+def axpby(a: float, x: np.ndarray, b: float, y: np.ndarray) -> np.ndarray:
+    """y = a * x + b * y in place, one pass (BLAS ``?axpby``); returns ``y``.
+
+    Args:
+        a, b: the scalars. x, y: float32 or float64 arrays of one shape and
+            dtype; BLAS runs when both are C-contiguous and do not overlap,
+            NumPy (:func:`numpy_axpby`) otherwise.
+    """
+    if x.shape != y.shape:
+        raise ValueError(
+            f"axpby: x and y must have one shape. Received: {x.shape}, {y.shape}"
+        )
+    routine = _axpby_routine(y.dtype) if x.dtype == y.dtype else None
+    if routine is None or not _call_axpby(routine, a, x, b, y):
+        numpy_axpby(a, x, b, y)
+    return y
+
+
+def numpy_axpby(a: float, x: np.ndarray, b: float, y: np.ndarray) -> np.ndarray:
+    """:func:`axpby` in NumPy: the reference, and the path without BLAS."""
+    y *= b
+    y += x * y.dtype.type(a)
+    return y
+
+
+def _call_axpby(routine, a, x, b, y) -> bool:
+    """Run a cblas axpby if the operands allow it; whether it ran."""
+    contiguous = x.flags.c_contiguous and y.flags.c_contiguous and x.flags.aligned
+    if not (contiguous and y.flags.writeable and y.flags.aligned) or y.size == 0:
+        return False
+    if np.may_share_memory(x, y):
+        return False
+    function, integer = routine
+    if y.size >= 2 ** (8 * ctypes.sizeof(integer) - 1):
+        return False
+    function(integer(y.size), a, x.ctypes.data, integer(1), b, y.ctypes.data,
+             integer(1))  # fmt: skip
+    return True
+
+
+_axpby_routines: dict | None = None
+#: (symbol of saxpby, of daxpby, integer type) in the builds NumPy ships.
+_AXPBY_SYMBOLS = (
+    ("scipy_cblas_saxpby64_", "scipy_cblas_daxpby64_", ctypes.c_int64),
+    ("cblas_saxpby64_", "cblas_daxpby64_", ctypes.c_int64),
+    ("scipy_cblas_saxpby", "scipy_cblas_daxpby", ctypes.c_int),
+    ("cblas_saxpby", "cblas_daxpby", ctypes.c_int),
+)
+
+
+def _axpby_routine(dtype: np.dtype):
+    global _axpby_routines
+    if _axpby_routines is None:
+        with _LOCK:
+            if _axpby_routines is None:
+                _axpby_routines = _find_axpby()
+    return _axpby_routines.get(dtype)
+
+
+def _find_axpby() -> dict:
+    """The cblas axpby routines of NumPy's BLAS, self-tested; {} if none (or
+    ``NUMNET_BLAS_GEMM=0``, which turns every BLAS call here off)."""
+    if os.environ.get("NUMNET_BLAS_GEMM", "1") == "0":
+        return {}
+    for path in _library_paths():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for single, double, integer in _AXPBY_SYMBOLS:
+            found = _bind_axpby(library, single, double, integer)
+            if found and all(_axpby_agrees(dt, r) for dt, r in found.items()):
+                return found
+    return {}
+
+
+def _bind_axpby(library, single: str, double: str, integer) -> dict:
+    found = {}
+    for dtype, name, real in (
+        (np.dtype(np.float32), single, ctypes.c_float),
+        (np.dtype(np.float64), double, ctypes.c_double),
+    ):
+        function = getattr(library, name, None)
+        if function is None:
+            return {}
+        ptr = ctypes.c_void_p
+        function.argtypes = [integer, real, ptr, integer, real, ptr, integer]
+        function.restype = None
+        found[dtype] = (function, integer)
+    return found
+
+
+def _axpby_agrees(dtype: np.dtype, routine) -> bool:
+    """One small update against NumPy's two passes."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(7).astype(dtype), rng.standard_normal(7).astype(dtype)
+    expected = numpy_axpby(0.3, x, -1.5, y.copy())
+    ran = _call_axpby(routine, 0.3, x, -1.5, y)
+    return ran and bool(np.allclose(y, expected, rtol=1e-5, atol=1e-6))

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from numnet import backend
+from numnet.backend import blas
 from numnet.optimizers.base import (
     Optimizer,
     _check_nonneg,
@@ -227,22 +228,18 @@ class Adam(Optimizer):
                 self.beta_1, self.beta_2, self.epsilon, decay=self._step_decay,
             )  # fmt: skip
             return
+        # 7 passes: each y = a x + b y is one BLAS axpby (NumPy: two passes)
         m, v, tmp = slots["m"], slots["v"], _scratch(slots, grad)
-        np.multiply(grad, 1.0 - self.beta_1, out=tmp)
-        m *= self.beta_1
-        m += tmp
+        blas.axpby(1.0 - self.beta_1, grad, self.beta_1, m)  # m = b1 m + (1-b1) g
         np.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - self.beta_2
-        v *= self.beta_2
-        v += tmp
+        blas.axpby(1.0 - self.beta_2, tmp, self.beta_2, v)  # v = b2 v + (1-b2) g^2
         if self.amsgrad:
             np.maximum(slots["v_hat"], v, out=slots["v_hat"])
             v = slots["v_hat"]
         np.sqrt(v, out=tmp)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        param -= tmp
+        blas.axpby(-alpha, tmp, 1.0, param)  # w -= alpha m / (sqrt(v) + eps)
 
     def _fuses_device_decay(self) -> bool:
         # AdamW on a device: the decay and the step in one kernel (not when a
