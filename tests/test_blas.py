@@ -65,8 +65,8 @@ def test_gemm_refuses_mismatched_shapes_before_blas():
 
 def test_gemm_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("NUMNET_BLAS_GEMM", "0")
-    assert blas._find_routines() == {}
-    monkeypatch.setattr(blas, "_routines", {})
+    assert blas._find("gemm") == {}
+    monkeypatch.setattr(blas, "_routines", {"gemm": {}, "axpby": {}})
     assert not blas.accumulates_in_place()
     out = np.ones((2, 2))
     blas.gemm(np.eye(2), np.eye(2), out, accumulate=True)
@@ -103,7 +103,7 @@ def test_axpby_matches_numpy(n, a, b, dtype):
 
 
 def test_axpby_runs_in_blas_here_and_falls_back_where_it_cannot():
-    assert blas._axpby_routine(np.dtype(np.float32)) is not None  # NumPy's OpenBLAS
+    assert blas._routine(np.dtype(np.float32), "axpby") is not None  # NumPy's OpenBLAS
     x = np.arange(12.0).reshape(3, 4)
     y = np.ones((4, 3)).T  # not C-contiguous: NumPy
     blas.axpby(2.0, x, 0.5, y)
@@ -120,8 +120,8 @@ def test_axpby_runs_in_blas_here_and_falls_back_where_it_cannot():
 
 def test_axpby_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("NUMNET_BLAS_GEMM", "0")
-    assert blas._find_axpby() == {}
-    monkeypatch.setattr(blas, "_axpby_routines", {})
+    assert blas._find("axpby") == {}
+    monkeypatch.setattr(blas, "_routines", {"gemm": {}, "axpby": {}})
     y = np.ones(4, np.float32)
     blas.axpby(3.0, np.ones(4, np.float32), 2.0, y)
     np.testing.assert_array_equal(y, 5.0)

@@ -51,7 +51,8 @@ def test_flat_in_float32_and_without_blas(monkeypatch):
     got = conv_dx.input_grad_flat(gy, w.reshape(-1, 7), g, (3, 9, 8, 5))
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    monkeypatch.setattr(blas, "_routines", {})  # no BLAS found: NumPy computes it
+    # no BLAS found: NumPy computes it
+    monkeypatch.setattr(blas, "_routines", {"gemm": {}, "axpby": {}})
     again = conv_dx.input_grad_flat(gy, w.reshape(-1, 7), g, (3, 9, 8, 5))
     np.testing.assert_allclose(again, want, rtol=1e-4, atol=1e-4)
 
@@ -124,7 +125,7 @@ def test_without_blas_the_planner_does_not_choose_flat(monkeypatch):
     from numnet._kernels import conv_plan
 
     g = k.make_geometry(14, 14, 3, 1, "same")
-    monkeypatch.setattr(blas, "_routines", {})
+    monkeypatch.setattr(blas, "_routines", {"gemm": {}, "axpby": {}})
     conv_plan._cached_plan.cache_clear()
     try:
         assert plan_conv(g, C=32, O=32).dx_path == "taps"

@@ -33,7 +33,8 @@ import numpy as np
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _LOCK = threading.Lock()
-_routines: dict | None = None  # dtype -> (ctypes function, integer type); {} if none
+#: routine name -> {dtype: (ctypes function, integer type)}, {} where none
+_routines: dict[str, dict] = {}
 
 
 def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False):
@@ -134,29 +135,33 @@ def _layout(x: np.ndarray):
     return None
 
 
-def _routine(dtype: np.dtype):
-    global _routines
-    if _routines is None:
+def _routine(dtype: np.dtype, name: str = "gemm"):
+    """(ctypes function, integer type) of BLAS routine ``name`` for ``dtype``,
+    looked up and self-tested once; None where NumPy must compute it."""
+    found = _routines.get(name)
+    if found is None:
         with _LOCK:
-            if _routines is None:
-                _routines = _find_routines()
-    return _routines.get(dtype)
+            found = _routines.get(name)
+            if found is None:
+                found = _routines[name] = _find(name)
+    return found.get(dtype)
 
 
-#: (symbol of sgemm, of dgemm, integer type) in the builds NumPy ships.
-_SYMBOLS = (
-    ("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", ctypes.c_int64),
-    ("cblas_sgemm64_", "cblas_dgemm64_", ctypes.c_int64),
-    ("scipy_cblas_sgemm", "scipy_cblas_dgemm", ctypes.c_int),
-    ("cblas_sgemm", "cblas_dgemm", ctypes.c_int),
-)
+def _symbols(name: str) -> tuple:
+    """(single, double, integer type) symbol names of cblas ``name`` in the
+    builds NumPy ships (64-bit integer interfaces first)."""
+    return (
+        (f"scipy_cblas_s{name}64_", f"scipy_cblas_d{name}64_", ctypes.c_int64),
+        (f"cblas_s{name}64_", f"cblas_d{name}64_", ctypes.c_int64),
+        (f"scipy_cblas_s{name}", f"scipy_cblas_d{name}", ctypes.c_int),
+        (f"cblas_s{name}", f"cblas_d{name}", ctypes.c_int),
+    )
 
 
-def _find_routines() -> dict:
-    """The cblas gemm routines of NumPy's bundled BLAS, self-tested; {} if none.
-
-    ``NUMNET_BLAS_GEMM=0`` turns them off (every caller then uses NumPy).
-    """
+def _find(name: str) -> dict:
+    """{dtype: routine} of cblas ``name`` in NumPy's bundled BLAS, self-tested;
+    {} if none. ``NUMNET_BLAS_GEMM=0`` turns every routine here off (every
+    caller then uses NumPy)."""
     if os.environ.get("NUMNET_BLAS_GEMM", "1") == "0":
         return {}
     for path in _library_paths():
@@ -164,9 +169,10 @@ def _find_routines() -> dict:
             library = ctypes.CDLL(path)
         except OSError:
             continue
-        for single, double, integer in _SYMBOLS:
-            found = _bind(library, single, double, integer)
-            if found and all(_agrees_with_numpy(dt, r) for dt, r in found.items()):
+        for single, double, integer in _symbols(name):
+            found = _bind(library, single, double, integer, name)
+            agrees = _SELF_TESTS[name]
+            if found and all(agrees(dt, r) for dt, r in found.items()):
                 return found
     return {}
 
@@ -180,19 +186,25 @@ def _library_paths() -> list[str]:
     return sorted(p for pattern in patterns for p in glob.glob(pattern))
 
 
-def _bind(library, single: str, double: str, integer) -> dict:
+def _argtypes(name: str, integer, real) -> list:
+    ptr = ctypes.c_void_p
+    if name == "gemm":  # order, transa, transb, m, n, k, alpha, a, lda, b, ldb, ...
+        return [ctypes.c_int] * 3 + [integer] * 3 + [
+            real, ptr, integer, ptr, integer, real, ptr, integer,
+        ]  # fmt: skip
+    return [integer, real, ptr, integer, real, ptr, integer]  # axpby: n, a, x, ...
+
+
+def _bind(library, single: str, double: str, integer, name: str) -> dict:
     found = {}
-    for dtype, name, real in (
+    for dtype, symbol, real in (
         (np.dtype(np.float32), single, ctypes.c_float),
         (np.dtype(np.float64), double, ctypes.c_double),
     ):
-        function = getattr(library, name, None)
+        function = getattr(library, symbol, None)
         if function is None:
             return {}
-        ptr = ctypes.c_void_p
-        function.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [
-            real, ptr, integer, ptr, integer, real, ptr, integer,
-        ]  # fmt: skip
+        function.argtypes = _argtypes(name, integer, real)
         function.restype = None
         found[dtype] = (function, integer)
     return found
@@ -221,7 +233,7 @@ def axpby(a: float, x: np.ndarray, b: float, y: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"axpby: x and y must have one shape. Received: {x.shape}, {y.shape}"
         )
-    routine = _axpby_routine(y.dtype) if x.dtype == y.dtype else None
+    routine = _routine(y.dtype, "axpby") if x.dtype == y.dtype else None
     if routine is None or not _call_axpby(routine, a, x, b, y):
         numpy_axpby(a, x, b, y)
     return y
@@ -249,58 +261,6 @@ def _call_axpby(routine, a, x, b, y) -> bool:
     return True
 
 
-_axpby_routines: dict | None = None
-#: (symbol of saxpby, of daxpby, integer type) in the builds NumPy ships.
-_AXPBY_SYMBOLS = (
-    ("scipy_cblas_saxpby64_", "scipy_cblas_daxpby64_", ctypes.c_int64),
-    ("cblas_saxpby64_", "cblas_daxpby64_", ctypes.c_int64),
-    ("scipy_cblas_saxpby", "scipy_cblas_daxpby", ctypes.c_int),
-    ("cblas_saxpby", "cblas_daxpby", ctypes.c_int),
-)
-
-
-def _axpby_routine(dtype: np.dtype):
-    global _axpby_routines
-    if _axpby_routines is None:
-        with _LOCK:
-            if _axpby_routines is None:
-                _axpby_routines = _find_axpby()
-    return _axpby_routines.get(dtype)
-
-
-def _find_axpby() -> dict:
-    """The cblas axpby routines of NumPy's BLAS, self-tested; {} if none (or
-    ``NUMNET_BLAS_GEMM=0``, which turns every BLAS call here off)."""
-    if os.environ.get("NUMNET_BLAS_GEMM", "1") == "0":
-        return {}
-    for path in _library_paths():
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for single, double, integer in _AXPBY_SYMBOLS:
-            found = _bind_axpby(library, single, double, integer)
-            if found and all(_axpby_agrees(dt, r) for dt, r in found.items()):
-                return found
-    return {}
-
-
-def _bind_axpby(library, single: str, double: str, integer) -> dict:
-    found = {}
-    for dtype, name, real in (
-        (np.dtype(np.float32), single, ctypes.c_float),
-        (np.dtype(np.float64), double, ctypes.c_double),
-    ):
-        function = getattr(library, name, None)
-        if function is None:
-            return {}
-        ptr = ctypes.c_void_p
-        function.argtypes = [integer, real, ptr, integer, real, ptr, integer]
-        function.restype = None
-        found[dtype] = (function, integer)
-    return found
-
-
 def _axpby_agrees(dtype: np.dtype, routine) -> bool:
     """One small update against NumPy's two passes."""
     rng = np.random.default_rng(0)
@@ -308,3 +268,6 @@ def _axpby_agrees(dtype: np.dtype, routine) -> bool:
     expected = numpy_axpby(0.3, x, -1.5, y.copy())
     ran = _call_axpby(routine, 0.3, x, -1.5, y)
     return ran and bool(np.allclose(y, expected, rtol=1e-5, atol=1e-6))
+
+
+_SELF_TESTS = {"gemm": _agrees_with_numpy, "axpby": _axpby_agrees}
