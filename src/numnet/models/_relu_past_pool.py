@@ -30,6 +30,10 @@ from numnet.layers.conv import Conv2D
 from numnet.layers.core import Activation
 from numnet.layers.pooling import MaxPooling2D
 
+#: The layers whose ReLU can move: Conv2D and Activation with activation
+#: "relu", and a plain ReLU().
+_RELU_LAYERS = (Conv2D, Activation, ReLU)
+
 
 def enabled() -> bool:
     """False inside ``config.using(kernel_plans={"relu_past_max_pool": False})``."""
@@ -45,14 +49,14 @@ def as_written():
 
 def moves_relu(layer, consumer) -> bool:
     """Whether ``layer`` is a ReLU that can run after ``consumer``, a max pool."""
-    if type(consumer) is not MaxPooling2D or layer.activity_regularizer is not None:
+    if type(consumer) is not MaxPooling2D or type(layer) not in _RELU_LAYERS:
         return False
-    if type(layer) in (Conv2D, Activation):
-        return layer.activation is F.relu and layer.dtype == consumer.dtype
+    if layer.activity_regularizer is not None or layer.dtype != consumer.dtype:
+        return False
     if type(layer) is ReLU:
         plain = layer.max_value is None and layer.negative_slope == 0
-        return plain and layer.threshold == 0 and layer.dtype == consumer.dtype
-    return False
+        return plain and layer.threshold == 0
+    return layer.activation is F.relu
 
 
 def graph_pairs(nodes, outputs) -> list[tuple]:
