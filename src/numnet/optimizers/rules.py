@@ -65,18 +65,17 @@ class SGD(Optimizer):
                 param, grad, slots.get("momentum"), lr, self.momentum, self.nesterov
             )
             return
+        # each y = a x + b y is one BLAS axpby pass (NumPy: two and a temporary)
         if not self.slot_names:
-            param -= _scaled(slots, grad, lr)
+            blas.axpby(-lr, grad, 1.0, param)  # w -= lr g
             return
         v = slots["momentum"]
-        step = _scaled(slots, grad, lr)  # lr * g
-        v *= self.momentum
-        v -= step
-        if self.nesterov:
-            param -= step
-            param += self.momentum * v
+        blas.axpby(-lr, grad, self.momentum, v)  # v = momentum v - lr g
+        if self.nesterov:  # w += momentum v - lr g
+            blas.axpby(-lr, grad, 1.0, param)
+            blas.axpby(self.momentum, v, 1.0, param)
         else:
-            param += v
+            blas.axpby(1.0, v, 1.0, param)  # w += v
 
     def get_config(self) -> dict:
         """Constructor arguments."""
@@ -85,10 +84,6 @@ class SGD(Optimizer):
             "momentum": self.momentum,
             "nesterov": self.nesterov,
         }
-
-
-def _scaled(slots, grad, factor):
-    return np.multiply(grad, factor, out=_scratch(slots, grad))
 
 
 class RMSprop(Optimizer):
@@ -142,29 +137,24 @@ class RMSprop(Optimizer):
             )  # fmt: skip
             return
         s, tmp = slots["velocity"], _scratch(slots, grad)
-        s *= self.rho
         np.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - self.rho
-        s += tmp
+        blas.axpby(1.0 - self.rho, tmp, self.rho, s)  # s = rho s + (1-rho) g^2
         if self.centered:
             m = slots["average_gradient"]
-            m *= self.rho
-            m += (1.0 - self.rho) * grad
+            blas.axpby(1.0 - self.rho, grad, self.rho, m)  # m = rho m + (1-rho) g
             np.multiply(m, m, out=tmp)
             np.subtract(s, tmp, out=tmp)
             tmp += self.epsilon
         else:
             np.add(s, self.epsilon, out=tmp)
         np.sqrt(tmp, out=tmp)
-        np.divide(grad, tmp, out=tmp)
-        tmp *= lr
+        np.divide(grad, tmp, out=tmp)  # g / sqrt(d + eps)
         if self.momentum > 0:
             u = slots["momentum"]
-            u *= self.momentum
-            u += tmp
+            blas.axpby(lr, tmp, self.momentum, u)  # u = momentum u + lr g / ...
             param -= u
         else:
-            param -= tmp
+            blas.axpby(-lr, tmp, 1.0, param)  # w -= lr g / sqrt(d + eps)
 
     def get_config(self) -> dict:
         """Constructor arguments."""
