@@ -9,6 +9,8 @@ Two protocols (``--protocol``):
   rounds). The table shows the median of each side's process medians and the
   median of the per-round ratios. Two libraries in one process distort each
   other (their idle worker threads spin and steal the cores the other needs).
+  Both processes run with the allocator setting of
+  ``numnet.config.keep_freed_memory()`` (``NUMNET_KEEP_FREED_MEMORY=0``: neither).
 - ``inprocess``: both libraries in this process, calls alternating, each timed
   call after a pause and ~50 ms of untimed calls (``_settled_ms``). Useful for
   kernel work, where a process per measurement is too coarse.
