@@ -53,7 +53,7 @@ def functional_model():
     inputs = layers.Input((8, 8, 2))
     a = layers.Conv2D(3, 3, padding="same", activation="relu")(inputs)
     a = layers.MaxPooling2D(2)(a)  # moved
-    b = layers.Conv2D(3, 3, padding="same", activation="relu", name="shared")(a)
+    b = layers.Conv2D(3, 3, padding="same", activation="relu", name="read_twice")(a)
     pooled = layers.MaxPooling2D(2, padding="same")(b)  # b read twice: not moved
     side = layers.GlobalAveragePooling2D()(b)
     c = layers.Activation("relu")(layers.Conv2D(2, 1)(a))
