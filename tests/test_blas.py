@@ -109,8 +109,11 @@ def test_axpby_runs_in_blas_here_and_falls_back_where_it_cannot():
     blas.axpby(2.0, x, 0.5, y)
     np.testing.assert_array_equal(y, 2 * x + 0.5)
     shared = np.arange(6.0)
-    blas.axpby(1.0, shared, 1.0, shared)  # x is y: NumPy, still right
-    np.testing.assert_array_equal(shared, 2 * np.arange(6.0))
+    blas.axpby(1.0, shared, 0.5, shared)  # x is y: NumPy, still right
+    np.testing.assert_array_equal(shared, 1.5 * np.arange(6.0))
+    line = np.arange(7.0)
+    blas.axpby(2.0, line[:5], 3.0, line[2:])  # x overlaps y
+    np.testing.assert_array_equal(line[2:], 2 * np.arange(5.0) + 3 * np.arange(2, 7))
     mixed = np.ones(3)
     blas.axpby(1.0, np.ones(3, np.float32), 1.0, mixed)  # two dtypes: NumPy
     np.testing.assert_array_equal(mixed, 2.0)
@@ -125,3 +128,34 @@ def test_axpby_can_be_turned_off(monkeypatch):
     y = np.ones(4, np.float32)
     blas.axpby(3.0, np.ones(4, np.float32), 2.0, y)
     np.testing.assert_array_equal(y, 5.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpby_propagates_nan_and_inf_when_a_scalar_is_zero(dtype):
+    # BLAS skips reading x when a == 0 (y when b == 0): NumPy computes those, so
+    # a non-finite gradient at a learning rate of 0 still shows
+    x = np.array([np.nan, 1.0, np.inf, 2.0], dtype)
+    y = np.ones(4, dtype)
+    with np.errstate(invalid="ignore"):  # inf * 0
+        blas.axpby(0.0, x, 1.0, y)
+    assert np.isnan(y[0]) and np.isnan(y[2]) and y[1] == y[3] == 1.0
+    y = np.array([np.nan, 1.0, -np.inf, 2.0], dtype)
+    with np.errstate(invalid="ignore"):
+        blas.axpby(1.0, np.ones(4, dtype), 0.0, y)
+    assert np.isnan(y[0]) and np.isnan(y[2]) and y[1] == y[3] == 1.0
+
+
+def test_optimizers_keep_a_nan_gradient_visible_at_learning_rate_zero():
+    import numnet
+
+    for make in (
+        lambda: numnet.optimizers.SGD(0.0, momentum=0.9),
+        lambda: numnet.optimizers.SGD(0.0, momentum=0.9, nesterov=True),
+        lambda: numnet.optimizers.RMSprop(0.0),
+        lambda: numnet.optimizers.Adam(0.0),
+    ):
+        p = numnet.Parameter(np.ones(4, np.float32))
+        p.grad = np.array([np.nan, 1.0, np.inf, 1.0], np.float32)
+        with np.errstate(invalid="ignore"):  # inf * 0
+            make().apply([p])
+        assert not np.isfinite(p.data[0]), type(make()).__name__

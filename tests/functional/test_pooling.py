@@ -95,6 +95,18 @@ def test_max_pool2d_relu_matches_both_composed_twins(case, seed):
         np.testing.assert_allclose(results[0][1], other[1], rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("method", ["auto", "offsets", "reference"])
+@pytest.mark.parametrize("strides", [1, 2])
+def test_max_pool2d_relu_never_writes_into_its_input(method, strides):
+    # a 1x1 window's maximum is the input itself: the ReLU in place on the
+    # output must not reach the caller's array
+    x = np.array([-1.0, 2.0, -3.0, 4.0]).reshape(1, 2, 2, 1)
+    before = x.copy()
+    y = F.max_pool2d_relu(x, 1, strides=strides, method=method)
+    np.testing.assert_array_equal(x, before)
+    assert (y.numpy() >= 0).all()
+
+
 def test_max_pool2d_relu_keeps_the_input_and_float32():
     x = np.random.default_rng(0).standard_normal((2, 4, 4, 3)).astype(np.float32)
     before = x.copy()

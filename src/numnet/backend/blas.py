@@ -226,8 +226,9 @@ def axpby(a: float, x: np.ndarray, b: float, y: np.ndarray) -> np.ndarray:
 
     Args:
         a, b: the scalars. x, y: float32 or float64 arrays of one shape and
-            dtype; BLAS runs when both are C-contiguous and do not overlap,
-            NumPy (:func:`numpy_axpby`) otherwise.
+            dtype; BLAS runs when both are C-contiguous and do not overlap and
+            neither scalar is 0, NumPy (:func:`numpy_axpby`) otherwise: the
+            same values, NaN and inf included.
     """
     if x.shape != y.shape:
         raise ValueError(
@@ -240,14 +241,23 @@ def axpby(a: float, x: np.ndarray, b: float, y: np.ndarray) -> np.ndarray:
 
 
 def numpy_axpby(a: float, x: np.ndarray, b: float, y: np.ndarray) -> np.ndarray:
-    """:func:`axpby` in NumPy: the reference, and the path without BLAS."""
+    """:func:`axpby` in NumPy: the reference, and the path without BLAS (a x is
+    computed first, so x may overlap y)."""
+    ax = x * y.dtype.type(a)
     y *= b
-    y += x * y.dtype.type(a)
+    y += ax
     return y
 
 
 def _call_axpby(routine, a, x, b, y) -> bool:
-    """Run a cblas axpby if the operands allow it; whether it ran."""
+    """Run a cblas axpby if the operands allow it; whether it ran.
+
+    Not for a == 0 or b == 0: OpenBLAS then skips reading x (or y), so a NaN
+    or inf there would vanish instead of propagating as in NumPy (a learning
+    rate of 0 must not hide a non-finite gradient).
+    """
+    if a == 0 or b == 0:
+        return False
     contiguous = x.flags.c_contiguous and y.flags.c_contiguous and x.flags.aligned
     if not (contiguous and y.flags.writeable and y.flags.aligned) or y.size == 0:
         return False
