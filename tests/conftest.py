@@ -19,6 +19,11 @@ from numnet import backend
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# A script that writes the Keras fixture files: it imports keras at its top, so
+# the doctest collector (--doctest-modules) must not import it where keras is
+# not installed (test_keras_live.py imports it after importorskip("keras")).
+collect_ignore = ["interop/make_keras_fixtures.py"]
+
 # Keep the default run fast on 2 cores; CI may raise it with HYPOTHESIS_PROFILE=ci.
 settings.register_profile(
     "default",
