@@ -41,6 +41,7 @@ from numnet.losses._base import (  # noqa: F401 (re-export: numnet.losses.<name>
     Loss,
     LossFunctionWrapper,
     _axis,
+    _CrossentropyBase,
     _data,
     _index_of,
     _logits_of,
@@ -48,6 +49,34 @@ from numnet.losses._base import (  # noqa: F401 (re-export: numnet.losses.<name>
     _sample_weight,
     _targets,
     _y_pred,
+)
+from numnet.losses.focal import (  # noqa: F401 (re-export)
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+)
+from numnet.losses.hinge import (  # noqa: F401 (re-export)
+    CategoricalHinge,
+    Hinge,
+    SquaredHinge,
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)
+from numnet.losses.regression import (  # noqa: F401 (re-export)
+    CosineSimilarity,
+    KLDivergence,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    cosine_similarity,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    poisson,
 )
 
 
@@ -93,36 +122,6 @@ class Huber(Loss):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "delta": self.delta}
-
-
-class _CrossentropyBase(Loss):
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        name=None,
-        reduction="sum_over_batch_size",
-    ):
-        super().__init__(name, reduction)
-        self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
-        ok = isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1
-        if not ok or isinstance(label_smoothing, bool):
-            raise ValueError(
-                f"{type(self).__name__}: invalid value for argument "
-                f"'label_smoothing'. Expected a number in [0, 1]. "
-                f"Received: label_smoothing={label_smoothing!r}"
-            )
-        self.label_smoothing = float(label_smoothing)
-        self.axis = _axis(type(self).__name__, axis)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
 
 
 class BinaryCrossentropy(_CrossentropyBase):
@@ -362,3 +361,25 @@ def triplet_loss(y_true, y_pred, margin=0.2, mining="semi-hard") -> Tensor:
 
 _CLASSES["TripletLoss"] = TripletLoss
 _ALIASES.update(triplet_loss=TripletLoss, triplet_semihard_loss=TripletLoss)
+_MORE = (
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    LogCosh,
+    CosineSimilarity,
+    Poisson,
+    KLDivergence,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+)
+_CLASSES.update((cls.__name__, cls) for cls in _MORE)
+_ALIASES.update((cls.default_name, cls) for cls in _MORE)
+_ALIASES.update(
+    mape=MeanAbsolutePercentageError,
+    msle=MeanSquaredLogarithmicError,
+    logcosh=LogCosh,
+    kld=KLDivergence,
+    kullback_leibler_divergence=KLDivergence,
+)
