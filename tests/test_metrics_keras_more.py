@@ -96,3 +96,12 @@ def test_names_and_serialization(name, cls):
 def test_cosine_similarity_axis_round_trips():
     m = metrics.CosineSimilarity(axis=1)
     assert metrics.get(metrics.serialize(m)).loss.axis == 1
+
+
+def test_accuracy_follows_the_focal_losses():
+    focal = losses.BinaryFocalCrossentropy(from_logits=True)
+    acc = metrics.get("accuracy", loss=focal)
+    assert type(acc) is metrics.BinaryAccuracy
+    assert acc.get_config()["threshold"] == 0.0
+    acc = metrics.get("accuracy", loss="categorical_focal_crossentropy")
+    assert type(acc) is metrics.CategoricalAccuracy

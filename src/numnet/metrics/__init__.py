@@ -108,9 +108,10 @@ def _accuracy_for_loss(loss, name: str):
         return None
     if isinstance(loss, losses.SparseCategoricalCrossentropy):
         return SparseCategoricalAccuracy(name=name)
-    if isinstance(loss, losses.CategoricalCrossentropy):
+    categorical = (losses.CategoricalCrossentropy, losses.CategoricalFocalCrossentropy)
+    if isinstance(loss, categorical):
         return CategoricalAccuracy(name=name)
-    if isinstance(loss, losses.BinaryCrossentropy):
+    if isinstance(loss, (losses.BinaryCrossentropy, losses.BinaryFocalCrossentropy)):
         # on logits, sigmoid(z) > 0.5 exactly when z > 0
         return BinaryAccuracy(name=name, threshold=0.0 if loss.from_logits else 0.5)
     return None
