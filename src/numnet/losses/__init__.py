@@ -135,9 +135,7 @@ class BinaryCrossentropy(_CrossentropyBase):
     default_name = "binary_crossentropy"
 
     def call(self, y_true, y_pred):
-        t = _targets("BinaryCrossentropy", y_true, y_pred)
-        if self.label_smoothing:
-            t = t * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        t = self._smooth(_targets("BinaryCrossentropy", y_true, y_pred), 2)
         logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid", -1)
         if logits is not None:
             return _mean_last(F.sigmoid_binary_cross_entropy(logits, t))
@@ -158,18 +156,11 @@ class CategoricalCrossentropy(_CrossentropyBase):
 
     def call(self, y_true, y_pred):
         t = _targets("CategoricalCrossentropy", y_true, y_pred)
-        if self.label_smoothing:
-            c = y_pred.shape[self.axis]
-            t = t * (1.0 - self.label_smoothing) + self.label_smoothing / c
-        logits = (
-            y_pred if self.from_logits else _logits_of(y_pred, "softmax", self.axis)
-        )
+        t = self._smooth(t, y_pred.shape[self.axis])
+        logits = self._softmax_logits(y_pred)
         if logits is not None:
             return F.softmax_cross_entropy(logits, t, axis=self.axis)
-        # a floor on the sum: scores summing to 0 (or below) give a finite loss
-        total = F.maximum(F.sum(y_pred, axis=self.axis, keepdims=True), EPSILON)
-        p = F.clip(y_pred / total, EPSILON, 1.0 - EPSILON)
-        return -F.sum(t * F.log(p), axis=self.axis)
+        return -F.sum(t * F.log(self._probabilities(y_pred)), axis=self.axis)
 
 
 class SparseCategoricalCrossentropy(Loss):

@@ -193,6 +193,22 @@ class _CrossentropyBase(Loss):
         self.label_smoothing = float(label_smoothing)
         self.axis = _axis(type(self).__name__, axis)
 
+    def _smooth(self, t: Tensor, classes: int) -> Tensor:
+        """Targets pulled towards 1 / classes by ``label_smoothing`` (Keras)."""
+        if not self.label_smoothing:
+            return t
+        return t * (1.0 - self.label_smoothing) + self.label_smoothing / classes
+
+    def _softmax_logits(self, y_pred: Tensor):
+        """y_pred itself from logits, else the logits behind a softmax output."""
+        return y_pred if self.from_logits else _logits_of(y_pred, "softmax", self.axis)
+
+    def _probabilities(self, y_pred: Tensor) -> Tensor:
+        """y_pred renormalised over the class axis and clipped to [eps, 1 - eps]
+        as Keras; a floor on the sum: scores summing to 0 (or below) stay finite."""
+        total = F.maximum(F.sum(y_pred, axis=self.axis, keepdims=True), EPSILON)
+        return F.clip(y_pred / total, EPSILON, 1.0 - EPSILON)
+
     def get_config(self) -> dict:
         return {
             **super().get_config(),

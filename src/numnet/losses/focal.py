@@ -70,9 +70,7 @@ class BinaryFocalCrossentropy(_CrossentropyBase):
         self.gamma = real_number(owner, "gamma", gamma, minimum=0)
 
     def call(self, y_true, y_pred):
-        t = _targets(type(self).__name__, y_true, y_pred)
-        if self.label_smoothing:
-            t = t * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        t = self._smooth(_targets(type(self).__name__, y_true, y_pred), 2)
         logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid", -1)
         if logits is not None:
             bce = F.sigmoid_binary_cross_entropy(logits, t)
@@ -156,19 +154,13 @@ class CategoricalFocalCrossentropy(_CrossentropyBase):
                 f"y_pred.shape={y_pred.shape}"
             )
         t = _targets("CategoricalFocalCrossentropy", y_true, y_pred)
-        if self.label_smoothing:
-            c = y_pred.shape[self.axis]
-            t = t * (1.0 - self.label_smoothing) + self.label_smoothing / c
-        logits = (
-            y_pred if self.from_logits else _logits_of(y_pred, "softmax", self.axis)
-        )
-        if logits is not None:
+        t = self._smooth(t, y_pred.shape[self.axis])
+        logits = self._softmax_logits(y_pred)
+        if logits is not None:  # the stable log; p clipped as Keras for the factor
             log_p = F.log_softmax(logits, axis=self.axis)
             p = F.clip(F.exp(log_p), EPSILON, 1.0 - EPSILON)
         else:
-            # a floor on the sum, as CategoricalCrossentropy: finite for zeros
-            total = F.maximum(F.sum(y_pred, axis=self.axis, keepdims=True), EPSILON)
-            p = F.clip(y_pred / total, EPSILON, 1.0 - EPSILON)
+            p = self._probabilities(y_pred)
             log_p = F.log(p)
         weight = _focal_factor(1.0 - p, self.gamma) * self._alpha_for(y_pred)
         return F.sum(weight * (-t * log_p), axis=self.axis)
