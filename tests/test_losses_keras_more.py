@@ -81,7 +81,7 @@ def _reference(name, t, p):
         return -(unit(t) * unit(p)).sum(-1)
     if name == "log_cosh":
         return np.log(np.cosh(p - t)).mean(-1)
-    if name == "poisson":
+    if name == "poisson":  # p > 0 here: numnet's floor of p at 0 is inactive
         return (p - t * np.log(p + EPS)).mean(-1)
     if name == "msle":
         d = np.log(np.maximum(p, EPS) + 1) - np.log(np.maximum(t, EPS) + 1)
@@ -270,6 +270,15 @@ def test_hinge_takes_binary_or_signed_labels(rng):
     mixed = np.array([[0.5, -1.0, 1.0]] * 4)
     expected = np.maximum(1 - mixed * p, 0).mean()
     assert losses.Hinge()(mixed, p).item() == pytest.approx(expected)
+
+
+def test_poisson_of_a_negative_prediction_is_finite_and_pushes_it_up():
+    p = numnet.tensor([[-0.5, 2.0]], dtype=np.float64, requires_grad=True)
+    value = losses.Poisson()(np.array([[1.0, 1.0]]), p)
+    value.backward()
+    expected = (-0.5 - np.log(EPS) + 2.0 - np.log(2.0 + EPS)) / 2
+    assert value.item() == pytest.approx(expected)
+    np.testing.assert_allclose(p.grad, [[0.5, 0.5 * (1 - 1 / (2.0 + EPS))]])
 
 
 def test_log_cosh_is_finite_for_large_errors():

@@ -135,7 +135,7 @@ class BinaryCrossentropy(_CrossentropyBase):
     default_name = "binary_crossentropy"
 
     def call(self, y_true, y_pred):
-        t = self._smooth(_targets("BinaryCrossentropy", y_true, y_pred), 2)
+        t = self._smooth(_targets("BinaryCrossentropy", y_true, y_pred))
         logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid", -1)
         if logits is not None:
             return _mean_last(F.sigmoid_binary_cross_entropy(logits, t))
@@ -156,7 +156,7 @@ class CategoricalCrossentropy(_CrossentropyBase):
 
     def call(self, y_true, y_pred):
         t = _targets("CategoricalCrossentropy", y_true, y_pred)
-        t = self._smooth(t, y_pred.shape[self.axis])
+        t = self._smooth(t, y_pred)
         logits = self._softmax_logits(y_pred)
         if logits is not None:
             return F.softmax_cross_entropy(logits, t, axis=self.axis)

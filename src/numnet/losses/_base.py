@@ -193,10 +193,12 @@ class _CrossentropyBase(Loss):
         self.label_smoothing = float(label_smoothing)
         self.axis = _axis(type(self).__name__, axis)
 
-    def _smooth(self, t: Tensor, classes: int) -> Tensor:
-        """Targets pulled towards 1 / classes by ``label_smoothing`` (Keras)."""
+    def _smooth(self, t: Tensor, y_pred: Tensor | None = None) -> Tensor:
+        """Targets pulled by ``label_smoothing`` towards 1 / C, C the size of
+        y_pred's class axis, or towards 1/2 without y_pred (binary), as Keras."""
         if not self.label_smoothing:
             return t
+        classes = 2 if y_pred is None else y_pred.shape[self.axis]
         return t * (1.0 - self.label_smoothing) + self.label_smoothing / classes
 
     def _softmax_logits(self, y_pred: Tensor):

@@ -70,7 +70,7 @@ class BinaryFocalCrossentropy(_CrossentropyBase):
         self.gamma = real_number(owner, "gamma", gamma, minimum=0)
 
     def call(self, y_true, y_pred):
-        t = self._smooth(_targets(type(self).__name__, y_true, y_pred), 2)
+        t = self._smooth(_targets(type(self).__name__, y_true, y_pred))
         logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid", -1)
         if logits is not None:
             bce = F.sigmoid_binary_cross_entropy(logits, t)
@@ -154,7 +154,7 @@ class CategoricalFocalCrossentropy(_CrossentropyBase):
                 f"y_pred.shape={y_pred.shape}"
             )
         t = _targets("CategoricalFocalCrossentropy", y_true, y_pred)
-        t = self._smooth(t, y_pred.shape[self.axis])
+        t = self._smooth(t, y_pred)
         logits = self._softmax_logits(y_pred)
         if logits is not None:  # the stable log; p clipped as Keras for the factor
             log_p = F.log_softmax(logits, axis=self.axis)

@@ -103,14 +103,16 @@ class Poisson(Loss):
     """mean(y_pred - y_true * log(y_pred + 1e-7)) over the last axis.
 
     ``y_pred`` is the expected count (a rate, >= 0), e.g. an exponential or
-    softplus output.
+    softplus output. A negative prediction counts as 0 inside the logarithm
+    (Keras's log of a negative is NaN): the loss stays finite and its gradient
+    (1) pushes the prediction back up.
     """
 
     default_name = "poisson"
 
     def call(self, y_true, y_pred):
         t = _targets(type(self).__name__, y_true, y_pred)
-        return _mean_last(y_pred - t * F.log(y_pred + EPSILON))
+        return _mean_last(y_pred - t * F.log(F.maximum(y_pred, 0.0) + EPSILON))
 
 
 class KLDivergence(Loss):
