@@ -152,6 +152,9 @@ def test_names_configs_and_state(name, rng):
 def test_bad_arguments():
     with pytest.raises(ValueError, match=r"Lion: .*'beta_1'.*\(0, 1\].*beta_1=0"):
         optimizers.Lion(beta_1=0)
+    with pytest.raises(ValueError, match=r"Lion: .*'beta_1'.*beta_1=True"):
+        optimizers.Lion(beta_1=True)
+    assert optimizers.Lion(beta_1=np.float32(0.5)).beta_1 == 0.5
     with pytest.raises(ValueError, match=r"Lion: .*'beta_2'.*beta_2=1.0"):
         optimizers.Lion(beta_2=1.0)
     with pytest.raises(ValueError, match=r"Adamax: .*'beta_2'.*beta_2=1.5"):

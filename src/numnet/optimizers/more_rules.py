@@ -7,6 +7,8 @@ namespace), one fused kernel per parameter on CuPy.
 
 from __future__ import annotations
 
+import numpy as np
+
 from numnet import backend
 from numnet.optimizers.base import Optimizer, _check_nonneg, check_unit_interval
 
@@ -98,7 +100,8 @@ class Lion(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        ok = isinstance(beta_1, (int, float)) and not isinstance(beta_1, bool)
+        number = (int, float, np.integer, np.floating)
+        ok = isinstance(beta_1, number) and not isinstance(beta_1, (bool, np.bool_))
         if not ok or not 0.0 < beta_1 <= 1.0:
             raise ValueError(
                 f"Lion: invalid value for argument 'beta_1'. Expected a number in "
