@@ -214,7 +214,13 @@ def layer_case(budget: Budget, data) -> None:
     budget.run(what, call, finite)
 
 
-PROBABILISTIC = ("BinaryCrossentropy", "CategoricalCrossentropy")
+PROBABILISTIC = (
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "KLDivergence",
+    "BinaryFocalCrossentropy",
+    "CategoricalFocalCrossentropy",
+)
 LOSSES = {
     "MeanSquaredError": lambda d: losses.MeanSquaredError(),
     "MeanAbsoluteError": lambda d: losses.MeanAbsoluteError(),
@@ -230,6 +236,25 @@ LOSSES = {
         from_logits=_arg(d, [True, False], ["auto"])
     ),
     "TripletLoss": lambda d: losses.TripletLoss(margin=_arg(d, [0.2, 1.0])),
+    "KLDivergence": lambda d: losses.KLDivergence(),
+    "CosineSimilarity": lambda d: losses.CosineSimilarity(axis=_arg(d, [-1, 0], [5])),
+    "LogCosh": lambda d: losses.LogCosh(),
+    "Poisson": lambda d: losses.Poisson(),
+    "MeanSquaredLogarithmicError": lambda d: losses.MeanSquaredLogarithmicError(),
+    "MeanAbsolutePercentageError": lambda d: losses.MeanAbsolutePercentageError(),
+    "Hinge": lambda d: losses.Hinge(),
+    "SquaredHinge": lambda d: losses.SquaredHinge(),
+    "CategoricalHinge": lambda d: losses.CategoricalHinge(),
+    "BinaryFocalCrossentropy": lambda d: losses.BinaryFocalCrossentropy(
+        apply_class_balancing=_arg(d, [True, False], [1]),
+        gamma=_arg(d, [2.0, 0.5], [-1.0, NAN]),
+        from_logits=_arg(d, [True, False], ["auto"]),
+    ),
+    "CategoricalFocalCrossentropy": lambda d: losses.CategoricalFocalCrossentropy(
+        alpha=_arg(d, [0.25, [0.5, 0.5]], [[]]),
+        from_logits=_arg(d, [True, False]),
+        axis=_arg(d, [-1, 0], [7]),
+    ),
 }
 
 
@@ -272,6 +297,11 @@ OPTIMIZERS = {
         _arg(d, [1e-3]), epsilon=_arg(d, [1e-7]), centered=_arg(d, [True, False], [3])
     ),
     "Adagrad": lambda d: optimizers.Adagrad(_arg(d, [0.01]), epsilon=_arg(d, [1e-7])),
+    "Adamax": lambda d: optimizers.Adamax(
+        _arg(d, [1e-3]), beta_2=_arg(d, [0.9], [1.0])
+    ),
+    "Lion": lambda d: optimizers.Lion(_arg(d, [1e-3]), beta_1=_arg(d, [0.9], [0.0])),
+    "Adadelta": lambda d: optimizers.Adadelta(_arg(d, [1.0]), rho=_arg(d, [0.95])),
     "AdamW": lambda d: optimizers.AdamW(
         _arg(d, [1e-3]),
         weight_decay=_arg(d, [0.0, 0.01]),
@@ -280,7 +310,16 @@ OPTIMIZERS = {
 }
 
 
-METRICS = ["accuracy", "mae", "mse", "binary_accuracy", "sparse_categorical_accuracy"]
+METRICS = [
+    "accuracy",
+    "mae",
+    "mse",
+    "binary_accuracy",
+    "sparse_categorical_accuracy",
+    "kld",
+    "cosine_similarity",
+    "categorical_hinge",
+]
 
 
 def metric_case(budget: Budget, data) -> None:

@@ -25,7 +25,18 @@ def test_mean_metric_called_on_a_value():  # bug 5: Mean()(3.0)
 
 
 @pytest.mark.parametrize(
-    "name", ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Nadam"]
+    "name",
+    [
+        "SGD",
+        "RMSprop",
+        "Adam",
+        "AdamW",
+        "Adagrad",
+        "Nadam",
+        "Adamax",
+        "Lion",
+        "Adadelta",
+    ],
 )
 def test_every_optimizer_takes_lr_and_has_lr(name):
     opt = getattr(optimizers, name)(lr=0.05)

@@ -161,11 +161,33 @@ def test_nadam_kernel_matches_the_reference():
     _agree_updates([w, m, v], call)
 
 
+def test_adamax_lion_adadelta_kernels_match_the_reference():
+    rng = np.random.default_rng(8)
+    g, w, m = (cupy.asarray(rng.standard_normal((65, 3))) for _ in range(3))
+    u, a_d = (abs(cupy.asarray(rng.standard_normal((65, 3)))) for _ in range(2))
+
+    def adamax(ops, w, m, u):
+        ops.adamax_update(w, g, m, u, 0.01, 0.9, 0.999, 1e-7, 0.271)
+
+    def lion(ops, w, m):
+        ops.lion_update(w, g, m, 0.01, 0.9, 0.99)
+
+    def adadelta(ops, w, a_g, a_d):
+        ops.adadelta_update(w, g, a_g, a_d, 0.5, 0.95, 1e-7)
+
+    _agree_updates([w, m, u], adamax)
+    _agree_updates([w, m], lion)
+    _agree_updates([w, u, a_d], adadelta)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
     "name, kwargs",
     [
         ("nadam", {}),
+        ("adamax", {}),
+        ("lion", {}),
+        ("adadelta", {"learning_rate": 1.0}),
         ("rmsprop", {"centered": True}),
         ("rmsprop", {"momentum": 0.8}),
         ("rmsprop", {"centered": True, "momentum": 0.8}),

@@ -320,9 +320,13 @@ def test_device_metrics_are_not_synced_at_every_batch():
         lambda: numnet.optimizers.Adagrad(0.1, global_clipnorm=2.0),
         lambda: numnet.optimizers.Nadam(0.01),
         lambda: numnet.optimizers.SGD(0.1),
+        lambda: numnet.optimizers.Adamax(0.01, clipnorm=1.0),
+        lambda: numnet.optimizers.Lion(0.001, weight_decay=0.01),
+        lambda: numnet.optimizers.Adadelta(1.0),
     ],
     ids=["amsgrad-clipnorm", "sgd-clipvalue-decay", "rmsprop-centered-momentum",
-         "adagrad-global-clip", "nadam", "sgd-plain"],
+         "adagrad-global-clip", "nadam", "sgd-plain", "adamax-clipnorm",
+         "lion-decay", "adadelta"],
 )  # fmt: skip
 def test_every_optimizer_variant_runs_on_a_second_device(optimizer):
     host_model, host = _fit(_mlp, None, optimizer())

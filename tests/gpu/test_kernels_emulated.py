@@ -216,6 +216,46 @@ def test_nadam_kernel_computes_the_reference_update():
         np.testing.assert_allclose(mine, expected, **CLOSE)
 
 
+def test_adamax_kernel_computes_the_reference_update():
+    rng = np.random.default_rng(7)
+    g, w, m, u = _state(rng)
+    u = abs(u)
+    lr, beta_1, beta_2, eps, c_m = 0.01, 0.9, 0.999, 1e-7, 0.271
+    ref = [a.copy() for a in (w, m, u)]
+    Ops(np).adamax_update(ref[0], g, ref[1], ref[2], lr, beta_1, beta_2, eps, c_m)
+    scalars = [lr, 1.0 - beta_1, beta_2, eps, c_m]
+    emu.elementwise(cupy_ops._ADAMAX, F64, [g, *scalars, w, m, u], w.size)
+    for mine, expected in zip((w, m, u), ref, strict=True):
+        np.testing.assert_allclose(mine, expected, **CLOSE)
+
+
+def test_lion_kernel_computes_the_reference_update():
+    rng = np.random.default_rng(8)
+    g, w, m = _state(rng, 3)
+    g[0, 0], m[0, 0] = 0.0, 0.0  # sign(0) = 0: the weight stays
+    lr, beta_1, beta_2 = 0.01, 0.9, 0.99
+    ref = [a.copy() for a in (w, m)]
+    Ops(np).lion_update(ref[0], g, ref[1], lr, beta_1, beta_2)
+    scalars = [lr, beta_1, 1.0 - beta_1, beta_2, 1.0 - beta_2]
+    emu.elementwise(cupy_ops._LION, F64, [g, *scalars, w, m], w.size)
+    for mine, expected in zip((w, m), ref, strict=True):
+        np.testing.assert_allclose(mine, expected, **CLOSE)
+    assert ref[0][0, 0] == _state(np.random.default_rng(8), 3)[1][0, 0]
+
+
+def test_adadelta_kernel_computes_the_reference_update():
+    rng = np.random.default_rng(9)
+    g, w, a_g, a_d = _state(rng)
+    a_g, a_d = abs(a_g), abs(a_d)
+    lr, rho, eps = 0.5, 0.95, 1e-7
+    ref = [a.copy() for a in (w, a_g, a_d)]
+    Ops(np).adadelta_update(ref[0], g, ref[1], ref[2], lr, rho, eps)
+    scalars = [lr, rho, 1.0 - rho, eps]
+    emu.elementwise(cupy_ops._ADADELTA, F64, [g, *scalars, w, a_g, a_d], w.size)
+    for mine, expected in zip((w, a_g, a_d), ref, strict=True):
+        np.testing.assert_allclose(mine, expected, **CLOSE)
+
+
 @pytest.mark.parametrize("decay", [0.0, 0.004])
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_kernels_with_the_decoupled_decay_compute_the_reference(amsgrad, decay):

@@ -51,6 +51,10 @@ def normal(rng, n=8, k=3):
     return rng.standard_normal((n, k))
 
 
+def rates(rng, n=8, k=3):
+    return rng.uniform(0.1, 3.0, (n, k))
+
+
 def embeddings(rng, n=12, d=4):
     return rng.standard_normal((n, d))
 
@@ -132,6 +136,45 @@ LOSSES = {
         three_labels,
         embeddings,
     ),
+    "KLDivergence": (lambda: losses.KLDivergence(), probabilities, probabilities),
+    "CosineSimilarity": (lambda: losses.CosineSimilarity(axis=0), normal, normal),
+    "LogCosh": (lambda: losses.LogCosh(), normal, normal),
+    "Poisson": (lambda: losses.Poisson(), rates, rates),
+    "MeanSquaredLogarithmicError": (
+        lambda: losses.MeanSquaredLogarithmicError(),
+        rates,
+        rates,
+    ),
+    "MeanAbsolutePercentageError": (
+        lambda: losses.MeanAbsolutePercentageError(),
+        rates,
+        normal,
+    ),
+    "Hinge": (lambda: losses.Hinge(), bits, normal),
+    "SquaredHinge": (lambda: losses.SquaredHinge(), bits, normal),
+    "CategoricalHinge": (lambda: losses.CategoricalHinge(), one_hot, logits),
+    "BinaryFocalCrossentropy": (
+        lambda: losses.BinaryFocalCrossentropy(apply_class_balancing=True),
+        bits,
+        sigmoids,
+    ),
+    "BinaryFocalCrossentropy_logits": (
+        lambda: losses.BinaryFocalCrossentropy(
+            gamma=1.5, from_logits=True, label_smoothing=0.1
+        ),
+        bits,
+        normal,
+    ),
+    "CategoricalFocalCrossentropy": (
+        lambda: losses.CategoricalFocalCrossentropy(alpha=[0.1, 0.2, 0.3, 0.2, 0.2]),
+        one_hot,
+        probabilities,
+    ),
+    "CategoricalFocalCrossentropy_logits": (
+        lambda: losses.CategoricalFocalCrossentropy(from_logits=True),
+        one_hot,
+        logits,
+    ),
     "LossFunctionWrapper": (
         lambda: losses.LossFunctionWrapper(losses.huber, delta=2.0),
         normal,
@@ -186,6 +229,23 @@ METRICS = {
         normal,
         normal,
     ),
+    "KLDivergence": (lambda: metrics.KLDivergence(), probabilities, probabilities),
+    "CosineSimilarity": (lambda: metrics.CosineSimilarity(axis=0), normal, normal),
+    "LogCoshError": (lambda: metrics.LogCoshError(), normal, normal),
+    "Poisson": (lambda: metrics.Poisson(), rates, rates),
+    "MeanSquaredLogarithmicError": (
+        lambda: metrics.MeanSquaredLogarithmicError(),
+        rates,
+        rates,
+    ),
+    "MeanAbsolutePercentageError": (
+        lambda: metrics.MeanAbsolutePercentageError(),
+        rates,
+        normal,
+    ),
+    "Hinge": (lambda: metrics.Hinge(), bits, normal),
+    "SquaredHinge": (lambda: metrics.SquaredHinge(), bits, normal),
+    "CategoricalHinge": (lambda: metrics.CategoricalHinge(), one_hot, logits),
     "Mean": (lambda: metrics.Mean(), None, normal),
     "Sum": (lambda: metrics.Sum(), None, normal),
     "MeanAbsoluteError": (lambda: metrics.MeanAbsoluteError(), normal, normal),

@@ -71,6 +71,9 @@ def _model(optimizer):
 OPTIMIZERS = {
     "adam": lambda: "adam",
     "nadam": lambda: "nadam",
+    "adamax": lambda: "adamax",
+    "lion": lambda: "lion",
+    "adadelta": lambda: "adadelta",
     "rmsprop": lambda: "rmsprop",
     "sgd": lambda: numnet.optimizers.SGD(0.01, momentum=0.9),
     "adamw": lambda: "adamw",

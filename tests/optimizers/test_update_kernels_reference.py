@@ -1,12 +1,14 @@
 """Every optimizer rule through the reference update kernels agrees with NumPy.
 
-On NumPy arrays the optimizers run their own ``out=`` forms; on any other array
-namespace they call ``numnet.backend.ops.Ops``'s update methods (``sgd_update``,
-``rmsprop_update``, ``adam_update``, ``nadam_update``, ...), which CuPy
-overrides with one fused kernel each (``numnet.backend.cupy_ops``, compared
-with these references in ``tests/gpu/test_cupy_fused.py``). Here the strict
-test namespace (``tests/strict_namespace.py``) takes the reference path, so the
-references are checked on the CPU, three steps each.
+On NumPy arrays the optimizers run their own ``out=`` forms (Adamax, Lion and
+Adadelta run the reference there too: on the strict namespace this checks that
+it stays on ``xp``); on any other array namespace they call
+``numnet.backend.ops.Ops``'s update methods (``sgd_update``, ``adam_update``,
+``nadam_update``, ``adamax_update``, ...), which CuPy overrides with one fused
+kernel each (``numnet.backend.cupy_ops``, compared with these references in
+``tests/gpu/test_cupy_fused.py``). Here the strict test namespace
+(``tests/strict_namespace.py``) takes the reference path, so the references
+are checked on the CPU, three steps each.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ RULES = {
     "adamw": {},
     "adagrad": {},
     "nadam": {},
+    "adamax": {},
+    "lion": {},
+    "lion-beta1": {"beta_1": 1.0, "beta_2": 0.5},
+    "adadelta": {},
+    "adadelta-decay": {"rho": 0.5, "weight_decay": 0.01},
     # clipping on a device: the norms stay on it (no host sync)
     "adam-clipnorm": {"clipnorm": 0.5},
     "adam-loose-clipnorm": {"clipnorm": 100.0},

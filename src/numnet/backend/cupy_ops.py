@@ -137,6 +137,41 @@ _NADAM = cupy.ElementwiseKernel(
     "numnet_nadam",
 )
 
+# Adamax (Keras form): u the decayed infinity norm, c_m = 1 - beta_1**t
+_ADAMAX = cupy.ElementwiseKernel(
+    "T g, T lr, T one_minus_beta_1, T beta_2, T eps, T c_m",
+    "T w, T m, T u",
+    """
+    m += (g - m) * one_minus_beta_1;
+    u = fmax(u * beta_2, fabs(g));
+    w -= lr * m / (c_m * (u + eps));
+    """,
+    "numnet_adamax",
+)
+# Lion: the sign of the interpolated momentum (NaN stays NaN, as xp.sign)
+_LION = cupy.ElementwiseKernel(
+    "T g, T lr, T beta_1, T one_minus_beta_1, T beta_2, T one_minus_beta_2",
+    "T w, T m",
+    """
+    T c = m * beta_1 + g * one_minus_beta_1;
+    w -= lr * (c > (T)0 ? (T)1 : (c < (T)0 ? (T)-1 : c));
+    m = m * beta_2 + g * one_minus_beta_2;
+    """,
+    "numnet_lion",
+)
+# Adadelta (Keras form): a_g, a_d the running averages of g*g and step*step
+_ADADELTA = cupy.ElementwiseKernel(
+    "T g, T lr, T rho, T one_minus_rho, T eps",
+    "T w, T a_g, T a_d",
+    """
+    a_g = rho * a_g + one_minus_rho * (g * g);
+    T step = sqrt(a_d + eps) * g / sqrt(a_g + eps);
+    a_d = rho * a_d + one_minus_rho * (step * step);
+    w -= lr * step;
+    """,
+    "numnet_adadelta",
+)
+
 # -- recurrent cells: the gate math of one time step, (U, N) elements ---------
 # Gate blocks are rows k*U:(k+1)*U of a (G*U, N) C-contiguous buffer: element
 # (u, n) of gate k sits at i + k*n_el where i is the (u, n) index, n_el = U*N.
@@ -260,6 +295,15 @@ class CupyOps(CupyRecurrentOps, Ops):
 
     def nadam_update(self, w, g, m, v, lr, beta_1, beta_2, epsilon, c_m, c_g, c_v):
         _NADAM(g, lr, 1.0 - beta_1, 1.0 - beta_2, epsilon, c_m, c_g, c_v, w, m, v)
+
+    def adamax_update(self, w, g, m, u, lr, beta_1, beta_2, epsilon, c_m):
+        _ADAMAX(g, lr, 1.0 - beta_1, beta_2, epsilon, c_m, w, m, u)
+
+    def lion_update(self, w, g, m, lr, beta_1, beta_2):
+        _LION(g, lr, beta_1, 1.0 - beta_1, beta_2, 1.0 - beta_2, w, m)
+
+    def adadelta_update(self, w, g, a_g, a_d, lr, rho, epsilon):
+        _ADADELTA(g, lr, rho, 1.0 - rho, epsilon, w, a_g, a_d)
 
     def lstm_cell_(self, a, c_prev, c, pc, h) -> None:
         _LSTM_CELL(c_prev, a, c, pc, h)

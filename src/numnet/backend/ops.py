@@ -213,6 +213,30 @@ class Ops:
         m_hat += g * c_g
         w -= lr * m_hat / (self.xp.sqrt(v / c_v) + epsilon)
 
+    def adamax_update(self, w, g, m, u, lr, beta_1, beta_2, epsilon, c_m):
+        """Adamax (Keras form): ``m`` the first moment, ``u`` the decayed infinity
+        norm, ``c_m`` = 1 - beta_1**t (see ``numnet.optimizers.Adamax``)."""
+        m += (g - m) * (1.0 - beta_1)
+        u[...] = self.xp.maximum(u * beta_2, self.xp.abs(g))
+        w -= lr * m / (c_m * (u + epsilon))
+
+    def lion_update(self, w, g, m, lr, beta_1, beta_2):
+        """Lion: ``w -= lr * sign(beta_1 m + (1 - beta_1) g)``, then
+        ``m = beta_2 m + (1 - beta_2) g`` (see ``numnet.optimizers.Lion``)."""
+        w -= lr * self.xp.sign(m * beta_1 + g * (1.0 - beta_1))
+        m *= beta_2
+        m += g * (1.0 - beta_2)
+
+    def adadelta_update(self, w, g, a_g, a_d, lr, rho, epsilon):
+        """Adadelta (Keras form): ``a_g``, ``a_d`` the running averages of g**2
+        and of the squared steps (see ``numnet.optimizers.Adadelta``)."""
+        a_g *= rho
+        a_g += (g * g) * (1.0 - rho)
+        step = self.xp.sqrt(a_d + epsilon) * g / self.xp.sqrt(a_g + epsilon)
+        a_d *= rho
+        a_d += (step * step) * (1.0 - rho)
+        w -= lr * step
+
     # -- recurrent cells: the gate math of one time step ----------------------
     # The fused RNN ops (functional/recurrent_cells.py) may call these with the
     # default activations (sigmoid gates, tanh); CuPy runs each as one kernel.

@@ -107,7 +107,9 @@ class _MaxMin(Function):
         moved = self.xp.moveaxis(
             hits, self.axes, range(x.ndim - len(self.axes), x.ndim)
         )
-        flat = moved.reshape(moved.shape[: x.ndim - len(self.axes)] + (-1,))
+        kept = moved.shape[: x.ndim - len(self.axes)]
+        # the reduced size spelled out: -1 is ambiguous when a kept axis is 0
+        flat = moved.reshape(kept + (math.prod(moved.shape[len(kept) :]),))
         first = self.xp.zeros_like(flat)
         self.xp.put_along_axis(first, flat.argmax(axis=-1)[..., None], True, axis=-1)
         first = first.reshape(moved.shape)

@@ -41,6 +41,7 @@ from numnet.losses._base import (  # noqa: F401 (re-export: numnet.losses.<name>
     Loss,
     LossFunctionWrapper,
     _axis,
+    _CrossentropyBase,
     _data,
     _index_of,
     _logits_of,
@@ -48,6 +49,34 @@ from numnet.losses._base import (  # noqa: F401 (re-export: numnet.losses.<name>
     _sample_weight,
     _targets,
     _y_pred,
+)
+from numnet.losses.focal import (  # noqa: F401 (re-export)
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+)
+from numnet.losses.hinge import (  # noqa: F401 (re-export)
+    CategoricalHinge,
+    Hinge,
+    SquaredHinge,
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)
+from numnet.losses.regression import (  # noqa: F401 (re-export)
+    CosineSimilarity,
+    KLDivergence,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    cosine_similarity,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    poisson,
 )
 
 
@@ -95,36 +124,6 @@ class Huber(Loss):
         return {**super().get_config(), "delta": self.delta}
 
 
-class _CrossentropyBase(Loss):
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        name=None,
-        reduction="sum_over_batch_size",
-    ):
-        super().__init__(name, reduction)
-        self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
-        ok = isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1
-        if not ok or isinstance(label_smoothing, bool):
-            raise ValueError(
-                f"{type(self).__name__}: invalid value for argument "
-                f"'label_smoothing'. Expected a number in [0, 1]. "
-                f"Received: label_smoothing={label_smoothing!r}"
-            )
-        self.label_smoothing = float(label_smoothing)
-        self.axis = _axis(type(self).__name__, axis)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
-
-
 class BinaryCrossentropy(_CrossentropyBase):
     """-(y log p + (1 - y) log(1 - p)), averaged over the last axis.
 
@@ -136,9 +135,7 @@ class BinaryCrossentropy(_CrossentropyBase):
     default_name = "binary_crossentropy"
 
     def call(self, y_true, y_pred):
-        t = _targets("BinaryCrossentropy", y_true, y_pred)
-        if self.label_smoothing:
-            t = t * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        t = self._smooth(_targets("BinaryCrossentropy", y_true, y_pred))
         logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid", -1)
         if logits is not None:
             return _mean_last(F.sigmoid_binary_cross_entropy(logits, t))
@@ -159,18 +156,11 @@ class CategoricalCrossentropy(_CrossentropyBase):
 
     def call(self, y_true, y_pred):
         t = _targets("CategoricalCrossentropy", y_true, y_pred)
-        if self.label_smoothing:
-            c = y_pred.shape[self.axis]
-            t = t * (1.0 - self.label_smoothing) + self.label_smoothing / c
-        logits = (
-            y_pred if self.from_logits else _logits_of(y_pred, "softmax", self.axis)
-        )
+        t = self._smooth(t, y_pred)
+        logits = self._softmax_logits(y_pred)
         if logits is not None:
             return F.softmax_cross_entropy(logits, t, axis=self.axis)
-        # a floor on the sum: scores summing to 0 (or below) give a finite loss
-        total = F.maximum(F.sum(y_pred, axis=self.axis, keepdims=True), EPSILON)
-        p = F.clip(y_pred / total, EPSILON, 1.0 - EPSILON)
-        return -F.sum(t * F.log(p), axis=self.axis)
+        return -F.sum(t * F.log(self._probabilities(y_pred)), axis=self.axis)
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -362,3 +352,25 @@ def triplet_loss(y_true, y_pred, margin=0.2, mining="semi-hard") -> Tensor:
 
 _CLASSES["TripletLoss"] = TripletLoss
 _ALIASES.update(triplet_loss=TripletLoss, triplet_semihard_loss=TripletLoss)
+_MORE = (
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    LogCosh,
+    CosineSimilarity,
+    Poisson,
+    KLDivergence,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+)
+_CLASSES.update((cls.__name__, cls) for cls in _MORE)
+_ALIASES.update((cls.default_name, cls) for cls in _MORE)
+_ALIASES.update(
+    mape=MeanAbsolutePercentageError,
+    msle=MeanSquaredLogarithmicError,
+    logcosh=LogCosh,
+    kld=KLDivergence,
+    kullback_leibler_divergence=KLDivergence,
+)

@@ -13,6 +13,7 @@ import numpy as np
 import numnet.functional as F
 from numnet import backend
 from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.layers._utils import boolean
 
 EPSILON = 1e-7  # Keras's backend epsilon for clipping probabilities
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
@@ -169,3 +170,51 @@ class LossFunctionWrapper(Loss):
 
     def call(self, y_true, y_pred):
         return as_tensor(self.fn(y_true, y_pred, **self.kwargs))
+
+
+class _CrossentropyBase(Loss):
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        name=None,
+        reduction="sum_over_batch_size",
+    ):
+        super().__init__(name, reduction)
+        self.from_logits = boolean(type(self).__name__, "from_logits", from_logits)
+        ok = isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1
+        if not ok or isinstance(label_smoothing, bool):
+            raise ValueError(
+                f"{type(self).__name__}: invalid value for argument "
+                f"'label_smoothing'. Expected a number in [0, 1]. "
+                f"Received: label_smoothing={label_smoothing!r}"
+            )
+        self.label_smoothing = float(label_smoothing)
+        self.axis = _axis(type(self).__name__, axis)
+
+    def _smooth(self, t: Tensor, y_pred: Tensor | None = None) -> Tensor:
+        """Targets pulled by ``label_smoothing`` towards 1 / C, C the size of
+        y_pred's class axis, or towards 1/2 without y_pred (binary), as Keras."""
+        if not self.label_smoothing:
+            return t
+        classes = 2 if y_pred is None else y_pred.shape[self.axis]
+        return t * (1.0 - self.label_smoothing) + self.label_smoothing / classes
+
+    def _softmax_logits(self, y_pred: Tensor):
+        """y_pred itself from logits, else the logits behind a softmax output."""
+        return y_pred if self.from_logits else _logits_of(y_pred, "softmax", self.axis)
+
+    def _probabilities(self, y_pred: Tensor) -> Tensor:
+        """y_pred renormalised over the class axis and clipped to [eps, 1 - eps]
+        as Keras; a floor on the sum: scores summing to 0 (or below) stay finite."""
+        total = F.maximum(F.sum(y_pred, axis=self.axis, keepdims=True), EPSILON)
+        return F.clip(y_pred / total, EPSILON, 1.0 - EPSILON)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }

@@ -55,6 +55,17 @@ from numnet.metrics.confusion import (
     Recall,
     confusion_matrix,
 )
+from numnet.metrics.regression import (
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SquaredHinge,
+)
 
 
 class InferredAccuracy(Mean):
@@ -97,9 +108,10 @@ def _accuracy_for_loss(loss, name: str):
         return None
     if isinstance(loss, losses.SparseCategoricalCrossentropy):
         return SparseCategoricalAccuracy(name=name)
-    if isinstance(loss, losses.CategoricalCrossentropy):
+    categorical = (losses.CategoricalCrossentropy, losses.CategoricalFocalCrossentropy)
+    if isinstance(loss, categorical):
         return CategoricalAccuracy(name=name)
-    if isinstance(loss, losses.BinaryCrossentropy):
+    if isinstance(loss, (losses.BinaryCrossentropy, losses.BinaryFocalCrossentropy)):
         # on logits, sigmoid(z) > 0.5 exactly when z > 0
         return BinaryAccuracy(name=name, threshold=0.0 if loss.from_logits else 0.5)
     return None
@@ -125,6 +137,15 @@ _CLASSES = {
         RootMeanSquaredError,
         LossMetric,
         InferredAccuracy,
+        KLDivergence,
+        CosineSimilarity,
+        LogCoshError,
+        Poisson,
+        MeanSquaredLogarithmicError,
+        MeanAbsolutePercentageError,
+        Hinge,
+        SquaredHinge,
+        CategoricalHinge,
     )
 }
 _ALIASES = {
@@ -144,6 +165,19 @@ _ALIASES = {
     "root_mean_squared_error": RootMeanSquaredError,
     "mean": Mean,
     "sum": Sum,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "cosine_similarity": CosineSimilarity,
+    "logcosh": LogCoshError,
+    "log_cosh": LogCoshError,
+    "poisson": Poisson,
+    "msle": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
 }
 _LOSS_NAMES = (
     "binary_crossentropy",
@@ -210,20 +244,29 @@ __all__ = [
     "Accuracy",
     "BinaryAccuracy",
     "CategoricalAccuracy",
+    "CategoricalHinge",
     "ConfusionMatrix",
+    "CosineSimilarity",
     "F1Score",
+    "Hinge",
     "InferredAccuracy",
+    "KLDivergence",
+    "LogCoshError",
     "LossMetric",
     "Mean",
     "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
     "MeanMetricWrapper",
     "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
     "Metric",
+    "Poisson",
     "Precision",
     "Recall",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy",
+    "SquaredHinge",
     "Sum",
     "TopKCategoricalAccuracy",
     "accuracy",

@@ -189,9 +189,12 @@ class LossMetric(Mean):
         super().__init__(name or self.loss.name)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        super().update_state(self._values(y_true, y_pred), sample_weight)
+
+    def _values(self, y_true, y_pred):
+        """The loss's per-sample values (an array on y_pred's device)."""
         with no_grad():
-            values = self.loss.call(y_true, _as_float_tensor(y_pred)).data
-        super().update_state(values, sample_weight)
+            return self.loss.call(y_true, _as_float_tensor(y_pred)).data
 
     def get_config(self) -> dict:
         from numnet import losses

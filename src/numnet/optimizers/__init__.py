@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from numnet.optimizers import schedules
 from numnet.optimizers.base import Optimizer
+from numnet.optimizers.more_rules import Adadelta, Adamax, Lion
 from numnet.optimizers.nadam import Nadam
 from numnet.optimizers.rules import SGD, Adagrad, Adam, AdamW, RMSprop
 
@@ -25,6 +26,9 @@ _BY_NAME = {
     "adamw": AdamW,
     "adagrad": Adagrad,
     "nadam": Nadam,
+    "adamax": Adamax,
+    "lion": Lion,
+    "adadelta": Adadelta,
 }
 _BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
 
@@ -75,9 +79,12 @@ def get(identifier) -> Optimizer:
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
+    "Lion",
     "Nadam",
     "Optimizer",
     "RMSprop",
