@@ -38,10 +38,13 @@ from numnet.functional.conv_nd import (
     conv1d,
     conv3d,
     global_avg_pool1d,
+    global_avg_pool3d,
     global_max_pool1d,
+    global_max_pool3d,
     max_pool1d,
     max_pool3d,
     upsample1d,
+    upsample3d,
 )
 from numnet.functional.elementwise import (
     abs,
@@ -70,11 +73,13 @@ from numnet.functional.metric_learning import (
 )
 from numnet.functional.nn import (
     dropout,
+    gaussian_dropout,
+    gaussian_noise,
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
-from numnet.functional.normalization import batch_norm, layer_norm
+from numnet.functional.normalization import batch_norm, group_norm, layer_norm
 from numnet.functional.pooling import (
     avg_pool2d,
     global_avg_pool2d,
