@@ -106,7 +106,7 @@ class GroupNormalization(Layer):
                 f"expected axis {self.axis} of size a multiple of groups="
                 f"{self.groups}, but received input with shape {tuple(input_shape)}"
             )
-        self._ndim, self._sizes = len(input_shape), {axis: C}
+        self._ndim, self._sizes = len(input_shape), {self.axis: C}
         self._axis = axis
         _add_gamma_beta(self, (C,))
         self.built = True
