@@ -270,3 +270,23 @@ def test_prelu_checks_the_unshared_axes_on_every_call():
         ValueError, match="expected axis 2 of input shape to have value 4"
     ):
         layer(np.ones((2, 3, 5), np.float32))
+
+
+@pytest.mark.parametrize(
+    "shape, groups, axis",
+    [((2, 6), 4, -1), ((2, 6), 0, -1), ((2, 6), 2, 0), ((2, 6), 2, 2), ((6,), 2, -1),
+     ((2, 6), True, -1)],
+)  # fmt: skip
+def test_functional_group_norm_bad_arguments(shape, groups, axis):
+    with pytest.raises(ValueError, match=r"group_norm: .*Received: groups="):
+        F.group_norm(np.ones(shape), groups=groups, axis=axis)
+
+
+def test_functional_group_norm_defaults_and_float32(rng):
+    x = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    y = F.group_norm(x, groups=2)
+    assert y.dtype == np.float32
+    ones, zeros = np.ones(4), np.zeros(4)
+    np.testing.assert_allclose(
+        y.data, _keras_group_norm(x.astype(float), ones, zeros, 2, -1, 1e-3), atol=1e-5
+    )

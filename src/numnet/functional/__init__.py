@@ -64,6 +64,7 @@ from numnet.functional.elementwise import (
     where,
 )
 from numnet.functional.embedding import embedding
+from numnet.functional.group_norm import group_norm
 from numnet.functional.linalg import linear, matmul
 from numnet.functional.metric_learning import (
     batch_triplet_loss,
@@ -79,7 +80,7 @@ from numnet.functional.nn import (
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
-from numnet.functional.normalization import batch_norm, group_norm, layer_norm
+from numnet.functional.normalization import batch_norm, layer_norm
 from numnet.functional.pooling import (
     avg_pool2d,
     global_avg_pool2d,

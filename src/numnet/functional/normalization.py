@@ -1,4 +1,4 @@
-"""Batch, layer and group normalization: one fused op, ``_Normalize``.
+"""Batch and layer normalization: one fused op, ``_Normalize``.
 
 It is one Function (forward and backward side by side) because the composed
 version (a dozen elementwise ops) is needlessly slow; its general code is the
@@ -259,37 +259,3 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon: float = 1e-3) -> Tens
     shape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
     g, b = _param(gamma, shape, x.dtype, 1.0, x), _param(beta, shape, x.dtype, 0.0, x)
     return _Normalize(axes, epsilon)(x, g, b)
-
-
-def group_norm(
-    x, gamma=None, beta=None, groups: int = 32, axis: int = -1, epsilon: float = 1e-3
-) -> Tensor:
-    """Group normalization (Keras GroupNormalization, PyTorch ``group_norm``).
-
-    The C channels along ``axis`` are split into ``groups`` contiguous groups of
-    C / groups; each sample is normalized over every axis but the batch one,
-    within each group: ``y = gamma * (x - mean) / sqrt(var + epsilon) + beta``
-    with the biased variance and gamma, beta per channel. It is the fused op of
-    :func:`layer_norm` on x reshaped to (..., groups, C / groups, ...), with the
-    statistics over all axes but the batch and the group axis.
-
-    Shape:
-        x: (N, ..., C, ...) -> same shape; gamma, beta: (C,).
-    """
-    x = as_tensor(x)
-    a = _channel_axis(axis, x.ndim, "group_norm")
-    C = x.shape[a]
-    ok = isinstance(groups, (int, np.integer)) and not isinstance(groups, bool)
-    if a == 0 or not ok or groups < 1 or C % groups:
-        raise ValueError(
-            f"group_norm: expected a channel axis other than the batch axis whose "
-            f"size is a multiple of groups. Received: groups={groups!r}, "
-            f"axis={axis} of input shape {x.shape}"
-        )
-    split = (int(groups), C // int(groups))
-    grouped = x.shape[:a] + split + x.shape[a + 1 :]
-    axes = tuple(i for i in range(1, x.ndim + 1) if i != a)  # all but N, group
-    shape = (1,) * a + split + (1,) * (x.ndim - a - 1)
-    g, b = _param(gamma, shape, x.dtype, 1.0, x), _param(beta, shape, x.dtype, 0.0, x)
-    y = _Normalize(axes, epsilon)(reshape(x, grouped), g, b)
-    return reshape(y, x.shape)

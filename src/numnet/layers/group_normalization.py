@@ -1,8 +1,7 @@
 """Per-sample normalization layers: GroupNormalization and UnitNormalization.
 
-GroupNormalization runs the fused ``_Normalize`` op (through
-``numnet.functional.group_norm``) on the input reshaped to (..., groups,
-C / groups); UnitNormalization is composed from differentiable ops.
+GroupNormalization runs the fused op of ``numnet.functional.group_norm``;
+UnitNormalization is composed from differentiable ops.
 
 Example:
     >>> import numpy as np
