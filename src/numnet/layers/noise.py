@@ -40,14 +40,27 @@ def _seed(owner: str, seed):
 
 
 class _RandomInTraining(Layer):
-    """A layer whose training-mode output is random: ``seed`` and its generator."""
+    """A layer whose training-mode output is ``_op(x, level, rng)``: ``seed`` and
+    its generator; the identity at inference or at level 0."""
 
     supports_masking = True  # keeps the time axis: sequence masks pass through
+    _level = ""  # the attribute holding the noise level
+    _op = None  # the numnet.functional op
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = _seed(type(self).__name__, seed)
         self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def call(self, x, training=False):
+        level = getattr(self, self._level)
+        if not training or level == 0:
+            return x
+        return type(self)._op(U.float_input(self, x), level, rng=self._rng)
+
+    def get_config(self) -> dict:
+        level = getattr(self, self._level)
+        return {**super().get_config(), self._level: level, "seed": self.seed}
 
 
 class GaussianNoise(_RandomInTraining):
@@ -65,6 +78,8 @@ class GaussianNoise(_RandomInTraining):
         input: any; output: the same shape.
     """
 
+    _level, _op = "stddev", F.gaussian_noise
+
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         number = isinstance(stddev, (int, float, np.number))
@@ -74,15 +89,6 @@ class GaussianNoise(_RandomInTraining):
                 f"number in [0, 1]. Received: stddev={stddev!r}"
             )
         self.stddev = float(stddev)
-
-    def call(self, x, training=False):
-        if not training or self.stddev == 0:
-            return x
-        x = U.float_input(self, x)
-        return F.gaussian_noise(x, self.stddev, rng=self._rng)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
 
 
 class GaussianDropout(_RandomInTraining):
@@ -100,18 +106,11 @@ class GaussianDropout(_RandomInTraining):
         input: any; output: the same shape.
     """
 
+    _level, _op = "rate", F.gaussian_dropout
+
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = U.rate_in_unit_interval("GaussianDropout", rate)
-
-    def call(self, x, training=False):
-        if not training or self.rate == 0:
-            return x
-        x = U.float_input(self, x)
-        return F.gaussian_dropout(x, self.rate, rng=self._rng)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
 class ActivityRegularization(Layer):
