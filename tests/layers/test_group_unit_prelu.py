@@ -275,7 +275,7 @@ def test_prelu_checks_the_unshared_axes_on_every_call():
 @pytest.mark.parametrize(
     "shape, groups, axis",
     [((2, 6), 4, -1), ((2, 6), 0, -1), ((2, 6), 2, 0), ((2, 6), 2, 2), ((6,), 2, -1),
-     ((2, 6), True, -1)],
+     ((2, 6), True, -1), ((2, 6), 2, "x"), ((), 1, -1)],
 )  # fmt: skip
 def test_functional_group_norm_bad_arguments(shape, groups, axis):
     with pytest.raises(ValueError, match=r"group_norm: .*Received: groups="):

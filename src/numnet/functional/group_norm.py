@@ -61,17 +61,14 @@ class _GroupNorm(Function):
         return gx, ggamma, gbeta
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _check(x: Tensor, groups, axis) -> int:
-    ok = isinstance(groups, (int, np.integer)) and not isinstance(groups, bool)
-    a = axis % x.ndim if isinstance(axis, (int, np.integer)) and x.ndim else None
-    if (
-        x.ndim < 2
-        or not ok
-        or not -x.ndim <= axis < x.ndim
-        or a == 0
-        or groups < 1
-        or x.shape[a] % groups
-    ):
+    """The channel axis as a non-negative int, or the ValueError."""
+    a = axis % x.ndim if _is_int(axis) and -x.ndim <= axis < x.ndim else None
+    if a in (None, 0) or not _is_int(groups) or groups < 1 or x.shape[a] % groups:
         raise ValueError(
             f"group_norm: expected an input of at least 2 axes and a channel axis "
             f"other than the batch axis whose size is a multiple of groups. "
