@@ -101,6 +101,34 @@ def test_group_norm_gradchecks_on_many_shapes(n, spatial, groups, per_group):
     )
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    data=st.data(),
+)
+def test_unit_norm_gradchecks_on_many_shapes_and_axes(shape, data):
+    axes = data.draw(
+        st.lists(st.integers(1, len(shape) - 1), min_size=1, unique=True), "axes"
+    )
+    rng = np.random.default_rng(len(shape) * 10 + len(axes))
+    x = rng.normal(size=shape)
+    layer = layers.UnitNormalization(axis=axes)
+    y = layer(numnet.tensor(x, dtype=np.float64)).data
+    norms = np.sqrt((y**2).sum(axis=tuple(axes)))
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-12)
+    assert numnet.gradcheck(layer, [x])
+
+
+@pytest.mark.parametrize("axis", [1, 2, -2])
+def test_group_norm_on_other_axes_gradchecks(rng, axis):
+    x = rng.normal(size=(2, 4, 6, 3))
+    C = x.shape[axis]
+    gamma, beta = rng.normal(size=C), rng.normal(size=C)
+    assert numnet.gradcheck(
+        lambda *t: F.group_norm(*t, groups=2, axis=axis), [x, gamma, beta]
+    )
+
+
 def test_group_normalization_matches_torch(rng):
     torch = pytest.importorskip("torch")
     x = rng.normal(1.0, 2.0, (3, 5, 4, 8)).astype(np.float32)
