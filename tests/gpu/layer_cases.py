@@ -123,10 +123,21 @@ CASES: dict[str, LayerCase] = {
     "ReLU": _case(lambda: L.ReLU(max_value=1.0, negative_slope=0.1), normal(4, 5)),
     "LeakyReLU": _case(lambda: L.LeakyReLU(0.2), normal(4, 5)),
     "ELU": _case(lambda: L.ELU(0.5), normal(4, 5)),
+    "PReLU": _case(
+        lambda: L.PReLU("random_normal", shared_axes=[1]), normal(2, 3, 3, 4)
+    ),
     "Softmax": _case(lambda: L.Softmax(), normal(2, 3, 4)),
     # regularisation
     "Dropout": _case(lambda: L.Dropout(0.5), normal(6, 8)),
     "SpatialDropout2D": _case(lambda: L.SpatialDropout2D(0.3), normal(2, 3, 3, 4)),
+    "SpatialDropout1D": _case(lambda: L.SpatialDropout1D(0.4), normal(3, 4, 5)),
+    "SpatialDropout3D": _case(lambda: L.SpatialDropout3D(0.4), normal(2, 2, 3, 2, 4)),
+    "GaussianNoise": _case(lambda: L.GaussianNoise(0.5), normal(4, 5)),
+    "GaussianDropout": _case(lambda: L.GaussianDropout(0.4), normal(4, 5)),
+    "ActivityRegularization": _case(
+        lambda: L.ActivityRegularization(l1=0.1, l2=0.2), normal(3, 4)
+    ),
+    "Identity": _case(lambda: L.Identity(), normal(3, 4)),
     # normalisation
     "BatchNormalization": _case(lambda: L.BatchNormalization(), normal(5, 4)),
     "BatchNormalization_4d": _case(
@@ -134,6 +145,11 @@ CASES: dict[str, LayerCase] = {
     ),
     "SyncBatchNormalization": _case(lambda: L.SyncBatchNormalization(), normal(6, 3)),
     "LayerNormalization": _case(lambda: L.LayerNormalization(), normal(3, 6)),
+    "GroupNormalization": _case(
+        lambda: L.GroupNormalization(3, gamma_initializer="random_normal"),
+        normal(2, 3, 3, 6),
+    ),
+    "UnitNormalization": _case(lambda: L.UnitNormalization(), normal(3, 4, 5)),
     # convolution
     "Conv1D": _case(
         lambda: L.Conv1D(4, 3, padding="causal", dilation_rate=2), normal(2, 7, 3)
@@ -169,6 +185,10 @@ CASES: dict[str, LayerCase] = {
     "AveragePooling3D": _case(lambda: L.AveragePooling3D(2), normal(2, 4, 4, 4, 2)),
     "GlobalMaxPooling1D": _case(lambda: L.GlobalMaxPooling1D(), normal(2, 5, 3)),
     "GlobalMaxPooling2D": _case(lambda: L.GlobalMaxPooling2D(), normal(2, 4, 4, 3)),
+    "GlobalMaxPooling3D": _case(lambda: L.GlobalMaxPooling3D(), normal(2, 2, 3, 3, 2)),
+    "GlobalAveragePooling3D": _case(
+        lambda: L.GlobalAveragePooling3D(keepdims=True), normal(2, 2, 3, 3, 2)
+    ),
     "GlobalAveragePooling1D": _case(
         lambda: L.GlobalAveragePooling1D(), normal(2, 5, 3)
     ),
@@ -184,6 +204,13 @@ CASES: dict[str, LayerCase] = {
     "ZeroPadding2D": _case(lambda: L.ZeroPadding2D((1, 2)), normal(2, 3, 3, 2)),
     "UpSampling1D": _case(lambda: L.UpSampling1D(2), normal(2, 3, 2)),
     "UpSampling2D": _case(lambda: L.UpSampling2D((2, 3)), normal(2, 2, 3, 2)),
+    "UpSampling3D": _case(lambda: L.UpSampling3D((2, 1, 3)), normal(2, 2, 2, 2, 2)),
+    "ZeroPadding1D": _case(lambda: L.ZeroPadding1D((1, 2)), normal(2, 3, 2)),
+    "ZeroPadding3D": _case(lambda: L.ZeroPadding3D((1, 0, 2)), normal(2, 2, 2, 3, 2)),
+    "Cropping1D": _case(lambda: L.Cropping1D((2, 1)), normal(2, 5, 2)),
+    "Cropping3D": _case(
+        lambda: L.Cropping3D(((1, 0), (0, 1), (1, 1))), normal(2, 3, 3, 4, 2)
+    ),
     # merging
     "Add": _case(lambda: L.Add(), normal(2, 3), normal(2, 3), call=several),
     "Subtract": _case(lambda: L.Subtract(), normal(2, 3), normal(2, 3), call=several),

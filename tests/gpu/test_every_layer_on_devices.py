@@ -113,9 +113,15 @@ def test_random_layers_refuse_an_input_that_needs_a_gradient(name):
 
 
 def _trains_differently(case) -> bool:
-    """Dropout, batch norm and the random layers: training mode is its own check."""
+    """Dropout (and its spatial and Gaussian forms), batch norm and the random
+    layers: training mode is its own check."""
     layer = case.factory()
-    kinds = (layers.Dropout, layers.SpatialDropout2D, layers.BatchNormalization)
+    kinds = (
+        layers.Dropout,
+        layers.GaussianDropout,
+        layers.GaussianNoise,
+        layers.BatchNormalization,
+    )
     return isinstance(layer, kinds) or getattr(layer, "dropout", 0) > 0
 
 

@@ -57,6 +57,11 @@ IMAGE_LAYERS = {
     "leaky": lambda: layers.LeakyReLU(),
     "activation_elu": lambda: layers.Activation("elu"),
     "dropout": lambda: layers.Dropout(0.5),
+    "spatial_dropout": lambda: layers.SpatialDropout2D(0.5),
+    "gaussian_noise": lambda: layers.GaussianNoise(0.5),
+    "gaussian_dropout": lambda: layers.GaussianDropout(0.5),
+    "activity_regularization": lambda: layers.ActivityRegularization(0.1, 0.1),
+    "identity": lambda: layers.Identity(),
     "softmax": lambda: layers.Softmax(),
 }
 

@@ -38,10 +38,13 @@ from numnet.functional.conv_nd import (
     conv1d,
     conv3d,
     global_avg_pool1d,
+    global_avg_pool3d,
     global_max_pool1d,
+    global_max_pool3d,
     max_pool1d,
     max_pool3d,
     upsample1d,
+    upsample3d,
 )
 from numnet.functional.elementwise import (
     abs,
@@ -61,6 +64,7 @@ from numnet.functional.elementwise import (
     where,
 )
 from numnet.functional.embedding import embedding
+from numnet.functional.group_norm import group_norm
 from numnet.functional.linalg import linear, matmul
 from numnet.functional.metric_learning import (
     batch_triplet_loss,
@@ -70,6 +74,8 @@ from numnet.functional.metric_learning import (
 )
 from numnet.functional.nn import (
     dropout,
+    gaussian_dropout,
+    gaussian_noise,
     sigmoid_binary_cross_entropy,
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,

@@ -7,6 +7,9 @@
   ``y[:, od] = sum_kd conv2d(x[:, od*sd + kd*dd], w[kd])``. Each tap is one
   conv2d over all output depths at once (the depth slices are folded into the
   batch), so the Python loop runs KD times, never over samples or positions.
+* 3-D upsampling repeats (H, W) with the 2-D op on (N*D, H, W, C), then depth
+  with a (sd, 1) 2-D upsampling of (N, D, H*W, C); 3-D global pooling is the
+  2-D one of (N, D*H, W, C).
 * 3-D pooling is 2-D pooling over (H, W) then a (pd, 1) 2-D pooling over depth.
   Max of maxima is the max of the window; for averages the depth average of
   equal-size (H, W) averages is the window average, and with "same" padding every
@@ -21,7 +24,13 @@ import numpy as np
 
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.functional.conv import conv2d
-from numnet.functional.pooling import avg_pool2d, max_pool2d, upsample2d
+from numnet.functional.pooling import (
+    avg_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool2d,
+    upsample2d,
+)
 from numnet.functional.reduce import max as reduce_max
 from numnet.functional.reduce import mean
 from numnet.functional.shaping import pad, reshape
@@ -246,3 +255,45 @@ def avg_pool3d(x, pool_size=2, strides=None, padding="valid") -> Tensor:
         x: (N, D, H, W, C) -> (N, OD, OH, OW, C)
     """
     return _pool3d(avg_pool2d, "avg_pool3d", x, pool_size, strides, padding)
+
+
+def upsample3d(x, size=2) -> Tensor:
+    """Repeat each depth slice, row and column (Keras UpSampling3D, nearest).
+
+    Shape:
+        x: (N, D, H, W, C) -> (N, D*sd, H*sh, W*sw, C)
+    """
+    x = as_tensor(x)
+    _check_rank("upsample3d", x, 5, "(N, D, H, W, C)")
+    sd, sh, sw = _ints(size, 3, "size", "upsample3d")
+    N, D, H, W, C = x.shape
+    y = upsample2d(reshape(x, (N * D, H, W, C)), (sh, sw))  # over (H, W)
+    OH, OW = y.shape[1:3]
+    y = upsample2d(reshape(y, (N, D, OH * OW, C)), (sd, 1))  # over depth
+    return reshape(y, (N, D * sd, OH, OW, C))
+
+
+def _global_pool3d(op, name: str, x) -> Tensor:
+    x = as_tensor(x)
+    _check_rank(name, x, 5, "(N, D, H, W, C)")
+    N, D, H, W, C = x.shape
+    return op(reshape(x, (N, D * H, W, C)))
+
+
+def global_avg_pool3d(x) -> Tensor:
+    """Mean over depth, rows and columns (Keras GlobalAveragePooling3D).
+
+    Shape:
+        x: (N, D, H, W, C) -> (N, C)
+    """
+    return _global_pool3d(global_avg_pool2d, "global_avg_pool3d", x)
+
+
+def global_max_pool3d(x) -> Tensor:
+    """Max over depth, rows and columns (Keras GlobalMaxPooling3D); the gradient
+    goes to one maximal voxel per sample and channel.
+
+    Shape:
+        x: (N, D, H, W, C) -> (N, C)
+    """
+    return _global_pool3d(global_max_pool2d, "global_max_pool3d", x)

@@ -1,4 +1,5 @@
-"""Fused neural-network ops: dropout and the cross-entropy losses.
+"""Fused neural-network ops: dropout (and its Gaussian forms) and the cross-entropy
+losses.
 
 Each is one Function (forward and backward side by side) because the composed
 version is either numerically unsafe (softmax followed by log overflows) or
@@ -7,6 +8,8 @@ layer normalization are in ``functional/normalization.py``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -17,7 +20,8 @@ from numnet.functional.activations import stable_sigmoid
 
 
 class _Dropout(Function):
-    """y = x * keep / (1 - rate): the mask and the scale are fixed before the call."""
+    """y = x * keep / (1 - rate): the mask and the scale are fixed before the call
+    (gaussian_dropout passes its multiplicative noise as the scaled mask)."""
 
     def __init__(self, scaled_mask: np.ndarray):
         self.scaled_mask = scaled_mask
@@ -159,6 +163,68 @@ def dropout(
             f"input shape {x.shape}"
         )
     return _Dropout(mask.astype(x.dtype) * dt(1.0 / (1.0 - rate)))(x)
+
+
+def _normal_noise(x: Tensor, rng, mean: float, stddev: float):
+    """N(mean, stddev^2) noise of x's shape and dtype, on x's device (drawn from
+    numnet's generator on the host, as dropout's mask)."""
+    kind = np.float64 if x.dtype == np.float64 else np.float32
+    noise = backend.get_rng(rng).standard_normal(x.shape, dtype=kind)
+    noise = noise * kind(stddev) + kind(mean)
+    return array_module(x).asarray(noise).astype(x.dtype, copy=False)
+
+
+def _noise_level(op: str, name: str, value, high: float) -> float:
+    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    if not ok or not 0 <= value < high:
+        raise ValueError(
+            f"{op}: invalid value for argument '{name}'. Expected a number in "
+            f"[0, {high}). Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def gaussian_noise(x, stddev: float, training: bool = True, rng=None) -> Tensor:
+    """Additive Gaussian noise: ``y = x + n``, n ~ N(0, stddev^2) per element.
+
+    Args:
+        x: the input tensor.
+        stddev: the noise's standard deviation (>= 0).
+        training: False returns ``x`` unchanged.
+        rng: a Generator or int seed; default numnet's global generator.
+
+    Shape:
+        any -> same shape.
+    """
+    stddev = _noise_level("gaussian_noise", "stddev", stddev, float("inf"))
+    x = as_tensor(x)
+    if not training or stddev == 0:
+        return x
+    # dy/dx = 1: the noise is a constant of the graph
+    return x + Tensor._from_op(_normal_noise(x, rng, 0.0, stddev))
+
+
+def gaussian_dropout(x, rate: float, training: bool = True, rng=None) -> Tensor:
+    """Multiplicative Gaussian noise: ``y = x * n``, n ~ N(1, rate / (1 - rate)).
+
+    The noise has dropout's mean (1) and variance (rate / (1 - rate)) at the
+    same ``rate``, without zeros.
+
+    Args:
+        x: the input tensor.
+        rate: the equivalent drop probability, in [0, 1).
+        training: False returns ``x`` unchanged.
+        rng: a Generator or int seed; default numnet's global generator.
+
+    Shape:
+        any -> same shape.
+    """
+    rate = _noise_level("gaussian_dropout", "rate", rate, 1.0)
+    x = as_tensor(x)
+    if not training or rate == 0:
+        return x
+    stddev = math.sqrt(rate / (1.0 - rate))
+    return _Dropout(_normal_noise(x, rng, 1.0, stddev))(x)  # dy/dx = n
 
 
 def _same_float(t, reference: Tensor) -> Tensor:

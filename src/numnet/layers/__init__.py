@@ -6,7 +6,7 @@ autograd, ``training`` switches Dropout/BatchNorm behaviour, and
 ``get_config``/``from_config`` round-trip through JSON.
 """
 
-from numnet.layers.activation import ELU, LeakyReLU, ReLU, Softmax
+from numnet.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from numnet.layers.attention import AdditiveAttention, Attention
 from numnet.layers.base import Layer
 from numnet.layers.conv import (
@@ -32,9 +32,12 @@ from numnet.layers.core import (
     Dropout,
     Flatten,
     Reshape,
+    SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from numnet.layers.embedding import Embedding, Masking
+from numnet.layers.group_normalization import GroupNormalization, UnitNormalization
 from numnet.layers.input_layer import Input, InputLayer
 from numnet.layers.lambda_layer import Lambda, LambdaNotSerializableError
 from numnet.layers.merge import (
@@ -48,15 +51,32 @@ from numnet.layers.merge import (
     Subtract,
 )
 from numnet.layers.multi_head_attention import MultiHeadAttention
+from numnet.layers.noise import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    Identity,
+)
 from numnet.layers.normalization import BatchNormalization, LayerNormalization
 from numnet.layers.pooling import (
     AveragePooling2D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPooling2D,
 )
 from numnet.layers.recurrent import GRU, LSTM, SimpleRNN
-from numnet.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from numnet.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 from numnet.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell
 from numnet.layers.sequence import Permute, RepeatVector
 from numnet.layers.serialization import deserialize, serialize
@@ -128,6 +148,22 @@ __all__ = [
     "MaxPooling1D",
     "MaxPooling3D",
     "UpSampling1D",
+    "ActivityRegularization",
+    "Cropping1D",
+    "Cropping3D",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GlobalAveragePooling3D",
+    "GlobalMaxPooling3D",
+    "GroupNormalization",
+    "Identity",
+    "PReLU",
+    "SpatialDropout1D",
+    "SpatialDropout3D",
+    "UnitNormalization",
+    "UpSampling3D",
+    "ZeroPadding1D",
+    "ZeroPadding3D",
 ]
 
 # Keras's functional merge helpers (layers.add, layers.concatenate, ...)

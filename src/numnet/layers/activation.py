@@ -1,4 +1,5 @@
-"""Activation layers with parameters: ReLU, LeakyReLU, ELU, Softmax (Keras names).
+"""Activation layers with parameters: ReLU, LeakyReLU, PReLU, ELU, Softmax (Keras
+names).
 
 (``layers.Activation("relu")`` covers the parameter-free activations.)
 
@@ -94,6 +95,87 @@ class LeakyReLU(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+def _shared_axes(value):
+    """None, an axis >= 1 or a list of them -> None or a list (Keras's form)."""
+    axes = [value] if U._is_int(value) else value
+    if value is None:
+        return None
+    if isinstance(axes, (list, tuple)) and all(U._is_int(a) and a >= 1 for a in axes):
+        return [int(a) for a in axes]
+    raise ValueError(
+        "PReLU: invalid value for argument 'shared_axes'. Expected None, an axis "
+        f">= 1 or a list of them (axis 0 is the batch axis). "
+        f"Received: shared_axes={value!r}"
+    )
+
+
+class PReLU(Layer):
+    """Parametric ReLU: ``x`` for x >= 0, ``alpha * x`` otherwise, with a learned
+    ``alpha``, computed as Keras does: ``relu(x) - alpha * relu(-x)``.
+
+    Args:
+        alpha_initializer: the initializer of alpha (Keras default zeros: the
+            layer starts as a ReLU).
+        alpha_regularizer, alpha_constraint: as for Dense's kernel.
+        shared_axes: axes (>= 1) along which alpha is shared, e.g. ``[1, 2]``
+            after a Conv2D for one slope per channel.
+
+    Weights (Keras layout): ``alpha``, the input shape without the batch axis,
+    with the shared axes set to 1.
+
+    Shape:
+        input: any with at least 2 axes; output: the same shape.
+    """
+
+    supports_masking = True  # keeps the time axis: sequence masks pass through
+
+    def __init__(
+        self,
+        alpha_initializer="zeros",
+        alpha_regularizer=None,
+        alpha_constraint=None,
+        shared_axes=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._alpha_args = U.weight_args(
+            "PReLU", "alpha", alpha_initializer, alpha_regularizer, alpha_constraint
+        )
+        self.shared_axes = _shared_axes(shared_axes)
+        self.alpha = None
+
+    def build(self, input_shape) -> None:
+        U.check_input(self, input_shape, min_ndim=2)
+        shared = self.shared_axes or []
+        too_big = [a for a in shared if a >= len(input_shape)]
+        if too_big:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: "
+                f"shared_axes={shared} names axis {too_big[0]} of an input with "
+                f"{len(input_shape)} axes. Full shape received: {tuple(input_shape)}"
+            )
+        shape = tuple(
+            1 if i in shared else int(d) for i, d in enumerate(input_shape) if i
+        )
+        self._ndim = len(input_shape)
+        self._sizes = {i: d for i, d in enumerate(input_shape) if i and i not in shared}
+        self.alpha = U.add_weight(self, "alpha", shape, self._alpha_args)
+        self.built = True
+
+    def call(self, x):
+        x = U.float_input(self, x)
+        U.check_input(self, x.shape, ndim=self._ndim, axes=self._sizes)
+        # dy/dx = 1 for x > 0, alpha for x < 0 (0 at the kink); dy/dalpha = -relu(-x)
+        return F.relu(x) - self.alpha * F.relu(-x)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            **U.weight_config("PReLU", "alpha", *self._alpha_args),
+            "shared_axes": self.shared_axes,
+        }
 
 
 class ELU(Layer):

@@ -1,4 +1,4 @@
-"""Core layers: Dense, Activation, Flatten, Reshape, Dropout, SpatialDropout2D.
+"""Core layers: Dense, Activation, Flatten, Reshape, Dropout, SpatialDropout1D/2D/3D.
 
 Example:
     >>> import numpy as np
@@ -251,17 +251,70 @@ class Dropout(Layer):
         }
 
 
-class SpatialDropout2D(Dropout):
+class _SpatialDropout(Dropout):
+    """Dropout of whole feature maps: one mask value per (sample, channel) of an
+    input with ``rank`` spatial axes."""
+
+    rank = 2
+
+    def __init__(self, rate, seed=None, **kwargs):
+        noise_shape = (None,) + (1,) * self.rank + (None,)
+        super().__init__(rate, noise_shape=noise_shape, seed=seed, **kwargs)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        del config["noise_shape"]
+        return config
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Dropout of whole channels of a sequence: one mask value per (sample,
+    channel), shared by every step.
+
+    Args:
+        rate: the drop probability, in [0, 1).
+        seed: an int for a reproducible layer-private generator.
+
+    Shape:
+        input: (N, W, C); output: the same shape.
+    """
+
+    rank = 1
+
+    def call(self, x, training=False):
+        U.check_input(self, x.shape, ndim=3)
+        return super().call(x, training=training)
+
+
+class SpatialDropout2D(_SpatialDropout):
     """Dropout of whole feature maps: one mask value per (sample, channel).
 
     Shape:
         input: (N, H, W, C); output: the same shape.
     """
 
-    def __init__(self, rate, seed=None, **kwargs):
-        super().__init__(rate, noise_shape=(None, 1, 1, None), seed=seed, **kwargs)
+
+class SpatialDropout3D(_SpatialDropout):
+    """Dropout of whole 3-D feature maps: one mask value per (sample, channel).
+
+    Args:
+        rate: the drop probability, in [0, 1).
+        data_format: only ``"channels_last"`` (or None).
+        seed: an int for a reproducible layer-private generator.
+
+    Shape:
+        input: (N, D, H, W, C); output: the same shape.
+    """
+
+    rank = 3
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = U.channels_last("SpatialDropout3D", data_format)
+
+    def call(self, x, training=False):
+        U.check_input(self, x.shape, ndim=5)
+        return super().call(x, training=training)
 
     def get_config(self) -> dict:
-        config = super().get_config()
-        del config["noise_shape"]
-        return config
+        return {**super().get_config(), "data_format": self.data_format}

@@ -96,7 +96,10 @@ class AveragePooling2D(_Pooling2D):
 
 
 class _GlobalPooling2D(Layer):
+    """Global pooling over the ``rank`` spatial axes (2: images, 3: volumes)."""
+
     _op_name = ""  # the numnet.functional op, looked up at call time
+    rank = 2
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
@@ -105,15 +108,17 @@ class _GlobalPooling2D(Layer):
 
     def call(self, x):
         x = U.float_input(self, x)
-        U.check_input(self, x.shape, ndim=4)
-        if not x.shape[1] or not x.shape[2]:  # a mean/max over no pixel
+        U.check_input(self, x.shape, ndim=self.rank + 2)
+        if not all(x.shape[1:-1]):  # a mean/max over no pixel
             raise ValueError(
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: "
-                f"expected an image of at least 1x1 pixels. Full shape received: "
-                f"{x.shape}"
+                f"expected an image of at least {'x'.join('1' * self.rank)} pixels. "
+                f"Full shape received: {x.shape}"
             )
         y = getattr(F, self._op_name)(x)
-        return F.reshape(y, (y.shape[0], 1, 1, y.shape[1])) if self.keepdims else y
+        if self.keepdims:
+            return F.reshape(y, (y.shape[0],) + (1,) * self.rank + (y.shape[1],))
+        return y
 
     def get_config(self) -> dict:
         return {
@@ -147,3 +152,31 @@ class GlobalMaxPooling2D(_GlobalPooling2D):
     """
 
     _op_name = "global_max_pool2d"
+
+
+class GlobalAveragePooling3D(_GlobalPooling2D):
+    """Mean over depth, rows and columns: one value per channel.
+
+    Args:
+        keepdims: keep the spatial axes as size 1.
+
+    Shape:
+        input: (N, D, H, W, C); output: (N, C), or (N, 1, 1, 1, C) with keepdims.
+    """
+
+    _op_name = "global_avg_pool3d"
+    rank = 3
+
+
+class GlobalMaxPooling3D(_GlobalPooling2D):
+    """Maximum over depth, rows and columns: one value per channel.
+
+    Args:
+        keepdims: keep the spatial axes as size 1.
+
+    Shape:
+        input: (N, D, H, W, C); output: (N, C), or (N, 1, 1, 1, C) with keepdims.
+    """
+
+    _op_name = "global_max_pool3d"
+    rank = 3
