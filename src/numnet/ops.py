@@ -25,7 +25,20 @@ import functools
 import numpy as np
 
 from numnet import functional as F
+from numnet._logic import (
+    count_nonzero,
+    floor_divide,
+    isfinite,
+    isinf,
+    isnan,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    one_hot,
+)
 from numnet._math import cumsum, einsum, unary
+from numnet.autograd.tensor import OPS as _OPS
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.creation import (
     arange,
@@ -68,6 +81,25 @@ from numnet.functional import (
     var,
     where,
 )
+from numnet.functional._arrange import (
+    diagonal,
+    flip,
+    hstack,
+    masked_fill,
+    mod,
+    moveaxis,
+    nan_to_num,
+    outer,
+    repeat,
+    roll,
+    tile,
+    trace,
+    tril,
+    triu,
+    vstack,
+)
+from numnet.functional._gather import sort, take, take_along_axis, top_k, topk
+from numnet.functional._products import cumprod, norm, prod
 
 # ruff: noqa: A001 (NumPy names: abs, max, min, sum, round, pow)
 
@@ -320,6 +352,19 @@ concatenate, stack, split, squeeze = map(
 std, cumsum, argmax, argmin, argsort, expand_dims = map(
     _teaching, (std, cumsum, argmax, argmin, argsort, expand_dims)
 )
+prod, cumprod, norm, sort, take, take_along_axis, flip, roll = map(
+    _teaching, (prod, cumprod, norm, sort, take, take_along_axis, flip, roll)
+)
+repeat, diagonal, trace, moveaxis, count_nonzero = map(
+    _teaching, (repeat, diagonal, trace, moveaxis, count_nonzero)
+)
+
+# the Tensor methods of numnet.autograd._tensor_methods_torch
+_OPS.update(
+    std=std, cumsum=cumsum, cumprod=cumprod, prod=prod, norm=norm, flip=flip,
+    roll=roll, tril=tril, triu=triu, diagonal=diagonal, trace=trace, sort=sort,
+    take_along_axis=take_along_axis, topk=topk, masked_fill=masked_fill,
+)  # fmt: skip
 
 __all__ = [
     # creation
@@ -330,15 +375,20 @@ __all__ = [
     "square", "sqrt", "reciprocal", "exp", "expm1", "log", "log1p", "log2", "log10",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
     "arcsinh", "clip", "maximum", "minimum", "where", "cast", "relu", "sigmoid",
-    "softmax",
+    "softmax", "mod", "nan_to_num", "masked_fill",
     # reductions and scans
-    "sum", "mean", "max", "min", "var", "std", "logsumexp", "cumsum",
-    # shape
+    "sum", "mean", "max", "min", "var", "std", "logsumexp", "cumsum", "prod",
+    "cumprod", "norm",
+    # shape and indexing
     "shape", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
-    "concatenate", "stack", "split",
+    "concatenate", "stack", "split", "take", "take_along_axis", "sort", "top_k",
+    "flip", "roll", "tile", "repeat", "tril", "triu", "moveaxis", "hstack",
+    "vstack",
     # linear algebra
-    "matmul", "dot", "einsum",
+    "matmul", "dot", "einsum", "outer", "diagonal", "trace",
     # no gradient
     "argmax", "argmin", "argsort", "sign", "floor", "ceil", "round", "equal",
     "not_equal", "greater", "greater_equal", "less", "less_equal", "all", "any",
+    "one_hot", "logical_and", "logical_or", "logical_not", "logical_xor", "isnan",
+    "isinf", "isfinite", "count_nonzero", "floor_divide",
 ]  # fmt: skip
