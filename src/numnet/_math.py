@@ -64,12 +64,13 @@ class _Cumsum(Function):
         self.axis = axis
 
     def forward(self, x):
-        return np.cumsum(x, axis=self.axis)
+        return self.xp.cumsum(x, axis=self.axis)
 
     def backward(self, gy):
         # y_i = sum_{j<=i} x_j  =>  dL/dx_j = sum_{i>=j} g_i: a reversed cumsum
-        flipped = np.flip(gy, axis=self.axis)
-        return np.flip(np.cumsum(flipped, axis=self.axis), axis=self.axis)
+        xp = self.xp
+        flipped = xp.flip(gy, axis=self.axis)
+        return xp.flip(xp.cumsum(flipped, axis=self.axis), axis=self.axis)
 
 
 def cumsum(x, axis: int | None = None) -> Tensor:

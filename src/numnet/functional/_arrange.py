@@ -314,11 +314,13 @@ def masked_fill(x, mask, value) -> Tensor:
         >>> numnet.masked_fill(x, x > 1.5, 0.0).tolist()
         [1.0, 0.0, 0.0]
     """
+    x = as_tensor(x)
     raw = mask.data if isinstance(mask, Tensor) else mask
-    if not backend.is_array(raw) or raw.dtype != bool:
+    if not backend.is_array(raw):  # a Python or NumPy bool, a list
+        raw = backend.get_array_module(x.data).asarray(raw)
+    if raw.dtype != bool:
         raise TypeError(
-            f"masked_fill: 'mask' must be a boolean array or tensor. Received: "
-            f"{getattr(raw, 'dtype', type(raw).__name__)}"
+            f"masked_fill: 'mask' must be boolean. Received: dtype {raw.dtype}"
         )
     return where(raw, value, x)
 
