@@ -37,13 +37,25 @@ def logical_and(a, b) -> Tensor:
 
 
 def logical_or(a, b) -> Tensor:
-    """Elementwise ``a or b`` of truth values (bool; no gradient)."""
+    """Elementwise ``a or b`` of truth values (bool; no gradient).
+
+    Example:
+        >>> import numnet
+        >>> numnet.logical_or(numnet.tensor([True, False]), False).tolist()
+        [True, False]
+    """
     xp, (a, b) = _namespace(a, b)
     return _constant(xp.logical_or(a, b))
 
 
 def logical_xor(a, b) -> Tensor:
-    """Elementwise exclusive or of truth values (bool; no gradient)."""
+    """Elementwise exclusive or of truth values (bool; no gradient).
+
+    Example:
+        >>> import numnet
+        >>> numnet.logical_xor(numnet.tensor([True, False]), True).tolist()
+        [False, True]
+    """
     xp, (a, b) = _namespace(a, b)
     return _constant(xp.logical_xor(a, b))
 
@@ -73,13 +85,25 @@ def isnan(x) -> Tensor:
 
 
 def isinf(x) -> Tensor:
-    """Where ``x`` is +inf or -inf (bool; no gradient)."""
+    """Where ``x`` is +inf or -inf (bool; no gradient).
+
+    Example:
+        >>> import numnet
+        >>> numnet.isinf(numnet.tensor([1.0, float("-inf")])).tolist()
+        [False, True]
+    """
     xp, (x,) = _namespace(x)
     return _constant(xp.isinf(x))
 
 
 def isfinite(x) -> Tensor:
-    """Where ``x`` is neither NaN nor infinite (bool; no gradient)."""
+    """Where ``x`` is neither NaN nor infinite (bool; no gradient).
+
+    Example:
+        >>> import numnet
+        >>> numnet.isfinite(numnet.tensor([1.0, float("nan")])).tolist()
+        [True, False]
+    """
     xp, (x,) = _namespace(x)
     return _constant(xp.isfinite(x))
 

@@ -164,7 +164,14 @@ def top_k(x, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A00
 
 
 def topk(x, k: int, axis: int = -1) -> tuple[Tensor, Tensor]:
-    """``Tensor.topk``: :func:`top_k` along any ``axis`` (PyTorch's argument order)."""
+    """``Tensor.topk``: :func:`top_k` along any ``axis`` (PyTorch's argument order).
+
+    Example:
+        >>> import numnet
+        >>> values, indices = numnet.tensor([[1.0, 5.0], [3.0, 2.0]]).topk(1, axis=0)
+        >>> values.tolist(), indices.tolist()
+        ([[3.0, 5.0]], [[1, 0]])
+    """
     return _top_k("topk", as_tensor(x), k, axis)
 
 
