@@ -24,6 +24,12 @@ def _constant(array) -> Tensor:
     return Tensor._from_op(array)
 
 
+def no_grad_call(name: str, *values, **kwargs) -> Tensor:
+    """``xp.<name>(*values, **kwargs)`` on the values' namespace, outside the graph."""
+    xp, raws = _namespace(*values)
+    return _constant(getattr(xp, name)(*raws, **kwargs))
+
+
 def logical_and(a, b) -> Tensor:
     """Elementwise ``a and b`` of truth values (bool; no gradient).
 

@@ -419,9 +419,13 @@ def test_no_gradient_helpers_stay_on_the_strict_namespace():
     outs = [ops.isnan(x), ops.isinf(x), ops.isfinite(x), ops.count_nonzero(x, 0),
             ops.logical_not(x), ops.logical_and(x, x), ops.logical_or(x, 0.0),
             ops.logical_xor(x, x), ops.floor_divide(labels, 2), ops.one_hot(labels, 2),
-            ops.take(numnet.tensor(x), labels, axis=1)]  # fmt: skip
+            ops.take(numnet.tensor(x), labels, axis=1), ops.argmax(x),
+            ops.argmin(x, axis=1), ops.argsort(x), ops.sign(x), ops.floor(x),
+            ops.round(x, 1), ops.equal(x, 1.5), ops.less(x, x), ops.all(x),
+            ops.any(x, axis=0)]  # fmt: skip
     assert all(isinstance(o.data, StrictArray) for o in outs)
-    assert to_numpy(outs[-1].data)[0].tolist() == [1.5, 0.0]
+    assert to_numpy(outs[10].data)[0].tolist() == [1.5, 0.0]
+    assert ops.convert_to_numpy(x).tolist()[0] == [0.0, 1.5]
     assert not SLIPS, SLIPS
 
 

@@ -118,7 +118,8 @@ def take_along_axis(x, indices, axis: int) -> Tensor:
     return getitem(x, tuple(index))
 
 
-def _stable_argsort(xp, x, axis: int):
+def _stable_argsort(x, axis: int):
+    xp = backend.get_array_module(x)
     try:
         return xp.argsort(x, axis=axis, kind="stable")
     except (TypeError, NotImplementedError):  # CuPy's argsort is stable already
@@ -140,7 +141,7 @@ def sort(x, axis: int = -1) -> Tensor:
     axis = _axis_arg("sort", axis, max(x.ndim, 1))
     if x.ndim == 0:
         return getitem(x, ())
-    order = _stable_argsort(backend.get_array_module(x.data), x.data, axis)
+    order = _stable_argsort(x.data, axis)
     return take_along_axis(x, order, axis)
 
 
@@ -188,6 +189,6 @@ def _top_k(op: str, x: Tensor, k, axis: int) -> tuple[Tensor, Tensor]:
             f"(the size of axis {axis}). Received: k={k!r}"
         )
     xp = backend.get_array_module(x.data)
-    order = _stable_argsort(xp, -x.data, axis)
+    order = _stable_argsort(-x.data, axis)
     indices = xp.take(order, xp.arange(int(k)), axis=axis)
     return take_along_axis(x, indices, axis), Tensor._from_op(indices)
