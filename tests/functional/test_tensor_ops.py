@@ -28,8 +28,10 @@ from tests.functional.test_ops import (
     distinct,
     nonzero,
     normal,
+    positive,
     reduction,
     shapes,
+    unary,
 )
 from tests.strict_namespace import SLIPS, StrictArray, to_numpy, to_strict
 
@@ -251,6 +253,35 @@ TENSOR_CASES = [
     Case("x.t", "transpose", along_axis(max_dims=2), lambda x, a: x.t(),
          lambda x, a: x.T),
 ]  # fmt: skip
+
+
+def small(rng, s):
+    return rng.uniform(-0.8, 0.8, s)  # inside the domains of arcsin/arccos, tan finite
+
+
+UNARY_SAMPLERS = {"tan": small, "arcsin": small, "arccos": small,
+                  "log1p": positive, "log2": positive, "log10": positive}  # fmt: skip
+TENSOR_CASES += [
+    Case(name, name, unary(UNARY_SAMPLERS.get(name, normal)), getattr(ops, name),
+         getattr(np, name))
+    for name in ("sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+                 "arcsinh", "log1p", "expm1", "log2", "log10")
+]  # fmt: skip
+
+
+@st.composite
+def einsum_args(draw):
+    spec, shapes_ = draw(st.sampled_from(EINSUM_SPECS))
+    return (spec, *(_array(draw, normal, s) for s in shapes_))
+
+
+EINSUM_SPECS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ii->i", [(3, 3)]),
+    ("bij,bjk", [(2, 2, 3), (2, 3, 2)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+]
+TENSOR_CASES.append(Case("einsum", "einsum", einsum_args(), ops.einsum, np.einsum))
 IDS = [case.name for case in TENSOR_CASES]
 
 
