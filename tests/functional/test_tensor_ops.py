@@ -390,6 +390,8 @@ def test_top_k_returns_indices_without_a_graph():
     v0, i0 = x.topk(1, axis=0)
     assert i0.tolist() == [[1, 0, 1]] and v0.shape == (1, 3)
     assert ops.top_k(x, 0)[0].shape == (2, 0)
+    # unsigned integers: largest first too (negating them would wrap around)
+    assert ops.top_k(np.array([1, 5, 3], np.uint8), 2)[1].tolist() == [1, 2]
 
 
 def test_tensor_conveniences():

@@ -189,6 +189,8 @@ def _top_k(op: str, x: Tensor, k, axis: int) -> tuple[Tensor, Tensor]:
             f"(the size of axis {axis}). Received: k={k!r}"
         )
     xp = backend.get_array_module(x.data)
-    order = _stable_argsort(-x.data, axis)
+    # largest first, ties to the lower index: a stable ascending sort of -x
+    key = x.data if x.dtype.kind in "fi" else x.data.astype("int64")
+    order = _stable_argsort(-key, axis)
     indices = xp.take(order, xp.arange(int(k)), axis=axis)
     return take_along_axis(x, indices, axis), Tensor._from_op(indices)
