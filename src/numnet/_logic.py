@@ -20,14 +20,10 @@ def _namespace(*values):
     return xp, [r if backend.is_array(r) else xp.asarray(r) for r in raws]
 
 
-def _constant(array) -> Tensor:
-    return Tensor._from_op(array)
-
-
 def no_grad_call(name: str, *values, **kwargs) -> Tensor:
     """``xp.<name>(*values, **kwargs)`` on the values' namespace, outside the graph."""
     xp, raws = _namespace(*values)
-    return _constant(getattr(xp, name)(*raws, **kwargs))
+    return Tensor._from_op(getattr(xp, name)(*raws, **kwargs))
 
 
 def logical_and(a, b) -> Tensor:
@@ -38,8 +34,7 @@ def logical_and(a, b) -> Tensor:
         >>> numnet.logical_and(numnet.tensor([True, False]), True).tolist()
         [True, False]
     """
-    xp, (a, b) = _namespace(a, b)
-    return _constant(xp.logical_and(a, b))
+    return no_grad_call("logical_and", a, b)
 
 
 def logical_or(a, b) -> Tensor:
@@ -50,8 +45,7 @@ def logical_or(a, b) -> Tensor:
         >>> numnet.logical_or(numnet.tensor([True, False]), False).tolist()
         [True, False]
     """
-    xp, (a, b) = _namespace(a, b)
-    return _constant(xp.logical_or(a, b))
+    return no_grad_call("logical_or", a, b)
 
 
 def logical_xor(a, b) -> Tensor:
@@ -62,8 +56,7 @@ def logical_xor(a, b) -> Tensor:
         >>> numnet.logical_xor(numnet.tensor([True, False]), True).tolist()
         [False, True]
     """
-    xp, (a, b) = _namespace(a, b)
-    return _constant(xp.logical_xor(a, b))
+    return no_grad_call("logical_xor", a, b)
 
 
 def logical_not(x) -> Tensor:
@@ -74,8 +67,7 @@ def logical_not(x) -> Tensor:
         >>> numnet.logical_not(numnet.tensor([0.0, 2.0])).tolist()
         [True, False]
     """
-    xp, (x,) = _namespace(x)
-    return _constant(xp.logical_not(x))
+    return no_grad_call("logical_not", x)
 
 
 def isnan(x) -> Tensor:
@@ -86,8 +78,7 @@ def isnan(x) -> Tensor:
         >>> numnet.isnan(numnet.tensor([1.0, float("nan")])).tolist()
         [False, True]
     """
-    xp, (x,) = _namespace(x)
-    return _constant(xp.isnan(x))
+    return no_grad_call("isnan", x)
 
 
 def isinf(x) -> Tensor:
@@ -98,8 +89,7 @@ def isinf(x) -> Tensor:
         >>> numnet.isinf(numnet.tensor([1.0, float("-inf")])).tolist()
         [False, True]
     """
-    xp, (x,) = _namespace(x)
-    return _constant(xp.isinf(x))
+    return no_grad_call("isinf", x)
 
 
 def isfinite(x) -> Tensor:
@@ -110,8 +100,7 @@ def isfinite(x) -> Tensor:
         >>> numnet.isfinite(numnet.tensor([1.0, float("nan")])).tolist()
         [True, False]
     """
-    xp, (x,) = _namespace(x)
-    return _constant(xp.isfinite(x))
+    return no_grad_call("isfinite", x)
 
 
 def count_nonzero(x, axis=None) -> Tensor:
@@ -123,7 +112,7 @@ def count_nonzero(x, axis=None) -> Tensor:
         [1, 2]
     """
     xp, (x,) = _namespace(x)
-    return _constant(xp.sum(x != 0, axis=axis, dtype="int64"))
+    return Tensor._from_op(xp.sum(x != 0, axis=axis, dtype="int64"))
 
 
 def floor_divide(a, b) -> Tensor:
@@ -135,8 +124,7 @@ def floor_divide(a, b) -> Tensor:
         >>> numnet.floor_divide(numnet.tensor([7.0, -7.0]), 2).tolist()
         [3.0, -4.0]
     """
-    xp, (a, b) = _namespace(a, b)
-    return _constant(xp.floor_divide(a, b))
+    return no_grad_call("floor_divide", a, b)
 
 
 def one_hot(x, num_classes: int, axis: int = -1, dtype=None) -> Tensor:
@@ -179,4 +167,4 @@ def one_hot(x, num_classes: int, axis: int = -1, dtype=None) -> Tensor:
         )
     out = labels[..., None] == xp.arange(num_classes)
     out = xp.moveaxis(out, -1, axis)
-    return _constant(out.astype(dtype or backend.floatx()))
+    return Tensor._from_op(out.astype(dtype or backend.floatx()))
