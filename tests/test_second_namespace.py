@@ -4,10 +4,11 @@
 refuses every call that would only work because the data is NumPy
 (``np.exp(x)``, ``np.asarray(x)``, a raw ``np.zeros`` mixed in, ``x.base``). On it
 numnet runs its portable reference kernels (``numnet.backend.ops.Ops``); on
-NumPy it runs the CPU fast paths (``NumpyOps``). Here the op table of
-``tests/functional/test_ops.py``, gradchecks of layers and a small training loop
-run on both, and must agree; a call that slips past the seam fails the test (it
-raises, and it is recorded in ``SLIPS`` even when some code catches the error).
+NumPy it runs the CPU fast paths (``NumpyOps``). Here the op tables of
+``tests/functional/test_ops.py`` and ``test_tensor_ops.py``, gradchecks of layers
+and a small training loop run on both, and must agree; a call that slips past
+the seam fails the test (it raises, and it is recorded in ``SLIPS`` even when
+some code catches the error).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.functional.test_ops import CASES
+from tests.functional.test_ops import CASES as CORE_CASES
+from tests.functional.test_tensor_ops import TENSOR_CASES
 from tests.strict_namespace import (
     SLIPS,
     STRICT,
@@ -35,6 +37,8 @@ from numnet.backend.ops import Ops
 #: rows whose own test code builds NumPy arrays (``x * np.full(...)``): mixing
 #: namespaces is the caller's error on any backend (CuPy refuses it too)
 NUMPY_ONLY_ROWS = {"x*ndarray", "ndarray*x", "ndarray-x"}
+#: the core op table and the tensor namespace's (numnet.ops)
+CASES = CORE_CASES + TENSOR_CASES
 STRICT_CASES = [c for c in CASES if c.name not in NUMPY_ONLY_ROWS]
 AGREE = {"rtol": 1e-9, "atol": 1e-12}  # float64: fast paths vs reference kernels
 

@@ -7,10 +7,12 @@ can be composed from numnet.functional is composed in ``numnet.ops`` instead.
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
 
+from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor
 
@@ -18,8 +20,8 @@ from numnet.autograd.tensor import Tensor
 class _Unary(Function):
     """y = f(x) elementwise; backward multiplies by f'(x), given from (x, y)."""
 
-    def __init__(self, name: str, f, df):
-        self.name, self.f, self.df = name, f, df
+    def __init__(self, name: str, df):
+        self.name, self.df = name, df
 
     def forward(self, x):
         if x.dtype.kind != "f":
@@ -28,35 +30,34 @@ class _Unary(Function):
                 f"dtype={x.dtype}; cast it first with x.astype('float32')"
             )
         self.x = x
-        self.y = self.f(x)
+        self.y = getattr(self.xp, self.name)(x)
         return self.y
 
     def backward(self, gy):
-        return gy * self.df(self.x, self.y)
+        return gy * self.df(self.xp, self.x, self.y)
 
 
-#: name -> (forward, derivative as a function of x and y = f(x))
+#: name -> derivative as a function of (xp, x, y = f(x)); the forward is xp.<name>
 UNARY = {
-    "sin": (np.sin, lambda x, y: np.cos(x)),  # d sin = cos
-    "cos": (np.cos, lambda x, y: -np.sin(x)),  # d cos = -sin
-    "tan": (np.tan, lambda x, y: 1 + y * y),  # d tan = 1 + tan^2
-    "arcsin": (np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x)),
-    "arccos": (np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x)),
-    "arctan": (np.arctan, lambda x, y: 1 / (1 + x * x)),
-    "sinh": (np.sinh, lambda x, y: np.cosh(x)),
-    "cosh": (np.cosh, lambda x, y: np.sinh(x)),
-    "arcsinh": (np.arcsinh, lambda x, y: 1 / np.sqrt(x * x + 1)),
-    "log1p": (np.log1p, lambda x, y: 1 / (1 + x)),  # d log(1+x) = 1/(1+x)
-    "expm1": (np.expm1, lambda x, y: y + 1),  # d (e^x - 1) = e^x
-    "log2": (np.log2, lambda x, y: 1 / (x * np.log(2))),
-    "log10": (np.log10, lambda x, y: 1 / (x * np.log(10))),
+    "sin": lambda xp, x, y: xp.cos(x),  # d sin = cos
+    "cos": lambda xp, x, y: -xp.sin(x),  # d cos = -sin
+    "tan": lambda xp, x, y: 1 + y * y,  # d tan = 1 + tan^2
+    "arcsin": lambda xp, x, y: 1 / xp.sqrt(1 - x * x),
+    "arccos": lambda xp, x, y: -1 / xp.sqrt(1 - x * x),
+    "arctan": lambda xp, x, y: 1 / (1 + x * x),
+    "sinh": lambda xp, x, y: xp.cosh(x),
+    "cosh": lambda xp, x, y: xp.sinh(x),
+    "arcsinh": lambda xp, x, y: 1 / xp.sqrt(x * x + 1),
+    "log1p": lambda xp, x, y: 1 / (1 + x),  # d log(1+x) = 1/(1+x)
+    "expm1": lambda xp, x, y: y + 1,  # d (e^x - 1) = e^x
+    "log2": lambda xp, x, y: 1 / (x * math.log(2)),
+    "log10": lambda xp, x, y: 1 / (x * math.log(10)),
 }
 
 
 def unary(name: str, x) -> Tensor:
     """Apply the differentiable elementwise function ``name`` of :data:`UNARY`."""
-    f, df = UNARY[name]
-    return _Unary(name, f, df)(x)
+    return _Unary(name, UNARY[name])(x)
 
 
 class _Cumsum(Function):
@@ -64,12 +65,13 @@ class _Cumsum(Function):
         self.axis = axis
 
     def forward(self, x):
-        return np.cumsum(x, axis=self.axis)
+        return self.xp.cumsum(x, axis=self.axis)
 
     def backward(self, gy):
         # y_i = sum_{j<=i} x_j  =>  dL/dx_j = sum_{i>=j} g_i: a reversed cumsum
-        flipped = np.flip(gy, axis=self.axis)
-        return np.flip(np.cumsum(flipped, axis=self.axis), axis=self.axis)
+        xp = self.xp
+        flipped = xp.flip(gy, axis=self.axis)
+        return xp.flip(xp.cumsum(flipped, axis=self.axis), axis=self.axis)
 
 
 def cumsum(x, axis: int | None = None) -> Tensor:
@@ -131,7 +133,8 @@ class _Einsum(Function):
         self.operands = operands
         spec = ",".join(self.ins) + "->" + self.out
         try:
-            return np.asarray(np.einsum(spec, *operands, optimize=len(operands) > 2))
+            xp = self.xp
+            return xp.asarray(xp.einsum(spec, *operands, optimize=len(operands) > 2))
         except ValueError as err:
             shapes = ", ".join(str(a.shape) for a in operands)
             raise ValueError(
@@ -156,14 +159,15 @@ class _Einsum(Function):
         kept = "".join(c for c in unique if c in available)
         terms = [self.out] + [self.ins[i] for i in others]
         arrays = [gy] + [self.operands[i] for i in others]
-        g = np.einsum(",".join(terms) + "->" + kept, *arrays, optimize=len(arrays) > 2)
+        xp = self.xp
+        g = xp.einsum(",".join(terms) + "->" + kept, *arrays, optimize=len(arrays) > 2)
         # labels summed only inside operand k: the gradient is constant along them
         for axis, c in enumerate(unique):
             if c not in available:
-                g = np.expand_dims(g, axis)
-        g = np.broadcast_to(g, [sizes[c] for c in unique])
+                g = xp.expand_dims(g, axis)
+        g = xp.broadcast_to(g, [sizes[c] for c in unique])
         if unique == sub:
-            return np.ascontiguousarray(g)
+            return xp.ascontiguousarray(g)
         return _undiagonal(g, unique, sub, sizes)
 
 
@@ -183,8 +187,9 @@ def _undiagonal(g, unique: str, sub: str, sizes: dict) -> np.ndarray:
         else:
             seen.add(c)
             new_sub += c
-    identity = [np.eye(sizes[e[0]], dtype=g.dtype) for e in eyes]
-    return np.einsum(",".join([unique] + eyes) + "->" + new_sub, g, *identity)
+    xp = backend.get_array_module(g)
+    identity = [xp.eye(sizes[e[0]], dtype=g.dtype) for e in eyes]
+    return xp.einsum(",".join([unique] + eyes) + "->" + new_sub, g, *identity)
 
 
 def einsum(subscripts: str, *operands) -> Tensor:

@@ -25,8 +25,23 @@ import functools
 import numpy as np
 
 from numnet import functional as F
+from numnet._logic import (
+    count_nonzero,
+    floor_divide,
+    isfinite,
+    isinf,
+    isnan,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    no_grad_call,
+    one_hot,
+)
 from numnet._math import cumsum, einsum, unary
+from numnet.autograd.tensor import OPS as _OPS
 from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.backend import is_array, to_host
 from numnet.creation import (
     arange,
     eye,
@@ -68,17 +83,38 @@ from numnet.functional import (
     var,
     where,
 )
+from numnet.functional._arrange import (
+    diagonal,
+    flip,
+    hstack,
+    masked_fill,
+    mod,
+    moveaxis,
+    nan_to_num,
+    outer,
+    repeat,
+    roll,
+    tile,
+    trace,
+    tril,
+    triu,
+    vstack,
+)
+from numnet.functional._gather import (
+    _stable_argsort,
+    sort,
+    take,
+    take_along_axis,
+    top_k,
+    topk,
+)
+from numnet.functional._products import cumprod, norm, prod
 
 # ruff: noqa: A001 (NumPy names: abs, max, min, sum, round, pow)
 
 
-def _data(x) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _constant(array) -> Tensor:
-    """Wrap a result that carries no gradient."""
-    return Tensor._from_op(np.asarray(array))
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x if is_array(x) else np.asarray(x)
 
 
 def sin(x) -> Tensor:
@@ -206,77 +242,78 @@ def cast(x, dtype) -> Tensor:
 
 def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
     """Indices of the maxima along ``axis`` (int64; no gradient)."""
-    return _constant(np.argmax(_data(x), axis=axis, keepdims=keepdims))
+    return no_grad_call("argmax", x, axis=axis, keepdims=keepdims)
 
 
 def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
     """Indices of the minima along ``axis`` (int64; no gradient)."""
-    return _constant(np.argmin(_data(x), axis=axis, keepdims=keepdims))
+    return no_grad_call("argmin", x, axis=axis, keepdims=keepdims)
 
 
 def argsort(x, axis: int = -1) -> Tensor:
     """Indices that sort ``x`` along ``axis`` (no gradient)."""
-    return _constant(np.argsort(_data(x), axis=axis, kind="stable"))
+    x = as_tensor(x)
+    return Tensor._from_op(_stable_argsort(x.data, axis))
 
 
 def sign(x) -> Tensor:
     """-1, 0 or 1 elementwise (gradient zero: not recorded)."""
-    return _constant(np.sign(_data(x)))
+    return no_grad_call("sign", x)
 
 
 def floor(x) -> Tensor:
     """Round down elementwise (not differentiable)."""
-    return _constant(np.floor(_data(x)))
+    return no_grad_call("floor", x)
 
 
 def ceil(x) -> Tensor:
     """Round up elementwise (not differentiable)."""
-    return _constant(np.ceil(_data(x)))
+    return no_grad_call("ceil", x)
 
 
 def round(x, decimals: int = 0) -> Tensor:
     """Round half to even elementwise (not differentiable)."""
-    return _constant(np.round(_data(x), decimals))
+    return no_grad_call("round", x, decimals)
 
 
 def equal(a, b) -> Tensor:
     """a == b elementwise (bool)."""
-    return _constant(np.equal(_data(a), _data(b)))
+    return no_grad_call("equal", a, b)
 
 
 def not_equal(a, b) -> Tensor:
     """a != b elementwise (bool)."""
-    return _constant(np.not_equal(_data(a), _data(b)))
+    return no_grad_call("not_equal", a, b)
 
 
 def greater(a, b) -> Tensor:
     """a > b elementwise (bool)."""
-    return _constant(np.greater(_data(a), _data(b)))
+    return no_grad_call("greater", a, b)
 
 
 def greater_equal(a, b) -> Tensor:
     """a >= b elementwise (bool)."""
-    return _constant(np.greater_equal(_data(a), _data(b)))
+    return no_grad_call("greater_equal", a, b)
 
 
 def less(a, b) -> Tensor:
     """a < b elementwise (bool)."""
-    return _constant(np.less(_data(a), _data(b)))
+    return no_grad_call("less", a, b)
 
 
 def less_equal(a, b) -> Tensor:
     """a <= b elementwise (bool)."""
-    return _constant(np.less_equal(_data(a), _data(b)))
+    return no_grad_call("less_equal", a, b)
 
 
 def all(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Whether every element along ``axis`` is true."""
-    return _constant(np.all(_data(x), axis=axis, keepdims=keepdims))
+    return no_grad_call("all", x, axis=axis, keepdims=keepdims)
 
 
 def any(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Whether some element along ``axis`` is true."""
-    return _constant(np.any(_data(x), axis=axis, keepdims=keepdims))
+    return no_grad_call("any", x, axis=axis, keepdims=keepdims)
 
 
 def convert_to_tensor(x, dtype=None) -> Tensor:
@@ -287,8 +324,9 @@ def convert_to_tensor(x, dtype=None) -> Tensor:
 
 
 def convert_to_numpy(x) -> np.ndarray:
-    """The ndarray behind a Tensor (Keras ``ops.convert_to_numpy``)."""
-    return _data(x)
+    """The data as a NumPy ndarray (Keras ``ops.convert_to_numpy``; a device
+    tensor is copied to the host)."""
+    return to_host(_data(x))
 
 
 #: PyTorch keyword -> numnet's (NumPy/Keras) spelling
@@ -320,6 +358,19 @@ concatenate, stack, split, squeeze = map(
 std, cumsum, argmax, argmin, argsort, expand_dims = map(
     _teaching, (std, cumsum, argmax, argmin, argsort, expand_dims)
 )
+prod, cumprod, norm, sort, take, take_along_axis, flip, roll = map(
+    _teaching, (prod, cumprod, norm, sort, take, take_along_axis, flip, roll)
+)
+repeat, diagonal, trace, moveaxis, count_nonzero = map(
+    _teaching, (repeat, diagonal, trace, moveaxis, count_nonzero)
+)
+
+# the Tensor methods of numnet.autograd._tensor_methods_torch
+_OPS.update(
+    std=std, cumsum=cumsum, cumprod=cumprod, prod=prod, norm=norm, flip=flip,
+    roll=roll, tril=tril, triu=triu, diagonal=diagonal, trace=trace, sort=sort,
+    take_along_axis=take_along_axis, topk=topk, masked_fill=masked_fill,
+)  # fmt: skip
 
 __all__ = [
     # creation
@@ -330,15 +381,20 @@ __all__ = [
     "square", "sqrt", "reciprocal", "exp", "expm1", "log", "log1p", "log2", "log10",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
     "arcsinh", "clip", "maximum", "minimum", "where", "cast", "relu", "sigmoid",
-    "softmax",
+    "softmax", "mod", "nan_to_num", "masked_fill",
     # reductions and scans
-    "sum", "mean", "max", "min", "var", "std", "logsumexp", "cumsum",
-    # shape
+    "sum", "mean", "max", "min", "var", "std", "logsumexp", "cumsum", "prod",
+    "cumprod", "norm",
+    # shape and indexing
     "shape", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
-    "concatenate", "stack", "split",
+    "concatenate", "stack", "split", "take", "take_along_axis", "sort", "top_k",
+    "flip", "roll", "tile", "repeat", "tril", "triu", "moveaxis", "hstack",
+    "vstack",
     # linear algebra
-    "matmul", "dot", "einsum",
+    "matmul", "dot", "einsum", "outer", "diagonal", "trace",
     # no gradient
     "argmax", "argmin", "argsort", "sign", "floor", "ceil", "round", "equal",
     "not_equal", "greater", "greater_equal", "less", "less_equal", "all", "any",
+    "one_hot", "logical_and", "logical_or", "logical_not", "logical_xor", "isnan",
+    "isinf", "isfinite", "count_nonzero", "floor_divide",
 ]  # fmt: skip
