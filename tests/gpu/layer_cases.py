@@ -168,6 +168,19 @@ CASES: dict[str, LayerCase] = {
     "DepthwiseConv2D": _case(
         lambda: L.DepthwiseConv2D(3, depth_multiplier=2), normal(2, 5, 5, 2)
     ),
+    "Conv1DTranspose": _case(
+        lambda: L.Conv1DTranspose(3, 3, strides=2, padding="same"), normal(2, 4, 2)
+    ),
+    "Conv3DTranspose": _case(
+        lambda: L.Conv3DTranspose(2, (2, 3, 2), strides=(2, 1, 2)),
+        normal(2, 2, 3, 2, 2),
+    ),
+    "DepthwiseConv1D": _case(
+        lambda: L.DepthwiseConv1D(3, depth_multiplier=2), normal(2, 6, 2)
+    ),
+    "SeparableConv1D": _case(
+        lambda: L.SeparableConv1D(3, 3, padding="same"), normal(2, 6, 2)
+    ),
     "SeparableConv2D": _case(
         lambda: L.SeparableConv2D(3, 3, padding="same"), normal(2, 5, 5, 2)
     ),

@@ -46,6 +46,11 @@ from numnet.functional.conv_nd import (
     upsample1d,
     upsample3d,
 )
+from numnet.functional.conv_transpose_nd import (
+    conv1d_transpose,
+    conv3d_transpose,
+    depthwise_conv1d,
+)
 from numnet.functional.elementwise import (
     abs,
     add,

@@ -26,6 +26,12 @@ from numnet.layers.conv_nd import (
     MaxPooling3D,
     UpSampling1D,
 )
+from numnet.layers.conv_variants import (
+    Conv1DTranspose,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    SeparableConv1D,
+)
 from numnet.layers.core import (
     Activation,
     Dense,
@@ -164,6 +170,10 @@ __all__ = [
     "UpSampling3D",
     "ZeroPadding1D",
     "ZeroPadding3D",
+    "Conv1DTranspose",
+    "Conv3DTranspose",
+    "DepthwiseConv1D",
+    "SeparableConv1D",
 ]
 
 # Keras's functional merge helpers (layers.add, layers.concatenate, ...)
