@@ -70,6 +70,7 @@ from numnet.functional.elementwise import (
 )
 from numnet.functional.embedding import embedding
 from numnet.functional.group_norm import group_norm
+from numnet.functional.image import resize
 from numnet.functional.linalg import linear, matmul
 from numnet.functional.metric_learning import (
     batch_triplet_loss,

@@ -201,9 +201,16 @@ from numnet.layers.augmentation import (  # noqa: E402
     RandomTranslation,
     RandomZoom,
 )
+from numnet.layers.image_preprocessing import (  # noqa: E402
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    Resizing,
+)
 from numnet.layers.preprocessing import Normalization, Rescaling  # noqa: E402
 
 __all__ += [
+    "CenterCrop", "RandomBrightness", "RandomContrast", "Resizing",
     "Normalization", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Rescaling",
 ]  # fmt: skip
