@@ -11,6 +11,7 @@ from tests.example_helpers import needs_fashion_mnist
 import numnet
 from numnet import layers, models
 from numnet.interop import load_keras_model, save_keras
+from numnet.interop.keras_config import translate_layer_config
 
 
 def _fashion(n_train=5000, n_test=1000):
@@ -132,3 +133,60 @@ def test_onnx_export_refuses_each_new_layer_by_name(tmp_path, name):
     with pytest.raises(numnet.onnx.UnsupportedLayerError, match=f"class {name} is"):
         numnet.onnx.export(model, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def _init(name):
+    return {"module": "keras.initializers", "class_name": name, "config": {},
+            "registered_name": None}  # fmt: skip
+
+
+_CONV = {"activation": "linear", "use_bias": True, "bias_initializer": _init("Zeros"),
+         "bias_regularizer": None, "activity_regularizer": None,
+         "bias_constraint": None, "data_format": "channels_last"}  # fmt: skip
+_KERNEL = {"kernel_initializer": _init("GlorotUniform"), "kernel_regularizer": None,
+           "kernel_constraint": None}  # fmt: skip
+_DEPTHWISE = {"depthwise_initializer": _init("GlorotUniform"),
+              "depthwise_regularizer": None, "depthwise_constraint": None}  # fmt: skip
+
+#: layer configs as Keras 3's get_config writes them
+KERAS_CONFIGS = {
+    "Conv1DTranspose": {"filters": 4, "kernel_size": [3], "strides": [2],
+                        "padding": "same", "dilation_rate": [1],
+                        "output_padding": None, **_CONV, **_KERNEL},
+    "Conv3DTranspose": {"filters": 4, "kernel_size": [3, 2, 3],
+                        "strides": [2, 1, 2], "padding": "valid",
+                        "dilation_rate": [1, 1, 1], "output_padding": [1, 0, 0],
+                        **_CONV, **_KERNEL},
+    "DepthwiseConv1D": {"kernel_size": [3], "strides": [1], "padding": "valid",
+                        "dilation_rate": [2], "depth_multiplier": 2, **_CONV,
+                        **_DEPTHWISE},
+    "SeparableConv1D": {"filters": 4, "kernel_size": [3], "strides": [1],
+                        "padding": "same", "dilation_rate": [1],
+                        "depth_multiplier": 1, **_CONV, **_DEPTHWISE,
+                        "pointwise_initializer": _init("GlorotUniform"),
+                        "pointwise_regularizer": None,
+                        "pointwise_constraint": None},
+    "Resizing": {"height": 4, "width": 5, "interpolation": "nearest",
+                 "crop_to_aspect_ratio": True, "pad_to_aspect_ratio": False,
+                 "fill_mode": "constant", "fill_value": 0.0, "antialias": False,
+                 "data_format": "channels_last"},
+    "CenterCrop": {"height": 4, "width": 5, "data_format": "channels_last"},
+    "RandomContrast": {"factor": [0.2, 0.3], "value_range": [0, 1], "seed": 3},
+    "RandomBrightness": {"factor": [-0.2, 0.1], "value_range": [0, 255],
+                         "seed": None},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("class_name", sorted(KERAS_CONFIGS))
+def test_keras_configs_translate(class_name):
+    dtype = {"module": "keras", "class_name": "DTypePolicy",
+             "config": {"name": "float32"}, "registered_name": None}  # fmt: skip
+    keras_config = {"name": "x1", "trainable": True, "dtype": dtype,
+                    **KERAS_CONFIGS[class_name]}  # fmt: skip
+    cls, config = translate_layer_config(class_name, keras_config)
+    layer = cls.from_config(config)
+    assert type(layer).__name__ == class_name and layer.name == "x1"
+    mine = layer.get_config()
+    for key, value in KERAS_CONFIGS[class_name].items():
+        if key in mine and not key.endswith("_initializer"):
+            assert mine[key] == value, (key, mine[key], value)
