@@ -116,6 +116,12 @@ CASES: dict[str, LayerCase] = {
         smooth_inputs=[normal(2, 5, 3)],
     ),
     "Rescaling": _case(lambda: L.Rescaling(0.5, offset=-1.0), normal(2, 3, 3, 2)),
+    "Resizing": _case(lambda: L.Resizing(5, 3), normal(2, 3, 4, 2)),
+    "Resizing_nearest_crop": _case(
+        lambda: L.Resizing(2, 2, "nearest", crop_to_aspect_ratio=True),
+        normal(2, 3, 4, 2),
+    ),
+    "CenterCrop": _case(lambda: L.CenterCrop(2, 3), normal(2, 4, 5, 2)),
     "Normalization": _case(
         lambda: L.Normalization(mean=0.5, variance=2.0), normal(3, 4)
     ),
@@ -167,6 +173,19 @@ CASES: dict[str, LayerCase] = {
     ),
     "DepthwiseConv2D": _case(
         lambda: L.DepthwiseConv2D(3, depth_multiplier=2), normal(2, 5, 5, 2)
+    ),
+    "Conv1DTranspose": _case(
+        lambda: L.Conv1DTranspose(3, 3, strides=2, padding="same"), normal(2, 4, 2)
+    ),
+    "Conv3DTranspose": _case(
+        lambda: L.Conv3DTranspose(2, (2, 3, 2), strides=(2, 1, 2)),
+        normal(2, 2, 3, 2, 2),
+    ),
+    "DepthwiseConv1D": _case(
+        lambda: L.DepthwiseConv1D(3, depth_multiplier=2), normal(2, 6, 2)
+    ),
+    "SeparableConv1D": _case(
+        lambda: L.SeparableConv1D(3, 3, padding="same"), normal(2, 6, 2)
     ),
     "SeparableConv2D": _case(
         lambda: L.SeparableConv2D(3, 3, padding="same"), normal(2, 5, 5, 2)
@@ -269,6 +288,12 @@ CASES: dict[str, LayerCase] = {
     "RandomRotation": _augment(lambda: L.RandomRotation(0.2), (3, 6, 6, 2)),
     "RandomTranslation": _augment(lambda: L.RandomTranslation(0.2, 0.2), (3, 6, 6, 2)),
     "RandomZoom": _augment(lambda: L.RandomZoom(0.2), (3, 6, 6, 2)),
+    "RandomContrast": _augment(
+        lambda: L.RandomContrast(0.3, (0, 1)), (3, 5, 4, 2), False
+    ),
+    "RandomBrightness": _augment(
+        lambda: L.RandomBrightness(0.3, (0, 1)), (3, 5, 4, 2), False
+    ),
     # a user's layer: the base class with weights made in build
     "Layer_subclass": _case(lambda: Scale(), normal(3, 4)),
 }

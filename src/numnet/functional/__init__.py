@@ -46,6 +46,11 @@ from numnet.functional.conv_nd import (
     upsample1d,
     upsample3d,
 )
+from numnet.functional.conv_transpose_nd import (
+    conv1d_transpose,
+    conv3d_transpose,
+    depthwise_conv1d,
+)
 from numnet.functional.elementwise import (
     abs,
     add,
@@ -65,6 +70,7 @@ from numnet.functional.elementwise import (
 )
 from numnet.functional.embedding import embedding
 from numnet.functional.group_norm import group_norm
+from numnet.functional.image import resize
 from numnet.functional.linalg import linear, matmul
 from numnet.functional.metric_learning import (
     batch_triplet_loss,

@@ -26,6 +26,12 @@ from numnet.layers.conv_nd import (
     MaxPooling3D,
     UpSampling1D,
 )
+from numnet.layers.conv_variants import (
+    Conv1DTranspose,
+    Conv3DTranspose,
+    DepthwiseConv1D,
+    SeparableConv1D,
+)
 from numnet.layers.core import (
     Activation,
     Dense,
@@ -164,6 +170,10 @@ __all__ = [
     "UpSampling3D",
     "ZeroPadding1D",
     "ZeroPadding3D",
+    "Conv1DTranspose",
+    "Conv3DTranspose",
+    "DepthwiseConv1D",
+    "SeparableConv1D",
 ]
 
 # Keras's functional merge helpers (layers.add, layers.concatenate, ...)
@@ -191,9 +201,16 @@ from numnet.layers.augmentation import (  # noqa: E402
     RandomTranslation,
     RandomZoom,
 )
+from numnet.layers.image_preprocessing import (  # noqa: E402
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    Resizing,
+)
 from numnet.layers.preprocessing import Normalization, Rescaling  # noqa: E402
 
 __all__ += [
+    "CenterCrop", "RandomBrightness", "RandomContrast", "Resizing",
     "Normalization", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Rescaling",
 ]  # fmt: skip
