@@ -59,3 +59,21 @@ def _scale_to_norm(g: np.ndarray, norm, max_norm: float) -> np.ndarray:
     if norm <= max_norm:
         return g
     return g * (max_norm / norm)
+
+
+def _clip_gradients(grads, clipvalue, clipnorm, global_clipnorm) -> list:
+    """Clip by value, by each norm or by the global norm (at most one is set)."""
+    # Gradients may be shared with other tensors: never modify them in place.
+    if clipvalue is not None:
+        return [
+            backend.get_array_module(g).clip(g, -clipvalue, clipvalue) for g in grads
+        ]
+    if clipnorm is not None:
+        return [_scale_to_norm(g, _norm(g), clipnorm) for g in grads]
+    if global_clipnorm is not None:
+        if not all(isinstance(g, np.ndarray) for g in grads):  # on a device
+            total = sum(_squared_norm(g) for g in grads) ** 0.5
+        else:
+            total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
+        return [_scale_to_norm(g, total, global_clipnorm) for g in grads]
+    return grads
