@@ -3,8 +3,7 @@ schedules training a real model on a Fashion-MNIST subset."""
 
 from __future__ import annotations
 
-import numpy as np
-from tests.example_helpers import needs_fashion_mnist
+from tests.example_helpers import fashion_mnist_subset, needs_fashion_mnist
 
 import numnet
 from numnet import callbacks, layers, models, optimizers
@@ -13,14 +12,7 @@ from numnet.optimizers import schedules
 
 @needs_fashion_mnist
 def test_accumulation_and_ema_train_fashion_mnist_above_chance(tmp_path):
-    from numnet.datasets import fashion_mnist
-
-    (x, y), (x_test, y_test) = fashion_mnist.load_data()
-    rng = np.random.default_rng(0)
-    train, test = rng.permutation(60000)[:4000], rng.permutation(10000)[:1000]
-    x = x[train].reshape(-1, 784).astype(np.float32) / 255
-    x_test = x_test[test].reshape(-1, 784).astype(np.float32) / 255
-    y, y_test = y[train], y_test[test]
+    (x, y), (x_test, y_test) = fashion_mnist_subset()
     numnet.manual_seed(0)
     model = models.Sequential(
         [layers.Input((784,)), layers.Dense(64, activation="relu"), layers.Dense(10)]
