@@ -77,3 +77,19 @@ def _clip_gradients(grads, clipvalue, clipnorm, global_clipnorm) -> list:
             total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
         return [_scale_to_norm(g, total, global_clipnorm) for g in grads]
     return grads
+
+
+def _checked_pairs(owner: str, grads_and_params) -> list:
+    """``(raw grad, param)`` pairs, None gradients left out, shapes checked."""
+    pairs = []
+    for g, p in grads_and_params:
+        if g is None:
+            continue
+        g = _raw(g)
+        if g.shape != p.data.shape:
+            raise ValueError(
+                f"{owner}: gradient of shape {g.shape} does not match parameter "
+                f"{p.name!r} of shape {p.shape}"
+            )
+        pairs.append((g, p))
+    return pairs

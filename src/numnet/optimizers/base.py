@@ -32,8 +32,8 @@ from numnet.autograd.function import no_grad
 from numnet.optimizers import _accumulate, _ema, _keras2, _state
 from numnet.optimizers import schedules as schedules_module
 from numnet.optimizers._arrays import (
+    _checked_pairs,
     _clip_gradients,
-    _raw,
     _resolve_constraint,
     _run_updates,
 )
@@ -273,17 +273,7 @@ class Optimizer:
         reducer = getattr(self, "gradient_reducer", None)
         if reducer is not None:  # data parallelism: average over MPI ranks first
             grads_and_params = reducer(grads_and_params)
-        pairs = []
-        for g, p in grads_and_params:
-            if g is None:
-                continue
-            g = _raw(g)
-            if g.shape != p.data.shape:
-                raise ValueError(
-                    f"{type(self).__name__}: gradient of shape {g.shape} does not "
-                    f"match parameter {p.name!r} of shape {p.shape}"
-                )
-            pairs.append((g, p))
+        pairs = _checked_pairs(type(self).__name__, grads_and_params)
         if any(id(p) not in self._index for _, p in pairs):
             self.build([p for _, p in pairs])
         if self._accumulation is not None:  # None: the window is still open
