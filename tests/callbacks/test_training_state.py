@@ -88,8 +88,12 @@ def test_swap_on_epoch_puts_the_averages_in_for_the_callbacks_after_it(tmp_path)
     check = callbacks.ModelCheckpoint(
         str(tmp_path / "m{epoch}.npz"), save_weights_only=True
     )
+    # a predict with the same callback while the averages are in keeps them in
+    peek = callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: model.predict(x, verbose=0, callbacks=[swap])
+    )
     model.fit(x, y, batch_size=10, epochs=3, verbose=0, shuffle=False,
-              callbacks=[swap, record, check])  # fmt: skip
+              callbacks=[swap, peek, record, check])  # fmt: skip
     for k in range(3):
         weights, _ = record.seen["epoch_end"][k]
         _, averages = record.seen["batch"][4 * k + 3]

@@ -58,49 +58,51 @@ class SwapEMAWeights(Callback):
             )
         self.swap_on_epoch = swap_on_epoch
         self._held = None  # the training weights while the averages are in
+        self._by = None  # the hook that swapped them in: only it swaps back
 
-    def _swap_in(self) -> None:
+    def _swap_in(self, by: str) -> None:
         if self._held is not None:
             return
         params, slots_of = _ema_weights(self.model, "SwapEMAWeights")
         self._held = [(p, p.data.copy()) for p in params]
+        self._by = by
         _ema.copy_into_weights(params, slots_of)
 
-    def _swap_out(self) -> None:
-        if self._held is None:
+    def _swap_out(self, by: str) -> None:
+        if self._held is None or by != self._by:
             return
         for p, value in self._held:
             p.data[...] = value
-        self._held = None
+        self._held = self._by = None
 
     def on_epoch_begin(self, epoch, logs=None):
         """Training weights back in (after ``swap_on_epoch``)."""
-        self._swap_out()
+        self._swap_out("epoch")
 
     def on_epoch_end(self, epoch, logs=None):
         """With ``swap_on_epoch``: the averages in, for the callbacks after this."""
         if self.swap_on_epoch:
-            self._swap_in()
+            self._swap_in("epoch")
 
     def on_train_end(self, logs=None):
         """``fit`` has written the averages into the weights: nothing to restore."""
-        self._held = None
+        self._held = self._by = None
 
     def on_test_begin(self, logs=None):
         """The averages in for validation and ``evaluate``."""
-        self._swap_in()
+        self._swap_in("test")
 
     def on_test_end(self, logs=None):
         """The training weights back."""
-        self._swap_out()
+        self._swap_out("test")
 
     def on_predict_begin(self, logs=None):
         """The averages in for ``predict``."""
-        self._swap_in()
+        self._swap_in("predict")
 
     def on_predict_end(self, logs=None):
         """The training weights back."""
-        self._swap_out()
+        self._swap_out("predict")
 
 
 class BackupAndRestore(Callback):
