@@ -29,3 +29,22 @@ def load_example(name: str):
     finally:
         sys.path.remove(str(EXAMPLES))
     return module
+
+
+def fashion_mnist_subset(n_train: int = 4000, n_test: int = 1000):
+    """Random Fashion-MNIST images (seed 0), flattened to 784 floats in [0, 1].
+
+    Returns:
+        ``(x, y), (x_test, y_test)`` with ``n_train`` and ``n_test`` images.
+    """
+    import numpy as np
+
+    from numnet.datasets import fashion_mnist
+
+    (x, y), (x_test, y_test) = fashion_mnist.load_data()
+    rng = np.random.default_rng(0)
+    train, test = rng.permutation(60000)[:n_train], rng.permutation(10000)[:n_test]
+    flat = [
+        a.reshape(-1, 784).astype(np.float32) / 255 for a in (x[train], x_test[test])
+    ]
+    return (flat[0], y[train]), (flat[1], y_test[test])

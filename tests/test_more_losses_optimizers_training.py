@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.example_helpers import needs_fashion_mnist
+from tests.example_helpers import fashion_mnist_subset, needs_fashion_mnist
 
 import numnet
 from numnet import layers, losses, models, optimizers
@@ -54,14 +54,7 @@ def _mlp(activation, inputs, seed=0):
 @needs_fashion_mnist
 @pytest.mark.parametrize("pair", list(PAIRS))
 def test_trains_fashion_mnist_above_chance(pair):
-    from numnet.datasets import fashion_mnist
-
-    (x, y), (x_test, y_test) = fashion_mnist.load_data()
-    rng = np.random.default_rng(0)
-    train, test = rng.permutation(60000)[:4000], rng.permutation(10000)[:1000]
-    x = x[train].reshape(-1, 784).astype(np.float32) / 255
-    x_test = x_test[test].reshape(-1, 784).astype(np.float32) / 255
-    y, y_test = y[train], y_test[test]
+    (x, y), (x_test, y_test) = fashion_mnist_subset()
     optimizer, loss, activation, _ = PAIRS[pair]
     model = _mlp(activation, 784)
     model.compile(optimizer(), loss())

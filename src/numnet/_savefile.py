@@ -265,6 +265,11 @@ def read_optimizer_state(archive: Archive, meta: dict, slot_names) -> dict:
             f"'optimizer/iterations' must be an int >= 0; got {iterations.tolist()!r}",
         )
     state = {"iterations": iterations}
+    if "optimizer/accumulation_calls" in names:  # an open accumulation window
+        calls = archive.read("optimizer/accumulation_calls", "iu")
+        if calls.shape != () or int(calls) < 0:
+            raise _fail(label, "'optimizer/accumulation_calls' must be an int >= 0")
+        state["accumulation_calls"] = calls
     shapes = {tuple(shape) for _, shape in meta["weights"]}
     by_param: dict[str, set] = {}
     for name in names:

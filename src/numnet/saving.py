@@ -335,6 +335,6 @@ def _restore_compile(model, meta: dict, archive) -> None:
         metrics=config.get("metrics"),
         loss_weights=config.get("loss_weights"),
     )
-    state = _savefile.read_optimizer_state(archive, meta, optimizer.slot_names)
+    state = _savefile.read_optimizer_state(archive, meta, optimizer.state_slot_names)
     if state:
         optimizer.set_state(state, model.trainable_weights)

@@ -30,7 +30,7 @@ from numnet import distributed as dist
 B = 4  # per-rank batch; the reference uses 2 * B
 
 
-def _model(kind: str, sync: bool = True, device=None):
+def _model(kind: str, sync: bool = True, device=None, options=None):
     bn = layers.SyncBatchNormalization if sync else layers.BatchNormalization
     stacks = {
         "dense": [
@@ -59,7 +59,7 @@ def _model(kind: str, sync: bool = True, device=None):
     }
     model = models.Sequential(stacks[kind])
     model.compile(
-        optimizer=optimizers.Adam(0.01),
+        optimizer=optimizers.Adam(0.01, **(options or {})),
         loss=numnet.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
         device=device,
@@ -77,10 +77,10 @@ def _flat(model) -> np.ndarray:
     return np.concatenate([w.ravel() for w in model.get_weights()])
 
 
-def _equivalence(kind: str, n: int, epochs: int = 2, device=None) -> dict:
+def _equivalence(kind: str, n: int, epochs: int = 2, device=None, options=None) -> dict:
     """Distributed (batch B per rank) vs one process (batch 2B) from the same start."""
     numnet.manual_seed(100 + dist.rank())  # different init per rank on purpose
-    model = _model(kind, device=device)
+    model = _model(kind, device=device, options=options)
     dist.broadcast_weights(model)
     start = model.get_weights()
     x, y = _data(kind, n)
@@ -91,7 +91,7 @@ def _equivalence(kind: str, n: int, epochs: int = 2, device=None) -> dict:
     spread = float(np.ptp(dist.allgather(mine), axis=0).max())
     result = {"rank_spread": spread}
     if dist.is_main():
-        ref = _model(kind, sync=False)
+        ref = _model(kind, sync=False, options=options)
         ref.set_weights(start)
         ref_hist = ref.fit(
             x, y, batch_size=B * dist.size(), epochs=epochs, shuffle=False, verbose=0
@@ -121,6 +121,9 @@ def train(out: str) -> None:
         ("syncbn", 17),
     ]:
         results[f"{kind}_{n}"] = _equivalence(kind, n)
+    # the base-class options: accumulation windows over the averaged gradients
+    options = {"use_ema": True, "ema_momentum": 0.5, "gradient_accumulation_steps": 2}
+    results["dense_27_accumulate_ema"] = _equivalence("dense", 27, 3, options=options)
     results["shuffle"] = _shuffled_shards()
     results["stop"] = _stop_together()
     results["loop"] = _pytorch_style_loop()

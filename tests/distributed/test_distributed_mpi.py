@@ -78,7 +78,8 @@ def trained(tmp_path_factory):
     return out, json.loads((out / "train.json").read_text())
 
 
-CASES = ["dense_27", "dense_17", "conv_27", "lstm_27", "syncbn_27", "syncbn_17"]
+CASES = ["dense_27", "dense_17", "conv_27", "lstm_27", "syncbn_27", "syncbn_17",
+         "dense_27_accumulate_ema"]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -323,10 +323,16 @@ def test_device_metrics_are_not_synced_at_every_batch():
         lambda: numnet.optimizers.Adamax(0.01, clipnorm=1.0),
         lambda: numnet.optimizers.Lion(0.001, weight_decay=0.01),
         lambda: numnet.optimizers.Adadelta(1.0),
+        lambda: numnet.optimizers.Adam(
+            0.01, use_ema=True, ema_overwrite_frequency=2, gradient_accumulation_steps=2
+        ),
+        lambda: numnet.optimizers.SGD(
+            0.1, momentum=0.9, global_clipnorm=1.0, gradient_accumulation_steps=3
+        ),
     ],
     ids=["amsgrad-clipnorm", "sgd-clipvalue-decay", "rmsprop-centered-momentum",
          "adagrad-global-clip", "nadam", "sgd-plain", "adamax-clipnorm",
-         "lion-decay", "adadelta"],
+         "lion-decay", "adadelta", "adam-ema-accumulate", "sgd-accumulate-clip"],
 )  # fmt: skip
 def test_every_optimizer_variant_runs_on_a_second_device(optimizer):
     host_model, host = _fit(_mlp, None, optimizer())

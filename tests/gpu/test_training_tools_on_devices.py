@@ -48,6 +48,7 @@ def test_style_transfer_runs_on_the_network_device(device):
 
 
 CALLBACKS = {
+    "BackupAndRestore": lambda d: callbacks.BackupAndRestore(str(d / "backup"), 3),
     "CSVLogger": lambda d: callbacks.CSVLogger(str(d / "log.csv")),
     "EarlyStopping": lambda d: callbacks.EarlyStopping(
         "val_loss", patience=1, restore_best_weights=True
@@ -63,6 +64,7 @@ CALLBACKS = {
     ),
     "ProgbarLogger": lambda d: callbacks.ProgbarLogger(),
     "ReduceLROnPlateau": lambda d: callbacks.ReduceLROnPlateau(patience=1),
+    "SwapEMAWeights": lambda d: callbacks.SwapEMAWeights(swap_on_epoch=True),
     "TensorBoard": lambda d: callbacks.TensorBoard(str(d / "logs")),
     "TerminateOnNaN": lambda d: callbacks.TerminateOnNaN(),
 }
@@ -77,7 +79,9 @@ def _fit(device, callback, tmp_path):
         [layers.Input((6,)), layers.Dense(8, activation="relu"), layers.Dense(3)]
     )
     loss = numnet.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile("adam", loss, metrics=["accuracy"], device=device)
+    # SwapEMAWeights needs an optimizer that keeps the averages
+    optimizer = numnet.optimizers.Adam(use_ema=True)
+    model.compile(optimizer, loss, metrics=["accuracy"], device=device)
     history = model.fit(x, y, batch_size=8, epochs=4, verbose=0,
                         validation_data=(x[:8], y[:8]), shuffle=False,
                         callbacks=[callback(tmp_path)])  # fmt: skip

@@ -18,8 +18,10 @@ from numnet.callbacks.misc import (
 from numnet.callbacks.monitors import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from numnet.callbacks.progbar import Progbar, ProgbarLogger
 from numnet.callbacks.tensorboard import TensorBoard
+from numnet.callbacks.training_state import BackupAndRestore, SwapEMAWeights
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
@@ -31,6 +33,7 @@ __all__ = [
     "Progbar",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",
 ]

@@ -140,9 +140,12 @@ def broadcast_optimizer_state(optimizer, params, root: int = 0) -> None:
     params = list(params)
     optimizer.build(params)
     state = optimizer.get_state(params)
-    iterations = np.array([int(state.pop("iterations"))], np.int64)
-    _comm.broadcast(iterations, root=root)
-    optimizer.iterations = int(iterations[0])
+    counters = np.array(
+        [int(state.pop("iterations")), int(state.pop("accumulation_calls", 0))],
+        np.int64,
+    )
+    _comm.broadcast(counters, root=root)
+    optimizer.iterations = int(counters[0])
     keys = sorted(state)
     if _comm.broadcast(keys, root=root) != keys:
         raise RuntimeError(
@@ -151,3 +154,6 @@ def broadcast_optimizer_state(optimizer, params, root: int = 0) -> None:
         )
     slots = [optimizer._slots[optimizer._index[id(p)]] for p in params]
     broadcast_weights([slots[int(k.split("/")[0])][k.split("/")[1]] for k in keys])
+    accumulation = getattr(optimizer, "_accumulation", None)
+    if accumulation is not None:  # the window and its weights, as on rank root
+        accumulation.restore(int(counters[1]), params, optimizer._slots_of)

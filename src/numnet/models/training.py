@@ -144,9 +144,11 @@ def fit(
     model.history = history
     scope = strategy.scope(data) if strategy else contextlib.nullcontext()
     with _InterruptFlag() as interrupt, train_mode(model), _device_scope(model), scope:
+        model._initial_epoch = initial_epoch  # BackupAndRestore may move it
         cbs.on_train_begin()
-        logs = _run_epochs(model, data, val, cbs, range(initial_epoch, epochs),
+        logs = _run_epochs(model, data, val, cbs, range(model._initial_epoch, epochs),
                            interrupt, strategy)  # fmt: skip
+        _finalize_optimizer(model)
         cbs.on_train_end(logs)
     model._params_cache = None
     return history
@@ -171,6 +173,13 @@ def _run_epochs(model, data, val, cbs, epochs, interrupt, strategy) -> dict:
         if model.stop_training:
             break
     return logs
+
+
+def _finalize_optimizer(model) -> None:
+    """Keras 3: an optimizer with ``use_ema`` writes its averages into the weights."""
+    optimizer = getattr(model, "optimizer", None)
+    if getattr(optimizer, "use_ema", False):
+        optimizer.finalize_variable_values(model.trainable_weights)
 
 
 def _validation_batches(model, owner, validation_data, batch_size, steps):

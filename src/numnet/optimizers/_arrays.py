@@ -59,3 +59,37 @@ def _scale_to_norm(g: np.ndarray, norm, max_norm: float) -> np.ndarray:
     if norm <= max_norm:
         return g
     return g * (max_norm / norm)
+
+
+def _clip_gradients(grads, clipvalue, clipnorm, global_clipnorm) -> list:
+    """Clip by value, by each norm or by the global norm (at most one is set)."""
+    # Gradients may be shared with other tensors: never modify them in place.
+    if clipvalue is not None:
+        return [
+            backend.get_array_module(g).clip(g, -clipvalue, clipvalue) for g in grads
+        ]
+    if clipnorm is not None:
+        return [_scale_to_norm(g, _norm(g), clipnorm) for g in grads]
+    if global_clipnorm is not None:
+        if not all(isinstance(g, np.ndarray) for g in grads):  # on a device
+            total = sum(_squared_norm(g) for g in grads) ** 0.5
+        else:
+            total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
+        return [_scale_to_norm(g, total, global_clipnorm) for g in grads]
+    return grads
+
+
+def _checked_pairs(owner: str, grads_and_params) -> list:
+    """``(raw grad, param)`` pairs, None gradients left out, shapes checked."""
+    pairs = []
+    for g, p in grads_and_params:
+        if g is None:
+            continue
+        g = _raw(g)
+        if g.shape != p.data.shape:
+            raise ValueError(
+                f"{owner}: gradient of shape {g.shape} does not match parameter "
+                f"{p.name!r} of shape {p.shape}"
+            )
+        pairs.append((g, p))
+    return pairs

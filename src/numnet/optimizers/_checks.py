@@ -25,6 +25,18 @@ def _check_nonneg(
     return float(value)
 
 
+def _check_learning_rate(owner: str, value) -> float:
+    """A finite number >= 0 (a schedule is set without this check)."""
+    ok = isinstance(value, (int, float, np.floating, np.integer))
+    if not ok or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        raise ValueError(
+            f"{owner}: invalid value for argument 'learning_rate'. "
+            f"Expected a non-negative float or a schedule. "
+            f"Received: learning_rate={value!r}"
+        )
+    return float(value)
+
+
 def _check_positive(owner: str, name: str, value, allow_none: bool = True):
     """A finite number > 0: epsilon = 0 divides by zero, a clip of 0 freezes."""
     return _check_nonneg(owner, name, value, allow_none, positive=True)

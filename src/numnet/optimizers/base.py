@@ -10,6 +10,10 @@ one raw array in place. One step is::
     w <- w - lr * weight_decay * w            (decoupled weight decay, if set)
     w <- update_step(w, g, slots, lr)         (the rule of the subclass)
     w <- w.constraint(w)                      (if the weight has a constraint)
+    average <- m average + (1 - m) w          (use_ema, ``_ema.py``)
+
+With ``gradient_accumulation_steps = n`` the gradients of n calls are summed
+first and their mean makes one step (``_accumulate.py``).
 
 Everything runs on ``param.data`` in place, so no graph is recorded and no new
 array is bound to the parameter. The rules are elementwise, so large
@@ -21,24 +25,20 @@ float never upcasts an array, a NumPy float64 scalar would).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from numnet import backend
 from numnet.autograd.function import no_grad
-from numnet.optimizers import _keras2
+from numnet.optimizers import _accumulate, _ema, _keras2, _state
 from numnet.optimizers import schedules as schedules_module
 from numnet.optimizers._arrays import (
-    _like,
-    _norm,
-    _raw,
+    _checked_pairs,
+    _clip_gradients,
     _resolve_constraint,
     _run_updates,
-    _scale_to_norm,
-    _squared_norm,
 )
 from numnet.optimizers._checks import (  # noqa: F401 (re-export for the rules)
+    _check_learning_rate,
     _check_nonneg,
     _check_positive,
     _split_params,
@@ -59,6 +59,15 @@ class Optimizer:
         global_clipnorm: clip all gradients together to this global L2 norm.
         weight_decay: decoupled weight decay: ``w -= lr * weight_decay * w``
             before each update (as Keras 3 and AdamW do).
+        use_ema: keep an exponential moving average of the weights (slot
+            ``average``); :meth:`finalize_variable_values` (called at the end
+            of ``fit``) writes it into the weights.
+        ema_momentum: the average's momentum m, in [0, 1].
+        ema_overwrite_frequency: write the averages into the weights every
+            this many steps (None: only at the end).
+        gradient_accumulation_steps: an int >= 2: sum the gradients of this many
+            calls and make one step with their mean on the last (slot
+            ``gradient_accumulator``); :attr:`iterations` counts the steps made.
         name: a name for messages and configs.
         **kwargs: Keras 2 spellings: ``lr`` for ``learning_rate`` and ``decay``
             (inverse-time decay per step); anything else is a TypeError that
@@ -81,6 +90,10 @@ class Optimizer:
         clipvalue=None,
         global_clipnorm=None,
         weight_decay=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        gradient_accumulation_steps=None,
         name=None,
         **kwargs,
     ):
@@ -100,6 +113,17 @@ class Optimizer:
                 f"global_clipnorm={global_clipnorm}"
             )
         self.weight_decay = _check_nonneg(owner, "weight_decay", weight_decay)
+        self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = (
+            _ema.check_options(owner, use_ema, ema_momentum, ema_overwrite_frequency)
+        )
+        steps = _accumulate.check_steps(owner, gradient_accumulation_steps)
+        self.gradient_accumulation_steps = steps
+        self._ema = (
+            _ema.WeightAverage(self.ema_momentum, self.ema_overwrite_frequency)
+            if self.use_ema
+            else None
+        )
+        self._accumulation = _accumulate.GradientAccumulation(steps) if steps else None
         self._learning_rate = None
         self.learning_rate = learning_rate
         self.iterations = 0
@@ -132,14 +156,7 @@ class Optimizer:
                 f"Create the optimizer with a float learning_rate to change it "
                 f"during training. Received: learning_rate={value!r}"
             )
-        ok = isinstance(value, (int, float, np.floating, np.integer))
-        if not ok or isinstance(value, bool) or not math.isfinite(value) or value < 0:
-            raise ValueError(
-                f"{type(self).__name__}: invalid value for argument 'learning_rate'. "
-                f"Expected a non-negative float or a schedule. "
-                f"Received: learning_rate={value!r}"
-            )
-        self._learning_rate = float(value)
+        self._learning_rate = _check_learning_rate(type(self).__name__, value)
 
     @property
     def lr(self) -> float:
@@ -163,14 +180,25 @@ class Optimizer:
             self._index[id(p)] = len(self._params)
             self._params.append(p)
             xp = backend.get_array_module(p.data)  # slots live beside the weight
-            self._slots.append(
-                {name: xp.zeros_like(p.data) for name in self.slot_names}
-            )
+            slots = {name: xp.zeros_like(p.data) for name in self.state_slot_names}
+            if self._ema is not None:  # the average starts at the weight
+                slots[_ema.SLOT] = p.data.copy()
+            self._slots.append(slots)
+
+    @property
+    def state_slot_names(self) -> tuple[str, ...]:
+        """Every per-weight state array: the rule's slots, then the gradient
+        accumulator and the EMA average when those options are on."""
+        extra = (_accumulate.SLOT,) if self._accumulation is not None else ()
+        return self.slot_names + extra + ((_ema.SLOT,) if self._ema else ())
 
     @property
     def variables(self) -> list[np.ndarray]:
-        """All slot arrays, parameter by parameter in build order."""
-        return [slots[n] for slots in self._slots for n in self.slot_names]
+        """All state arrays, parameter by parameter in build order."""
+        return [slots[n] for slots in self._slots for n in self.state_slot_names]
+
+    def _slots_of(self, p) -> dict:
+        return self._slots[self._index[id(p)]]
 
     def apply(self, params_or_grads, trainable_variables=None) -> None:
         """One step.
@@ -245,23 +273,24 @@ class Optimizer:
         reducer = getattr(self, "gradient_reducer", None)
         if reducer is not None:  # data parallelism: average over MPI ranks first
             grads_and_params = reducer(grads_and_params)
-        pairs = []
-        for g, p in grads_and_params:
-            if g is None:
-                continue
-            g = _raw(g)
-            if g.shape != p.data.shape:
-                raise ValueError(
-                    f"{type(self).__name__}: gradient of shape {g.shape} does not "
-                    f"match parameter {p.name!r} of shape {p.shape}"
-                )
-            pairs.append((g, p))
-        if not pairs:
-            self.iterations += 1
-            return
-        index = self._index
-        if any(id(p) not in index for _, p in pairs):
+        pairs = _checked_pairs(type(self).__name__, grads_and_params)
+        if any(id(p) not in self._index for _, p in pairs):
             self.build([p for _, p in pairs])
+        if self._accumulation is not None:  # None: the window is still open
+            pairs = self._accumulation.add(pairs, self._slots_of)
+            if pairs is None:
+                return
+        if pairs:
+            self._update(pairs)
+        if self._accumulation is not None:
+            self._accumulation.reset(pairs)
+        if self._ema is not None:
+            self._ema.update(self._params, self._slots_of, self.iterations)
+        self.iterations += 1
+
+    def _update(self, pairs) -> None:
+        """Clip, decay, the rule and the constraints for ``(grad, param)`` pairs."""
+        index = self._index
         grads = self._clip([g for g, _ in pairs])
         lr = self.learning_rate
         decay = lr * self.weight_decay if self.weight_decay else 0.0
@@ -288,22 +317,18 @@ class Optimizer:
                 constraint = getattr(p, "constraint", None)
                 if constraint is not None:
                     p.data[...] = _resolve_constraint(constraint)(p.data)
-        self.iterations += 1
+
+    def finalize_variable_values(self, var_list) -> None:
+        """Write the EMA averages into the weights of ``var_list`` (Keras 3:
+        ``fit`` calls it at its end); does nothing without ``use_ema``."""
+        if self._ema is not None:
+            known = [p for p in var_list if id(p) in self._index]
+            _ema.copy_into_weights(known, self._slots_of)
 
     def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
-        # Gradients may be shared with other tensors: never modify them in place.
-        if self.clipvalue is not None:
-            c = self.clipvalue
-            return [backend.get_array_module(g).clip(g, -c, c) for g in grads]
-        if self.clipnorm is not None:
-            return [_scale_to_norm(g, _norm(g), self.clipnorm) for g in grads]
-        if self.global_clipnorm is not None:
-            if not all(isinstance(g, np.ndarray) for g in grads):  # on a device
-                total = sum(_squared_norm(g) for g in grads) ** 0.5
-            else:
-                total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
-            return [_scale_to_norm(g, total, self.global_clipnorm) for g in grads]
-        return grads
+        return _clip_gradients(
+            grads, self.clipvalue, self.clipnorm, self.global_clipnorm
+        )
 
     def _fuses_device_decay(self) -> bool:
         """True when ``update_step`` applies ``self._step_decay`` itself to a
@@ -326,6 +351,10 @@ class Optimizer:
             "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
             "weight_decay": self.weight_decay,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
 
     @classmethod
@@ -339,53 +368,26 @@ class Optimizer:
         return cls(**config)
 
     def get_state(self, params) -> dict[str, np.ndarray]:
-        """The step counter and the slots of ``params``, keyed ``"<i>/<slot>"``.
+        """The step counter and the state arrays of ``params``, keyed
+        ``"<i>/<slot>"`` (host copies; ``accumulation_calls`` too when
+        accumulating).
 
         ``i`` is the index in ``params`` (e.g. ``model.trainable_weights``), so
         the state can be restored into a fresh model with :meth:`set_state`.
         """
-        state = {"iterations": np.array(self.iterations, dtype=np.int64)}
-        for i, p in enumerate(params):
-            if id(p) in self._index:
-                slots = self._slots[self._index[id(p)]]
-                for name in self.slot_names:  # host copies, from any device
-                    state[f"{i}/{name}"] = backend.to_host(slots[name], copy=True)
-        return state
+        return _state.get_state(self, params)
 
     def set_state(self, state: dict, params) -> None:
         """Restore :meth:`get_state` output for the same list of parameters.
 
         Raises:
-            ValueError: when a slot is missing or has the wrong shape.
+            ValueError: when a slot has the wrong shape.
         """
-        params = list(params)
-        self.build(params)
-        self.iterations = int(state["iterations"])
-        for i, p in enumerate(params):
-            slots = self._slots[self._index[id(p)]]
-            for name in self.slot_names:
-                key = f"{i}/{name}"
-                if key not in state:
-                    continue  # never updated before saving: keep zeros
-                value = np.asarray(state[key])
-                if value.shape != p.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}: optimizer slot {key!r} has shape "
-                        f"{value.shape}, the parameter {p.name!r} has shape {p.shape}"
-                    )
-                slots[name][...] = _like(slots[name], value)
+        _state.set_state(self, state, params)
 
     def to(self, device) -> Optimizer:
         """Move every slot to ``device`` (``model.to(device)`` calls it)."""
-        from numnet.backend.device import device as as_device
-
-        target = as_device(device)
-        for slots in self._slots:
-            for name in list(slots):
-                if name == "_scratch":
-                    del slots[name]  # rebuilt on the new device when needed
-                else:
-                    slots[name] = target.put(slots[name])
+        _state.move_slots(self, device)
         return self
 
     def __repr__(self) -> str:

@@ -30,7 +30,7 @@ class Adamax(Optimizer):
         beta_1: decay of the first moment, in [0, 1).
         beta_2: decay of the infinity norm, in [0, 1).
         epsilon: small constant for numerical stability (default 1e-7).
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name, lr.
+        **kwargs: the options of the base class :class:`Optimizer`.
 
     Example:
         >>> import numpy as np, numnet
@@ -85,7 +85,7 @@ class Lion(Optimizer):
         beta_1: interpolation of the update direction, in (0, 1] (Keras refuses
             0: the optimizer degenerates to sign SGD).
         beta_2: decay of the momentum, in [0, 1) (default 0.99).
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name, lr.
+        **kwargs: the options of the base class :class:`Optimizer`.
 
     Example:
         >>> import numpy as np, numnet
@@ -137,7 +137,7 @@ class Adadelta(Optimizer):
         learning_rate: step size (default 0.001) or a schedule.
         rho: decay of both running averages, in [0, 1) (default 0.95).
         epsilon: small constant inside both square roots (default 1e-7).
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name, lr.
+        **kwargs: the options of the base class :class:`Optimizer`.
 
     Example:
         >>> import numpy as np, numnet

@@ -25,7 +25,7 @@ class Nadam(Optimizer):
         beta_1: decay of the first moment, in [0, 1).
         beta_2: decay of the second moment, in [0, 1).
         epsilon: small constant for numerical stability (default 1e-7).
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name, lr.
+        **kwargs: the options of the base class :class:`Optimizer`.
 
     Example:
         >>> import numpy as np, numnet

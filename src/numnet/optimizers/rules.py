@@ -49,7 +49,7 @@ class SGD(Optimizer):
         learning_rate: step size (default 0.01) or a schedule.
         momentum: in [0, 1).
         nesterov: use Nesterov's look-ahead form.
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name.
+        **kwargs: the options of the base class :class:`Optimizer`.
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
@@ -104,7 +104,7 @@ class RMSprop(Optimizer):
         momentum: in [0, 1).
         epsilon: small constant for numerical stability (default 1e-7).
         centered: normalize by the variance instead of the second moment.
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name.
+        **kwargs: the options of the base class :class:`Optimizer`.
     """
 
     def __init__(
@@ -188,7 +188,7 @@ class Adam(Optimizer):
         beta_2: decay of the second moment, in [0, 1).
         epsilon: small constant for numerical stability (default 1e-7).
         amsgrad: keep the maximum of the second moments (Reddi et al. 2018).
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name.
+        **kwargs: the options of the base class :class:`Optimizer`.
     """
 
     def __init__(
@@ -277,7 +277,7 @@ class Adagrad(Optimizer):
         learning_rate: step size (default 0.001) or a schedule.
         initial_accumulator_value: starting value of ``a`` (default 0.1).
         epsilon: small constant for numerical stability (default 1e-7).
-        **kwargs: clipnorm, clipvalue, global_clipnorm, weight_decay, name.
+        **kwargs: the options of the base class :class:`Optimizer`.
     """
 
     slot_names = ("accumulator",)
