@@ -46,6 +46,7 @@ from numnet.metrics.accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from numnet.metrics.auc import AUC
 from numnet.metrics.base import Mean, MeanMetricWrapper, Metric, Sum
 from numnet.metrics.bleu import BLEUScore, corpus_bleu, sentence_bleu
 from numnet.metrics.confusion import (
@@ -65,6 +66,16 @@ from numnet.metrics.regression import (
     MeanSquaredLogarithmicError,
     Poisson,
     SquaredHinge,
+)
+from numnet.metrics.thresholded import (
+    FalseNegatives,
+    FalsePositives,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
 )
 
 
@@ -146,6 +157,15 @@ _CLASSES = {
         Hinge,
         SquaredHinge,
         CategoricalHinge,
+        AUC,
+        TruePositives,
+        FalsePositives,
+        TrueNegatives,
+        FalseNegatives,
+        PrecisionAtRecall,
+        RecallAtPrecision,
+        SensitivityAtSpecificity,
+        SpecificityAtSensitivity,
     )
 }
 _ALIASES = {
@@ -178,6 +198,11 @@ _ALIASES = {
     "hinge": Hinge,
     "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge,
+    "auc": AUC,
+    "true_positives": TruePositives,
+    "false_positives": FalsePositives,
+    "true_negatives": TrueNegatives,
+    "false_negatives": FalseNegatives,
 }
 _LOSS_NAMES = (
     "binary_crossentropy",
@@ -238,6 +263,15 @@ def get(identifier, loss=None):
 
 
 __all__ = [
+    "AUC",
+    "FalseNegatives",
+    "FalsePositives",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "TrueNegatives",
+    "TruePositives",
     "BLEUScore",
     "corpus_bleu",
     "sentence_bleu",
