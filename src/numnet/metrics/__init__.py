@@ -52,6 +52,7 @@ from numnet.metrics.bleu import BLEUScore, corpus_bleu, sentence_bleu
 from numnet.metrics.confusion import (
     ConfusionMatrix,
     F1Score,
+    FBetaScore,
     Precision,
     Recall,
     confusion_matrix,
@@ -65,6 +66,7 @@ from numnet.metrics.regression import (
     MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError,
     Poisson,
+    R2Score,
     SquaredHinge,
 )
 from numnet.metrics.thresholded import (
@@ -166,6 +168,8 @@ _CLASSES = {
         RecallAtPrecision,
         SensitivityAtSpecificity,
         SpecificityAtSensitivity,
+        FBetaScore,
+        R2Score,
     )
 }
 _ALIASES = {
@@ -203,6 +207,9 @@ _ALIASES = {
     "false_positives": FalsePositives,
     "true_negatives": TrueNegatives,
     "false_negatives": FalseNegatives,
+    "fbeta_score": FBetaScore,
+    "f_beta_score": FBetaScore,
+    "r2_score": R2Score,
 }
 _LOSS_NAMES = (
     "binary_crossentropy",
@@ -282,6 +289,8 @@ __all__ = [
     "ConfusionMatrix",
     "CosineSimilarity",
     "F1Score",
+    "FBetaScore",
+    "R2Score",
     "Hinge",
     "InferredAccuracy",
     "KLDivergence",

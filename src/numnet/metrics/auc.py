@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet.metrics.base import _broadcast_weights
+from numnet.metrics.base import _broadcast_weights, _safe_divide, _scalar_result
 from numnet.metrics.thresholded import (
     _bad,
     _prepare,
-    _safe_divide,
-    _scalar_result,
     _ThresholdedCounts,
     check_thresholds,
     threshold_counts,

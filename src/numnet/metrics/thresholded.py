@@ -21,7 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from numnet import backend
-from numnet.metrics.base import Metric, _array, _broadcast_weights, _match_rank
+from numnet.metrics.base import (
+    Metric,
+    _add,
+    _array,
+    _broadcast_weights,
+    _match_rank,
+    _safe_divide,
+    _scalar_result,
+)
 
 
 def _bad(owner: str, argument: str, expected: str, value) -> ValueError:
@@ -51,12 +59,6 @@ def even_thresholds(num_thresholds: int) -> list[float]:
     """Keras's evenly spaced thresholds 0, 1/(n-1), ..., 1 (n of them)."""
     inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
     return [0.0, *inner, 1.0]
-
-
-def _safe_divide(xp, a, b):
-    """a / b, and 0 where b == 0 (Keras's ``divide_no_nan``)."""
-    nonzero = b != 0
-    return xp.where(nonzero, a / xp.where(nonzero, b, 1), 0)
 
 
 def _prepare(owner: str, y_true, y_pred, class_id, from_logits: bool):
@@ -131,19 +133,6 @@ def threshold_counts(y_true, y_pred, thresholds, sample_weight=None, columns=1):
     if columns == 1:
         return tp[:, 0], fp[:, 0], tn[:, 0], fn[:, 0]
     return tp, fp, tn, fn
-
-
-def _add(state, counts):
-    """state + counts on the counts' namespace (a reset host state moves over)."""
-    xp = backend.get_array_module(counts)
-    if backend.get_array_module(state) is not xp:
-        state = xp.asarray(state)
-    return state + counts
-
-
-def _scalar_result(value):
-    """A float on the host; a 0-d array on a device (converted when shown)."""
-    return float(value) if isinstance(value, (np.ndarray, np.generic)) else value
 
 
 class _ThresholdedCounts(Metric):
