@@ -57,6 +57,7 @@ from numnet.metrics.confusion import (
     Recall,
     confusion_matrix,
 )
+from numnet.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from numnet.metrics.regression import (
     CategoricalHinge,
     CosineSimilarity,
@@ -170,6 +171,11 @@ _CLASSES = {
         SpecificityAtSensitivity,
         FBetaScore,
         R2Score,
+        IoU,
+        MeanIoU,
+        BinaryIoU,
+        OneHotIoU,
+        OneHotMeanIoU,
     )
 }
 _ALIASES = {
@@ -210,6 +216,8 @@ _ALIASES = {
     "fbeta_score": FBetaScore,
     "f_beta_score": FBetaScore,
     "r2_score": R2Score,
+    "binary_iou": BinaryIoU,
+    "binary_io_u": BinaryIoU,
 }
 _LOSS_NAMES = (
     "binary_crossentropy",
@@ -271,6 +279,11 @@ def get(identifier, loss=None):
 
 __all__ = [
     "AUC",
+    "BinaryIoU",
+    "IoU",
+    "MeanIoU",
+    "OneHotIoU",
+    "OneHotMeanIoU",
     "FalseNegatives",
     "FalsePositives",
     "PrecisionAtRecall",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.metrics.base import (
     Metric,
     _broadcast_weights,
@@ -40,9 +41,17 @@ def confusion_matrix(
                 f"[0, {num_classes})"
             )
     weights = None if sample_weight is None else np.ravel(_host_array(sample_weight))
-    counts = np.bincount(
-        num_classes * t.ravel() + p.ravel(),
-        weights=weights,
+    return confusion_counts(t, p, num_classes, weights)
+
+
+def confusion_counts(true_labels, pred_labels, num_classes: int, weights=None):
+    """The (weighted) count of each (true, predicted) pair of labels in
+    [0, num_classes), as a (C, C) array on the labels' array namespace: one
+    ``bincount`` of the pair index C * true + predicted."""
+    xp = backend.get_array_module(true_labels)
+    counts = xp.bincount(
+        num_classes * true_labels.reshape(-1) + pred_labels.reshape(-1),
+        weights=None if weights is None else weights.reshape(-1),
         minlength=num_classes * num_classes,
     )
     return counts.reshape(num_classes, num_classes)
