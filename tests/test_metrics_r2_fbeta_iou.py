@@ -272,6 +272,10 @@ def test_keras_string_names():
         ("binary_io_u", metrics.BinaryIoU),
     ]:
         assert type(metrics.get(name)) is cls
+    # a class that needs arguments cannot come from its name alone
+    for name, argument in [("MeanIoU", "num_classes"), ("PrecisionAtRecall", "recall")]:
+        with pytest.raises(ValueError, match=f"{name} needs .*{argument}"):
+            metrics.get(name)
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from numnet.metrics.accuracy import (
@@ -238,6 +240,24 @@ def serialize(metric) -> dict:
     )
 
 
+def _from_class_name(name: str) -> Metric:
+    """A metric by its class name, with its defaults; a class with required
+    arguments (e.g. ``MeanIoU(num_classes)``) cannot be made from a string."""
+    cls = _CLASSES[name]
+    required = [
+        p.name
+        for p in inspect.signature(cls).parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if required:
+        raise ValueError(
+            f"invalid value for argument 'metrics': {name} needs the argument(s) "
+            f"{required}; pass an object, e.g. metrics.{name}({required[0]}=...). "
+            f"Received: {name!r}"
+        )
+    return cls()
+
+
 def get(identifier, loss=None):
     """Resolve a metric: a Keras name, a serialised dict, a Metric or a function.
 
@@ -266,8 +286,8 @@ def get(identifier, loss=None):
             return _ALIASES[identifier](name=identifier)
         if identifier in _LOSS_NAMES:
             return LossMetric(identifier, name=identifier)
-        if identifier in _CLASSES and identifier != "ConfusionMatrix":
-            return _CLASSES[identifier]()
+        if identifier in _CLASSES:
+            return _from_class_name(identifier)
     elif callable(identifier) and not isinstance(identifier, type):
         return MeanMetricWrapper(identifier)
     valid = sorted(["accuracy", "acc", *_ALIASES, *_LOSS_NAMES])
