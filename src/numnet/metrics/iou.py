@@ -14,6 +14,8 @@ is ``ignore_class``, is not counted.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from numnet import backend
@@ -100,12 +102,16 @@ class IoU(Metric):
         # float64 host zeros (what a distributed run sums over ranks)
         self.total_cm = np.zeros((self.num_classes, self.num_classes))
 
-    def _labels(self, y_true, y_pred):
-        """Integer (true, predicted) labels of the same shape."""
+    def _inputs(self, y_true, y_pred):
+        """(y_true, y_pred) as arrays on y_pred's namespace."""
         owner = type(self).__name__
         y_pred = _array(y_pred, owner, "y_pred")
         xp = backend.get_array_module(y_pred)
-        y_true = xp.asarray(_array(y_true, owner, "y_true"))
+        return xp.asarray(_array(y_true, owner, "y_true")), y_pred
+
+    def _labels(self, y_true, y_pred):
+        """Integer (true, predicted) labels (argmax of dense inputs)."""
+        y_true, y_pred = self._inputs(y_true, y_pred)
         if not self.sparse_y_true:
             y_true = y_true.argmax(axis=self.axis)
         if not self.sparse_y_pred:
@@ -144,15 +150,9 @@ class IoU(Metric):
         return _scalar_result(_safe_divide(xp, iou.sum(), present.sum()))
 
     def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "num_classes": self.num_classes,
-            "target_class_ids": self.target_class_ids,
-            "ignore_class": self.ignore_class,
-            "sparse_y_true": self.sparse_y_true,
-            "sparse_y_pred": self.sparse_y_pred,
-            "axis": self.axis,
-        }
+        """The constructor's arguments (each subclass takes a subset)."""
+        keys = inspect.signature(type(self)).parameters
+        return {key: getattr(self, key) for key in keys}
 
 
 class MeanIoU(IoU):
@@ -189,11 +189,6 @@ class MeanIoU(IoU):
             axis,
         )
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        del config["target_class_ids"]
-        return config
-
 
 class BinaryIoU(IoU):
     """IoU of a binary task: ``y_pred >= threshold`` is class 1 (Keras
@@ -219,17 +214,8 @@ class BinaryIoU(IoU):
         super().__init__(2, list(target_class_ids), name)
 
     def _labels(self, y_true, y_pred):
-        y_pred = _array(y_pred, "BinaryIoU", "y_pred")
-        xp = backend.get_array_module(y_pred)
-        y_true = xp.asarray(_array(y_true, "BinaryIoU", "y_true"))
+        y_true, y_pred = self._inputs(y_true, y_pred)
         return y_true, (y_pred >= self.threshold).astype(np.int64)
-
-    def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "target_class_ids": self.target_class_ids,
-            "threshold": self.threshold,
-        }
 
 
 class OneHotIoU(IoU):
@@ -266,11 +252,6 @@ class OneHotIoU(IoU):
             axis,
         )
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
-
 
 class OneHotMeanIoU(MeanIoU):
     """The mean IoU over all classes for one-hot labels and class scores
@@ -290,8 +271,3 @@ class OneHotMeanIoU(MeanIoU):
         self, num_classes, name=None, ignore_class=None, sparse_y_pred=False, axis=-1
     ):
         super().__init__(num_classes, name, ignore_class, False, sparse_y_pred, axis)
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
