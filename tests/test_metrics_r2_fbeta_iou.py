@@ -357,3 +357,21 @@ def test_fit_reports_iou_fbeta_and_r2_on_fashion_mnist():
     assert logs["val_one_hot_mean_iou"][-1] > 0.4, logs
     assert logs["val_fbeta_score"][-1] > 0.6, logs
     assert logs["val_r2_score"][-1] > 0.4, logs
+
+
+def test_fit_logs_a_metric_with_one_value_per_class_or_threshold(rng):
+    x = rng.random((64, 4)).astype(np.float32)
+    y = (x[:, :2] > 0.5).astype(np.float32)
+    model = models.Sequential(
+        [layers.Input((4,)), layers.Dense(2, activation="sigmoid")]
+    )
+    per_class = [
+        metrics.TruePositives([0.3, 0.7]),
+        metrics.F1Score(threshold=0.5),
+        metrics.R2Score(class_aggregation=None),
+    ]
+    model.compile("adam", "binary_crossentropy", metrics=per_class)
+    logs = model.fit(x, y, epochs=1, batch_size=16, verbose=0).history
+    for m in per_class:  # the epoch's array, as Keras logs it
+        assert logs[m.name][0].shape == (2,)
+        np.testing.assert_allclose(logs[m.name][0], m.result())
