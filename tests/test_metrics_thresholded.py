@@ -5,6 +5,8 @@ accumulation, configs, errors, compile/fit and the distributed state sum."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from tests.example_helpers import needs_fashion_mnist
@@ -304,13 +306,15 @@ def test_from_logits_and_class_id(rng):
         ),
         lambda: metrics.TruePositives(thresholds=[0.3, 0.6]),
         lambda: metrics.FalseNegatives(),
+        lambda: metrics.FalsePositives(np.array([0.2, 0.5])),
+        lambda: metrics.AUC(thresholds=np.linspace(0.1, 0.9, 5)),
         lambda: metrics.SpecificityAtSensitivity(0.4, num_thresholds=9, class_id=1),
     ],
 )
 def test_config_round_trip(rng, make):
     m = make()
     config = m.get_config()
-    again = type(m).from_config(config)
+    again = type(m).from_config(json.loads(json.dumps(config)))  # JSON-friendly
     assert again.get_config() == config
     restored = metrics.get(metrics.serialize(m))
     y = (rng.random((20, 2)) < 0.5).astype(float)

@@ -41,6 +41,8 @@ def _bad(owner: str, argument: str, expected: str, value) -> ValueError:
 
 def check_thresholds(owner: str, thresholds) -> list[float]:
     """``thresholds`` (a number or a list of numbers in [0, 1]) as a list."""
+    if isinstance(thresholds, np.ndarray) and thresholds.ndim == 1:
+        thresholds = thresholds.tolist()
     values = thresholds if isinstance(thresholds, (list, tuple)) else [thresholds]
     ok = len(values) > 0 and all(
         isinstance(t, (int, float, np.integer, np.floating))
@@ -188,6 +190,8 @@ class _ConditionCount(_ThresholdedCounts):
 
     def __init__(self, thresholds=None, name=None):
         owner = type(self).__name__
+        if isinstance(thresholds, np.ndarray):
+            thresholds = thresholds.tolist()  # JSON-friendly config
         self.init_thresholds = thresholds
         self.thresholds = check_thresholds(
             owner, 0.5 if thresholds is None else thresholds
