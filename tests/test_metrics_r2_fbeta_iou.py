@@ -377,3 +377,27 @@ def test_fit_logs_a_metric_with_one_value_per_class_or_threshold(rng):
     for m in per_class:  # the epoch's array, as Keras logs it
         assert logs[m.name][0].shape == (2,)
         np.testing.assert_allclose(logs[m.name][0], m.result())
+
+
+def test_a_saved_model_keeps_its_new_metrics(rng, tmp_path):
+    x = rng.random((64, 4)).astype(np.float32)
+    y = (x[:, :1] > 0.5).astype(np.float32)
+    model = models.Sequential(
+        [layers.Input((4,)), layers.Dense(1, activation="sigmoid")]
+    )
+    model.compile(
+        "adam",
+        "binary_crossentropy",
+        metrics=[
+            "auc",
+            metrics.PrecisionAtRecall(0.4, num_thresholds=50),
+            metrics.BinaryIoU([1], threshold=0.4),
+            metrics.R2Score(num_regressors=1),
+            metrics.FBetaScore("micro", beta=0.5, threshold=0.5),
+        ],
+    )
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    restored = models.load_model(tmp_path / "model.keras")
+    expected = model.evaluate(x, y, verbose=0)
+    assert restored.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-6)
