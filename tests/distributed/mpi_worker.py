@@ -109,6 +109,51 @@ def _equivalence(kind: str, n: int, epochs: int = 2, device=None, options=None) 
     return result
 
 
+def _metric_equivalence(n: int = 27) -> dict:
+    """The thresholded, confusion-matrix and R2 metrics' states summed over the
+    ranks give one process's history (their largest difference per name)."""
+    from numnet import metrics
+
+    def make():
+        model = models.Sequential(
+            [layers.Input((5,)), layers.Dense(1, activation="sigmoid")]
+        )
+        model.compile(
+            optimizer=optimizers.SGD(0.1),
+            loss="binary_crossentropy",
+            metrics=[
+                "auc",
+                metrics.AUC(curve="PR", name="pr_auc"),
+                metrics.PrecisionAtRecall(0.5),
+                "true_positives",
+                metrics.BinaryIoU(),
+                "r2_score",
+            ],
+        )
+        return model
+
+    numnet.manual_seed(7)
+    model = make()
+    dist.broadcast_weights(model)
+    start = model.get_weights()
+    x, labels = _data("dense", n)
+    y = (labels == 0).astype(np.float64)[:, None]
+    hist = model.fit(
+        x, y, batch_size=B, epochs=2, shuffle=False, verbose=0, distributed=True
+    )
+    if not dist.is_main():
+        return {}
+    ref = make()
+    ref.set_weights(start)
+    ref_hist = ref.fit(
+        x, y, batch_size=B * dist.size(), epochs=2, shuffle=False, verbose=0
+    )
+    return {
+        name: float(np.abs(np.subtract(hist.history[name], values)).max())
+        for name, values in ref_hist.history.items()
+    }
+
+
 def train(out: str) -> None:
     results = {}
     # 2*B*3 + 3: last global batch split 2/1; 2*B*2 + 1: one rank gets padding
@@ -124,6 +169,7 @@ def train(out: str) -> None:
     # the base-class options: accumulation windows over the averaged gradients
     options = {"use_ema": True, "ema_momentum": 0.5, "gradient_accumulation_steps": 2}
     results["dense_27_accumulate_ema"] = _equivalence("dense", 27, 3, options=options)
+    results["metrics"] = _metric_equivalence()
     results["shuffle"] = _shuffled_shards()
     results["stop"] = _stop_together()
     results["loop"] = _pytorch_style_loop()

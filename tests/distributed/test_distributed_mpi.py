@@ -91,6 +91,21 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(trained, case):
     assert result["acc_diff"] < TOL  # and the global metric
 
 
+def test_metric_states_sum_over_ranks(trained):
+    # AUC, PR AUC, PrecisionAtRecall, TruePositives, BinaryIoU, R2Score: the
+    # global history equals one process's on the same 27 samples
+    diffs = trained[1]["metrics"]
+    assert {
+        "auc",
+        "pr_auc",
+        "precision_at_recall",
+        "true_positives",
+        "binary_iou",
+        "r2_score",
+    } <= set(diffs)
+    assert max(diffs.values()) < TOL, diffs
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_weights_identical_on_every_rank(trained, case):
     assert trained[1][case]["rank_spread"] == 0.0

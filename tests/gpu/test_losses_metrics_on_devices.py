@@ -210,6 +210,61 @@ def test_loss_agrees_with_the_cpu(name, device):
 
 #: name -> (factory, y_true draw, y_pred draw); Mean and Sum take values only
 METRICS = {
+    "AUC": (lambda: metrics.AUC(num_thresholds=20), bits, sigmoids),
+    "AUC_PR_multi_label": (
+        lambda: metrics.AUC(curve="PR", multi_label=True, label_weights=[1, 2, 3]),
+        bits,
+        sigmoids,
+    ),
+    "AUC_logits_majoring": (
+        lambda: metrics.AUC(from_logits=True, summation_method="majoring"),
+        bits,
+        normal,
+    ),
+    "TruePositives": (lambda: metrics.TruePositives([0.7, 0.2]), bits, sigmoids),
+    "FBetaScore": (
+        lambda: metrics.FBetaScore(average="weighted", beta=2.0),
+        one_hot,
+        probabilities,
+    ),
+    "R2Score": (
+        lambda: metrics.R2Score("variance_weighted_average", num_regressors=2),
+        normal,
+        normal,
+    ),
+    "R2Score_per_column": (
+        lambda: metrics.R2Score(class_aggregation=None),
+        normal,
+        normal,
+    ),
+    "IoU": (
+        lambda: metrics.IoU(5, [0, 3], sparse_y_pred=False),
+        labels,
+        probabilities,
+    ),
+    "MeanIoU": (lambda: metrics.MeanIoU(5, ignore_class=2), labels, labels),
+    "BinaryIoU": (lambda: metrics.BinaryIoU(threshold=0.4), bits, sigmoids),
+    "OneHotIoU": (lambda: metrics.OneHotIoU(5, [1, 2]), one_hot, probabilities),
+    "OneHotMeanIoU": (lambda: metrics.OneHotMeanIoU(5), one_hot, probabilities),
+    "FalsePositives": (lambda: metrics.FalsePositives(), bits, sigmoids),
+    "TrueNegatives": (lambda: metrics.TrueNegatives(0.3), bits, sigmoids),
+    "FalseNegatives": (lambda: metrics.FalseNegatives(), bits, sigmoids),
+    "PrecisionAtRecall": (lambda: metrics.PrecisionAtRecall(0.5), bits, sigmoids),
+    "RecallAtPrecision": (
+        lambda: metrics.RecallAtPrecision(0.4, class_id=1),
+        bits,
+        sigmoids,
+    ),
+    "SensitivityAtSpecificity": (
+        lambda: metrics.SensitivityAtSpecificity(0.5, num_thresholds=1),
+        bits,
+        sigmoids,
+    ),
+    "SpecificityAtSensitivity": (
+        lambda: metrics.SpecificityAtSensitivity(0.5),
+        bits,
+        sigmoids,
+    ),
     "Accuracy": (lambda: metrics.Accuracy(), labels, labels),
     "BinaryAccuracy": (lambda: metrics.BinaryAccuracy(), bits, sigmoids),
     "CategoricalAccuracy": (

@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from numnet.metrics.accuracy import (
@@ -46,15 +48,18 @@ from numnet.metrics.accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from numnet.metrics.auc import AUC
 from numnet.metrics.base import Mean, MeanMetricWrapper, Metric, Sum
 from numnet.metrics.bleu import BLEUScore, corpus_bleu, sentence_bleu
 from numnet.metrics.confusion import (
     ConfusionMatrix,
     F1Score,
+    FBetaScore,
     Precision,
     Recall,
     confusion_matrix,
 )
+from numnet.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from numnet.metrics.regression import (
     CategoricalHinge,
     CosineSimilarity,
@@ -64,7 +69,18 @@ from numnet.metrics.regression import (
     MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError,
     Poisson,
+    R2Score,
     SquaredHinge,
+)
+from numnet.metrics.thresholded import (
+    FalseNegatives,
+    FalsePositives,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
 )
 
 
@@ -146,6 +162,22 @@ _CLASSES = {
         Hinge,
         SquaredHinge,
         CategoricalHinge,
+        AUC,
+        TruePositives,
+        FalsePositives,
+        TrueNegatives,
+        FalseNegatives,
+        PrecisionAtRecall,
+        RecallAtPrecision,
+        SensitivityAtSpecificity,
+        SpecificityAtSensitivity,
+        FBetaScore,
+        R2Score,
+        IoU,
+        MeanIoU,
+        BinaryIoU,
+        OneHotIoU,
+        OneHotMeanIoU,
     )
 }
 _ALIASES = {
@@ -178,6 +210,16 @@ _ALIASES = {
     "hinge": Hinge,
     "squared_hinge": SquaredHinge,
     "categorical_hinge": CategoricalHinge,
+    "auc": AUC,
+    "true_positives": TruePositives,
+    "false_positives": FalsePositives,
+    "true_negatives": TrueNegatives,
+    "false_negatives": FalseNegatives,
+    "fbeta_score": FBetaScore,
+    "f_beta_score": FBetaScore,
+    "r2_score": R2Score,
+    "binary_iou": BinaryIoU,
+    "binary_io_u": BinaryIoU,
 }
 _LOSS_NAMES = (
     "binary_crossentropy",
@@ -196,6 +238,24 @@ def serialize(metric) -> dict:
         f"metrics.serialize: cannot serialise {metric!r}; only built-in metrics "
         f"(or their names) can be saved"
     )
+
+
+def _from_class_name(name: str) -> Metric:
+    """A metric by its class name, with its defaults; a class with required
+    arguments (e.g. ``MeanIoU(num_classes)``) cannot be made from a string."""
+    cls = _CLASSES[name]
+    required = [
+        p.name
+        for p in inspect.signature(cls).parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if required:
+        raise ValueError(
+            f"invalid value for argument 'metrics': {name} needs the argument(s) "
+            f"{required}; pass an object, e.g. metrics.{name}({required[0]}=...). "
+            f"Received: {name!r}"
+        )
+    return cls()
 
 
 def get(identifier, loss=None):
@@ -226,8 +286,8 @@ def get(identifier, loss=None):
             return _ALIASES[identifier](name=identifier)
         if identifier in _LOSS_NAMES:
             return LossMetric(identifier, name=identifier)
-        if identifier in _CLASSES and identifier != "ConfusionMatrix":
-            return _CLASSES[identifier]()
+        if identifier in _CLASSES:
+            return _from_class_name(identifier)
     elif callable(identifier) and not isinstance(identifier, type):
         return MeanMetricWrapper(identifier)
     valid = sorted(["accuracy", "acc", *_ALIASES, *_LOSS_NAMES])
@@ -238,6 +298,20 @@ def get(identifier, loss=None):
 
 
 __all__ = [
+    "AUC",
+    "BinaryIoU",
+    "IoU",
+    "MeanIoU",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "FalseNegatives",
+    "FalsePositives",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "TrueNegatives",
+    "TruePositives",
     "BLEUScore",
     "corpus_bleu",
     "sentence_bleu",
@@ -248,6 +322,8 @@ __all__ = [
     "ConfusionMatrix",
     "CosineSimilarity",
     "F1Score",
+    "FBetaScore",
+    "R2Score",
     "Hinge",
     "InferredAccuracy",
     "KLDivergence",

@@ -70,6 +70,25 @@ def _sparse_labels(owner: str, y_true, y_pred: np.ndarray) -> np.ndarray:
     return _int_labels(owner, labels)
 
 
+def _safe_divide(xp, a, b):
+    """a / b, and 0 where b == 0 (Keras's ``divide_no_nan``)."""
+    nonzero = b != 0
+    return xp.where(nonzero, a / xp.where(nonzero, b, 1), 0)
+
+
+def _add(state, counts):
+    """state + counts on the counts' namespace (a reset host state moves over)."""
+    xp = backend.get_array_module(counts)
+    if backend.get_array_module(state) is not xp:
+        state = xp.asarray(state)
+    return state + counts
+
+
+def _scalar_result(value):
+    """A float on the host; a 0-d array on a device (converted when shown)."""
+    return float(value) if isinstance(value, (np.ndarray, np.generic)) else value
+
+
 class Metric:
     """Base class: subclasses implement update_state, result and reset_state."""
 

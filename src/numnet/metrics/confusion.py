@@ -1,9 +1,11 @@
-"""Confusion-matrix metrics: ConfusionMatrix, Precision, Recall, F1Score."""
+"""Confusion-matrix metrics: ConfusionMatrix, Precision, Recall, FBetaScore,
+F1Score."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from numnet import backend
 from numnet.metrics.base import (
     Metric,
     _broadcast_weights,
@@ -39,9 +41,17 @@ def confusion_matrix(
                 f"[0, {num_classes})"
             )
     weights = None if sample_weight is None else np.ravel(_host_array(sample_weight))
-    counts = np.bincount(
-        num_classes * t.ravel() + p.ravel(),
-        weights=weights,
+    return confusion_counts(t, p, num_classes, weights)
+
+
+def confusion_counts(true_labels, pred_labels, num_classes: int, weights=None):
+    """The (weighted) count of each (true, predicted) pair of labels in
+    [0, num_classes), as a (C, C) array on the labels' array namespace: one
+    ``bincount`` of the pair index C * true + predicted."""
+    xp = backend.get_array_module(true_labels)
+    counts = xp.bincount(
+        num_classes * true_labels.reshape(-1) + pred_labels.reshape(-1),
+        weights=None if weights is None else weights.reshape(-1),
         minlength=num_classes * num_classes,
     )
     return counts.reshape(num_classes, num_classes)
@@ -193,31 +203,53 @@ def _safe_divide(a, b):
     )
 
 
-class F1Score(Metric):
-    """F1 = 2 P R / (P + R), per class then averaged (Keras ``F1Score``).
+class FBetaScore(Metric):
+    """F-beta = (1 + b^2) P R / (b^2 P + R), per class then averaged (Keras
+    ``FBetaScore``): recall weighs b times as much as precision.
 
     Args:
         average: None (one score per class), ``"micro"`` (global counts),
             ``"macro"`` (unweighted mean over classes) or ``"weighted"`` (mean
             weighted by class support).
+        beta: b > 0 (default 1: the F1 score).
         threshold: None takes the argmax of each row as the prediction
             (multi-class); a number marks every score above it (multi-label,
             binary).
+        name: the metric name.
 
     ``y_true`` is one-hot / multi-hot (N, C); integer labels (N,) are accepted and
-    one-hot encoded.
+    one-hot encoded. A class with no predicted or no actual positive scores 0.
+
+    Example:
+        >>> import numpy as np
+        >>> from numnet import metrics
+        >>> m = metrics.FBetaScore(beta=2.0, threshold=0.5)
+        >>> m.update_state(np.array([[1, 1, 1], [1, 0, 0], [1, 1, 0]]),
+        ...                np.array([[0.2, 0.6, 0.7], [0.2, 0.6, 0.6],
+        ...                          [0.6, 0.8, 0.0]]))
+        >>> np.round(m.result(), 4)
+        array([0.3846, 0.9091, 0.8333])
     """
 
-    default_name = "f1_score"
+    default_name = "fbeta_score"
     _AVERAGES = (None, "micro", "macro", "weighted")
 
-    def __init__(self, average=None, threshold=None, name=None):
+    def __init__(self, average=None, beta=1.0, threshold=None, name=None):
+        owner = type(self).__name__
         if average not in self._AVERAGES:
             raise ValueError(
-                f"F1Score: invalid value for argument 'average'. Expected one of "
+                f"{owner}: invalid value for argument 'average'. Expected one of "
                 f"{list(self._AVERAGES)}. Received: average={average!r}"
             )
-        self.average, self.threshold = average, threshold
+        number = isinstance(beta, (int, float, np.number)) and not isinstance(
+            beta, bool
+        )
+        if not number or not beta > 0:
+            raise ValueError(
+                f"{owner}: invalid value for argument 'beta'. Expected a number "
+                f"> 0. Received: beta={beta!r}"
+            )
+        self.average, self.beta, self.threshold = average, float(beta), threshold
         super().__init__(name)
 
     def reset_state(self) -> None:
@@ -230,11 +262,12 @@ class F1Score(Metric):
         if t.ndim == p.ndim - 1 or (
             t.ndim == p.ndim and t.shape[-1] == 1 < p.shape[-1]
         ):
-            labels = _int_labels("F1Score", t.reshape(p.shape[:-1]))
+            labels = _int_labels(type(self).__name__, t.reshape(p.shape[:-1]))
             t = np.eye(p.shape[-1])[labels]
         if t.shape != p.shape:
             raise ValueError(
-                f"F1Score: y_true and y_pred must have the same shape (N, C). "
+                f"{type(self).__name__}: y_true and y_pred must have the same "
+                f"shape (N, C). "
                 f"Received: y_true.shape={np.shape(y_true)}, y_pred.shape={p.shape}"
             )
         if self.threshold is None:
@@ -257,12 +290,44 @@ class F1Score(Metric):
         if self.average == "micro":
             tp, fp, fn = np.sum(tp), np.sum(fp), np.sum(fn)
         precision, recall = _safe_divide(tp, tp + fp), _safe_divide(tp, tp + fn)
-        f1 = _safe_divide(2 * precision * recall, precision + recall)
+        b2 = self.beta**2
+        f1 = _safe_divide((1 + b2) * precision * recall, b2 * precision + recall)
         if self.average == "macro":
             return float(np.mean(f1))
         if self.average == "weighted":
             return float(_safe_divide(np.sum(f1 * self.support), np.sum(self.support)))
         return float(f1) if self.average == "micro" else f1
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+        }
+
+
+class F1Score(FBetaScore):
+    """F1 = 2 P R / (P + R), per class then averaged (Keras ``F1Score``): the
+    :class:`FBetaScore` with beta = 1.
+
+    Args:
+        average: None (one score per class), ``"micro"`` (global counts),
+            ``"macro"`` (unweighted mean over classes) or ``"weighted"`` (mean
+            weighted by class support).
+        threshold: None takes the argmax of each row as the prediction
+            (multi-class); a number marks every score above it (multi-label,
+            binary).
+        name: the metric name.
+
+    ``y_true`` is one-hot / multi-hot (N, C); integer labels (N,) are accepted and
+    one-hot encoded.
+    """
+
+    default_name = "f1_score"
+
+    def __init__(self, average=None, threshold=None, name=None):
+        super().__init__(average, 1.0, threshold, name)
 
     def get_config(self) -> dict:
         return {"name": self.name, "average": self.average, "threshold": self.threshold}

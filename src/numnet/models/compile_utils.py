@@ -75,10 +75,14 @@ class MetricTracker:
 
     def result(self) -> float:
         """The value over the batches seen since the last reset (a 0-d device
-        array for a metric accumulated on a device: converted when shown)."""
+        array for a metric accumulated on a device: converted when shown; an
+        array for a metric with one value per class or threshold, as Keras
+        logs it)."""
         value = self.metric.result()
         if backend.is_array(value) and not isinstance(value, np.ndarray):
             return value
+        if isinstance(value, np.ndarray) and value.ndim:
+            return value.copy()
         return float(value)
 
 
