@@ -341,6 +341,12 @@ CASES: dict[str, LayerCase] = {
         differentiable=False,
         host_only=STRINGS,
     ),
+    "TextVectorization": _case(
+        lambda: L.TextVectorization(vocabulary=["a", "b"], split="character"),
+        words(3),
+        differentiable=False,
+        host_only=STRINGS,
+    ),
     # a user's layer: the base class with weights made in build
     "Layer_subclass": _case(lambda: Scale(), normal(3, 4)),
 }

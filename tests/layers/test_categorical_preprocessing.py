@@ -158,8 +158,9 @@ def test_string_lookup_keras_doc_examples():
     tf_idf.set_vocabulary(VOCAB, idf_weights=[0.25, 0.75, 0.6, 0.4])
     np.testing.assert_allclose(
         tf_idf(DATA4).numpy(),
-        [[0, 0.25, 0, 0.6, 0.8], [1.0, 0, 0.75, 0, 0.4]], rtol=1e-6,
-    )  # fmt: skip
+        [[0, 0.25, 0, 0.6, 0.8], [1.0, 0, 0.75, 0, 0.4]],
+        rtol=1e-6,
+    )
     inverse = layers.StringLookup(vocabulary=VOCAB, invert=True)
     np.testing.assert_array_equal(
         inverse([[1, 3, 4], [4, 0, 2]]), [["a", "c", "d"], ["d", "[UNK]", "b"]]
@@ -209,10 +210,17 @@ def test_lookup_special_tokens_and_oov_indices():
     )
     with pytest.raises(KeyError, match="StringLookup.*num_oov_indices=0.*'z'"):
         layers.StringLookup(vocabulary=VOCAB, num_oov_indices=0)(DATA)
+    # outside "int" mode the mask token has no index and masked inputs drop out
+    masked = layers.StringLookup(vocabulary=VOCAB, mask_token="", output_mode="count")
+    assert masked.get_vocabulary() == ["[UNK]", *VOCAB]
+    np.testing.assert_array_equal(
+        masked([["a", "", "z", ""]]).numpy(), [[1, 1, 0, 0, 0]]
+    )
     specials = layers.StringLookup(vocabulary=["[UNK]", *VOCAB])
     assert specials.get_vocabulary() == ["[UNK]", *VOCAB]
-    padded = layers.StringLookup(vocabulary=VOCAB, output_mode="multi_hot",
-                                 max_tokens=8, pad_to_max_tokens=True)  # fmt: skip
+    padded = layers.StringLookup(
+        vocabulary=VOCAB, output_mode="multi_hot", max_tokens=8, pad_to_max_tokens=True
+    )
     assert padded(DATA).shape == (2, 8)
 
 
@@ -298,5 +306,6 @@ def test_adapted_layers_save_and_reload_in_a_model(tmp_path, rng):
     assert loaded.layers[0].get_vocabulary() == words.get_vocabulary()
     np.testing.assert_allclose(  # numnet's models take numbers: call the layers
         loaded.layers[1](loaded.layers[0](DATA4)).numpy(),
-        text_model.layers[1](words(DATA4)).numpy(), rtol=1e-6,
-    )  # fmt: skip
+        text_model.layers[1](words(DATA4)).numpy(),
+        rtol=1e-6,
+    )

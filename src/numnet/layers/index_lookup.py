@@ -123,10 +123,16 @@ class IndexLookup(HostPreprocessingLayer):
     @property
     def _start(self) -> int:
         """The index of the first real token (after the mask and OOV indices)."""
-        return (self.mask_token is not None) + self.num_oov_indices
+        return self._masks + self.num_oov_indices
+
+    @property
+    def _masks(self) -> bool:
+        """Whether the mask token has index 0: in "int" mode (Keras: in the other
+        modes it is not in the vocabulary and masked inputs are dropped)."""
+        return self.mask_token is not None and self.output_mode == "int"
 
     def _specials(self) -> list:
-        mask = [] if self.mask_token is None else [self.mask_token]
+        mask = [self.mask_token] if self._masks else []
         return mask + [self.oov_token] * self.num_oov_indices
 
     def _as_tokens(self, values, name: str) -> list:
@@ -207,7 +213,7 @@ class IndexLookup(HostPreprocessingLayer):
         if self._idf is None:
             return None
         oov = [float(np.mean(self._idf))] if self._idf.size else [0.0]
-        front = [0.0] * (self.mask_token is not None) + oov * self.num_oov_indices
+        front = [0.0] * self._masks + oov * self.num_oov_indices
         return np.concatenate([front, self._idf])
 
     def adapt(self, data) -> None:
@@ -263,7 +269,7 @@ class IndexLookup(HostPreprocessingLayer):
         return np.full(zeros.shape, "", dtype="<U1")
 
     def _oov_index(self, values: np.ndarray) -> np.ndarray:
-        offset = int(self.mask_token is not None)
+        offset = int(self._masks)
         if self.num_oov_indices == 1:
             return np.full(values.shape, offset, np.int64)
         if self._kind == "str":  # a deterministic hash (Keras uses FarmHash)
@@ -275,9 +281,9 @@ class IndexLookup(HostPreprocessingLayer):
         """The index of every element of the host array ``values``."""
         uniq, inverse = np.unique(values.reshape(-1), return_inverse=True)
         found = np.asarray([self._index.get(u, -1) for u in uniq.tolist()], np.int64)
-        if self.mask_token is not None:
-            found[uniq == self.mask_token] = 0
-        missing = found < 0
+        if self.mask_token is not None:  # index 0, or dropped (-2) when encoding
+            found[uniq == self.mask_token] = 0 if self._masks else -2
+        missing = found == -1
         if missing.any():
             if self.num_oov_indices == 0:
                 raise KeyError(
@@ -292,7 +298,7 @@ class IndexLookup(HostPreprocessingLayer):
         fill = self.oov_token if self.oov_token is not None else self.mask_token
         inside = (ids >= 0) & (ids < vocab.size)
         out = vocab[np.where(inside, ids, 0)]
-        return np.where(inside, out, np.asarray(fill, dtype=vocab.dtype))
+        return np.where(inside, out, fill)
 
     def encode(self, data):
         data = self._check_input(data)
@@ -312,7 +318,9 @@ class IndexLookup(HostPreprocessingLayer):
         if ids.ndim == 1 and self.output_mode != "one_hot":
             ids = ids[:, None]
         mode = "count" if self.output_mode == "tf_idf" else self.output_mode
-        out = encode(type(self).__name__, ids, depth, mode, backend.floatx())
+        ids = np.where(ids == -2, depth, ids)  # masked inputs: a column cut off
+        out = encode(type(self).__name__, ids, depth + 1, mode, backend.floatx())
+        out = out[..., :depth]
         if self.output_mode == "tf_idf":
             idf = np.zeros(depth)
             idf[: self.vocabulary_size()] = self.idf_weights
