@@ -36,6 +36,17 @@ def choice(owner: str, name: str, value, allowed: tuple):
     )
 
 
+def refuse_true(owner: str, name: str, value) -> bool:
+    """False, checked: numnet has no sparse (or ragged) tensors, so a flag
+    asking for them is refused with the Keras-style error."""
+    if U.boolean(owner, name, value):
+        raise ValueError(
+            f"{owner}: invalid value for argument '{name}'. numnet has no {name} "
+            f"tensors: expected False. Received: {name}=True"
+        )
+    return False
+
+
 def input_data(owner: str, x):
     """The raw array of a call's input: a Tensor's data (any device), an array,
     or a (nested) list turned into a NumPy array (strings stay strings)."""
@@ -162,12 +173,7 @@ class CategoryEncoding(HostPreprocessingLayer):
         self.output_mode = choice(
             "CategoryEncoding", "output_mode", output_mode, ENCODINGS
         )
-        if U.boolean("CategoryEncoding", "sparse", sparse):
-            raise ValueError(
-                "CategoryEncoding: invalid value for argument 'sparse'. numnet has no "
-                "sparse tensors: expected False. Received: sparse=True"
-            )
-        self.sparse = False
+        self.sparse = refuse_true("CategoryEncoding", "sparse", sparse)
 
     def encode(self, data, count_weights=None):
         data = numeric("CategoryEncoding", data)
@@ -279,11 +285,7 @@ class Discretization(HostPreprocessingLayer):
         self.output_mode = choice(
             owner, "output_mode", output_mode, ("int", *ENCODINGS)
         )
-        if U.boolean(owner, "sparse", sparse):
-            raise ValueError(
-                f"{owner}: invalid value for argument 'sparse'. numnet has no sparse "
-                "tensors: expected False. Received: sparse=True"
-            )
+        refuse_true(owner, "sparse", sparse)
 
     @staticmethod
     def _boundaries(values) -> list:

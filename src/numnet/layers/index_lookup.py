@@ -31,6 +31,7 @@ from numnet.layers.categorical import (
     choice,
     encode,
     input_data,
+    refuse_true,
 )
 
 LOOKUP_MODES = ("int", *ENCODINGS, "tf_idf")
@@ -95,11 +96,7 @@ class IndexLookup(HostPreprocessingLayer):
                 f"{owner}: pad_to_max_tokens=True needs 'max_tokens'. Received: "
                 "max_tokens=None"
             )
-        if U.boolean(owner, "sparse", sparse):
-            raise ValueError(
-                f"{owner}: invalid value for argument 'sparse'. numnet has no sparse "
-                "tensors: expected False. Received: sparse=True"
-            )
+        refuse_true(owner, "sparse", sparse)
         self._tokens, self._idf, self._index = [], None, {}
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)

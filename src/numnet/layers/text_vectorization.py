@@ -20,7 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.layers import _utils as U
-from numnet.layers.categorical import HostPreprocessingLayer, choice, input_data
+from numnet.layers.categorical import (
+    HostPreprocessingLayer,
+    choice,
+    input_data,
+    refuse_true,
+)
 from numnet.layers.index_lookup import StringLookup
 from numnet.layers.lambda_layer import LambdaNotSerializableError
 
@@ -136,12 +141,8 @@ class TextVectorization(HostPreprocessingLayer):
                     f"output_sequence_length={output_sequence_length!r}"
                 )
         self.output_sequence_length = output_sequence_length
-        for name, flag in (("sparse", sparse), ("ragged", ragged)):
-            if U.boolean(owner, name, flag):
-                raise ValueError(
-                    f"{owner}: invalid value for argument '{name}'. numnet has no "
-                    f"{name} tensors: expected False. Received: {name}=True"
-                )
+        refuse_true(owner, "sparse", sparse)
+        refuse_true(owner, "ragged", ragged)
         self.lookup = StringLookup(
             max_tokens=max_tokens, mask_token="", vocabulary=vocabulary,
             idf_weights=idf_weights, output_mode=output_mode,
