@@ -122,12 +122,22 @@ def test_text_vectorization_config_round_trip_and_model_save(tmp_path):
     texts = np.array(["the dog sat", "a cat"])
     ids = vectorize(texts)
     np.testing.assert_array_equal(loaded.layers[0](texts).numpy(), ids.numpy())
+    np.testing.assert_allclose(loaded.predict(texts), model.predict(texts), rtol=1e-6)
     tail = models.Sequential(loaded.layers[1:])
     np.testing.assert_allclose(
         tail.predict(ids.numpy()),
         models.Sequential(model.layers[1:]).predict(ids.numpy()),
         rtol=1e-6,
     )
+
+
+def test_only_a_model_that_starts_with_a_string_layer_takes_texts():
+    numbers = models.Sequential([layers.Dense(2)])
+    numbers.build((None, 3))
+    with pytest.raises(TypeError, match="predict: invalid dtype for argument 'x'"):
+        numbers.predict(np.array(["a b", "c"]))
+    with pytest.raises(TypeError, match="dense.*dtype.*<U"):
+        layers.Dense(2)(np.array([["a", "b"]]))
 
 
 def test_text_vectorization_errors_name_the_argument():
@@ -173,9 +183,9 @@ def test_text_classifier_learns_which_license_a_paragraph_is_from():
     numnet.manual_seed(0)
     vectorize = layers.TextVectorization(max_tokens=3000, output_sequence_length=80)
     vectorize.adapt(texts[:split])  # the vocabulary of the training paragraphs
-    ids = vectorize(texts).numpy()  # numnet's fit takes numbers: vectorise first
     classifier = models.Sequential(
         [
+            vectorize,
             layers.Embedding(3000, 16),
             layers.GlobalAveragePooling1D(),
             layers.Dense(5, activation="softmax"),
@@ -186,8 +196,8 @@ def test_text_classifier_learns_which_license_a_paragraph_is_from():
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    classifier.fit(ids[:split], labels[:split], epochs=30, batch_size=32, verbose=0)
-    accuracy = classifier.evaluate(ids[split:], labels[split:], verbose=0)[1]
+    classifier.fit(texts[:split], labels[:split], epochs=30, batch_size=32, verbose=0)
+    accuracy = classifier.evaluate(texts[split:], labels[split:], verbose=0)[1]
     majority = np.bincount(labels[split:]).max() / (len(labels) - split)
     # five licenses, GPL-3 (the largest) about a third of the paragraphs: a
     # bag of embedded words must beat the majority class by a wide margin

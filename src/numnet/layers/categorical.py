@@ -109,6 +109,8 @@ class HostPreprocessingLayer(Layer):
     hold, come back as a NumPy ``str`` array). Subclasses implement ``encode``.
     """
 
+    takes_strings = True
+
     def __call__(self, x, *args, training=None, **kwargs):
         if is_symbolic(x):
             return super().__call__(x, *args, training=training, **kwargs)
