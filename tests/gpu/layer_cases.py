@@ -335,6 +335,11 @@ CASES: dict[str, LayerCase] = {
         tokens(6, 3, 4),
         differentiable=False,
     ),
+    "IntegerLookup_invert": _case(
+        lambda: L.IntegerLookup(vocabulary=[40, 10, 20], invert=True),
+        tokens(5, 3, 4),
+        differentiable=False,
+    ),
     "StringLookup": _case(
         lambda: L.StringLookup(vocabulary=["b", "c"]),
         words(3, 4),

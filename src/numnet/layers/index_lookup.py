@@ -302,11 +302,11 @@ class IndexLookup(HostPreprocessingLayer):
         where = device_of(data)
         host = backend.to_host(data)
         if self.invert:
-            return self._tokens_of(host.astype(np.int64))
-        ids = self.indices(host)
-        if self.output_mode != "int":
-            ids = self.encode_ids(ids)
-        return where.put(ids) if self._kind == "int" else ids
+            out = self._tokens_of(host.astype(np.int64))
+        else:
+            out = self.indices(host)
+            out = out if self.output_mode == "int" else self.encode_ids(out)
+        return where.put(out) if self._kind == "int" else out  # back to its device
 
     def encode_ids(self, ids: np.ndarray) -> np.ndarray:
         """Indices to one-hot, multi-hot, count or tf-idf vectors (Keras: a
