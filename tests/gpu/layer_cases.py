@@ -42,6 +42,15 @@ def tokens(n, *shape):
     return lambda rng: rng.integers(0, n, shape)
 
 
+def words(*shape):
+    """One-letter strings for the string-input layers."""
+    return lambda rng: np.array(list("abcd"))[rng.integers(0, 4, shape)]
+
+
+#: the reason the string-input layers have no device comparison
+STRINGS = "string inputs: a host (NumPy str) array that no device array holds"
+
+
 def padded_steps(rng):
     """(2, 5, 3) sequences whose last two steps of the first row are all zero."""
     x = normal(2, 5, 3)(rng)
@@ -90,6 +99,9 @@ class LayerCase:
     smooth_inputs: list | None = None
     #: interpolates with scipy.ndimage / cupyx.scipy.ndimage (NumPy and CuPy only)
     interpolates: bool = False
+    #: why the layer runs on the host only (string inputs, which no device
+    #: array holds): no device comparison; empty for every other layer
+    host_only: str = ""
 
 
 def _case(factory, *inputs, **kwargs) -> LayerCase:
@@ -293,6 +305,52 @@ CASES: dict[str, LayerCase] = {
     ),
     "RandomBrightness": _augment(
         lambda: L.RandomBrightness(0.3, (0, 1)), (3, 5, 4, 2), False
+    ),
+    # categorical preprocessing: integer or float in, no gradient
+    "CategoryEncoding": _case(
+        lambda: L.CategoryEncoding(7, output_mode="count"),
+        tokens(7, 3, 4),
+        differentiable=False,
+    ),
+    "CategoryEncoding_one_hot": _case(
+        lambda: L.CategoryEncoding(7, output_mode="one_hot"),
+        tokens(7, 5),
+        differentiable=False,
+    ),
+    "Discretization": _case(
+        lambda: L.Discretization([-0.5, 0.0, 0.8]), normal(3, 4), differentiable=False
+    ),
+    "Discretization_multi_hot": _case(
+        lambda: L.Discretization([-0.5, 0.0, 0.8], output_mode="multi_hot"),
+        normal(3, 4),
+        differentiable=False,
+    ),
+    "IntegerLookup": _case(
+        lambda: L.IntegerLookup(vocabulary=[4, 0, 2]),
+        tokens(6, 3, 4),
+        differentiable=False,
+    ),
+    "IntegerLookup_count": _case(
+        lambda: L.IntegerLookup(vocabulary=[4, 0, 2], output_mode="count"),
+        tokens(6, 3, 4),
+        differentiable=False,
+    ),
+    "IntegerLookup_invert": _case(
+        lambda: L.IntegerLookup(vocabulary=[40, 10, 20], invert=True),
+        tokens(5, 3, 4),
+        differentiable=False,
+    ),
+    "StringLookup": _case(
+        lambda: L.StringLookup(vocabulary=["b", "c"]),
+        words(3, 4),
+        differentiable=False,
+        host_only=STRINGS,
+    ),
+    "TextVectorization": _case(
+        lambda: L.TextVectorization(vocabulary=["a", "b"], split="character"),
+        words(3),
+        differentiable=False,
+        host_only=STRINGS,
     ),
     # a user's layer: the base class with weights made in build
     "Layer_subclass": _case(lambda: Scale(), normal(3, 4)),

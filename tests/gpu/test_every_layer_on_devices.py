@@ -75,6 +75,8 @@ def test_layer_agrees_with_the_cpu(name, training, device):
     case = CASES[name]
     if case.interpolates and device == "strict":
         pytest.skip("interpolation runs on SciPy or CuPy: see the test below")
+    if case.host_only:
+        pytest.skip(f"{name} runs on the host only: {case.host_only}")
     arrays = _inputs(case, np.float32)
     numnet.manual_seed(3)
     layer = case.factory()

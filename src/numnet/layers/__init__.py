@@ -201,16 +201,21 @@ from numnet.layers.augmentation import (  # noqa: E402
     RandomTranslation,
     RandomZoom,
 )
+from numnet.layers.categorical import CategoryEncoding, Discretization  # noqa: E402
 from numnet.layers.image_preprocessing import (  # noqa: E402
     CenterCrop,
     RandomBrightness,
     RandomContrast,
     Resizing,
 )
+from numnet.layers.index_lookup import IntegerLookup, StringLookup  # noqa: E402
 from numnet.layers.preprocessing import Normalization, Rescaling  # noqa: E402
+from numnet.layers.text_vectorization import TextVectorization  # noqa: E402
 
 __all__ += [
     "CenterCrop", "RandomBrightness", "RandomContrast", "Resizing",
     "Normalization", "RandomCrop", "RandomFlip", "RandomRotation",
     "RandomTranslation", "RandomZoom", "Rescaling",
+    "CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup",
+    "TextVectorization",
 ]  # fmt: skip

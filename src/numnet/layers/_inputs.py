@@ -16,14 +16,31 @@ from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.layers.symbolic import is_symbolic
 
 
-def as_input(x, dtype, owner: str = "layer"):
+def string_array(x):
+    """``x`` as a NumPy ``str`` array if it is one (or a list of ``str``), else None."""
+    if isinstance(x, np.ndarray):
+        return x if x.dtype.kind == "U" else None
+    if isinstance(x, (list, tuple)) and x:
+        try:
+            array = np.asarray(x)
+        except ValueError:  # ragged: not text data
+            return None
+        return array if array.dtype.kind == "U" else None
+    return None
+
+
+def as_input(x, dtype, owner: str = "layer", strings: bool = False):
     """Tensors pass through; float arrays are cast to the layer dtype once.
 
     Array data goes through :func:`numnet.backend.as_input_array`, the one rule
     shared with tensors, losses and metrics (no complex, string, object or
     datetime data). A list holding Tensors, arrays or dicts is a list of inputs;
-    a nested list of numbers is array data.
+    a nested list of numbers is array data. ``strings``: the layer takes text
+    (a model starting with a string preprocessing layer); a ``str`` array or
+    list then passes through as a NumPy array, on the host.
     """
+    if strings and string_array(x) is not None:
+        return string_array(x)
     if isinstance(x, dict):
         return {k: as_input(v, dtype, owner) for k, v in x.items()}
     if isinstance(x, Tensor):

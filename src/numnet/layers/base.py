@@ -68,6 +68,9 @@ class Layer(LayerWeights):
     #: True for layers that keep the time axis and so pass a sequence mask
     #: (``tensor._keras_mask``, set by Embedding(mask_zero=True)/Masking) through.
     supports_masking = False
+    #: True for layers that take text (NumPy ``str`` arrays): the string
+    #: preprocessing layers, and a Sequential model that starts with one
+    takes_strings = False
 
     def __init__(
         self,
@@ -171,7 +174,8 @@ class Layer(LayerWeights):
         elif is_symbolic(x):  # functional API: record a graph node (symbolic.py)
             return symbolic_call(self, x, args, training, kwargs)
         else:
-            x = to_layer_device(self, as_input(x, self.dtype, self.name))
+            x = as_input(x, self.dtype, self.name, self.takes_strings)
+            x = to_layer_device(self, x)
         if (args or kwargs) and self.__dict__.get("_device") is not None:
             args, kwargs = extra_inputs_to_device(self, args, kwargs)
         if not self.built:

@@ -17,6 +17,7 @@ import numpy as np
 from numnet import backend
 from numnet.autograd.tensor import Tensor
 from numnet.backend import as_input_array
+from numnet.layers._inputs import string_array
 from numnet.models import data_adapter as da
 
 
@@ -120,7 +121,8 @@ def _check_array_inputs(owner: str, model, x, y, sample_weight) -> None:
     for name, data in (("x", x), ("y", y), ("sample_weight", sample_weight)):
         for leaf in da.flatten(data):
             raw = leaf.data if isinstance(leaf, Tensor) else leaf
-            array = as_input_array(raw, owner, name)
+            text = string_array(raw) if name == "x" and model.takes_strings else None
+            array = as_input_array(raw, owner, name) if text is None else text
             if array.ndim == 0:
                 raise ValueError(
                     f"{owner}: invalid value for argument '{name}'. Expected an "

@@ -46,6 +46,11 @@ class Sequential(Model):
             self.add(layer)
 
     @property
+    def takes_strings(self) -> bool:
+        """Whether the first layer takes text (then so do ``fit``/``predict``)."""
+        return bool(self._stack) and self._stack[0].takes_strings
+
+    @property
     def layers(self) -> list[Layer]:
         """The layers of the stack, in order (without the Input)."""
         return list(self._stack)
