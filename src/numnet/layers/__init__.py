@@ -208,7 +208,7 @@ from numnet.layers.image_preprocessing import (  # noqa: E402
     RandomContrast,
     Resizing,
 )
-from numnet.layers.index_lookup import IntegerLookup, StringLookup  # noqa: E402
+from numnet.layers.lookup import IntegerLookup, StringLookup  # noqa: E402
 from numnet.layers.preprocessing import Normalization, Rescaling  # noqa: E402
 from numnet.layers.text_vectorization import TextVectorization  # noqa: E402
 

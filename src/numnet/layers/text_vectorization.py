@@ -26,8 +26,8 @@ from numnet.layers.categorical import (
     input_data,
     refuse_true,
 )
-from numnet.layers.index_lookup import StringLookup
 from numnet.layers.lambda_layer import LambdaNotSerializableError
+from numnet.layers.lookup import StringLookup
 
 #: Keras's DEFAULT_STRIP_REGEX: these characters are removed
 PUNCTUATION = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"
