@@ -7,6 +7,18 @@ from numnet.layers import _utils as U
 from numnet.layers.base import Layer
 
 
+def run_op(layer, op, x, *args, **kwargs):
+    """``op(x, ...)`` for a convolution layer; the op's ValueErrors (e.g. a
+    kernel larger than the image) get the layer's name and the input shape."""
+    try:
+        return op(x, *args, **kwargs)
+    except ValueError as err:
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) cannot process an input "
+            f"of shape {x.shape}: {err}"
+        ) from None
+
+
 class _Conv(Layer):
     """Shared arguments, input checks and config of the convolution layers."""
 
@@ -42,15 +54,8 @@ class _Conv(Layer):
         U.check_input(self, shape, ndim=4, axes={-1: channels})
 
     def _run(self, op, *args, **kwargs):
-        """Call a functional op; its errors (e.g. kernel larger than the image)
-        get the layer's name and the input shape."""
-        try:
-            return op(*args, **kwargs)
-        except ValueError as err:
-            raise ValueError(
-                f"Layer '{self.name}' ({type(self).__name__}) cannot process an input "
-                f"of shape {args[0].shape}: {err}"
-            ) from None
+        """Call a functional op through :func:`run_op`."""
+        return run_op(self, op, *args, **kwargs)
 
     def _add_bias(self, size: int) -> None:
         if self.use_bias:

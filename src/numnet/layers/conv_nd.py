@@ -18,6 +18,7 @@ import numnet.functional as F
 from numnet import backend
 from numnet.functional import conv_nd
 from numnet.layers import _utils as U
+from numnet.layers._conv_base import run_op
 from numnet.layers.base import Layer
 
 _PADDINGS = {1: ("valid", "same", "causal"), 3: ("valid", "same")}
@@ -90,13 +91,7 @@ class _ConvND(Layer):
         strides, dilation = self.strides, self.dilation_rate
         if self.rank == 1:
             strides, dilation = strides[0], dilation[0]
-        try:
-            y = op(x, self.kernel, self.bias, strides, self.padding, dilation)
-        except ValueError as err:
-            raise ValueError(
-                f"Layer '{self.name}' ({type(self).__name__}) cannot process an "
-                f"input of shape {x.shape}: {err}"
-            ) from None
+        y = run_op(self, op, x, self.kernel, self.bias, strides, self.padding, dilation)
         return U.apply_activation(self.activation, y)
 
     def get_config(self) -> dict:

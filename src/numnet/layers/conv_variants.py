@@ -18,6 +18,7 @@ from __future__ import annotations
 import numnet.functional as F
 from numnet.functional import conv_transpose_nd as T
 from numnet.layers import _utils as U
+from numnet.layers._conv_base import run_op
 from numnet.layers.base import Layer
 from numnet.layers.conv_nd import _ConvND
 
@@ -76,7 +77,7 @@ class _ConvNDTranspose(_ConvND):
         strides, extra = self.strides, self.output_padding
         if self.rank == 1:
             strides, extra = strides[0], None if extra is None else extra[0]
-        y = _run(self, op, x, self.kernel, self.bias, strides, self.padding, extra)
+        y = run_op(self, op, x, self.kernel, self.bias, strides, self.padding, extra)
         return U.apply_activation(self.activation, y)
 
     def get_config(self) -> dict:
@@ -85,17 +86,6 @@ class _ConvNDTranspose(_ConvND):
             **super().get_config(),
             "output_padding": None if extra is None else list(extra),
         }
-
-
-def _run(layer, op, x, *args):
-    """``op(x, *args)``; its ValueErrors name the layer and the input shape."""
-    try:
-        return op(x, *args)
-    except ValueError as err:
-        raise ValueError(
-            f"Layer '{layer.name}' ({type(layer).__name__}) cannot process an "
-            f"input of shape {x.shape}: {err}"
-        ) from None
 
 
 class Conv1DTranspose(_ConvNDTranspose):
@@ -206,7 +196,7 @@ class DepthwiseConv1D(Layer):
     def _depthwise(self, x, bias):
         x = U.float_input(self, x)
         U.check_input(self, x.shape, ndim=3, axes={-1: self.in_channels})
-        return _run(
+        return run_op(
             self, T.depthwise_conv1d, x, self.kernel, bias, self.strides[0],
             self.padding, self.dilation_rate[0],
         )  # fmt: skip
