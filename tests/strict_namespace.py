@@ -180,10 +180,34 @@ for _name in "add sub mul truediv floordiv mod pow and or xor".split():
     setattr(StrictArray, f"__i{_name}__", _in_place)
 
 
+class StrictRandom:
+    """The strict namespace's own generator, spelt as CuPy's ``cupy.random``:
+    draws made "on the device" (StrictArrays), seeded by ``seed``."""
+
+    def __init__(self):
+        self._rng = np.random.default_rng(12345)
+        #: how many draws were made (a test can see that the device drew)
+        self.draws = 0
+
+    def seed(self, seed: int) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def random_sample(self, size=None, dtype=float):
+        self.draws += 1
+        return StrictArray(np.asarray(self._rng.random(size, dtype=dtype)))
+
+    def standard_normal(self, size=None, dtype=float):
+        self.draws += 1
+        return StrictArray(np.asarray(self._rng.standard_normal(size, dtype=dtype)))
+
+
 class StrictNamespace:
     """The namespace of StrictArray: NumPy's functions on StrictArrays only."""
 
     __name__ = "strict_numpy"
+
+    def __init__(self):
+        self.random = StrictRandom()
 
     def __getattr__(self, name):
         obj = getattr(np, name)

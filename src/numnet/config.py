@@ -57,6 +57,12 @@ class Settings:
             "relu_past_max_pool" (bool: whether models run a ReLU followed by
             a max pool after the pool; default True). Empty: each kernel plans
             itself.
+        random_on_device: draw dropout masks and noise for tensors on a device
+            other than the CPU with that device's own generator (CuPy's,
+            seeded by ``manual_seed`` too), with no host work or copy per
+            draw; False draws them with numnet's host generator and copies
+            them over, giving the CPU's masks for a seed
+            (``numnet.backend.draws``).
     """
 
     grad_enabled: bool = True
@@ -67,6 +73,7 @@ class Settings:
     kernel_plans: Mapping = dataclasses.field(
         default_factory=lambda: MappingProxyType({})
     )
+    random_on_device: bool = True
 
 
 _process = Settings()
@@ -91,6 +98,7 @@ def _validated(current: Settings, changes: dict, where: str) -> Settings:
     checks = {
         "grad_enabled": bool,
         "strict_dtypes": bool,
+        "random_on_device": bool,
         "default_dtype": lambda v: as_float_dtype(v, where, "default_dtype"),
         "num_threads": lambda v: _positive_or_none(v, "num_threads", where),
         "memory_budget": lambda v: _memory(v, where),

@@ -19,11 +19,16 @@ from numnet.backend import device as device_module
 def strict_device():
     """Register "strict" for the block; yield the seeds it was given; fail on slips."""
     seeds: list[int] = []
+
+    def seed(n: int) -> None:
+        seeds.append(n)
+        STRICT.random.seed(n)
+
     kind = device_module.DeviceKind(
         "strict",
         load=lambda: STRICT,
         put=lambda host, index: STRICT.asarray(host),
-        seed=seeds.append,
+        seed=seed,
     )
     device_module.register_device(kind)
     SLIPS.clear()

@@ -305,7 +305,9 @@ def test_fit_on_cuda_matches_the_cpu_and_round_trips(factory, tmp_path):
             metrics=["accuracy"],
             device=device,
         )
-        histories.append(model.fit(x, y, batch_size=16, epochs=2, verbose=0).history)
+        with numnet.config.using(random_on_device=False):  # the CPU's masks
+            history = model.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+        histories.append(history)
         models.append(model)
     np.testing.assert_allclose(histories[1]["loss"], histories[0]["loss"], rtol=1e-3)
     assert isinstance(models[1].weights[0].data, cupy.ndarray)
@@ -339,6 +341,33 @@ def test_manual_seed_seeds_cupy():
     first = cupy.random.random(4)
     numnet.manual_seed(3)
     _close(cupy.random.random(4), first, rtol=0, atol=0)
+
+
+def test_dropout_and_noise_draw_on_the_gpu_with_its_generator():
+    """cupy.random draws the masks (reproducible by manual_seed, no host copy);
+    random_on_device=False gives the CPU's masks."""
+    import numnet.functional as F
+
+    x = numnet.tensor(np.ones((256, 64), np.float32))
+    xc = x.to("cuda")
+    runs = []
+    for _ in range(2):
+        numnet.manual_seed(4)
+        runs.append(F.dropout(xc, 0.25).data)
+    assert isinstance(runs[0], cupy.ndarray)
+    _close(runs[1], runs[0], rtol=0, atol=0)
+    kept = float((runs[0] != 0).mean())
+    assert abs(kept - 0.75) < 0.02, kept
+    assert set(cupy.asnumpy(cupy.unique(runs[0])).tolist()) == {0.0, 1 / 0.75}
+    numnet.manual_seed(4)
+    on_cpu = F.dropout(x, 0.25).data
+    numnet.manual_seed(4)
+    with numnet.config.using(random_on_device=False):
+        on_gpu = F.dropout(xc, 0.25).data
+    _close(on_gpu, on_cpu, rtol=0, atol=0)
+    numnet.manual_seed(4)
+    noise = F.gaussian_noise(xc, 2.0, training=True).data - 1.0
+    assert isinstance(noise, cupy.ndarray) and abs(float(noise.std()) - 2.0) < 0.05
 
 
 def _to_cupy(value):

@@ -187,6 +187,34 @@ def test_manual_seed_seeds_every_device_generator(strict_device):
     assert strict_device == [7]
 
 
+def _dropped(x, **kwargs):
+    import numnet.functional as F
+
+    return F.dropout(x, 0.5, **kwargs).data
+
+
+def test_dropout_masks_are_drawn_by_the_device_generator():
+    x = numnet.tensor(np.ones((64, 32), np.float32))
+    xs = x.to("strict")
+    numnet.manual_seed(2)
+    draws = STRICT.random.draws
+    first = _dropped(xs)
+    assert STRICT.random.draws == draws + 1 and isinstance(first, StrictArray)
+    numnet.manual_seed(2)  # seeds the device generator too: the same mask
+    np.testing.assert_array_equal(to_numpy(_dropped(xs)), to_numpy(first))
+    assert not np.array_equal(to_numpy(_dropped(xs)), to_numpy(first))
+    assert set(np.unique(to_numpy(first))) == {0.0, 2.0}
+    numnet.manual_seed(2)
+    on_cpu = _dropped(x)
+    numnet.manual_seed(2)
+    with numnet.config.using(random_on_device=False):  # the host's draw
+        np.testing.assert_array_equal(to_numpy(_dropped(xs)), on_cpu)
+    draws = STRICT.random.draws
+    with_seed = _dropped(xs, rng=5)  # an explicit seed: the host's generator
+    assert STRICT.random.draws == draws
+    np.testing.assert_array_equal(to_numpy(with_seed), _dropped(x, rng=5))
+
+
 def _data(n=96):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, 6, 5)).astype(np.float32)
@@ -219,9 +247,11 @@ def _fit(factory, device, optimizer):
         metrics=["accuracy"],
         device=device,
     )
-    history = model.fit(
-        x, y, batch_size=32, epochs=3, verbose=0, validation_data=(x[:32], y[:32])
-    )
+    # the device draws the CPU's dropout masks, so that the two runs agree
+    with numnet.config.using(random_on_device=False):
+        history = model.fit(
+            x, y, batch_size=32, epochs=3, verbose=0, validation_data=(x[:32], y[:32])
+        )
     return model, history.history
 
 

@@ -172,6 +172,17 @@ def test_conv_bias_relu_and_mask_kernels():
     np.testing.assert_array_equal(gz, gy * (y > 0))
 
 
+@pytest.mark.parametrize("mask_type", ["bool", "double"])
+def test_scaled_mask_kernel_computes_the_reference(mask_type):
+    keep = np.random.default_rng(9).random((6, 5)) >= 0.3
+    keep = keep if mask_type == "bool" else keep.astype(np.float64)
+    out = np.empty(keep.shape)
+    emu.elementwise(
+        cupy_ops._SCALED_MASK, {**F64, "M": mask_type}, [keep, 1 / 0.7, out], out.size
+    )
+    np.testing.assert_array_equal(out, Ops(np).scaled_mask(keep, 1 / 0.7, out.dtype))
+
+
 def _state(rng, n=4):
     return [rng.standard_normal((5, 3)) for _ in range(n)]
 

@@ -8,7 +8,9 @@ dense, the sparse cross-entropy loss, accuracy, each optimizer) runs on the
 strict test namespace (``tests/strict_namespace.py``), whose arrays record
 every such conversion: none may happen but the label range check, which the
 CuPy path leaves to the GPU (``numnet.backend.cupy_loss.LabelCheck``; fit
-raises its error where it reads the logs). Runs on the CPU.
+raises its error where it reads the logs). Nor may the step copy anything from
+the host (dropout masks and noise are drawn with the device's generator,
+``numnet.backend.draws``). Runs on the CPU.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import types
 
 import numpy as np
 import pytest
-from tests.strict_namespace import SLIPS, StrictArray, to_strict
+from tests.strict_namespace import SLIPS, STRICT, StrictArray, to_strict
 
 import numnet
 from numnet import layers as L
@@ -47,6 +49,27 @@ def conversions(monkeypatch):
             return _original(self)
 
         monkeypatch.setattr(StrictArray, name, record)
+    return found
+
+
+@pytest.fixture
+def copies_in(monkeypatch):
+    """Every host-to-device copy (``xp.asarray`` of host data), as the numnet
+    function asking."""
+    found = []
+    original = STRICT.asarray
+
+    def record(obj, dtype=None, copy=None):
+        if not isinstance(obj, StrictArray):
+            stack = traceback.extract_stack()[:-1]
+            frames = [f for f in stack if "src/numnet" in f.filename]
+            found.append(
+                f"{type(obj).__name__} in {frames[-1].name}" if frames else "?"
+            )
+        return original(obj, dtype, copy)
+
+    # on the instance: another test's monkeypatch may have left a bound method there
+    monkeypatch.setattr(STRICT, "asarray", record)
     return found
 
 
@@ -104,6 +127,51 @@ def test_a_train_step_converts_nothing_to_the_host(optimizer, conversions):
     unexpected = [c for c in conversions if c.split()[2] not in ALLOWED]
     assert not unexpected, unexpected
     assert conversions, "the recorder saw nothing: it cannot fail"
+
+
+def _recurrent_model():
+    return numnet.models.Sequential(
+        [
+            L.Input((5, 3)),
+            L.LSTM(6, dropout=0.2, recurrent_dropout=0.3, return_sequences=True),
+            L.GRU(6, dropout=0.1, recurrent_dropout=0.2),
+            L.GaussianNoise(0.1),
+            L.GaussianDropout(0.2),
+            L.Dense(4),
+        ]
+    )
+
+
+@pytest.mark.parametrize("kind", ["cnn", "recurrent"])
+def test_a_train_step_copies_nothing_from_the_host(kind, copies_in):
+    """Dropout, recurrent dropout and the noise layers draw on the device."""
+    rng = np.random.default_rng(1)
+    if kind == "cnn":
+        model = _model("adam")
+        x = rng.standard_normal((16, 8, 8, 1)).astype(np.float32)
+    else:
+        model = _recurrent_model()
+        model.compile("adam", numnet.losses.SparseCategoricalCrossentropy(True))
+        x = rng.standard_normal((16, 5, 3)).astype(np.float32)
+    y = rng.integers(0, 4, 16)
+    model.train_step((x, y))  # builds the weights and the slots on NumPy
+    for w in model.weights:
+        w.data = to_strict(w.data)
+    for slots in model.optimizer._slots:
+        for key, value in slots.items():
+            if isinstance(value, np.ndarray) and not key.startswith("_"):
+                slots[key] = to_strict(value)
+    xs, ys = to_strict(x), to_strict(y)
+    copies_in.clear()
+    draws = STRICT.random.draws
+    for _ in range(2):
+        model.train_step((xs, ys))
+    assert not copies_in, copies_in
+    expected = 2 if kind == "cnn" else 2 * 6  # each draw of each step
+    assert STRICT.random.draws - draws == expected
+    with numnet.config.using(random_on_device=False):  # the host draws: copies
+        model.train_step((xs, ys))
+    assert len(copies_in) == expected // 2, copies_in
 
 
 def test_fit_raises_the_errors_a_device_found_where_it_reads_the_logs(monkeypatch):

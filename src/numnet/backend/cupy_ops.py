@@ -32,6 +32,10 @@ _RELU = cupy.ElementwiseKernel(
 _MASK_MULTIPLY = cupy.ElementwiseKernel(
     "T gy, M mask", "T gx", "gx = mask ? gy : (T)0;", "numnet_mask_multiply"
 )
+# inverted dropout's multiplier keep / (1 - rate) from its keep mask, in one pass
+_SCALED_MASK = cupy.ElementwiseKernel(
+    "M keep, T scale", "T y", "y = (T)keep * scale;", "numnet_scaled_mask"
+)
 # 1 / (1 + e^-x) through z = e^-|x| <= 1: no overflow (as Ops.sigmoid)
 _SIGMOID = cupy.ElementwiseKernel(
     "T x",
@@ -262,6 +266,10 @@ class CupyOps(CupyRecurrentOps, Ops):
 
     def mask_multiply(self, gy, mask):
         return _MASK_MULTIPLY(gy, mask)
+
+    def scaled_mask(self, keep, scale, dtype):
+        out = cupy.empty(keep.shape, dtype)
+        return _SCALED_MASK(keep, out.dtype.type(scale), out)
 
     def sgd_update(self, w, g, velocity, lr, momentum, nesterov):
         if velocity is None:

@@ -115,6 +115,12 @@ class Ops:
         """``gy * mask``: the ReLU backward (mask: boolean, or y > 0)."""
         return gy * self.xp.astype(mask, gy.dtype)
 
+    def scaled_mask(self, keep, scale: float, dtype):
+        """``keep * scale`` in float ``dtype``: inverted dropout's multiplier
+        ``keep / (1 - rate)`` from its keep mask (bool, or 0/1 numbers).
+        ``dtype`` is a NumPy dtype object (an array's ``.dtype``)."""
+        return keep.astype(dtype) * dtype.type(scale)
+
     def relu_backward(self, gy, y):
         """gy where the ReLU's output y is positive, else 0 (relu'(0) = 0)."""
         return self.mask_multiply(gy, y > 0)

@@ -16,6 +16,7 @@ import numpy as np
 from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, _raw, array_module, as_tensor
+from numnet.backend import draws
 from numnet.functional.activations import stable_sigmoid
 
 
@@ -147,11 +148,10 @@ def dropout(
     x = as_tensor(x)
     if not training or (rate == 0 and mask is None):
         return x
-    dt = x.dtype.type
-    if mask is None:
-        shape = x.shape if noise_shape is None else tuple(noise_shape)
-        mask = backend.get_rng(rng).random(shape, dtype=np.float32) >= rate
     xp = array_module(x)
+    if mask is None:  # drawn on x's device (numnet.backend.draws)
+        shape = x.shape if noise_shape is None else tuple(noise_shape)
+        mask = draws.keep_mask(xp, shape, rate, rng)
     mask = xp.asarray(_raw(mask))
     try:
         ok = xp.broadcast_shapes(mask.shape, x.shape) == x.shape
@@ -162,16 +162,17 @@ def dropout(
             f"dropout: the mask of shape {mask.shape} does not broadcast to the "
             f"input shape {x.shape}"
         )
-    return _Dropout(mask.astype(x.dtype) * dt(1.0 / (1.0 - rate)))(x)
+    scale = 1.0 / (1.0 - rate)
+    return _Dropout(backend.get_ops(xp).scaled_mask(mask, scale, x.dtype))(x)
 
 
 def _normal_noise(x: Tensor, rng, mean: float, stddev: float):
-    """N(mean, stddev^2) noise of x's shape and dtype, on x's device (drawn from
-    numnet's generator on the host, as dropout's mask)."""
+    """N(mean, stddev^2) noise of x's shape and dtype, drawn on x's device as
+    dropout's mask (``numnet.backend.draws``)."""
     kind = np.float64 if x.dtype == np.float64 else np.float32
-    noise = backend.get_rng(rng).standard_normal(x.shape, dtype=kind)
+    noise = draws.standard_normal(array_module(x), x.shape, kind, rng)
     noise = noise * kind(stddev) + kind(mean)
-    return array_module(x).asarray(noise).astype(x.dtype, copy=False)
+    return noise.astype(x.dtype, copy=False)
 
 
 def _noise_level(op: str, name: str, value, high: float) -> float:

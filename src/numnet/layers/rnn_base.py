@@ -25,6 +25,7 @@ import numpy as np
 import numnet.functional as F
 from numnet import backend
 from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.backend import draws
 from numnet.functional.rnn_base import FUSED_ACTIVATIONS
 from numnet.layers import _utils as U
 from numnet.layers.base import Layer
@@ -162,11 +163,14 @@ class RNNBase(Layer):
             states = stateful_states(self, x.shape[0])
         rec_mask = None
         if training and self.dropout > 0:
-            keep = self._keep_mask((x.shape[0], 1, x.shape[2]), self.dropout)
+            xp = backend.get_array_module(x.data)
+            keep = self._keep_mask(xp, (x.shape[0], 1, x.shape[2]), self.dropout)
             x = F.dropout(x, self.dropout, mask=keep)
         if training and self.recurrent_dropout > 0:
-            keep = self._keep_mask((x.shape[0], self.units), self.recurrent_dropout)
-            rec_mask = keep.astype(self.dtype) / (1 - self.recurrent_dropout)
+            xp = backend.get_array_module(x.data)
+            keep = self._keep_mask(xp, (x.shape[0], self.units), self.recurrent_dropout)
+            scale = 1 / (1 - self.recurrent_dropout)
+            rec_mask = backend.get_ops(xp).scaled_mask(keep, scale, x.dtype)
         outputs = self._run(x, states, mask, rec_mask)
         if self.stateful:
             keep_states(self, outputs[1:])
@@ -181,8 +185,9 @@ class RNNBase(Layer):
         """(go_backwards, return_sequences) of the fused run (cells override)."""
         return self.go_backwards, self.return_sequences
 
-    def _keep_mask(self, shape, rate) -> np.ndarray:
-        return backend.get_rng(self._rng).random(shape, dtype=np.float32) >= rate
+    def _keep_mask(self, xp, shape, rate):
+        """A keep mask on xp's device, drawn there (``numnet.backend.draws``)."""
+        return draws.keep_mask(xp, shape, rate, self._rng)
 
     def reset_states(self, states=None) -> None:
         """Zero the carried states of a ``stateful`` layer (or set them to
