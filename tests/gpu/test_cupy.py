@@ -402,3 +402,17 @@ def test_op_table_agrees_on_cpu_and_cuda(case):
                 np.testing.assert_allclose(cupy.asnumpy(b), a, rtol=1e-7, atol=1e-9)
 
     check()
+
+
+def test_python_numbers_in_arithmetic_on_cuda_match_numpy():
+    """Numbers reach the kernels as NumPy scalars (Function.scalar_operands)."""
+    h = np.linspace(-1, 1, 12, dtype=np.float32)
+    results = []
+    for device in ("cpu", "cuda"):
+        x = numnet.tensor(h, requires_grad=True, device=device)
+        y = 0.5 * x + 1 - x / 3 + numnet.maximum(x, 0.25) + numnet.where(x > 0, x, 0.0)
+        (y * y).sum().backward()
+        assert y.dtype == np.float32 and x.grad.dtype == np.float32
+        results.append((numnet.backend.to_host(y.data), numnet.backend.to_host(x.grad)))
+    for on_gpu, on_cpu in zip(results[1], results[0], strict=True):
+        _close(on_gpu, on_cpu, rtol=1e-6, atol=1e-6)

@@ -190,3 +190,22 @@ def test_fit_raises_the_errors_a_device_found_where_it_reads_the_logs(monkeypatc
     model.__dict__["_device"] = types.SimpleNamespace(type="cuda")
     with pytest.raises(ValueError, match="found on the GPU"):
         training._checked(model, {"loss": 1.0})
+
+
+def test_python_numbers_in_ops_on_a_device_are_not_copied(copies_in):
+    """``x * 0.5`` on device arrays passes 0.5 to the kernel as a scalar (a NumPy
+    scalar of x's dtype), as PyTorch does, instead of copying a 0-d array: the
+    arithmetic ops, maximum/minimum and where (``Function.scalar_operands``)."""
+    x = numnet.tensor(to_strict(np.linspace(-1, 1, 6, dtype=np.float32)))
+    x.requires_grad_()
+    copies_in.clear()
+    # (the sum joins each of the 6 elements)
+    y = 0.5 * x + 1e-4 * (x * x).sum() - x / 4 + numnet.maximum(x, 0.25)
+    y = y / 3 + np.float32(1.0) + np.array(2.0)  # NumPy scalars and 0-d arrays too
+    y.sum().backward()
+    assert not copies_in, copies_in
+    assert isinstance(y.data, StrictArray) and y.dtype == np.float32
+    assert isinstance(x.grad, StrictArray) and x.grad.dtype == np.float32
+    h = np.linspace(-1, 1, 6, dtype=np.float32)
+    expected = 0.5 + 6 * 2e-4 * h - 0.25 + (h > 0.25)
+    np.testing.assert_allclose(STRICT.asnumpy(x.grad), expected / 3, rtol=1e-5)

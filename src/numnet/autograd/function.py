@@ -79,12 +79,16 @@ class Function:
 
     #: Indices of inputs that are never differentiable (labels, indices).
     nondifferentiable: tuple[int, ...] = ()
+    #: True when forward and backward use their inputs in ufuncs only (which
+    #: take scalars): a Python number beside device arrays is then passed as a
+    #: NumPy scalar instead of being copied to the device (see ``_constant``).
+    scalar_operands = False
     #: True once ``release`` dropped the saved state (the graph is freed).
     freed = False
 
     def __call__(self, *inputs):
         # every line here runs once per op: the host cost of a GPU step
-        tensors = _to_tensors(inputs, self.nondifferentiable)
+        tensors = _to_tensors(inputs, self.nondifferentiable, self.scalar_operands)
         if config.get().grad_enabled:
             needs = [t.requires_grad for t in tensors]
             for i in self.nondifferentiable:
@@ -150,7 +154,7 @@ def _raise_if_mixed_devices(op: str, arrays, error: Exception) -> None:
         ) from error
 
 
-def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
+def _to_tensors(inputs, keep=(), scalars=False) -> tuple[Tensor, ...]:
     """Wrap non-Tensor inputs; floating constants take the dtype of a float operand.
 
     Casting here is what keeps ``x * 0.5`` float32: a bare Python float wrapped by
@@ -184,10 +188,33 @@ def _to_tensors(inputs, keep=()) -> tuple[Tensor, ...]:
             xp = backend.get_array_module(
                 *(t.data for t in inputs if isinstance(t, Tensor))
             )
-            out.append(Tensor._from_op(xp.asarray(item, dtype=reference)))
+            out.append(_constant(xp, item, reference, scalars))
         else:
             out.append(as_tensor(item))
     return tuple(out)
+
+
+def _constant(xp, item, dtype, scalars: bool) -> Tensor:
+    """A constant operand in ``dtype`` for arrays of ``xp``, as a Tensor.
+
+    For an op that takes scalars (``Function.scalar_operands``: its arrays
+    meet only ufuncs), a number (or a 0-d NumPy array) beside device arrays
+    becomes a NumPy scalar, which array libraries pass to their kernels as an
+    argument: no host-to-device copy per call (``x * 0.5`` on a GPU).
+    Everything else is ``xp.asarray`` (on NumPy always: a 0-d array).
+    """
+    if (
+        scalars
+        and xp is not np
+        and (
+            isinstance(item, (bool, int, float, np.number))
+            or (backend.get_array_module(item) is np and getattr(item, "ndim", 1) == 0)
+        )
+    ):
+        constant = Tensor.__new__(Tensor)
+        constant._set(np.dtype(dtype).type(item), False)  # not an array: no as_array
+        return constant
+    return Tensor._from_op(xp.asarray(item, dtype=dtype))
 
 
 def _host_scalar_array(item, inputs) -> bool:

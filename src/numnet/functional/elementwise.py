@@ -26,6 +26,8 @@ def _broadcasting(name: str, op, *arrays):
 
 
 class _Add(Function):
+    scalar_operands = True  # ufuncs only: numbers stay scalars on devices
+
     def forward(self, a, b):
         return _broadcasting("add", self.xp.add, a, b)
 
@@ -34,6 +36,8 @@ class _Add(Function):
 
 
 class _Sub(Function):
+    scalar_operands = True  # ufuncs only: numbers stay scalars on devices
+
     def forward(self, a, b):
         return _broadcasting("sub", self.xp.subtract, a, b)
 
@@ -42,6 +46,8 @@ class _Sub(Function):
 
 
 class _Mul(Function):
+    scalar_operands = True  # ufuncs only: numbers stay scalars on devices
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return _broadcasting("mul", self.xp.multiply, a, b)
@@ -54,6 +60,8 @@ class _Mul(Function):
 
 
 class _Div(Function):
+    scalar_operands = True  # ufuncs only: numbers stay scalars on devices
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return _broadcasting("div", self.xp.divide, a, b)
@@ -169,6 +177,8 @@ class _Clip(Function):
 class _Maximum(Function):
     """Elementwise max; on ties the gradient goes to the first argument."""
 
+    scalar_operands = True  # ufuncs only: numbers stay scalars on devices
+
     def forward(self, a, b):
         self.first = _broadcasting("maximum", self.xp.greater_equal, a, b)
         return self.xp.maximum(a, b)
@@ -179,6 +189,8 @@ class _Maximum(Function):
 
 class _Minimum(Function):
     """Elementwise min; on ties the gradient goes to the first argument."""
+
+    scalar_operands = True  # ufuncs only: numbers stay scalars on devices
 
     def forward(self, a, b):
         self.first = _broadcasting("minimum", self.xp.less_equal, a, b)
@@ -192,6 +204,8 @@ class _Where(Function):
     """``where(cond, a, b)``: the gradient flows to a where cond, else to b."""
 
     nondifferentiable = (0,)
+
+    scalar_operands = True  # ufuncs only: numbers stay scalars on devices
 
     def forward(self, cond, a, b):
         self.cond = cond.astype(bool, copy=False)
