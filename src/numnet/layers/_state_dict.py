@@ -40,6 +40,14 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"  # PyTorch's wording
+        return (
+            f"IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+            f"unexpected_keys={self.unexpected_keys!r})"
+        )
+
 
 class StateDictError(RuntimeError, ValueError):
     """A state dict that does not fit the layer: missing or unexpected keys, a
@@ -83,7 +91,9 @@ class StateDict:
             >>> list(net.state_dict())
             ['0.gamma', '0.beta', '0.moving_mean', '0.moving_variance']
         """
-        return {key: backend.to_host(w.data, copy=True) for key, w in named_weights(self)}
+        return {
+            key: backend.to_host(w.data, copy=True) for key, w in named_weights(self)
+        }
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays of ``state_dict`` into the weights with the same keys.
@@ -177,7 +187,7 @@ def load_into(layer, state_dict, strict: bool) -> IncompatibleKeys:
     missing = [k for k in targets if k not in state_dict]
     unexpected = [k for k in state_dict if k not in targets]
     errors = _key_errors(missing, unexpected) if strict else []
-    if strict and missing and not targets:
+    if strict and unexpected and not targets:
         errors.append(_UNBUILT)
     values = {}
     for key in targets.keys() & state_dict.keys():
