@@ -32,7 +32,13 @@ import json
 import numpy as np
 
 from numnet import _savefile, backend
-from numnet._savefile_meta import MAX_DEPTH, SaveFormatError, _fail, check_depth
+from numnet._savefile_meta import (
+    MAX_DEPTH,
+    SaveFormatError,
+    _fail,
+    check_depth,
+    check_format_version,
+)
 
 FORMAT = "numnet.state"
 FORMAT_VERSION = 1
@@ -215,14 +221,7 @@ def _check_meta(meta, label: str) -> None:
         )
     if kind != FORMAT:
         raise _fail(label, f"unknown format {kind!r} (expected {FORMAT!r})")
-    version = meta.get("format_version")
-    if not _is_count(version) or version < 1:
-        raise _fail(label, f"format_version must be a positive int; got {version!r}")
-    if version > FORMAT_VERSION:
-        raise SaveFormatError(
-            f"{label}: saved with state format version {version}, this numnet "
-            f"reads up to {FORMAT_VERSION}; upgrade numnet"
-        )
+    check_format_version(meta.get("format_version"), FORMAT_VERSION, label)
     count = meta.get("arrays")
     if not _is_count(count) or count > MAX_MEMBERS:
         raise _fail(
