@@ -57,6 +57,16 @@ def test_clip_grad_norm_matches_torch(rng, norm_type, max_norm):
         )
 
 
+def test_tiny_norms_use_torchs_epsilon_as_torch_does(rng):
+    torch = pytest.importorskip("torch")
+    grads = _grads(rng, scale=1e-6)  # total ~ 4e-6: the 1e-6 guard matters
+    params, reference = _params(grads), _torch_params(torch, grads)
+    clip_grad_norm_(params, 1e-7)
+    torch.nn.utils.clip_grad_norm_(reference, 1e-7)
+    for p, r in zip(params, reference, strict=True):
+        np.testing.assert_allclose(p.grad, r.grad.numpy(), rtol=1e-5, atol=0)
+
+
 @pytest.mark.parametrize("clip_value", [0.3, 10.0])
 def test_clip_grad_value_matches_torch(rng, clip_value):
     torch = pytest.importorskip("torch")

@@ -137,6 +137,11 @@ def test_map_location_puts_arrays_on_a_device(tmp_path):
     path = tmp_path / "s.pt"
     numnet.save({"w": np.ones(3, np.float32), "n": np.int64(4)}, path)
     with strict_device():
+        on_device = numnet.tensor([1.0, 2.0]).to("strict")
+        numnet.save({"t": on_device, "a": on_device.data}, tmp_path / "d.pt")
+        back = numnet.load(tmp_path / "d.pt")  # device arrays were copied to host
+        assert all(isinstance(v, np.ndarray) for v in back.values())
+        np.testing.assert_array_equal(back["a"], [1.0, 2.0])
         loaded = numnet.load(path, map_location="strict")
         assert isinstance(loaded["w"], StrictArray)
         assert isinstance(loaded["n"], StrictArray) and loaded["n"].shape == ()
