@@ -23,6 +23,7 @@ from numnet import (  # the Keras-like API, importable as numnet.layers etc.
     regularizers,
     saving,
 )
+from numnet._state_file import load, save  # torch.save/torch.load, without pickle
 from numnet._version import __version__  # noqa: F401 (the one version source)
 from numnet.autograd import (
     Function,
@@ -70,8 +71,10 @@ __all__ = [
     "get_default_dtype",
     "gradcheck",
     "is_grad_enabled",
+    "load",
     "manual_seed",
     "no_grad",
+    "save",
     "set_default_dtype",
     "tensor",
     "zero_grad",

@@ -58,18 +58,22 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def check_format_version(version, newest: int, label: str) -> None:
+    """A positive int no newer than ``newest`` (the version this numnet writes)."""
+    if not _is_int(version) or version < 1:
+        raise _fail(label, f"format_version must be a positive int; got {version!r}")
+    if version > newest:
+        raise SaveFormatError(
+            f"{label}: saved with format version {version}, this numnet reads up to "
+            f"{newest}; upgrade numnet"
+        )
+
+
 def check_meta(meta, label: str) -> None:
     """Type-check the top-level fields of the metadata."""
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _fail(label, "unknown format (the metadata names no numnet.model)")
-    version = meta.get("format_version")
-    if not _is_int(version) or version < 1:
-        raise _fail(label, f"format_version must be a positive int; got {version!r}")
-    if version > FORMAT_VERSION:
-        raise SaveFormatError(
-            f"{label}: saved with format version {version}, this numnet reads up to "
-            f"{FORMAT_VERSION}; upgrade numnet"
-        )
+    check_format_version(meta.get("format_version"), FORMAT_VERSION, label)
     if meta.get("kind") not in ("model", "weights"):
         raise _fail(
             label, f"'kind' must be 'model' or 'weights'; got {meta.get('kind')!r}"

@@ -1,4 +1,5 @@
-"""Keras's ``keras.utils`` helpers: labels, padding, seeding, images, the model diagram.
+"""Keras's ``keras.utils`` helpers: labels, padding, seeding, images, the model
+diagram; and PyTorch's gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``).
 
 Example:
     >>> from numnet.utils import pad_sequences, to_categorical
@@ -17,6 +18,7 @@ import random as _py_random
 import numpy as np
 
 from numnet import backend
+from numnet._clip_grad import clip_grad_norm_, clip_grad_value_
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
@@ -168,6 +170,8 @@ def plot_model(model, to_file: str | None = "model.png", show_shapes: bool = Fal
 
 __all__ = [
     "array_to_img",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "img_to_array",
     "pad_sequences",
     "plot_model",

@@ -13,10 +13,12 @@ import numpy as np
 from numnet import backend
 from numnet.autograd.tensor import Parameter, Tensor
 from numnet.backend.device import device_of
+from numnet.layers._state_dict import StateDict
 
 
-class LayerWeights:
-    """Weight management shared by every layer (see :class:`Layer`)."""
+class LayerWeights(StateDict):
+    """Weight management shared by every layer (see :class:`Layer`); the
+    PyTorch-style state dicts come from :class:`StateDict` (``_state_dict.py``)."""
 
     def add_weight(
         self,

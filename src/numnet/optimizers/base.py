@@ -97,9 +97,10 @@ class Optimizer:
         name=None,
         **kwargs,
     ):
-        learning_rate = _keras2.learning_rate_from(self, learning_rate, kwargs)
         owner = type(self).__name__
+        # parameters first (torch.optim), then lr= may replace the default rate
         params, learning_rate = _split_params(type(self), learning_rate)
+        learning_rate = _keras2.learning_rate_from(self, learning_rate, kwargs)
         self.name = name or owner.lower()
         self.clipnorm = _check_positive(owner, "clipnorm", clipnorm)
         self.clipvalue = _check_positive(owner, "clipvalue", clipvalue)
@@ -384,6 +385,27 @@ class Optimizer:
             ValueError: when a slot has the wrong shape.
         """
         _state.set_state(self, state, params)
+
+    def state_dict(self, params=None) -> dict:
+        """PyTorch spelling: the hyperparameters and the state, to resume training.
+
+        ``{"class_name", "config" (get_config()), "slot_names", "num_params",
+        "state" (get_state(params))}``; ``params`` defaults to those given at
+        construction (``Adam(model.parameters())``), else those built so far.
+        Save it with ``numnet.save``.
+        """
+        return _state.state_dict(self, params)
+
+    def load_state_dict(self, state_dict: dict, params=None) -> None:
+        """Restore :meth:`state_dict` output: the hyperparameters (the learning
+        rate included) and the step counter and slots of each parameter.
+
+        Raises:
+            ValueError: for the state of another optimizer class or options
+                (slots, EMA, accumulation), another parameter count or a slot
+                shape that differs; nothing is changed then.
+        """
+        _state.load_state_dict(self, state_dict, params)
 
     def to(self, device) -> Optimizer:
         """Move every slot to ``device`` (``model.to(device)`` calls it)."""
