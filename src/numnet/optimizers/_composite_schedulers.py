@@ -56,7 +56,8 @@ class SequentialLR(_Composite):
 
     Args:
         optimizer: the numnet optimizer of every scheduler.
-        schedulers: the schedulers, in order (not ReduceLROnPlateau).
+        schedulers: the schedulers, in order (not ReduceLROnPlateau; a
+            ChainedScheduler or SequentialLR only first).
         milestones: ``len(schedulers) - 1`` increasing epochs (integers >= 0).
         last_epoch: -1 to start.
 
@@ -79,6 +80,13 @@ class SequentialLR(_Composite):
         self.optimizer = check_optimizer(owner, optimizer)
         self._schedulers = check_scheduler_list(owner, optimizer, schedulers)
         self._milestones = _check_milestones(owner, milestones, len(self._schedulers))
+        for i, s in enumerate(self._schedulers[1:], 1):
+            if isinstance(s, _Composite):  # PyTorch: NotImplementedError later
+                raise ValueError(
+                    f"{owner}: invalid value for argument 'schedulers[{i}]'. "
+                    f"Expected a scheduler that can restart at a milestone (a "
+                    f"{type(s).__name__} can only come first). Received: {s!r}"
+                )
         self.last_epoch = check_int(owner, "last_epoch", last_epoch, -1) + 1
         self.base_lrs = [initial_lr(owner, optimizer, -1)]
         optimizer.learning_rate = self.base_lrs[0]

@@ -185,6 +185,10 @@ class OneCycleLR(LRScheduler):
         three_phase: see above.
         last_epoch: -1 to start.
 
+    The rate set by the last step (``total_steps``) is the minimum; PyTorch
+    extrapolates the last phase there (a rate no step trains with, below 0 with
+    ``anneal_strategy="linear"``).
+
     Raises:
         ValueError: at a step past ``total_steps``.
     """
@@ -250,8 +254,10 @@ class OneCycleLR(LRScheduler):
         for i, phase in enumerate(self._schedule_phases):
             end = phase["end_step"]
             if step <= end or i == len(self._schedule_phases) - 1:
-                # a phase of no length (PyTorch divides by zero) is at its end
-                pct = (step - start) / (end - start) if end != start else 1.0
+                # a phase of no length (PyTorch divides by zero) is at its end;
+                # the rate set by the last step stays at the minimum (PyTorch
+                # extrapolates past it, below 0 with "linear")
+                pct = min((step - start) / (end - start), 1.0) if end != start else 1.0
                 break
             start = end
         if self._momentum_name is not None:

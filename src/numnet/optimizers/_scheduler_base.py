@@ -181,7 +181,8 @@ class LRScheduler:
         return float(self.optimizer.learning_rate)
 
     def _write_lr(self, lr) -> None:
-        value = check_lr_value(type(self).__name__, lr, self.last_epoch)
+        scale = max(getattr(self, "base_lrs", [0.0]))
+        value = check_lr_value(type(self).__name__, lr, self.last_epoch, scale)
         self.optimizer.learning_rate = value
         self._last_lr = [self._current_lr()]
 

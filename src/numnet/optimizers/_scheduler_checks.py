@@ -102,12 +102,18 @@ def check_optimizer(owner: str, optimizer):
     return optimizer
 
 
-def check_lr_value(owner: str, lr, epoch) -> float:
-    """The learning rate a schedule computed: a finite number >= 0."""
+def check_lr_value(owner: str, lr, epoch, scale: float) -> float:
+    """The learning rate a schedule computed: a finite number >= 0.
+
+    A rate below 0 by rounding only (within ``1e-9 * scale``, the initial
+    rate: PyTorch's LinearLR down to ``end_factor=0`` ends at -7e-18) is 0.
+    """
     try:
         value = float(lr)
     except (TypeError, ValueError):
         value = None
+    if value is not None and -1e-9 * scale <= value < 0:
+        return 0.0
     if value is None or not math.isfinite(value) or value < 0:
         raise ValueError(
             f"{owner}: the schedule gave the learning rate {lr!r} at epoch {epoch}. "
