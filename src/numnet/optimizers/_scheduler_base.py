@@ -182,7 +182,9 @@ class LRScheduler:
 
     def _write_lr(self, lr) -> None:
         scale = max(getattr(self, "base_lrs", [0.0]))
-        value = check_lr_value(type(self).__name__, lr, self.last_epoch, scale)
+        value = check_lr_value(
+            type(self).__name__, lr, getattr(self, "last_epoch", None), scale
+        )
         self.optimizer.learning_rate = value
         self._last_lr = [self._current_lr()]
 
@@ -233,6 +235,6 @@ class LRScheduler:
 
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} last_epoch={self.last_epoch} "
+            f"<{type(self).__name__} last_epoch={getattr(self, 'last_epoch', None)} "
             f"last_lr={getattr(self, '_last_lr', None)}>"
         )
