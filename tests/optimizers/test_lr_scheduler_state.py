@@ -154,7 +154,7 @@ def test_bad_arguments_raise_naming_the_class_and_argument(make, message):
 
 
 def test_optimizers_a_scheduler_cannot_drive():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     with pytest.raises(TypeError, match="StepLR.*numnet optimizer.*torch.optim"):
         lr_scheduler.StepLR(torch_optimizer(), 2)
     keras_style = optimizers.Adam(schedules.ExponentialDecay(0.1, 10, 0.9))
