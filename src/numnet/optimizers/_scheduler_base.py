@@ -101,20 +101,13 @@ class LRScheduler:
     Example:
         >>> from numnet import optimizers
         >>> from numnet.optimizers import lr_scheduler
-        >>> import numpy as np, numnet
-        >>> w = numnet.Parameter(np.zeros(2, np.float32))
-        >>> opt = optimizers.SGD([w])
-        >>> opt.learning_rate = 0.1
+        >>> opt = optimizers.SGD(learning_rate=0.1)
         >>> class Halve(lr_scheduler.LRScheduler):
         ...     def get_lr(self):
         ...         return [base / 2**self.last_epoch for base in self.base_lrs]
-        >>> sched = Halve(opt)
-        >>> for epoch in range(2):
-        ...     w.grad = np.ones(2, np.float32)
-        ...     opt.step()
-        ...     sched.step()
-        >>> sched.last_epoch, sched.get_last_lr(), opt.learning_rate
-        (2, [0.025], 0.025)
+        >>> sched = Halve(opt)          # the initial step: epoch 0
+        >>> sched.last_epoch, sched.base_lrs, opt.learning_rate
+        (0, [0.1], 0.1)
     """
 
     #: the constructor arguments that state_dict() saves, besides the counters
