@@ -1,4 +1,5 @@
-"""Optimizers (Keras names and formulas) and learning-rate schedules.
+"""Optimizers (Keras names and formulas), learning-rate schedules (Keras
+``schedules``) and PyTorch-style schedulers (``lr_scheduler``).
 
 Example:
     >>> import numpy as np, numnet
@@ -13,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from numnet.optimizers import schedules
+from numnet.optimizers import lr_scheduler, schedules
 from numnet.optimizers.base import Optimizer
 from numnet.optimizers.more_rules import Adadelta, Adamax, Lion
 from numnet.optimizers.nadam import Nadam
@@ -90,6 +91,7 @@ __all__ = [
     "RMSprop",
     "deserialize",
     "get",
+    "lr_scheduler",
     "schedules",
     "serialize",
 ]
