@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from tests.layers.helpers import run_layer_test
 
+import numnet
 from numnet import layers
 
 
@@ -150,3 +151,18 @@ def test_layer_norm_rejects_batch_axis():
         layers.LayerNormalization(axis=0)(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="'axis'"):
         layers.LayerNormalization(axis=[])
+
+
+def test_layer_normalization_matches_torch_in_float32():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).normal(size=(4, 7, 16)).astype(np.float32)
+    gy = np.random.default_rng(6).normal(size=x.shape).astype(np.float32)
+    layer = layers.LayerNormalization(epsilon=1e-5)
+    xt = numnet.tensor(x, requires_grad=True)
+    y = layer(xt)
+    y.backward(gy)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.layer_norm(tx, (16,), eps=1e-5)
+    ty.backward(torch.tensor(gy))
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(xt.grad, tx.grad.numpy(), rtol=1e-4, atol=1e-4)

@@ -95,6 +95,10 @@ class Ops:
         host = np.vectorize(math.erf, otypes=[x.dtype])(self.to_numpy(x))
         return self.xp.asarray(host, dtype=x.dtype)
 
+    def normal_cdf(self, x):
+        """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF (GELU's)."""
+        return 0.5 * (1 + self.erf(x / x.dtype.type(math.sqrt(2))))
+
     def sigmoid(self, x):
         """1 / (1 + e^-x) without overflow: uses z = e^-|x| <= 1."""
         xp = self.xp

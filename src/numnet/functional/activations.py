@@ -102,7 +102,7 @@ class _GELU(Function):
 
     def forward(self, x):
         self.x = x
-        self.cdf = 0.5 * (1 + self.ops.erf(x / x.dtype.type(math.sqrt(2))))
+        self.cdf = self.ops.normal_cdf(x)
         return x * self.cdf
 
     def backward(self, gy):

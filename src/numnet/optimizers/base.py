@@ -252,7 +252,7 @@ class Optimizer:
             raise RuntimeError(
                 f"{type(self).__name__}.step(): the optimizer has no parameters to "
                 f"update. Create it with them, e.g. "
-                f"{type(self).__name__}(model.parameters(), learning_rate=1e-3), "
+                f"{type(self).__name__}(model.parameters(), lr=1e-3), "
                 f"or pass them: step(params)."
             )
         self.apply(params)
