@@ -46,6 +46,7 @@ def test_elementwise_kernels_match_the_reference():
     y, mask = REFERENCE.relu(x)
     _close(FAST.mask_multiply(x, mask), REFERENCE.mask_multiply(x, mask))
     _close(FAST.erf(x / 10), REFERENCE.erf(x / 10), rtol=1e-5, atol=1e-6)
+    _close(FAST.normal_cdf(x / 4), REFERENCE.normal_cdf(x / 4), rtol=1e-5, atol=1e-6)
     z = x.copy()
     FAST.relu_in_place(z)
     _close(z, y, rtol=0, atol=0)

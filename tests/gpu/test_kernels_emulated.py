@@ -183,6 +183,15 @@ def test_scaled_mask_kernel_computes_the_reference(mask_type):
     np.testing.assert_array_equal(out, Ops(np).scaled_mask(keep, 1 / 0.7, out.dtype))
 
 
+def test_normal_cdf_kernel_computes_the_exact_cdf():
+    from scipy.special import ndtr
+
+    x = np.linspace(-30.0, 8.0, 1001)
+    out = np.empty_like(x)
+    emu.elementwise(cupy_ops._NORMAL_CDF, F64, [x, out], out.size)
+    np.testing.assert_allclose(out, ndtr(x), rtol=1e-13, atol=0)  # tail included
+
+
 def _state(rng, n=4):
     return [rng.standard_normal((5, 3)) for _ in range(n)]
 

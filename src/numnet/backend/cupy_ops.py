@@ -36,6 +36,11 @@ _MASK_MULTIPLY = cupy.ElementwiseKernel(
 _SCALED_MASK = cupy.ElementwiseKernel(
     "M keep, T scale", "T y", "y = (T)keep * scale;", "numnet_scaled_mask"
 )
+# Phi(x) = erfc(-x / sqrt(2)) / 2 (GELU's normal CDF): one kernel; erfc keeps
+# the lower tail's relative precision, where (1 + erf(x / sqrt(2))) / 2 cancels
+_NORMAL_CDF = cupy.ElementwiseKernel(
+    "T x", "T y", "y = (T)0.5 * erfc(-x * (T)0.70710678118654752);", "numnet_normal_cdf"
+)
 # 1 / (1 + e^-x) through z = e^-|x| <= 1: no overflow (as Ops.sigmoid)
 _SIGMOID = cupy.ElementwiseKernel(
     "T x",
@@ -254,6 +259,9 @@ class CupyOps(CupyRecurrentOps, Ops):
         from cupyx.scipy import special
 
         return special.erf(x)
+
+    def normal_cdf(self, x):
+        return _NORMAL_CDF(x)
 
     def sigmoid(self, x):
         return _SIGMOID(x)
