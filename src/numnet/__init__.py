@@ -90,6 +90,13 @@ from numnet.ops import *  # noqa: E402,F403
 # star-imports skip names that would shadow Python's (sum, max, abs, round, random)
 __all__ += ["ops", "utils", *(n for n in ops.__all__ if not hasattr(_builtins, n))]
 
+# PyTorch's top-level tensor functions (numnet.cat, numnet.randn, ...)
+from numnet import _torch_functions, _torch_random  # noqa: E402
+from numnet._torch_functions import *  # noqa: E402,F403
+from numnet._torch_random import *  # noqa: E402,F403
+
+__all__ += [*_torch_functions.__all__, *_torch_random.__all__]
+
 #: Subpackages imported on first use (PEP 562): ``import numnet`` stays light.
 _LAZY_SUBMODULES = (
     "applications",

@@ -25,6 +25,7 @@ import functools
 import numpy as np
 
 from numnet import functional as F
+from numnet._array_functions import allclose, diag, isclose, kron, meshgrid
 from numnet._logic import (
     count_nonzero,
     floor_divide,
@@ -56,6 +57,7 @@ from numnet.creation import (
 from numnet.functional import (
     abs,
     add,
+    broadcast_to,
     clip,
     concatenate,
     exp,
@@ -391,10 +393,11 @@ __all__ = [
     "flip", "roll", "tile", "repeat", "tril", "triu", "moveaxis", "hstack",
     "vstack",
     # linear algebra
-    "matmul", "dot", "einsum", "outer", "diagonal", "trace",
+    "matmul", "dot", "einsum", "outer", "diagonal", "trace", "diag", "kron",
+    "meshgrid", "broadcast_to",
     # no gradient
     "argmax", "argmin", "argsort", "sign", "floor", "ceil", "round", "equal",
     "not_equal", "greater", "greater_equal", "less", "less_equal", "all", "any",
     "one_hot", "logical_and", "logical_or", "logical_not", "logical_xor", "isnan",
-    "isinf", "isfinite", "count_nonzero", "floor_divide",
+    "isinf", "isfinite", "count_nonzero", "floor_divide", "isclose", "allclose",
 ]  # fmt: skip

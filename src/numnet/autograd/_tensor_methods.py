@@ -109,9 +109,9 @@ class TensorMethods:
         """Return the same data with a new shape (``-1`` infers one axis)."""
         return _op("reshape")(self, _shape_args(shape))
 
-    def flatten(self, start_axis: int = 0):
-        """Flatten the axes from ``start_axis`` on into one."""
-        return _op("flatten")(self, start_axis)
+    def flatten(self, start_axis: int = 0, end_axis: int = -1):
+        """Merge the axes ``start_axis`` to ``end_axis`` (inclusive) into one."""
+        return _op("flatten_axes")(self, start_axis, end_axis)
 
     def transpose(self, *axes):
         """Permute the axes (reverse them when none are given)."""

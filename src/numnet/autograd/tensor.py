@@ -13,10 +13,11 @@ import numpy as np
 from numnet import backend
 from numnet.autograd._tensor_methods import OPS as OPS  # filled by numnet.functional
 from numnet.autograd._tensor_methods import TensorMethods, _op
+from numnet.autograd._tensor_methods_inplace import InPlaceMethods
 from numnet.autograd._tensor_methods_torch import TorchMethods
 
 
-class Tensor(TensorMethods, TorchMethods):
+class Tensor(TensorMethods, TorchMethods, InPlaceMethods):
     """An n-dimensional array that records the operations applied to it.
 
     Attributes:
