@@ -633,7 +633,7 @@ def test_pytorch_style_loop_trains_fashion_mnist_above_chance():
     )
     opt = optimizers.Adam(model.parameters(), lr=1e-3)
     order = np.random.default_rng(0).permutation(len(x))
-    for epoch in range(2):
+    for _ in range(2):  # epochs
         for start in range(0, len(x), 64):
             index = order[start : start + 64]
             opt.zero_grad()
@@ -641,5 +641,4 @@ def test_pytorch_style_loop_trains_fashion_mnist_above_chance():
             loss.backward()
             opt.step()
     accuracy = float((model(x_test).numpy().argmax(-1) == y_test).mean())
-    print(accuracy)
     assert accuracy > 0.7, accuracy  # chance is 0.1

@@ -111,7 +111,7 @@ def weight_like(
     w = _same_float(weight, reference)
     shape = reference.shape
     try:
-        ok = np.broadcast_shapes(w.shape, shape) == shape
+        ok = array_module(reference).broadcast_shapes(w.shape, shape) == shape
     except ValueError:
         ok = False
     if not ok:

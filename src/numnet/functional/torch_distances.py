@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from numnet.autograd.tensor import Tensor, array_module
 from numnet.functional._loss_args import dim_or_axis, floating, norm_order, number
 from numnet.functional.elementwise import abs, clip, maximum, sqrt, where
@@ -214,7 +212,7 @@ def _broadcast(owner: str, a, b, name_a: str, name_b: str, batch: bool = False):
     two) that do not broadcast, naming both."""
     shape_a, shape_b = (a.shape[:-2], b.shape[:-2]) if batch else (a.shape, b.shape)
     try:
-        np.broadcast_shapes(shape_a, shape_b)
+        array_module(a).broadcast_shapes(shape_a, shape_b)
     except ValueError:
         raise ValueError(
             f"{owner}: '{name_a}' and '{name_b}' must broadcast together. "

@@ -14,8 +14,6 @@ a positional call that reaches them fails loudly instead of shifting meaning.
 
 from __future__ import annotations
 
-import numpy as np
-
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, _raw, array_module
 from numnet.functional._arrange import moveaxis
@@ -95,7 +93,7 @@ def cross_entropy(
     z = floating(owner, input)
     axis = class_axis(owner, z, axis)
     w = class_weight(owner, weight, z, z.shape[axis])
-    if np.shape(_raw(target)) == z.shape:
+    if array_module(z).asarray(_raw(target)).shape == z.shape:
         return reduce(_soft_cross_entropy(z, target, w, axis, smoothing), reduction)
     labels, keep = index_target(owner, target, z, axis, ignore_index)
     if smoothing:
@@ -132,7 +130,7 @@ def nll_loss(
         >>> import numpy as np
         >>> import numnet.functional as F
         >>> log_p = np.log([[0.5, 0.5], [0.25, 0.75]])
-        >>> round(F.nll_loss(log_p, np.array([0, 1])).item(), 4)  # -(log .5 + log .75) / 2
+        >>> round(F.nll_loss(log_p, np.array([0, 1])).item(), 4)  # -(ln .5 + ln .75)/2
         0.4904
     """
     owner = "nll_loss"
