@@ -116,6 +116,38 @@ from numnet.functional.shaping import (
     unsqueeze,
 )
 
+# PyTorch-named losses and distances
+from numnet.functional.torch_distances import (
+    cdist,
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
+from numnet.functional.torch_losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    kl_div,
+    nll_loss,
+)
+from numnet.functional.torch_margin_losses import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from numnet.functional.torch_regression_losses import (
+    gaussian_nll_loss,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+)
+
 _OPS.update(
     add=add, sub=sub, mul=mul, div=div, pow=pow, neg=neg, matmul=matmul,
     exp=exp, log=log, sqrt=sqrt, abs=abs, clip=clip, astype=astype,

@@ -22,10 +22,11 @@ import numpy as np
 from numnet import backend
 from numnet.autograd.tensor import Tensor, array_module, as_tensor
 from numnet.functional.activations import relu
-from numnet.functional.elementwise import clip, sqrt, where
+from numnet.functional.elementwise import clip, where
 from numnet.functional.linalg import matmul
 from numnet.functional.reduce import mean, sum
 from numnet.functional.shaping import getitem, reshape, transpose
+from numnet.functional.torch_distances import safe_sqrt
 
 MINING_STRATEGIES = ("all", "semi-hard", "hard")
 
@@ -70,10 +71,7 @@ def pairwise_distances(x, y=None, squared: bool = False) -> Tensor:
         # zero the diagonal exactly: rounding leaves ~1e-7 there in float32
         d2 = where(array_module(x).eye(x.shape[0], dtype=bool), 0.0, d2)
     d2 = clip(d2, min=0.0)  # gradient 0 where rounding made it negative
-    if squared:
-        return d2
-    zero = d2.data == 0
-    return where(zero, 0.0, sqrt(where(zero, 1.0, d2)))
+    return d2 if squared else safe_sqrt(d2)
 
 
 def triplet_loss(anchor, positive, negative, margin: float = 0.2) -> Tensor:

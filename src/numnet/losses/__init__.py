@@ -114,11 +114,8 @@ class Huber(Loss):
         self.delta = real_number("Huber", "delta", delta, positive=True)
 
     def call(self, y_true, y_pred):
-        error = F.abs(y_pred - _targets("Huber", y_true, y_pred))
-        quadratic = F.minimum(error, self.delta)
-        return _mean_last(
-            0.5 * quadratic * quadratic + self.delta * (error - quadratic)
-        )
+        t = _targets("Huber", y_true, y_pred)
+        return _mean_last(F.huber_loss(y_pred, t, reduction="none", delta=self.delta))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "delta": self.delta}

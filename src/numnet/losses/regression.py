@@ -60,13 +60,6 @@ class LogCosh(Loss):
         return _mean_last(x + F.softplus(x * -2.0) - math.log(2.0))
 
 
-def _l2_normalize(x: Tensor, axis: int) -> Tensor:
-    """x / max(||x||, 1e-7) along ``axis`` (Keras's ``normalize``: a zero
-    vector stays zero, with a finite gradient)."""
-    square_sum = F.sum(x * x, axis=axis, keepdims=True)
-    return x / F.sqrt(F.maximum(square_sum, EPSILON * EPSILON))
-
-
 class CosineSimilarity(Loss):
     """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) along ``axis``.
 
@@ -92,7 +85,9 @@ class CosineSimilarity(Loss):
                 f"CosineSimilarity: invalid value for argument 'axis'. Expected an "
                 f"axis of y_pred (ndim {y_pred.ndim}). Received: axis={self.axis}"
             )
-        product = _l2_normalize(t, self.axis) * _l2_normalize(y_pred, self.axis)
+        # Keras's l2_normalize: x / max(||x||, 1e-7), a zero vector stays zero
+        unit_t = F.normalize(t, 2.0, dim=self.axis, eps=EPSILON)
+        product = unit_t * F.normalize(y_pred, 2.0, dim=self.axis, eps=EPSILON)
         return -F.sum(product, axis=self.axis)
 
     def get_config(self) -> dict:
@@ -112,7 +107,11 @@ class Poisson(Loss):
 
     def call(self, y_true, y_pred):
         t = _targets(type(self).__name__, y_true, y_pred)
-        return _mean_last(y_pred - t * F.log(F.maximum(y_pred, 0.0) + EPSILON))
+        # PyTorch's poisson_nll_loss on rates with Keras's epsilon
+        rate_loss = F.poisson_nll_loss(
+            y_pred, t, log_input=False, eps=EPSILON, reduction="none"
+        )
+        return _mean_last(rate_loss)
 
 
 class KLDivergence(Loss):
@@ -127,7 +126,7 @@ class KLDivergence(Loss):
     def call(self, y_true, y_pred):
         t = F.clip(_targets(type(self).__name__, y_true, y_pred), EPSILON, 1.0)
         p = F.clip(y_pred, EPSILON, 1.0)
-        return _sum_last(t * (F.log(t) - F.log(p)))
+        return _sum_last(F.kl_div(F.log(p), t, reduction="none"))  # t (log t - log p)
 
 
 def mean_absolute_percentage_error(y_true, y_pred) -> Tensor:
