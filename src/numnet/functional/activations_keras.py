@@ -15,7 +15,7 @@ Example:
     >>> from numnet.functional.activations import get_activation
     >>> x = np.array([-2.0, 0.0, 2.0], np.float32)
     >>> get_activation("hard_sigmoid")(x).numpy()
-    array([0.16666667, 0.5       , 0.8333333 ], dtype=float32)
+    array([0.16666667, 0.5       , 0.8333334 ], dtype=float32)
     >>> get_activation("sparsemax")(np.array([[1.0, 2.0, 0.0]])).numpy()
     array([[0., 1., 0.]])
 """

@@ -20,7 +20,8 @@ Example:
     >>> import numpy as np, numnet.functional as F
     >>> x = np.array([-4.0, -1.0, 0.0, 1.0, 4.0], np.float32)
     >>> F.hardsigmoid(x).numpy()
-    array([0.        , 0.33333334, 0.5       , 0.6666667 , 1.        ], dtype=float32)
+    array([0.        , 0.33333334, 0.5       , 0.6666667 , 1.        ],
+          dtype=float32)
     >>> F.softshrink(x, 0.5).numpy()
     array([-3.5, -0.5,  0. ,  0.5,  3.5], dtype=float32)
 """

@@ -11,8 +11,8 @@ Example:
     >>> import numpy as np, numnet.functional as F
     >>> q = k = v = np.eye(2, dtype=np.float32)[None]
     >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).numpy().round(3)
-    array([[[1.   , 0.   ],
-            [0.33 , 0.67 ]]], dtype=float32)
+    array([[[1.  , 0.  ],
+            [0.33, 0.67]]], dtype=float32)
 """
 
 from __future__ import annotations
