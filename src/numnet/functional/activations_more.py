@@ -47,6 +47,17 @@ def _number(op: str, name: str, value, minimum=None) -> float:
     )
 
 
+def _interval(op: str, names: tuple[str, str], low, high) -> tuple[float, float]:
+    """Two finite numbers with ``low <= high``, or a ValueError naming both."""
+    low, high = _number(op, names[0], low), _number(op, names[1], high)
+    if low > high:
+        raise ValueError(
+            f"{op}: expected {names[0]} <= {names[1]}. Received: {names[0]}={low!r}, "
+            f"{names[1]}={high!r}"
+        )
+    return low, high
+
+
 def _float_input(op: str, x) -> Tensor:
     """``x`` as a Tensor; a TypeError naming ``op`` unless it is floating-point."""
     x = as_tensor(x)
@@ -247,13 +258,7 @@ def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     Shape:
         x: any shape -> the same shape.
     """
-    low = _number("hardtanh", "min_val", min_val)
-    high = _number("hardtanh", "max_val", max_val)
-    if low > high:
-        raise ValueError(
-            f"hardtanh: expected min_val <= max_val. Received: min_val={min_val!r}, "
-            f"max_val={max_val!r}"
-        )
+    low, high = _interval("hardtanh", ("min_val", "max_val"), min_val, max_val)
     return _ClippedRamp(0.0, low, high)(_float_input("hardtanh", x))
 
 

@@ -124,6 +124,12 @@ def _output_size(op: str, output_size, H: int, W: int) -> tuple[int, int]:
     return int(sizes[0]), int(sizes[1])
 
 
+def _adaptive(op: str, x, output_size):
+    """The checked image, its array namespace and (OH, OW)."""
+    x = _image(op, x)
+    return x, array_module(x), _output_size(op, output_size, *x.shape[-3:-1])
+
+
 def _windows(xp, size: int, out: int):
     """The start and end (exclusive) of each of ``out`` adaptive windows."""
     i = xp.arange(out)
@@ -149,10 +155,8 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
     Shape:
         x: (..., H, W, C) -> (..., OH, OW, C).
     """
-    x = _image("adaptive_avg_pool2d", x)
+    x, xp, (OH, OW) = _adaptive("adaptive_avg_pool2d", x, output_size)
     *lead, H, W, C = x.shape
-    OH, OW = _output_size("adaptive_avg_pool2d", output_size, H, W)
-    xp = array_module(x)
     rows = _averaging(xp, H, OH, x.dtype)  # (OH, H)
     cols = _averaging(xp, W, OW, x.dtype)  # (OW, W)
     y = reshape(matmul(rows, reshape(x, (*lead, H, W * C))), (*lead, OH, W, C))
@@ -178,10 +182,8 @@ def adaptive_max_pool2d(x, output_size) -> Tensor:
     Shape:
         x: (..., H, W, C) -> (..., OH, OW, C).
     """
-    x = _image("adaptive_max_pool2d", x)
-    *_, H, W, _ = x.shape
-    OH, OW = _output_size("adaptive_max_pool2d", output_size, H, W)
-    xp = array_module(x)
+    x, xp, (OH, OW) = _adaptive("adaptive_max_pool2d", x, output_size)
+    H, W = x.shape[-3:-1]
     # gather (..., OH, KH, W, C) and reduce KH, then the same along W
     rows = reduce_max(x[..., _gather_windows(xp, H, OH), :, :], axis=-3)
     return reduce_max(rows[..., _gather_windows(xp, W, OW), :], axis=-2)

@@ -24,7 +24,7 @@ from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, as_tensor
 from numnet.backend import draws
 from numnet.functional.activations import softmax
-from numnet.functional.activations_more import _float_input, _number
+from numnet.functional.activations_more import _float_input, _interval, _number
 from numnet.functional.attention import (
     _check_qkv,
     _full_mask,
@@ -98,13 +98,7 @@ def rrelu(x, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False)
     Shape:
         x: any shape -> the same shape.
     """
-    lower = _number("rrelu", "lower", lower)
-    upper = _number("rrelu", "upper", upper)
-    if lower > upper:
-        raise ValueError(
-            f"rrelu: expected lower <= upper. Received: lower={lower!r}, "
-            f"upper={upper!r}"
-        )
+    lower, upper = _interval("rrelu", ("lower", "upper"), lower, upper)
     x = _float_input("rrelu", x)
     if not training:
         return _LeakyWith((lower + upper) / 2)(x)
