@@ -75,3 +75,23 @@ def standard_normal(xp, shape, dtype, seed=None):
         return generator.standard_normal(shape, dtype=kind)
     noise = _host_rng(seed).standard_normal(shape, dtype=kind)
     return noise if xp is np else xp.asarray(noise)
+
+
+def uniform(xp, shape, dtype, low: float, high: float, seed=None):
+    """U(low, high) draws of ``shape`` and float ``dtype`` on ``xp``'s device.
+
+    Args:
+        xp: the array namespace the draws are for (the input's).
+        shape: the shape of the draws.
+        dtype: float32 or float64 (the input's).
+        low, high: the interval (``low + (high - low) * u`` for u in [0, 1)).
+        seed: None (numnet's generator or the device's), an int or a Generator.
+    """
+    kind = np.float64 if np.dtype(dtype) == np.float64 else np.float32
+    generator = _device_generator(xp, seed)
+    if generator is not None:
+        u = generator.random_sample(shape, dtype=kind)
+    else:
+        u = _host_rng(seed).random(shape, dtype=kind)
+        u = u if xp is np else xp.asarray(u)
+    return u * kind(high - low) + kind(low)

@@ -147,6 +147,43 @@ from numnet.functional.torch_regression_losses import (
     poisson_nll_loss,
     smooth_l1_loss,
 )
+# isort: split
+# PyTorch- and Keras-named activations
+from numnet.functional.activations_keras import (
+    glu,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+)
+from numnet.functional.activations_more import (
+    celu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    silu,
+    softshrink,
+    softsign,
+    swish,
+    tanhshrink,
+    threshold,
+)
+from numnet.functional.torch_image import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
+from numnet.functional.torch_nn import (
+    prelu,
+    rrelu,
+    scaled_dot_product_attention,
+    softmin,
+)
 
 _OPS.update(
     add=add, sub=sub, mul=mul, div=div, pow=pow, neg=neg, matmul=matmul,

@@ -7,6 +7,8 @@ import math
 from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.functional.activations_keras import KERAS_ACTIVATIONS
+from numnet.functional.activations_more import gelu_tanh
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -154,13 +156,17 @@ def relu(x) -> Tensor:
     return _ReLU()(x)
 
 
-def leaky_relu(x, alpha: float = 0.2) -> Tensor:
-    """x for x > 0, alpha * x otherwise (Keras default alpha 0.2).
+def leaky_relu(x, negative_slope: float = 0.2, *, alpha=None) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise (gradient: the slope at 0).
+
+    The default slope is Keras's 0.2; PyTorch's ``F.leaky_relu`` defaults to
+    0.01, so pass ``negative_slope=0.01`` when porting code that relies on it.
+    ``alpha`` is the former name of ``negative_slope``.
 
     Shape:
         x: any shape -> the same shape.
     """
-    return _LeakyReLU(alpha)(x)
+    return _LeakyReLU(negative_slope if alpha is None else alpha)(x)
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
@@ -181,13 +187,28 @@ def selu(x) -> Tensor:
     return _ELU(_SELU_ALPHA, _SELU_SCALE)(x)
 
 
-def gelu(x) -> Tensor:
-    """Gaussian error linear unit x * Phi(x) (exact erf form).
+_GELU_FORMS = {False: False, True: True, "none": False, "tanh": True}
+
+
+def gelu(x, approximate: bool | str = False) -> Tensor:
+    """Gaussian error linear unit x * Phi(x) (exact erf form by default).
+
+    Args:
+        x: the input.
+        approximate: False/"none" (Keras/PyTorch spellings): the exact form;
+            True/"tanh": ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
 
     Shape:
         x: any shape -> the same shape.
     """
-    return _GELU()(x)
+    known = isinstance(approximate, (bool, str))
+    form = _GELU_FORMS.get(approximate) if known else None
+    if form is None:
+        raise ValueError(
+            f"gelu: invalid value for argument 'approximate'. Expected False, True, "
+            f"'none' or 'tanh'. Received: approximate={approximate!r}"
+        )
+    return gelu_tanh(x) if form else _GELU()(x)
 
 
 def sigmoid(x) -> Tensor:
@@ -267,6 +288,7 @@ ACTIVATIONS = {
     "softmax": softmax,
     "log_softmax": log_softmax,
     "linear": linear_activation,
+    **KERAS_ACTIVATIONS,  # swish, mish, hard_sigmoid... (activations_keras)
 }
 
 
