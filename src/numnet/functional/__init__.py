@@ -147,6 +147,7 @@ from numnet.functional.torch_regression_losses import (
     poisson_nll_loss,
     smooth_l1_loss,
 )
+
 # isort: split
 # PyTorch- and Keras-named activations
 from numnet.functional.activations_keras import (
