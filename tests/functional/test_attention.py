@@ -37,6 +37,38 @@ def test_masked_softmax_ignores_huge_masked_scores(rng):
     np.testing.assert_allclose(y[:, 1:], _reference_softmax(x[:, 1:], mask[:, 1:], -1))
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_masked_softmax_ignores_non_finite_masked_scores(rng, bad):
+    # the CPU kernel adds a -inf bias; a masked inf or NaN takes the exact path
+    x = rng.normal(size=(3, 5)).astype(np.float32)
+    x[1, 2] = bad
+    mask = np.ones((3, 5), bool)
+    mask[1, 2] = False
+    y = F.masked_softmax(x, mask).data
+    finite = np.where(mask, x, 0)
+    np.testing.assert_allclose(y, _reference_softmax(finite, mask, -1), rtol=1e-6)
+    assert y.dtype == np.float32 and y[1, 2] == 0
+
+
+@settings(deadline=None)
+@given(st.integers(0, 2**16), st.sampled_from(["full", "rows", "keys", "causal"]),
+       st.sampled_from([np.float32, np.float64]))  # fmt: skip
+def test_numpy_masked_softmax_equals_the_portable_reference(seed, kind, dtype):
+    from numnet.backend import get_ops
+    from numnet.backend.ops import Ops
+
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=(2, 3, 4, 6)) * 5).astype(dtype)
+    shape = {"full": (2, 3, 4, 6), "rows": (2, 1, 4, 1), "keys": (2, 1, 1, 6),
+             "causal": (4, 6)}[kind]  # fmt: skip
+    mask = rng.random(shape) > 0.3 if kind != "causal" else np.tri(4, 6, dtype=bool)
+    fast = get_ops(np).masked_softmax(x, mask, -1)
+    reference = Ops(np).masked_softmax(x, mask, -1)
+    assert fast.dtype == x.dtype
+    np.testing.assert_allclose(fast, reference, rtol=1e-6 if dtype == np.float32
+                               else 1e-13, atol=1e-7)  # fmt: skip
+
+
 def test_masked_softmax_without_mask_is_softmax(rng):
     x = rng.normal(size=(3, 5))
     np.testing.assert_allclose(F.masked_softmax(x).data, F.softmax(x).data)

@@ -74,6 +74,31 @@ class NumpyOps(Ops):
 
         return erf(x)
 
+    def masked_softmax(self, scores, mask, axis):
+        # The mask enters as an additive 0 / -inf bias built at the mask's own
+        # size (a causal mask is (Tq, Tv)): no full-size np.where, and the
+        # passes run in place. A masked inf or NaN score would turn a row into
+        # NaN here, where the reference gives it weight 0: such rows (seen in
+        # the small row sums) take the reference.
+        dt = scores.dtype.type
+        if mask is None:
+            z = scores - scores.max(axis=axis, keepdims=True)
+        else:
+            with np.errstate(invalid="ignore"):  # inf - inf: the check below
+                z = scores + np.where(mask, dt(0), dt(-np.inf))
+            top = z.max(axis=axis, keepdims=True)
+            top[~np.isfinite(top)] = 0  # a row with no allowed entry
+            with np.errstate(invalid="ignore"):
+                z -= top
+        np.exp(z, out=z)
+        total = z.sum(axis=axis, keepdims=True)
+        if mask is not None:
+            if np.isnan(total).any():
+                return super().masked_softmax(scores, mask, axis)
+            total[total == 0] = 1
+        z /= total
+        return z
+
     def normal_cdf(self, x):
         # float32: blocked NumPy passes (numnet.backend.special), several times
         # faster than SciPy's scalar erf loop; float64: SciPy's exact ndtr

@@ -95,6 +95,29 @@ class Ops:
         host = np.vectorize(math.erf, otypes=[x.dtype])(self.to_numpy(x))
         return self.xp.asarray(host, dtype=x.dtype)
 
+    def masked_softmax(self, scores, mask, axis: int):
+        """Softmax of ``scores`` along ``axis`` over the entries where ``mask``.
+
+        ``mask``: boolean, broadcastable to ``scores`` (True = take part), or
+        None. Masked entries get weight 0 whatever their score (huge, inf or
+        NaN); a row with no allowed entry gets all-zero weights.
+        """
+        xp = self.xp
+        if mask is None:
+            shifted = scores - scores.max(axis=axis, keepdims=True)
+            e = xp.exp(shifted)
+            return e / e.sum(axis=axis, keepdims=True)
+        # The max over allowed entries keeps exp() in range; masked entries are
+        # zeroed after exp, so their scores never matter.
+        mask = xp.broadcast_to(mask, scores.shape)
+        allowed = xp.where(mask, scores, -float("inf"))
+        top = allowed.max(axis=axis, keepdims=True)
+        top = xp.where(xp.isfinite(top), top, 0)
+        e = xp.where(mask, xp.exp(xp.where(mask, scores - top, 0)), 0)
+        e = e.astype(scores.dtype)
+        total = e.sum(axis=axis, keepdims=True)
+        return e / xp.where(total > 0, total, 1)
+
     def normal_cdf(self, x):
         """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF (GELU's)."""
         return 0.5 * (1 + self.erf(x / x.dtype.type(math.sqrt(2))))

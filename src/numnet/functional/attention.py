@@ -29,28 +29,14 @@ from numnet.functional.reduce import sum as reduce_sum
 from numnet.functional.shaping import swapaxes, unsqueeze
 
 
-def _softmax_forward(scores, mask, axis: int):
-    """Softmax of ``scores`` along ``axis`` over the entries where ``mask``."""
-    xp = backend.get_array_module(scores)
-    if mask is None:
-        shifted = scores - scores.max(axis=axis, keepdims=True)
-        e = xp.exp(shifted)
-        return e / e.sum(axis=axis, keepdims=True)
-    # The max over allowed entries keeps exp() in range; masked entries are
-    # zeroed after exp, so their (possibly huge) scores never matter.
-    allowed = xp.where(mask, scores, -np.inf)
-    top = allowed.max(axis=axis, keepdims=True)
-    top = xp.where(xp.isfinite(top), top, 0)
-    e = xp.where(mask, xp.exp(xp.where(mask, scores - top, 0)), 0).astype(scores.dtype)
-    total = e.sum(axis=axis, keepdims=True)
-    return e / xp.where(total > 0, total, 1)
-
-
 def _on_namespace(xp, mask, shape):
-    """The boolean mask on the inputs' namespace, broadcast to ``shape``."""
+    """The boolean mask on the inputs' namespace (checked to broadcast to
+    ``shape``, but not broadcast: the kernels use it at its own size)."""
     if mask is None:
         return None
-    return xp.broadcast_to(xp.asarray(mask, dtype=bool), shape)
+    mask = xp.asarray(mask, dtype=bool)
+    xp.broadcast_to(mask, shape)  # raises for a mask that does not fit
+    return mask
 
 
 def _softmax_backward(y, gy, axis: int):
@@ -68,7 +54,7 @@ class _MaskedSoftmax(Function):
 
     def forward(self, x):
         mask = _on_namespace(self.xp, self.mask, x.shape)
-        self.y = _softmax_forward(x, mask, self.axis)
+        self.y = self.ops.masked_softmax(x, mask, self.axis)
         return self.y
 
     def backward(self, gy):
@@ -86,7 +72,7 @@ class _Attention(Function):
         scores = (q @ xp.swapaxes(k, -1, -2)) * q.dtype.type(self.scale)
         mask = _on_namespace(xp, self.mask, scores.shape)
         self.q, self.k, self.v = q, k, v
-        self.p = _softmax_forward(scores, mask, -1)
+        self.p = self.ops.masked_softmax(scores, mask, -1)
         return self.p @ v, self.p
 
     def backward(self, gout, gp):
