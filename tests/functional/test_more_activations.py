@@ -431,7 +431,7 @@ def test_threshold_takes_pytorch_or_keras_spelling_of_its_value():
 
 
 def test_integer_inputs_are_refused_with_the_function_name():
-    with pytest.raises(TypeError, match="silu: expected a floating-point tensor"):
+    with pytest.raises(TypeError, match="silu: .*Expected a floating-point tensor"):
         F.silu(np.arange(3))
 
 

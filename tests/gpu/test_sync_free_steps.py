@@ -105,19 +105,24 @@ OPTIMIZERS = {
 }
 
 
-@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
-def test_a_train_step_converts_nothing_to_the_host(optimizer, conversions):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((16, 8, 8, 1)).astype(np.float32)
-    y = rng.integers(0, 10, 16)
-    model = _model(OPTIMIZERS[optimizer]())
-    model.train_step((x, y))  # builds the weights and the slots on NumPy
+def _built_on_the_strict_namespace(model, x, y) -> None:
+    """One step on NumPy builds the weights and slots; then move them over."""
+    model.train_step((x, y))
     for w in model.weights:
         w.data = to_strict(w.data)
     for slots in model.optimizer._slots:
         for key, value in slots.items():
             if isinstance(value, np.ndarray) and not key.startswith("_"):
                 slots[key] = to_strict(value)
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_a_train_step_converts_nothing_to_the_host(optimizer, conversions):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 10, 16)
+    model = _model(OPTIMIZERS[optimizer]())
+    _built_on_the_strict_namespace(model, x, y)
     SLIPS.clear()
     conversions.clear()
     for _ in range(2):
@@ -154,13 +159,7 @@ def test_a_train_step_copies_nothing_from_the_host(kind, copies_in):
         model.compile("adam", numnet.losses.SparseCategoricalCrossentropy(True))
         x = rng.standard_normal((16, 5, 3)).astype(np.float32)
     y = rng.integers(0, 4, 16)
-    model.train_step((x, y))  # builds the weights and the slots on NumPy
-    for w in model.weights:
-        w.data = to_strict(w.data)
-    for slots in model.optimizer._slots:
-        for key, value in slots.items():
-            if isinstance(value, np.ndarray) and not key.startswith("_"):
-                slots[key] = to_strict(value)
+    _built_on_the_strict_namespace(model, x, y)
     xs, ys = to_strict(x), to_strict(y)
     copies_in.clear()
     draws = STRICT.random.draws

@@ -29,22 +29,15 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 
 from numnet.autograd.function import Function
-from numnet.autograd.tensor import Tensor, as_tensor
+from numnet.autograd.tensor import Tensor
+from numnet.functional._args import floating, number
 
 
 def _number(op: str, name: str, value, minimum=None) -> float:
     """A finite real ``value`` (>= ``minimum``), or a ValueError naming ``op``."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok and math.isfinite(value) and (minimum is None or value >= minimum):
-        return float(value)
-    bound = "" if minimum is None else f" >= {minimum}"
-    raise ValueError(
-        f"{op}: invalid value for argument '{name}'. Expected a finite "
-        f"number{bound}. Received: {name}={value!r}"
-    )
+    return number(op, name, value, -math.inf if minimum is None else minimum)
 
 
 def _interval(op: str, names: tuple[str, str], low, high) -> tuple[float, float]:
@@ -60,13 +53,7 @@ def _interval(op: str, names: tuple[str, str], low, high) -> tuple[float, float]
 
 def _float_input(op: str, x) -> Tensor:
     """``x`` as a Tensor; a TypeError naming ``op`` unless it is floating-point."""
-    x = as_tensor(x)
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: expected a floating-point tensor. Received: dtype {x.dtype} "
-            f"(cast it first, e.g. x.astype('float32'))"
-        )
-    return x
+    return floating(op, x, "x")
 
 
 class _SiLU(Function):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from numnet.autograd.tensor import Tensor, array_module
-from numnet.functional._loss_args import dim_or_axis, floating, norm_order, number
+from numnet.functional._args import dim_or_axis, floating, norm_order, number
 from numnet.functional.elementwise import abs, clip, maximum, sqrt, where
 from numnet.functional.linalg import matmul
 from numnet.functional.reduce import max, sum

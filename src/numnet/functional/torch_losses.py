@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, _raw, array_module
-from numnet.functional._arrange import moveaxis
-from numnet.functional._gather import take_along_axis
-from numnet.functional._loss_args import (
+from numnet.functional._args import (
     check_reduction,
     class_axis,
     class_weight,
@@ -29,6 +27,8 @@ from numnet.functional._loss_args import (
     reduce,
     weight_like,
 )
+from numnet.functional._arrange import moveaxis
+from numnet.functional._gather import take_along_axis
 from numnet.functional.activations import softplus
 from numnet.functional.elementwise import exp, log, where
 from numnet.functional.nn import (

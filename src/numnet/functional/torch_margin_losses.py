@@ -10,8 +10,7 @@ is 0 (``relu``'s).
 from __future__ import annotations
 
 from numnet.autograd.tensor import Tensor, _raw, array_module
-from numnet.functional._gather import take_along_axis
-from numnet.functional._loss_args import (
+from numnet.functional._args import (
     check_reduction,
     class_weight,
     floating,
@@ -21,6 +20,7 @@ from numnet.functional._loss_args import (
     reduce,
     weight_like,
 )
+from numnet.functional._gather import take_along_axis
 from numnet.functional.activations import relu, softplus
 from numnet.functional.elementwise import minimum, sqrt, where
 from numnet.functional.nn import sigmoid_binary_cross_entropy

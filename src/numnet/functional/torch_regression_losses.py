@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from numnet.autograd.tensor import Tensor, array_module, as_tensor
-from numnet.functional._loss_args import (
+from numnet.functional._args import (
     check_reduction,
     floating,
     like,

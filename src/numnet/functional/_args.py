@@ -1,4 +1,5 @@
-"""The argument rules shared by the PyTorch-named losses and distances.
+"""The argument rules shared by the PyTorch-named functions (losses, distances,
+activations).
 
 Each helper validates one argument at the boundary and raises an error that
 names the function, the argument, what was expected and what was received.
@@ -11,10 +12,17 @@ import math
 import numpy as np
 
 from numnet.autograd.tensor import Tensor, _raw, array_module, as_tensor
-from numnet.functional.nn import _as_int_labels, _same_float
 from numnet.functional.reduce import mean, sum
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+def _nn():
+    """``numnet.functional.nn``, imported at call time: the activations use
+    these rules too, and ``nn`` imports the activations."""
+    from numnet.functional import nn
+
+    return nn
 
 
 def check_reduction(owner: str, reduction, allowed=REDUCTIONS) -> str:
@@ -50,7 +58,7 @@ def floating(owner: str, value, argument: str = "input") -> Tensor:
 def like(owner: str, value, reference: Tensor, argument: str = "target") -> Tensor:
     """``value`` as a Tensor of ``reference``'s shape (and dtype, unless it
     carries a graph): PyTorch broadcasts with a warning, numnet refuses."""
-    t = _same_float(value, reference)
+    t = _nn()._same_float(value, reference)
     if t.shape != reference.shape:
         raise ValueError(
             f"{owner}: '{argument}' must have the shape of 'input'. Received: "
@@ -108,7 +116,7 @@ def weight_like(
     broadcast to ``reference``'s shape."""
     if weight is None:
         return None
-    w = _same_float(weight, reference)
+    w = _nn()._same_float(weight, reference)
     shape = reference.shape
     try:
         ok = array_module(reference).broadcast_shapes(w.shape, shape) == shape
@@ -170,5 +178,5 @@ def index_target(owner: str, target, x: Tensor, axis: int, ignore_index=None):
         keep = labels != ignore_index
         labels = xp.where(keep, labels, 0) if not keep.all() else labels
         keep = None if keep.all() else keep
-    labels = _as_int_labels(labels, x.shape[axis], f"{owner}: argument 'target'")
+    labels = _nn()._as_int_labels(labels, x.shape[axis], f"{owner}: argument 'target'")
     return labels, keep
