@@ -165,3 +165,29 @@ def test_unsupported_layer_is_named(tmp_path):
     with pytest.raises(numnet.onnx.UnsupportedLayerError, match="ZeroPadding2D"):
         numnet.onnx.export(model, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+EXPORTED_ACTIVATIONS = [
+    "leaky_relu", "hard_sigmoid", "hard_silu", "hard_swish", "exponential", "celu",
+    "soft_shrink", "hard_shrink", "silu", "swish", "mish", "relu6", "hard_tanh",
+    "log_sigmoid", "tanh_shrink", "gelu", "squareplus", "log_softmax",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", EXPORTED_ACTIVATIONS)
+def test_keras_activation_names_match_onnxruntime(name, rng, tmp_path):
+    # after a Dense layer and on 4-D images (the layout must be kept)
+    last = None if name == "exponential" else name  # exp(exp(.)) overflows
+    model = models.Sequential(
+        [layers.Input((5, 5, 2)), layers.Conv2D(3, 3, activation=name),
+         layers.Flatten(), layers.Dense(4, activation=last)]
+    )  # fmt: skip
+    x = rng.normal(scale=3.0, size=(3, 5, 5, 2)).astype(np.float32)
+    _check(model, x, rng, tmp_path, atol=2e-5)
+
+
+@pytest.mark.parametrize("name", ["glu", "sparsemax", "sparse_plus"])
+def test_activations_without_an_onnx_form_raise_a_clear_error(name, tmp_path):
+    model = models.Sequential([layers.Input((4,)), layers.Dense(4, activation=name)])
+    with pytest.raises(Exception, match=f"activation '{name}'.*does not support"):
+        numnet.onnx.export(model, tmp_path / "model.onnx")

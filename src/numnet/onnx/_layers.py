@@ -23,6 +23,54 @@ _ACTIVATIONS = {
 }
 
 
+#: Keras activations that are one ONNX op with attributes (Keras's defaults)
+_WITH_ATTRIBUTES = {
+    "leaky_relu": ("LeakyRelu", {"alpha": 0.2}),
+    "hard_sigmoid": ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}),  # relu6(x+3)/6
+    "hard_silu": ("HardSwish", {}),
+    "hard_swish": ("HardSwish", {}),
+    "exponential": ("Exp", {}),
+    "celu": ("Celu", {"alpha": 1.0}),
+    "soft_shrink": ("Shrink", {"bias": 0.5, "lambd": 0.5}),
+    "hard_shrink": ("Shrink", {"bias": 0.0, "lambd": 0.5}),
+}
+
+
+def _number(g: Graph, value: float, hint: str) -> str:
+    return g.constant(np.float32(value), hint)
+
+
+def _composed(g: Graph, x: str, name: str) -> str | None:
+    """The Keras activations written as a few ONNX ops (None: not one of them)."""
+    if name in ("silu", "swish"):  # x sigmoid(x)
+        return g.op("Mul", [x, g.op("Sigmoid", [x], name)], name)
+    if name == "mish":  # x tanh(softplus(x))
+        return g.op("Mul", [x, g.op("Tanh", [g.op("Softplus", [x], name)], name)], name)
+    if name in ("relu6", "hard_tanh"):
+        low, high = (0.0, 6.0) if name == "relu6" else (-1.0, 1.0)
+        bounds = [_number(g, low, "low"), _number(g, high, "high")]
+        return g.op("Clip", [x, *bounds], name)
+    if name == "log_sigmoid":  # -softplus(-x), no overflow
+        return g.op("Neg", [g.op("Softplus", [g.op("Neg", [x], name)], name)], name)
+    if name == "tanh_shrink":
+        return g.op("Sub", [x, g.op("Tanh", [x], name)], name)
+    if name == "gelu":  # the exact GELU: x (1 + erf(x / sqrt(2))) / 2
+        erf = g.op("Erf", [g.op("Mul", [x, _number(g, 0.5**0.5, "c")], name)], name)
+        half = g.op("Mul", [x, _number(g, 0.5, "half")], name)
+        return g.op(
+            "Mul", [half, g.op("Add", [erf, _number(g, 1.0, "one")], name)], name
+        )
+    if name == "squareplus":  # (x + sqrt(x^2 + 4)) / 2, Keras's b = 4
+        root = g.op(
+            "Sqrt",
+            [g.op("Add", [g.op("Mul", [x, x], name), _number(g, 4.0, "b")], name)],
+            name,
+        )
+        total = g.op("Add", [x, root], name)
+        return g.op("Mul", [total, _number(g, 0.5, "half")], name)
+    return None
+
+
 def _activation_name(layer) -> str:
     return layer.get_config().get("activation") or "linear"
 
@@ -35,12 +83,21 @@ def apply_activation(g: Graph, x: str, name: str, who: str) -> str:
     if name == "softmax":
         x = g.in_layout(x, "nhwc")  # softmax over the channel axis (last)
         return g.op("Softmax", [x], "softmax", axis=-1)
-    if name not in _ACTIVATIONS:
+    if name == "log_softmax":
+        x = g.in_layout(x, "nhwc")
+        return g.op("LogSoftmax", [x], "log_softmax", axis=-1)
+    if name in _ACTIVATIONS:
+        return g.set_layout(g.op(_ACTIVATIONS[name], [x], name), layout)
+    if name in _WITH_ATTRIBUTES:
+        op_type, attributes = _WITH_ATTRIBUTES[name]
+        return g.set_layout(g.op(op_type, [x], name, **attributes), layout)
+    composed = _composed(g, x, name)
+    if composed is None:
         raise UnsupportedLayerError(
             f"ONNX export: layer {who!r} uses activation {name!r}, which the "
             f"exporter does not support"
         )
-    return g.set_layout(g.op(_ACTIVATIONS[name], [x], name), layout)
+    return g.set_layout(composed, layout)
 
 
 def dense(g: Graph, layer, x: str) -> str:
