@@ -6,6 +6,9 @@ Two kinds of dataset, as in PyTorch:
   returns the batch ``(x, y)`` for an integer index array. :class:`ArrayDataset`
   wraps in-memory arrays *and* memory-mapped ones (``np.load(path,
   mmap_mode="r")``, ``np.memmap``): only the rows of a batch are read from disk.
+  Any other object with ``__len__`` and ``__getitem__`` is read as PyTorch
+  reads a dataset, one sample ``ds[i]`` at a time, and the samples are stacked
+  (:mod:`numnet.data.collate`).
 * **iterable** (:class:`IterableDataset`): a stream of ``(x, y)`` chunks from a
   generator, for data that is produced on the fly. :class:`GeneratorDataset`
   wraps a zero-argument function returning a fresh generator (so every epoch can
@@ -24,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 
 from numnet import backend
+from numnet.data import collate
 
 
 class Dataset:
@@ -199,7 +203,7 @@ def _as_dataset(data):
             "an IterableDataset or an (x, y) tuple of arrays. Received: a string"
         )
     if hasattr(data, "__len__") and hasattr(data, "__getitem__"):
-        return data  # duck-typed map-style dataset (e.g. a user class)
+        return data  # a per-sample dataset written for PyTorch: ds[i] is a sample
     raise TypeError(
         "DataLoader: invalid value for argument 'dataset'. Expected a Dataset, an "
         "IterableDataset or an (x, y) tuple of arrays. "
@@ -293,8 +297,13 @@ class DataLoader:
         rng = self.rng if self.rng is not None else backend.get_rng()
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         stop = n - n % bs if self.drop_last else n
+        per_sample = not isinstance(self.dataset, Dataset)
         for start in range(0, stop, bs):
-            yield self.dataset[order[start : start + bs]]
+            indices = order[start : start + bs]
+            if per_sample:
+                yield collate.as_pair(collate.fetch(self.dataset, indices))
+            else:
+                yield self.dataset[indices]
 
     def _rebatch(self, chunks):
         """Cut a stream of chunks of any size into batches of ``batch_size``."""
