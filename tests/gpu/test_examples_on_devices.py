@@ -32,3 +32,14 @@ def test_lstm_example_trains_on_the_device(device, capsys):
                                                       "--device", device])  # fmt: skip
     assert 0.0 <= result["accuracy"] <= 1.0
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_pytorch_style_loop_trains_on_the_device(device, capsys, tmp_path):
+    checkpoint = tmp_path / "loop.ckpt"
+    flags = ["--epochs", "1", "--limit", "200", "--batch-size", "64"]
+    accuracy = load_example("pytorch_style_loop").main(
+        [*flags, "--device", device, "--checkpoint", str(checkpoint)]
+    )
+    assert 0.0 <= accuracy <= 1.0 and checkpoint.exists()
+    assert "test accuracy" in capsys.readouterr().out
+    assert not SLIPS
