@@ -62,3 +62,18 @@ def test_gelu_matches_torch_in_float32(rng):
 
 def test_gelu_gradchecks_in_float64(rng):
     assert numnet.gradcheck(F.gelu, [rng.normal(0, 2, (4, 6))])
+
+
+def test_gelu_gradient_kernel_equals_the_reference(rng):
+    numpy_ops = numnet.backend.get_ops(np)
+    x = (rng.normal(size=(3, special.BLOCK + 5)) * 3).astype(np.float32)  # 2 blocks
+    gy = rng.normal(size=x.shape).astype(np.float32)
+    cdf = numpy_ops.normal_cdf(x)
+    got = numpy_ops.gelu_grad(gy, x, cdf)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, Ops(np).gelu_grad(gy, x, cdf), rtol=1e-6, atol=1e-6)
+    exact = gy * (
+        ndtr(x.astype(np.float64))
+        + x * np.exp(-0.5 * x.astype(np.float64) ** 2) / np.sqrt(2 * np.pi)
+    )
+    np.testing.assert_allclose(got, exact, rtol=1e-5, atol=2e-6)

@@ -108,6 +108,16 @@ class NumpyOps(Ops):
 
         return ndtr(x)
 
+    def gelu_grad(self, gy, x, cdf):
+        # float32 of one layout: the same passes over cache-sized blocks
+        arrays = (gy, x, cdf)
+        if all(
+            a.dtype == np.float32 and a.flags.c_contiguous and a.shape == x.shape
+            for a in arrays
+        ):
+            return special.gelu_grad_float32(gy, x, cdf, np.empty_like(x))
+        return super().gelu_grad(gy, x, cdf)
+
     def index_add(self, shape, index, values):
         gx = np.zeros(shape, dtype=values.dtype)
         np.add.at(gx, index, values)  # NumPy's unbuffered scatter-add

@@ -122,6 +122,11 @@ class Ops:
         """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF (GELU's)."""
         return 0.5 * (1 + self.erf(x / x.dtype.type(math.sqrt(2))))
 
+    def gelu_grad(self, gy, x, cdf):
+        """``gy (Phi(x) + x phi(x))``: GELU's backward, Phi(x) kept from forward."""
+        pdf = self.xp.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+        return gy * (cdf + x * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
+
     def sigmoid(self, x):
         """1 / (1 + e^-x) without overflow: uses z = e^-|x| <= 1."""
         xp = self.xp

@@ -62,3 +62,23 @@ def normal_cdf_float32(x: np.ndarray, out: np.ndarray) -> np.ndarray:
         yb *= t  # Phi = q + s (1 - 2q)
         yb += p
     return out
+
+
+def gelu_grad_float32(gy, x, cdf, out: np.ndarray) -> np.ndarray:
+    """``gy (Phi(x) + x phi(x))`` for C-contiguous float32 arrays of one shape,
+    into ``out``: GELU's backward, one block at a time (seven in-cache passes)."""
+    f = np.float32
+    flat = [a.reshape(-1) for a in (gy, x, cdf, out)]
+    n = flat[1].size
+    scratch = np.empty(min(BLOCK, n), f)
+    for a in range(0, n, BLOCK):
+        g, xb, c, yb = (v[a : a + BLOCK] for v in flat)
+        t = scratch[: xb.size]
+        np.multiply(xb, xb, out=t)
+        t *= f(-0.5)
+        np.exp(t, out=t)
+        t *= xb
+        t *= f(1.0 / math.sqrt(2.0 * math.pi))  # x phi(x)
+        t += c
+        np.multiply(t, g, out=yb)
+    return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from numnet import backend
 from numnet.autograd.function import Function
 from numnet.autograd.tensor import Tensor, as_tensor
@@ -108,10 +106,7 @@ class _GELU(Function):
         return x * self.cdf
 
     def backward(self, gy):
-        pdf = self.xp.exp(-0.5 * self.x * self.x) * self.x.dtype.type(
-            1 / math.sqrt(2 * math.pi)
-        )
-        return gy * (self.cdf + self.x * pdf)  # d/dx x Phi(x) = Phi(x) + x phi(x)
+        return self.ops.gelu_grad(gy, self.x, self.cdf)  # Phi(x) + x phi(x)
 
 
 class _Softmax(Function):
