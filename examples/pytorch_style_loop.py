@@ -50,12 +50,14 @@ class Net(models.Model):
         self.out = layers.Dense(10)  # logits: F.cross_entropy takes them
 
     def call(self, x, training=False):
+        """Logits of ``x`` (N, 784); dropout only when ``training``."""
         x = self.drop1(self.fc1(x), training=training)
         x = self.drop2(self.fc2(x), training=training)
         return self.out(x)
 
 
 def parse_args(argv=None):
+    """The command line (``--help`` shows this module's docstring)."""
     p = make_parser(__doc__)
     p.add_argument("--epochs", type=int, default=5, help="training epochs")
     p.add_argument("--limit", type=int, default=None, help="use the first N images")

@@ -162,12 +162,11 @@ class RNNBase(Layer):
         if self.stateful and states is None:
             states = stateful_states(self, x.shape[0])
         rec_mask = None
+        xp = backend.get_array_module(x.data)  # masks are drawn on x's device
         if training and self.dropout > 0:
-            xp = backend.get_array_module(x.data)
             keep = self._keep_mask(xp, (x.shape[0], 1, x.shape[2]), self.dropout)
             x = F.dropout(x, self.dropout, mask=keep)
         if training and self.recurrent_dropout > 0:
-            xp = backend.get_array_module(x.data)
             keep = self._keep_mask(xp, (x.shape[0], self.units), self.recurrent_dropout)
             scale = 1 / (1 - self.recurrent_dropout)
             rec_mask = backend.get_ops(xp).scaled_mask(keep, scale, x.dtype)
